@@ -1,0 +1,1 @@
+"""Airflow-facing code: hooks, operators, sensors, triggers, task callables."""

@@ -1,0 +1,72 @@
+"""Shared test setup: an isolated Airflow home, and real servers (S3 API, Postgres, Redis)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+AIRFLOW_HOME = ROOT / "build" / "airflow-test"
+
+os.environ["AIRFLOW_HOME"] = str(AIRFLOW_HOME)
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
+os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(ROOT / "plugins")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require_server(host: str, port: int, what: str) -> None:
+    """Skip when a server the test needs is unreachable; under CI=true that is a failure."""
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return
+    except OSError as exc:
+        reason = f"{what} unreachable at {host}:{port} ({exc})"
+        if IN_CI:
+            pytest.fail(f"{reason}; CI=true requires it")
+        pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """A migrated Airflow metadata DB (SQLite) for dag.test()."""
+    AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
+    if not (AIRFLOW_HOME / "airflow.db").exists():
+        subprocess.run(
+            [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
+            check=True,
+            capture_output=True,
+            env=os.environ.copy(),
+        )
+    return AIRFLOW_HOME
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> dict:
+    host = os.environ.get("PG_HOST", "127.0.0.1")
+    port = int(os.environ.get("PG_PORT", "5432"))
+    require_server(host, port, "PostgreSQL")
+    return {"host": host, "port": port, "user": os.environ.get("PG_USER", "postgres")}
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> dict:
+    host = os.environ.get("REDIS_HOST", "127.0.0.1")
+    port = int(os.environ.get("REDIS_PORT", "6379"))
+    require_server(host, port, "Redis")
+    return {"host": host, "port": port}
