@@ -1,0 +1,1 @@
+"""Personalize hooks in the Amazon provider's shape."""

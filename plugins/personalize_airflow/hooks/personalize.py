@@ -1,0 +1,335 @@
+"""Hooks for Amazon Personalize: the control plane, the runtime and the events API."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import jmespath
+from airflow.providers.amazon.aws.exceptions import WaiterTerminalFailure
+from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
+from airflow.providers.common.compat.sdk import AirflowException
+from botocore.exceptions import ClientError
+
+NAME_MAX_LENGTH = 63
+DELETING_STATES = ("DELETE PENDING", "DELETE IN_PROGRESS")
+
+
+class PersonalizeResourceFailedError(AirflowException):
+    """A Personalize resource ended in a failed state (CREATE FAILED); the message carries its reason."""
+
+
+class PersonalizeResourceConflictError(AirflowException):
+    """A resource with the requested name exists but was created with different settings."""
+
+
+@dataclass(frozen=True)
+class PersonalizeResource:
+    """
+    How the Personalize API names one kind of resource.
+
+    :param label: Human name used in log lines and errors, e.g. ``dataset import job``.
+    :param key: Key of the resource in its Describe response, e.g. ``datasetImportJob``.
+    :param arn_field: Name of the ARN parameter, e.g. ``datasetImportJobArn``.
+    :param list_key: Key of the summaries in its List response.
+    :param name_field: Field holding the resource's name (``jobName`` for jobs).
+    :param parent_field: List filter naming the parent resource, if the List call takes one.
+    """
+
+    label: str
+    key: str
+    arn_field: str
+    list_key: str
+    name_field: str = "name"
+    parent_field: str | None = None
+
+    @property
+    def snake(self) -> str:
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", self.key).lower()
+
+    @property
+    def describe_method(self) -> str:
+        return f"describe_{self.snake}"
+
+    @property
+    def list_method(self) -> str:
+        return f"list_{self.snake}s"
+
+    @property
+    def status_queries(self) -> list[str]:
+        """JMESPath queries into the Describe response that explain where the resource stands."""
+        queries = [f"{self.key}.status", f"{self.key}.failureReason"]
+        if self.key == "campaign":
+            queries += ["campaign.latestCampaignUpdate.status", "campaign.latestCampaignUpdate.failureReason"]
+        return queries
+
+
+RESOURCES: dict[str, PersonalizeResource] = {
+    "dataset_group": PersonalizeResource("dataset group", "datasetGroup", "datasetGroupArn", "datasetGroups"),
+    "schema": PersonalizeResource("schema", "schema", "schemaArn", "schemas"),
+    "dataset": PersonalizeResource("dataset", "dataset", "datasetArn", "datasets", parent_field="datasetGroupArn"),
+    "dataset_import_job": PersonalizeResource(
+        "dataset import job",
+        "datasetImportJob",
+        "datasetImportJobArn",
+        "datasetImportJobs",
+        name_field="jobName",
+        parent_field="datasetArn",
+    ),
+    "solution": PersonalizeResource(
+        "solution", "solution", "solutionArn", "solutions", parent_field="datasetGroupArn"
+    ),
+    "solution_version": PersonalizeResource(
+        "solution version", "solutionVersion", "solutionVersionArn", "solutionVersions", parent_field="solutionArn"
+    ),
+    "campaign": PersonalizeResource("campaign", "campaign", "campaignArn", "campaigns", parent_field="solutionArn"),
+    "batch_inference_job": PersonalizeResource(
+        "batch inference job",
+        "batchInferenceJob",
+        "batchInferenceJobArn",
+        "batchInferenceJobs",
+        name_field="jobName",
+        parent_field="solutionVersionArn",
+    ),
+    "event_tracker": PersonalizeResource(
+        "event tracker", "eventTracker", "eventTrackerArn", "eventTrackers", parent_field="datasetGroupArn"
+    ),
+    "filter": PersonalizeResource("filter", "filter", "filterArn", "Filters", parent_field="datasetGroupArn"),
+}
+
+
+def derive_name(prefix: str, *parts: str) -> str:
+    """
+    Build a valid, deterministic Personalize resource name: the same parts always give the same name.
+
+    :param prefix: Readable start of the name; characters Personalize refuses become ``-``.
+    :param parts: What makes the name unique (e.g. dag id, task id, run id); hashed into a suffix.
+    """
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:12]
+    readable = re.sub(r"[^a-zA-Z0-9\-_]", "-", prefix).lstrip("-_") or "airflow"
+    return f"{readable[: NAME_MAX_LENGTH - len(digest) - 1]}-{digest}"
+
+
+def _normalized(value: Any) -> Any:
+    """Compare settings the way Personalize echoes them: JSON by content, enums case-insensitively."""
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return value.casefold()
+        return parsed if isinstance(parsed, dict | list) else value.casefold()
+    return value
+
+
+class PersonalizeHook(AwsBaseHook):
+    """
+    Interact with Amazon Personalize.
+
+    Provide a thin wrapper around :external+boto3:py:class:`boto3.client("personalize") <Personalize.Client>`,
+    with custom waiters read from ``waiters/personalize.json`` next to this package, get-or-create
+    helpers that make operators idempotent, and waits that surface Personalize's ``failureReason``.
+
+    Additional arguments (such as ``aws_conn_id``) may be specified and
+    are passed down to the underlying AwsBaseHook.
+
+    .. seealso::
+        - :class:`airflow.providers.amazon.aws.hooks.base_aws.AwsBaseHook`
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["client_type"] = "personalize"
+        super().__init__(*args, **kwargs)
+
+    @cached_property
+    def waiter_path(self) -> Path:
+        """Custom waiters live in this plugin, not in the Amazon provider package."""
+        return Path(__file__).resolve().parents[1] / "waiters" / "personalize.json"
+
+    def describe(self, *, kind: str, arn: str) -> dict[str, Any]:
+        """
+        Return the Describe response body of one resource.
+
+        :param kind: A key of :data:`RESOURCES`, e.g. ``"solution_version"``.
+        :param arn: The resource's ARN.
+        """
+        resource = RESOURCES[kind]
+        response = getattr(self.conn, resource.describe_method)(**{resource.arn_field: arn})
+        return response[resource.key]
+
+    def find_by_name(self, *, kind: str, name: str, parent_arn: str | None = None) -> dict[str, Any] | None:
+        """
+        Return the description of the resource of this kind called ``name``, or None.
+
+        :param kind: A key of :data:`RESOURCES`.
+        :param name: The resource's name (``jobName`` for jobs).
+        :param parent_arn: Restrict the listing to this parent (dataset group, dataset, solution...).
+        """
+        resource = RESOURCES[kind]
+        list_args = {resource.parent_field: parent_arn} if parent_arn and resource.parent_field else {}
+        for page in self.conn.get_paginator(resource.list_method).paginate(**list_args):
+            for summary in page.get(resource.list_key, []):
+                if resource.name_field in summary:
+                    if summary[resource.name_field] == name:
+                        return self.describe(kind=kind, arn=summary[resource.arn_field])
+                    continue
+                # Solution version summaries carry no name: describe each to find it.
+                described = self.describe(kind=kind, arn=summary[resource.arn_field])
+                if described.get(resource.name_field) == name:
+                    return described
+        return None
+
+    def get_or_create(
+        self,
+        *,
+        kind: str,
+        name: str,
+        create: Callable[[], str],
+        expected: Mapping[str, Any],
+        parent_arn: str | None = None,
+    ) -> tuple[str, bool]:
+        """
+        Create a resource, or reuse the one a previous try created under the same name.
+
+        Returns ``(arn, created)``. When Personalize answers ResourceAlreadyExistsException, the existing
+        resource is reused if every ``expected`` setting matches, else
+        :class:`PersonalizeResourceConflictError` names the settings that differ.
+
+        :param kind: A key of :data:`RESOURCES`.
+        :param name: The deterministic name the resource is created under.
+        :param create: Calls the Create API and returns the new ARN.
+        :param expected: JMESPath into the existing description (e.g. ``recipeArn``) -> requested value.
+        :param parent_arn: Parent to list under when looking the existing resource up.
+        """
+        resource = RESOURCES[kind]
+        try:
+            return create(), True
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ResourceAlreadyExistsException":
+                raise
+            existing = self.find_by_name(kind=kind, name=name, parent_arn=parent_arn)
+            if existing is None:
+                raise AirflowException(
+                    f"Personalize says {resource.label} {name!r} already exists but it cannot be found "
+                    f"by listing {resource.list_key}: {error}"
+                ) from error
+        return self.reuse(kind=kind, existing=existing, expected=expected), False
+
+    def reuse(self, *, kind: str, existing: dict[str, Any], expected: Mapping[str, Any]) -> str:
+        """
+        Return the ARN of ``existing`` if its settings match ``expected``; raise a clear error otherwise.
+
+        :param kind: A key of :data:`RESOURCES`.
+        :param existing: The existing resource's description.
+        :param expected: JMESPath (into the description) -> requested value.
+        """
+        resource = RESOURCES[kind]
+        arn = existing[resource.arn_field]
+        name = existing.get(resource.name_field)
+        if existing.get("status") in DELETING_STATES:
+            raise PersonalizeResourceConflictError(
+                f"Personalize {resource.label} {name!r} ({arn}) is being deleted "
+                f"({existing['status']}); wait for the deletion to finish or choose another name."
+            )
+        differences = [
+            f"{path}: existing {actual!r}, requested {wanted!r}"
+            for path, wanted in expected.items()
+            if wanted is not None
+            and _normalized(actual := jmespath.search(path, existing)) != _normalized(wanted)
+        ]
+        if differences:
+            raise PersonalizeResourceConflictError(
+                f"Personalize {resource.label} {name!r} already exists ({arn}) with different settings: "
+                + "; ".join(differences)
+                + ". Choose another name or delete the existing resource."
+            )
+        self.log.info("Reusing existing Personalize %s %r: %s", resource.label, name, arn)
+        return arn
+
+    def failure_reason(self, *, kind: str, arn: str) -> str | None:
+        """
+        Return the resource's failureReason (a campaign's latest update's, if that failed), or None.
+
+        :param kind: A key of :data:`RESOURCES`.
+        :param arn: The resource's ARN.
+        """
+        described = self.describe(kind=kind, arn=arn)
+        update = described.get("latestCampaignUpdate") or {}
+        return described.get("failureReason") or update.get("failureReason")
+
+    def wait_for(
+        self,
+        *,
+        waiter_name: str,
+        kind: str,
+        arn: str,
+        waiter_delay: int,
+        waiter_max_attempts: int,
+    ) -> None:
+        """
+        Block until the named custom waiter succeeds; raise with Personalize's failureReason if it fails.
+
+        :param waiter_name: A waiter from ``waiters/personalize.json``, e.g. ``solution_version_complete``.
+        :param kind: A key of :data:`RESOURCES`: the kind of resource waited on.
+        :param arn: The resource's ARN.
+        :param waiter_delay: Seconds between two status checks.
+        :param waiter_max_attempts: Status checks before giving up.
+        """
+        resource = RESOURCES[kind]
+        try:
+            wait(
+                waiter=self.get_waiter(waiter_name),
+                waiter_delay=waiter_delay,
+                waiter_max_attempts=waiter_max_attempts,
+                args={resource.arn_field: arn},
+                failure_message=f"Personalize {resource.label} {arn} failed",
+                status_message=f"Personalize {resource.label} status",
+                status_args=resource.status_queries,
+            )
+        except WaiterTerminalFailure as failure:
+            details = [
+                str(value)
+                for query in resource.status_queries
+                if (value := jmespath.search(query, failure.last_response or {}))
+            ]
+            raise PersonalizeResourceFailedError(
+                f"Personalize {resource.label} {arn} failed: {' - '.join(details) or failure}"
+            ) from failure
+
+
+class PersonalizeRuntimeHook(AwsBaseHook):
+    """
+    Interact with Amazon Personalize Runtime (GetRecommendations, GetPersonalizedRanking).
+
+    Provide a thin wrapper around
+    :external+boto3:py:class:`boto3.client("personalize-runtime") <PersonalizeRuntime.Client>`.
+
+    .. seealso::
+        - :class:`airflow.providers.amazon.aws.hooks.base_aws.AwsBaseHook`
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["client_type"] = "personalize-runtime"
+        super().__init__(*args, **kwargs)
+
+
+class PersonalizeEventsHook(AwsBaseHook):
+    """
+    Interact with Amazon Personalize Events (PutEvents, PutItems, PutUsers).
+
+    Provide a thin wrapper around
+    :external+boto3:py:class:`boto3.client("personalize-events") <PersonalizeEvents.Client>`.
+
+    .. seealso::
+        - :class:`airflow.providers.amazon.aws.hooks.base_aws.AwsBaseHook`
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["client_type"] = "personalize-events"
+        super().__init__(*args, **kwargs)

@@ -1,0 +1,1 @@
+"""Personalize links in the Amazon provider's shape."""

@@ -1,0 +1,1 @@
+"""Personalize operators in the Amazon provider's shape."""

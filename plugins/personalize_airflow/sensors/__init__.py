@@ -1,0 +1,1 @@
+"""Personalize sensors in the Amazon provider's shape."""

@@ -1,0 +1,1 @@
+"""Personalize triggers in the Amazon provider's shape."""

@@ -1,0 +1,1 @@
+"""Personalize waiters in the Amazon provider's shape."""
