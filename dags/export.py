@@ -1,0 +1,45 @@
+"""<use_case>__export: warehouse → cleaned, validated, versioned S3 export, one DAG per include/config/*.yaml."""
+
+from datetime import timedelta
+
+from airflow.sdk import DAG
+from personalize_airflow.export_tasks import drop_staging, extract_and_clean, publish, validate
+from personalize_airflow.use_cases import all_use_cases, export_asset
+
+from personalize_pipelines.windows import parse_instant
+
+DOC = """
+### {name}: export to Amazon Personalize
+{description}
+
+1. **extract_and_clean** — each source's SQL (include/sql) for the {months}-month window ending at the
+   logical date, cleaned in the warehouse; every dropped or changed row counted by rule.
+2. **validate** — GX suites from include/expectations: source quality warns, the Personalize contract
+   fails the run before anything is published.
+3. **publish** — `s3://{bucket}/{prefix}/<version>/`: interactions, items, users, holdout CSV parts,
+   Avro schemas, validation report, then `manifest.json`, then `latest.json`; updates the Asset
+   `{name}__export` with the version URI for the training DAG.
+4. **drop_staging** — removes this run's staged tables, whatever happened.
+
+Backfill past windows with `airflow backfill create --dag-id {name}__export --from-date … --to-date …`.
+"""
+
+for uc in all_use_cases():
+    with DAG(
+        dag_id=f"{uc.name}__export",
+        schedule=uc.schedule.export,
+        start_date=parse_instant(uc.schedule.start_date),
+        catchup=False,
+        max_active_runs=1,
+        default_args={"owner": uc.owner, "retries": 2, "retry_delay": timedelta(minutes=1)},
+        tags=["personalize", "export", *uc.tags],
+        doc_md=DOC.format(
+            name=uc.name, description=uc.description, months=uc.window.months,
+            bucket=uc.s3.bucket, prefix=f"{uc.s3.prefix}/{uc.name}",
+        ),
+    ) as dag:
+        staged = extract_and_clean(uc.name)
+        checked = validate(uc.name, staged)
+        published = publish.override(outlets=[export_asset(uc)])(uc.name, staged, checked)
+        published >> drop_staging(uc.name, staged)
+    globals()[dag.dag_id] = dag

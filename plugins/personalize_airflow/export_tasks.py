@@ -1,0 +1,101 @@
+"""Task callables of the `<use_case>__export` DAG. Heavy libraries load inside the tasks."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from airflow.sdk import task
+
+log = logging.getLogger(__name__)
+
+
+def _window_end(context: dict[str, Any]) -> datetime:
+    """The run's logical date; a manual run without one uses the time it was asked to run."""
+    moment = context.get("logical_date") or context["dag_run"].run_after
+    return moment.astimezone(UTC)
+
+
+def _open(use_case_name: str, run_id: str, window_end: str):
+    """The warehouse engine, GX URL (or None) and export context of this run."""
+    from personalize_airflow.use_cases import use_case
+    from personalize_airflow.warehouse import warehouse_engine
+    from personalize_pipelines.cleaning import StagingNames
+    from personalize_pipelines.export import ExportContext, run_key
+    from personalize_pipelines.windows import parse_instant, sliding_window
+
+    uc = use_case(use_case_name)
+    key = run_key(uc.name, run_id)
+    window = sliding_window(parse_instant(window_end), months=uc.window.months)
+    engine, gx_url = warehouse_engine(uc.warehouse_conn_id, run_key=key)
+    return engine, gx_url, ExportContext(use_case=uc, window=window, names=StagingNames(engine.qualifier, key))
+
+
+@task
+def extract_and_clean(use_case_name: str, **context) -> dict[str, Any]:
+    """Extract every source for the window and clean it in the warehouse; returns the accounting."""
+    from personalize_pipelines.export import stage
+
+    window_end = _window_end(context).isoformat()
+    engine, _, ctx = _open(use_case_name, context["run_id"], window_end)
+    try:
+        log.info("window %s → %s", ctx.window.start, ctx.window.end)
+        report = stage(engine, ctx)
+    finally:
+        engine.close()
+    return {"window_end": window_end, "report": report}
+
+
+@task
+def validate(use_case_name: str, staged: dict[str, Any], **context) -> dict[str, Any]:
+    """Source quality (warn) and the Personalize contract (fails the run before anything is published)."""
+    from personalize_pipelines.export import validate as validate_export
+
+    engine, gx_url, ctx = _open(use_case_name, context["run_id"], staged["window_end"])
+    try:
+        return validate_export(engine, ctx, gx_connection_string=gx_url)
+    finally:
+        engine.close()
+
+
+@task
+def publish(use_case_name: str, staged: dict[str, Any], validation: dict[str, Any], **context) -> dict[str, Any]:
+    """Write a new version to S3, manifest last, and announce it on the export Asset."""
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    from personalize_pipelines.export import publish as publish_export
+
+    engine, _, ctx = _open(use_case_name, context["run_id"], staged["window_end"])
+    s3 = S3Hook(aws_conn_id=ctx.use_case.s3.conn_id).get_conn()
+    try:
+        manifest = publish_export(engine, ctx, s3_client=s3, report=staged["report"], validation=validation)
+    finally:
+        engine.close()
+    extra = {"version": manifest["version"], "uri": manifest["uri"], "window": manifest["window"]}
+    for outlet in context["task"].outlets:
+        context["outlet_events"][outlet].extra = extra
+    return {
+        "version": manifest["version"],
+        "uri": manifest["uri"],
+        "window": manifest["window"],
+        "datasets": manifest["datasets"],
+        "dropped": staged["report"]["dropped"],
+    }
+
+
+@task(trigger_rule="all_done")
+def drop_staging(use_case_name: str, staged: dict[str, Any] | None = None, **context) -> list[str]:
+    """Drop this run's staged tables whatever happened upstream."""
+    from personalize_pipelines.export import drop_staging as drop
+
+    window_end = staged["window_end"] if staged else _window_end(context).isoformat()
+    engine, _, ctx = _open(use_case_name, context["run_id"], window_end)
+    try:
+        dropped = drop(engine, ctx.names)
+    finally:
+        engine.close()
+    staging_path = getattr(engine, "staging_path", None)
+    if staging_path is not None:
+        staging_path.unlink(missing_ok=True)
+    return dropped

@@ -1,0 +1,22 @@
+"""Use cases as DAG files see them: configs from include/config/, and the Assets that link the DAGs."""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset
+
+from personalize_pipelines.config import UseCase, discover_use_cases, load_use_case
+from personalize_pipelines.paths import CONFIG_DIR, SQL_DIR
+
+
+def all_use_cases() -> list[UseCase]:
+    return discover_use_cases(CONFIG_DIR, sql_root=SQL_DIR)
+
+
+def use_case(name: str) -> UseCase:
+    return load_use_case(CONFIG_DIR / f"{name}.yaml", sql_root=SQL_DIR)
+
+
+def export_asset(uc: UseCase) -> Asset:
+    """Updated by each published export version; the event's extra carries the version's URI."""
+    prefix = f"{uc.s3.prefix}/{uc.name}" if uc.s3.prefix else uc.name
+    return Asset(name=f"{uc.name}__export", uri=f"s3://{uc.s3.bucket}/{prefix}/")

@@ -1,0 +1,248 @@
+"""Cleaning rules as warehouse SQL: raw source rows → the Personalize interactions shape.
+
+Every statement is ANSI SQL that runs on DuckDB and Postgres. Work stays in the warehouse; only
+counts come back. Every row of the raw union ends in exactly one place — the training table, the
+holdout table, or one drop rule — so `raw_rows == sum(dropped) + train + holdout` always holds.
+
+Rules, in the order they apply (a row is counted under the first rule that drops it):
+  missing_user_id, missing_item_id  null or blank after trimming
+  id_too_long                       an id longer than 256 characters (Personalize's limit)
+  unknown_event_type                event type (lower-cased, trimmed) not mapped in the config
+  invalid_timestamp                 null, zero or negative event time
+  before_window                     earlier than the window start (scope, not a defect)
+  future_timestamp                  at or after the window end, the run's logical date (scope)
+  duplicate                         an exact repeat of a kept event after normalisation
+  bot_user                          every event of a user above cleaning.max_events_per_user
+  below_min_interactions            training events of users with fewer than the minimum
+Changes that keep the row are counted too: timestamp_milliseconds (converted to seconds),
+event_type_normalised, id_trimmed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from personalize_pipelines.config import DatasetSpec, UseCase
+
+MAX_ID_LENGTH = 256
+ROW_RULES = (
+    "missing_user_id",
+    "missing_item_id",
+    "id_too_long",
+    "unknown_event_type",
+    "invalid_timestamp",
+    "before_window",
+    "future_timestamp",
+)
+SCOPE_RULES = frozenset({"before_window", "future_timestamp", "below_min_interactions"})
+CHANGE_RULES = ("timestamp_milliseconds", "event_type_normalised", "id_trimmed")
+INTERACTION_ORDER = "timestamp, user_id, item_id, event_type"
+WHITESPACE = "' ' || chr(9) || chr(10) || chr(13)"
+
+
+def strip(expression: str) -> str:
+    """Trim spaces, tabs and newlines (plain trim() removes only spaces)."""
+    return f"trim(BOTH {WHITESPACE} FROM {expression})"
+
+
+def quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class StagingNames:
+    """Run-scoped table names in the warehouse's staging area (e.g. `stg.` or `personalize_staging.`)."""
+
+    qualifier: str
+    run_key: str
+
+    def table(self, name: str) -> str:
+        return f"{self.qualifier}r_{self.run_key}_{name}"
+
+    @property
+    def raw(self) -> str:
+        return self.table("raw")
+
+    @property
+    def classified(self) -> str:
+        return self.table("classified")
+
+    @property
+    def deduplicated(self) -> str:
+        return self.table("dedup")
+
+    @property
+    def candidates(self) -> str:
+        return self.table("candidates")
+
+    @property
+    def interactions(self) -> str:
+        return self.table("interactions")
+
+    @property
+    def holdout(self) -> str:
+        return self.table("holdout")
+
+    @property
+    def items(self) -> str:
+        return self.table("items")
+
+    @property
+    def users(self) -> str:
+        return self.table("users")
+
+    def all_tables(self) -> list[str]:
+        return [self.raw, self.classified, self.deduplicated, self.candidates, self.interactions, self.holdout, self.items, self.users]
+
+
+def raw_union_sql(rendered_sources: dict[str, str], use_case: UseCase) -> str:
+    """Wrap each source's rendered SQL into one typed union with a `source` column."""
+    parts = []
+    for source in use_case.sources:
+        value = "CAST(s.event_value AS DOUBLE PRECISION)" if source.event_value else "CAST(NULL AS DOUBLE PRECISION)"
+        parts.append(
+            f"SELECT {quote_literal(source.name)} AS source, CAST(s.user_id AS VARCHAR) AS user_id, "
+            f"CAST(s.item_id AS VARCHAR) AS item_id, CAST(s.event_ts AS DOUBLE PRECISION) AS event_ts, "
+            f"CAST(s.event_type AS VARCHAR) AS event_type, {value} AS event_value "
+            f"FROM (\n{rendered_sources[source.name].rstrip().rstrip(';')}\n) s"
+        )
+    return "\nUNION ALL\n".join(parts)
+
+
+def _event_type_case(use_case: UseCase) -> str:
+    whens = []
+    for source in use_case.sources:
+        for raw, target in sorted(source.event_types.items()):
+            whens.append(
+                f"WHEN source = {quote_literal(source.name)} AND lower({strip('event_type')}) = {quote_literal(raw)} "
+                f"THEN {quote_literal(target)}"
+            )
+    return "CASE " + " ".join(whens) + " END"
+
+
+def classify_sql(names: StagingNames, use_case: UseCase, *, window_start: int, window_end: int) -> str:
+    threshold = use_case.cleaning.millisecond_threshold
+    return f"""
+CREATE TABLE {names.classified} AS
+SELECT source, user_id, item_id, event_type_raw, event_value, ts, mapped_event_type AS event_type,
+  CASE
+    WHEN user_id IS NULL OR user_id = '' THEN 'missing_user_id'
+    WHEN item_id IS NULL OR item_id = '' THEN 'missing_item_id'
+    WHEN length(user_id) > {MAX_ID_LENGTH} OR length(item_id) > {MAX_ID_LENGTH} THEN 'id_too_long'
+    WHEN mapped_event_type IS NULL THEN 'unknown_event_type'
+    WHEN ts IS NULL OR ts <= 0 THEN 'invalid_timestamp'
+    WHEN ts < {window_start} THEN 'before_window'
+    WHEN ts >= {window_end} THEN 'future_timestamp'
+  END AS drop_rule,
+  was_milliseconds, event_type_changed, id_changed
+FROM (
+  SELECT source, {strip('user_id')} AS user_id, {strip('item_id')} AS item_id, event_type AS event_type_raw,
+    event_value,
+    CAST(floor(CASE WHEN event_ts >= {threshold} THEN event_ts / 1000 ELSE event_ts END) AS BIGINT) AS ts,
+    {_event_type_case(use_case)} AS mapped_event_type,
+    CASE WHEN event_ts >= {threshold} THEN 1 ELSE 0 END AS was_milliseconds,
+    CASE WHEN event_type <> lower({strip('event_type')}) THEN 1 ELSE 0 END AS event_type_changed,
+    CASE WHEN user_id <> {strip('user_id')} OR item_id <> {strip('item_id')} THEN 1 ELSE 0 END AS id_changed
+  FROM {names.raw}
+) normalised
+"""
+
+
+def rule_counts_sql(names: StagingNames) -> str:
+    """Per source: rows per drop rule (NULL = kept), and change counts among kept rows."""
+    return f"""
+SELECT source, drop_rule, count(*),
+  sum(CASE WHEN drop_rule IS NULL THEN was_milliseconds ELSE 0 END),
+  sum(CASE WHEN drop_rule IS NULL THEN event_type_changed ELSE 0 END),
+  sum(CASE WHEN drop_rule IS NULL THEN id_changed ELSE 0 END)
+FROM {names.classified} GROUP BY source, drop_rule ORDER BY source, drop_rule
+"""
+
+
+def deduplicate_sql(names: StagingNames, use_case: UseCase) -> str:
+    """Keep one of each exact repeat; then mark users above the event cap as bots."""
+    cap = use_case.cleaning.max_events_per_user
+    return f"""
+CREATE TABLE {names.deduplicated} AS
+SELECT d.*, CASE WHEN count(*) OVER (PARTITION BY user_id) > {cap} THEN 1 ELSE 0 END AS is_bot
+FROM (
+  SELECT DISTINCT user_id, item_id, ts AS timestamp, event_type, event_value
+  FROM {names.classified} WHERE drop_rule IS NULL
+) d
+"""
+
+
+def split_sql(names: StagingNames, use_case: UseCase, *, holdout_start: int) -> list[str]:
+    """Holdout (the most recent data) apart from training; users below the minimum leave training."""
+    holdout = use_case.holdout
+    if holdout.strategy == "last_days":
+        is_holdout = f"timestamp >= {holdout_start}"
+    else:
+        is_holdout = (
+            f"n >= 2 AND rn <= greatest(1, CAST(floor(n * {holdout.fraction}) AS BIGINT))"
+        )
+    minimum = use_case.cleaning.min_interactions_per_user
+    ranked = f"""
+SELECT user_id, item_id, timestamp, event_type, event_value,
+  row_number() OVER (PARTITION BY user_id ORDER BY timestamp DESC, item_id DESC, event_type DESC) AS rn,
+  count(*) OVER (PARTITION BY user_id) AS n
+FROM {names.deduplicated} WHERE is_bot = 0
+"""
+    return [
+        f"CREATE TABLE {names.holdout} AS SELECT user_id, item_id, timestamp, event_type, event_value "
+        f"FROM ({ranked}) r WHERE {is_holdout}",
+        f"""CREATE TABLE {names.candidates} AS
+SELECT user_id, item_id, timestamp, event_type, event_value, CASE WHEN count(*) OVER (PARTITION BY user_id) < {minimum}
+  THEN 1 ELSE 0 END AS below_min
+FROM ({ranked}) r WHERE NOT ({is_holdout})""",
+        f"CREATE TABLE {names.interactions} AS SELECT user_id, item_id, timestamp, event_type, event_value "
+        f"FROM {names.candidates} WHERE below_min = 0",
+    ]
+
+
+def stage_counts_sql(names: StagingNames) -> str:
+    """One row: kept after classify, after dedup, bot rows and users, holdout, below-min rows/users, train."""
+    return f"""
+SELECT
+  (SELECT count(*) FROM {names.classified} WHERE drop_rule IS NULL),
+  (SELECT count(*) FROM {names.deduplicated}),
+  (SELECT count(*) FROM {names.deduplicated} WHERE is_bot = 1),
+  (SELECT count(DISTINCT user_id) FROM {names.deduplicated} WHERE is_bot = 1),
+  (SELECT count(*) FROM {names.holdout}),
+  (SELECT count(*) FROM {names.candidates} WHERE below_min = 1),
+  (SELECT count(DISTINCT user_id) FROM {names.candidates} WHERE below_min = 1),
+  (SELECT count(*) FROM {names.interactions})
+"""
+
+
+def dataset_sql(target: str, rendered: str, spec: DatasetSpec, *, id_column: str) -> str:
+    """Items/users: trimmed ids, one row per id (deterministic pick), dropped rows flagged by rule."""
+    columns = ", ".join(f.name.lower() for f in spec.fields)
+    select_fields = (", " + columns) if columns else ""
+    id_col = id_column.lower()
+    return f"""
+CREATE TABLE {target} AS
+SELECT *, CASE
+    WHEN {id_col} IS NULL OR {id_col} = '' THEN 'missing_id'
+    WHEN length({id_col}) > {MAX_ID_LENGTH} THEN 'id_too_long'
+    WHEN dup_rank > 1 THEN 'duplicate_id'
+  END AS drop_rule
+FROM (
+  SELECT {id_col}{select_fields}, row_number() OVER (PARTITION BY {id_col} ORDER BY {columns or id_col}) AS dup_rank
+  FROM (SELECT {strip(f"CAST(src.{id_col} AS VARCHAR)")} AS {id_col}{(", " + ", ".join("src." + f.name.lower() for f in spec.fields)) if spec.fields else ""}
+        FROM (
+{rendered.rstrip().rstrip(';')}
+) src) trimmed
+) ranked
+"""
+
+
+def dataset_counts_sql(table: str, spec: DatasetSpec) -> str:
+    """Rows per drop rule, and per field the number of filled values among kept rows."""
+    fills = "".join(
+        f", sum(CASE WHEN drop_rule IS NULL AND {f.name.lower()} IS NOT NULL"
+        + (f" AND {strip(f.name.lower())} <> ''" if f.type == "string" else "")
+        + " THEN 1 ELSE 0 END)"
+        for f in spec.fields
+    )
+    return f"SELECT drop_rule, count(*){fills} FROM {table} GROUP BY drop_rule ORDER BY drop_rule"

@@ -1,0 +1,185 @@
+"""Use-case configuration: one YAML file per use case in include/config/, validated on load.
+
+A bad file raises ConfigError naming the file and the field, which Airflow shows as the DAG's
+import error.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+AVRO_TYPES = ("string", "int", "long", "float", "double", "boolean")
+PERSONALIZE_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class ConfigError(ValueError):
+    """A use-case file that cannot be used, with the file and field named."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldSpec(_Strict):
+    """One metadata column of a Personalize dataset, as the export writes it."""
+
+    name: str
+    type: Literal["string", "int", "long", "float", "double", "boolean"] = "string"
+    categorical: bool = False
+    optional: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _upper_identifier(cls, value: str) -> str:
+        if not PERSONALIZE_FIELD.match(value) or not value.isupper():
+            raise ValueError(f"{value!r} must be an UPPER_CASE identifier, as Personalize schemas use")
+        return value
+
+
+class SourceSpec(_Strict):
+    """A warehouse query producing raw interactions.
+
+    The SQL must return the columns user_id, item_id, event_ts (epoch seconds or milliseconds) and
+    event_type, and may return event_value.
+    """
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    sql: str
+    event_types: dict[str, str]
+    event_value: bool = False
+
+    @field_validator("event_types")
+    @classmethod
+    def _normalised_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            raise ValueError("map at least one raw event type to a Personalize EVENT_TYPE")
+        return {raw.strip().lower(): target for raw, target in value.items()}
+
+
+class DatasetSpec(_Strict):
+    """Items or users: a SQL file whose columns are the id column and the listed fields."""
+
+    sql: str
+    fields: list[FieldSpec] = []
+
+
+class WindowSpec(_Strict):
+    months: Literal[3, 6, 12] = 6
+
+
+class HoldoutSpec(_Strict):
+    """The most recent data, kept out of the training files for the challenger/champion evaluation."""
+
+    strategy: Literal["last_days", "user_fraction"] = "last_days"
+    days: Annotated[int, Field(ge=1, le=90)] = 14
+    fraction: Annotated[float, Field(gt=0, lt=1)] = 0.1
+
+
+class CleaningSpec(_Strict):
+    max_events_per_user: Annotated[int, Field(ge=2)] = 2000
+    min_interactions_per_user: Annotated[int, Field(ge=1)] = 2
+    max_defect_fraction: Annotated[float, Field(ge=0, le=1)] = 0.2
+    min_column_fill: Annotated[float, Field(ge=0, le=1)] = 0.05
+    millisecond_threshold: Annotated[float, Field(gt=0)] = 1e11
+
+
+class QualitySpec(_Strict):
+    min_interactions: Annotated[int, Field(ge=1000)] = 1000
+    min_users_with_two: Annotated[int, Field(ge=25)] = 25
+
+
+class S3Spec(_Strict):
+    conn_id: str = "aws_default"
+    bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")]
+    prefix: str = "personalize"
+    part_rows: Annotated[int, Field(ge=1000)] = 1_000_000
+
+    @field_validator("prefix")
+    @classmethod
+    def _no_slashes_at_ends(cls, value: str) -> str:
+        return value.strip("/")
+
+
+class ScheduleSpec(_Strict):
+    export: str | None = "@weekly"
+    start_date: str = "2026-01-01"
+
+
+class UseCase(_Strict):
+    """A validated use case. `name` comes from the file name."""
+
+    name: str
+    description: str = ""
+    owner: str = "data-engineering"
+    tags: list[str] = []
+    warehouse_conn_id: str = "warehouse"
+    sources: Annotated[list[SourceSpec], Field(min_length=1)]
+    items: DatasetSpec | None = None
+    users: DatasetSpec | None = None
+    window: WindowSpec = WindowSpec()
+    holdout: HoldoutSpec = HoldoutSpec()
+    cleaning: CleaningSpec = CleaningSpec()
+    quality: QualitySpec = QualitySpec()
+    s3: S3Spec
+    schedule: ScheduleSpec = ScheduleSpec()
+
+    @model_validator(mode="after")
+    def _unique_source_names(self) -> UseCase:
+        names = [source.name for source in self.sources]
+        duplicated = {name for name in names if names.count(name) > 1}
+        if duplicated:
+            raise ValueError(f"source names must be unique; repeated: {sorted(duplicated)}")
+        return self
+
+    @property
+    def event_types(self) -> list[str]:
+        return sorted({target for source in self.sources for target in source.event_types.values()})
+
+    @property
+    def has_event_value(self) -> bool:
+        return any(source.event_value for source in self.sources)
+
+
+def _format_errors(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        lines.append(f"  {where}: {error['msg']}")
+    return "\n".join(lines)
+
+
+def load_use_case(path: Path, *, sql_root: Path | None = None) -> UseCase:
+    """Read and validate one use-case YAML; SQL files are checked to exist under sql_root."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings, got {type(raw).__name__}")
+    raw = {"name": path.stem, **raw}
+    try:
+        use_case = UseCase.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: invalid use-case config\n{_format_errors(exc)}") from None
+    if sql_root is not None:
+        _check_sql_files(path, use_case, sql_root)
+    return use_case
+
+
+def _check_sql_files(path: Path, use_case: UseCase, sql_root: Path) -> None:
+    referenced = [(f"sources.{s.name}.sql", s.sql) for s in use_case.sources]
+    referenced += [(f"{kind}.sql", spec.sql) for kind, spec in (("items", use_case.items), ("users", use_case.users)) if spec]
+    for field, relative in referenced:
+        if not (sql_root / relative).is_file():
+            raise ConfigError(f"{path}: {field}: SQL file {relative!r} not found under {sql_root}")
+
+
+def discover_use_cases(config_dir: Path, *, sql_root: Path | None = None) -> list[UseCase]:
+    """Every use case in a folder, sorted by name. One bad file raises for that file."""
+    return [load_use_case(p, sql_root=sql_root) for p in sorted(Path(config_dir).glob("*.yaml"))]

@@ -1,0 +1,130 @@
+"""Warehouse engines: run the cleaning SQL where the data lives and stream results as Arrow batches.
+
+An engine owns a staging area in the warehouse (`qualifier` prefixes staged table names) so staged
+tables survive between tasks. DuckDB reads the warehouse file read-only and stages into a per-run
+DuckDB file beside it; Postgres stages into a schema.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+log = logging.getLogger(__name__)
+IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+class Engine(Protocol):
+    dialect: str
+    qualifier: str
+
+    def execute(self, sql: str) -> None: ...
+
+    def query(self, sql: str) -> list[tuple]: ...
+
+    def stream(self, sql: str, *, batch_rows: int) -> Iterator[pa.RecordBatch]: ...
+
+    def staged_tables(self, prefix: str) -> list[str]: ...
+
+    def close(self) -> None: ...
+
+
+class DuckDBEngine:
+    """The embedded warehouse: a DuckDB file attached read-only, staging in `staging_path`."""
+
+    dialect = "duckdb"
+    qualifier = "stg."
+
+    def __init__(self, *, database: Path, staging_path: Path, memory_limit: str | None = None) -> None:
+        import duckdb
+
+        database = Path(database)
+        if not database.is_file():
+            raise FileNotFoundError(f"DuckDB warehouse file not found: {database}")
+        staging_path = Path(staging_path)
+        staging_path.parent.mkdir(parents=True, exist_ok=True)
+        self.staging_path = staging_path
+        self._con = duckdb.connect()
+        if memory_limit:
+            self._con.execute(f"SET memory_limit = '{memory_limit}'")
+        self._con.execute(f"SET temp_directory = '{staging_path.parent / 'spill'}'")
+        self._con.execute(f"ATTACH '{database}' AS wh (READ_ONLY)")
+        self._con.execute(f"ATTACH '{staging_path}' AS stg")
+        self._con.execute("USE wh")
+
+    def execute(self, sql: str) -> None:
+        self._con.execute(sql)
+
+    def query(self, sql: str) -> list[tuple]:
+        return self._con.execute(sql).fetchall()
+
+    def stream(self, sql: str, *, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        yield from self._con.sql(sql).to_arrow_reader(batch_rows)
+
+    def staged_tables(self, prefix: str) -> list[str]:
+        rows = self.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'stg' "
+            f"AND table_name LIKE '{prefix}%' ORDER BY table_name"
+        )
+        return [f"stg.{name}" for (name,) in rows]
+
+    def close(self) -> None:
+        self._con.close()
+
+
+class PostgresEngine:
+    """A Postgres warehouse (a psycopg2 connection); staging tables live in `schema`, results stream
+    through a server-side cursor."""
+
+    dialect = "postgres"
+
+    def __init__(self, *, connection: Any, schema: str = "personalize_staging") -> None:
+        if not IDENTIFIER.match(schema):
+            raise ValueError(f"staging schema must be a lower-case identifier, got {schema!r}")
+        self.schema = schema
+        self.qualifier = f"{schema}."
+        self._con = connection
+        self._con.autocommit = True
+        self.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+
+    def execute(self, sql: str) -> None:
+        with self._con.cursor() as cur:
+            cur.execute(sql)
+
+    def query(self, sql: str) -> list[tuple]:
+        with self._con.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchall()
+
+    def stream(self, sql: str, *, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        import pyarrow as pa
+
+        self._con.autocommit = False
+        try:
+            with self._con.cursor(name="personalize_export_stream") as cur:
+                cur.itersize = batch_rows
+                cur.execute(sql)
+                while rows := cur.fetchmany(batch_rows):
+                    names = [column.name for column in cur.description]
+                    yield pa.RecordBatch.from_arrays(
+                        [pa.array(values) for values in zip(*rows, strict=True)], names=names
+                    )
+        finally:
+            self._con.rollback()
+            self._con.autocommit = True
+
+    def staged_tables(self, prefix: str) -> list[str]:
+        rows = self.query(
+            "SELECT table_name FROM information_schema.tables "
+            f"WHERE table_schema = '{self.schema}' AND table_name LIKE '{prefix}%' ORDER BY table_name"
+        )
+        return [f"{self.schema}.{name}" for (name,) in rows]
+
+    def close(self) -> None:
+        self._con.close()

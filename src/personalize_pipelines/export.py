@@ -1,0 +1,309 @@
+"""The export, step by step: stage and clean in the warehouse, validate, publish a version to S3.
+
+Each step is a plain function over an Engine and a boto3 S3 client, so it runs the same inside an
+Airflow task, a benchmark or a test. Staged tables are named by a run key, so a retried step
+rebuilds its own tables and never sees another run's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from personalize_pipelines import cleaning, schemas
+from personalize_pipelines.cleaning import StagingNames
+from personalize_pipelines.config import DatasetSpec, FieldSpec, UseCase
+from personalize_pipelines.engines import Engine
+from personalize_pipelines.paths import EXPECTATIONS_DIR, PROJECT_ROOT, SQL_DIR
+from personalize_pipelines.publish import VersionWriter, move_latest_pointer, new_version_name
+from personalize_pipelines.windows import Window, holdout_start
+
+log = logging.getLogger(__name__)
+INTERACTION_COLUMNS = ["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE"]
+
+
+class DataQualityError(RuntimeError):
+    """The input is too broken to publish: the message names the rules and counts."""
+
+
+def run_key(use_case: str, run_id: str) -> str:
+    """A short, deterministic, identifier-safe key for one run's staged tables."""
+    return hashlib.sha1(f"{use_case}/{run_id}".encode()).hexdigest()[:12]
+
+
+def render_sql(relative_path: str, *, window: Window, use_case: UseCase, sql_root: Path = SQL_DIR) -> str:
+    env = Environment(loader=FileSystemLoader(str(sql_root)), undefined=StrictUndefined, autoescape=False)
+    return env.get_template(relative_path).render(window=window.template_context(), use_case=use_case.name)
+
+
+@dataclass(frozen=True)
+class ExportContext:
+    use_case: UseCase
+    window: Window
+    names: StagingNames
+    sql_root: Path = SQL_DIR
+
+    @property
+    def holdout_start_epoch(self) -> int | None:
+        if self.use_case.holdout.strategy != "last_days":
+            return None
+        return int(holdout_start(self.window, days=self.use_case.holdout.days).timestamp())
+
+
+def stage(engine: Engine, ctx: ExportContext, *, progress: Callable[[str], None] = log.info) -> dict[str, Any]:
+    """Extract every source, clean it in the warehouse, and return the per-rule accounting."""
+    uc, names = ctx.use_case, ctx.names
+    drop_staging(engine, names)
+    rendered = {s.name: render_sql(s.sql, window=ctx.window, use_case=uc, sql_root=ctx.sql_root) for s in uc.sources}
+    steps = [
+        ("extract sources", f"CREATE TABLE {names.raw} AS {cleaning.raw_union_sql(rendered, uc)}"),
+        ("classify rows", cleaning.classify_sql(names, uc, window_start=ctx.window.start_epoch, window_end=ctx.window.end_epoch)),
+        ("drop duplicates, find bots", cleaning.deduplicate_sql(names, uc)),
+    ]
+    steps += [("split holdout", sql) for sql in cleaning.split_sql(names, uc, holdout_start=ctx.holdout_start_epoch or 0)]
+    for label, sql in steps:
+        started = time.monotonic()
+        engine.execute(sql)
+        progress(f"{label}: {time.monotonic() - started:.2f}s")
+    report = _interaction_accounting(engine, ctx)
+    progress(
+        f"interactions: {report['raw_rows']:,} raw → {report['train_rows']:,} train + {report['holdout_rows']:,} holdout; "
+        f"dropped {report['dropped']}"
+    )
+    for kind, spec, id_column in (("items", uc.items, "ITEM_ID"), ("users", uc.users, "USER_ID")):
+        if spec is not None:
+            sql = render_sql(spec.sql, window=ctx.window, use_case=uc, sql_root=ctx.sql_root)
+            engine.execute(cleaning.dataset_sql(getattr(names, kind), sql, spec, id_column=id_column))
+            report[kind] = _dataset_accounting(engine, getattr(names, kind), spec, uc.cleaning.min_column_fill)
+            progress(f"{kind}: {report[kind]['rows']:,} rows; dropped {report[kind]['dropped']}")
+    _enforce_defect_threshold(report, uc)
+    return report
+
+
+def _interaction_accounting(engine: Engine, ctx: ExportContext) -> dict[str, Any]:
+    by_source: dict[str, dict[str, Any]] = {}
+    dropped = dict.fromkeys(cleaning.ROW_RULES, 0)
+    changed = dict.fromkeys(cleaning.CHANGE_RULES, 0)
+    for source, rule, count, ms, event_type, ids in engine.query(cleaning.rule_counts_sql(ctx.names)):
+        entry = by_source.setdefault(source, {"raw": 0, "dropped": {}, "kept": 0})
+        entry["raw"] += int(count)
+        if rule is None:
+            entry["kept"] += int(count)
+            for name, value in zip(cleaning.CHANGE_RULES, (ms, event_type, ids), strict=True):
+                changed[name] += int(value or 0)
+        else:
+            entry["dropped"][rule] = int(count)
+            dropped[rule] += int(count)
+    kept, deduplicated, bot_rows, bot_users, holdout_rows, below_rows, below_users, train_rows = (
+        int(v) for v in engine.query(cleaning.stage_counts_sql(ctx.names))[0]
+    )
+    dropped["duplicate"] = kept - deduplicated
+    dropped["bot_user"] = bot_rows
+    dropped["below_min_interactions"] = below_rows
+    raw_rows = sum(entry["raw"] for entry in by_source.values())
+    accounted = sum(dropped.values()) + train_rows + holdout_rows
+    if accounted != raw_rows:
+        raise AssertionError(f"row accounting broken: {raw_rows} raw but {accounted} accounted for")
+    in_scope = raw_rows - sum(dropped[rule] for rule in cleaning.SCOPE_RULES if rule != "below_min_interactions")
+    defects = sum(count for rule, count in dropped.items() if rule not in cleaning.SCOPE_RULES)
+    return {
+        "raw_rows": raw_rows,
+        "by_source": by_source,
+        "dropped": dropped,
+        "changed": changed,
+        "bot_users": bot_users,
+        "users_below_min": below_users,
+        "train_rows": train_rows,
+        "holdout_rows": holdout_rows,
+        "in_window_rows": in_scope,
+        "defect_rows": defects,
+        "defect_fraction": round(defects / in_scope, 6) if in_scope else 0.0,
+    }
+
+
+def _dataset_accounting(engine: Engine, table: str, spec: DatasetSpec, min_fill: float) -> dict[str, Any]:
+    dropped: dict[str, int] = {}
+    kept = 0
+    fills = [0] * len(spec.fields)
+    for rule, count, *filled in engine.query(cleaning.dataset_counts_sql(table, spec)):
+        if rule is None:
+            kept = int(count)
+            fills = [int(v or 0) for v in filled]
+        else:
+            dropped[rule] = int(count)
+    fill_ratio = {f.name: round(n / kept, 6) if kept else 0.0 for f, n in zip(spec.fields, fills, strict=True)}
+    too_sparse = {name: ratio for name, ratio in fill_ratio.items() if ratio < min_fill}
+    return {
+        "raw": kept + sum(dropped.values()),
+        "rows": kept,
+        "dropped": dropped,
+        "fill_ratio": fill_ratio,
+        "columns_dropped": too_sparse,
+        "columns": [f.name for f in spec.fields if f.name not in too_sparse],
+    }
+
+
+def _enforce_defect_threshold(report: dict[str, Any], uc: UseCase) -> None:
+    limit = uc.cleaning.max_defect_fraction
+    if report["defect_fraction"] > limit:
+        rules = {rule: n for rule, n in report["dropped"].items() if n and rule not in cleaning.SCOPE_RULES}
+        raise DataQualityError(
+            f"{uc.name}: {report['defect_rows']:,} of {report['in_window_rows']:,} in-window rows are defective "
+            f"({report['defect_fraction']:.1%} > cleaning.max_defect_fraction {limit:.1%}); by rule: {rules}"
+        )
+
+
+def validation_parameters(ctx: ExportContext) -> dict[str, Any]:
+    return {
+        "window_start": ctx.window.start_epoch,
+        "window_end": ctx.window.end_epoch - 1,
+        "event_types": ctx.use_case.event_types,
+        "min_interactions": ctx.use_case.quality.min_interactions,
+        "min_users_with_two": ctx.use_case.quality.min_users_with_two,
+    }
+
+
+def validate(
+    engine: Engine,
+    ctx: ExportContext,
+    *,
+    gx_connection_string: str | None = None,
+    suites_dir: Path = EXPECTATIONS_DIR,
+) -> dict[str, Any]:
+    """Source quality (warn) on the raw rows, then the Personalize contract (fail) on the training rows.
+
+    GX Core runs the suites itself on engines it supports (pass `gx_connection_string`); elsewhere the
+    same suites are evaluated as SQL aggregates in the warehouse. Raises ContractViolation.
+    """
+    from personalize_pipelines.validation import load_suite, validate_in_sql, validate_with_gx
+
+    params = validation_parameters(ctx)
+    outcomes = {}
+    for suite_name, table in (("source_quality", ctx.names.raw), ("personalize_contract", ctx.names.interactions)):
+        suite = load_suite(suites_dir / f"{suite_name}.json")
+        if gx_connection_string:
+            schema, _, bare_table = table.partition(".")
+            result = validate_with_gx(
+                suite=suite, connection_string=gx_connection_string, schema=schema, table=bare_table, parameters=params
+            )
+        else:
+            result = validate_in_sql(suite=suite, table=table, dialect=engine.dialect, run_query=engine.query, parameters=params)
+        outcomes[suite_name] = result
+        log.info("%s: %s", suite_name, "passed" if result.success else "FAILED")
+    outcomes["personalize_contract"].raise_for_contract()
+    return {
+        "success": all(r.success for r in outcomes.values()),
+        "suites": {name: r.to_dict() for name, r in outcomes.items()},
+        "report_html": "\n".join(r.to_html() for r in outcomes.values()),
+    }
+
+
+def _interactions_view_sql(table: str, *, event_value: bool) -> str:
+    columns = "user_id, item_id, timestamp, event_type" + (", event_value" if event_value else "")
+    return f"SELECT {columns} FROM {table} ORDER BY {cleaning.INTERACTION_ORDER}"
+
+
+def _dataset_view_sql(table: str, id_column: str, columns: list[str]) -> str:
+    selected = ", ".join([id_column.lower(), *(c.lower() for c in columns)])
+    return f"SELECT {selected} FROM {table} WHERE drop_rule IS NULL ORDER BY {id_column.lower()}"
+
+
+def code_version() -> str:
+    try:
+        sha = subprocess.run(
+            ["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        sha = ""
+    return f"{package_version('personalize-pipelines')}+{sha}" if sha else package_version("personalize-pipelines")
+
+
+def publish(
+    engine: Engine,
+    ctx: ExportContext,
+    *,
+    s3_client: Any,
+    report: dict[str, Any],
+    validation: dict[str, Any],
+    version: str | None = None,
+    progress: Callable[[str], None] = log.info,
+) -> dict[str, Any]:
+    """Write every dataset, schema and report under a new version, then the manifest, then `latest`."""
+    uc = ctx.use_case
+    use_case_prefix = f"{uc.s3.prefix}/{uc.name}" if uc.s3.prefix else uc.name
+    writer = VersionWriter(
+        client=s3_client, bucket=uc.s3.bucket, use_case_prefix=use_case_prefix,
+        version=version or new_version_name(ctx.window.end),
+    )
+    writer.ensure_new()
+    progress(f"publishing {writer.uri}")
+    event_value = uc.has_event_value
+    interaction_columns = INTERACTION_COLUMNS[: 5 if event_value else 4]
+    datasets: dict[str, dict[str, Any]] = {}
+    schema_docs = {"interactions": schemas.interactions_schema(event_value=event_value)}
+    for folder, table in (("interactions", ctx.names.interactions), ("holdout", ctx.names.holdout)):
+        parts = writer.put_csv_parts(
+            folder, engine.stream(_interactions_view_sql(table, event_value=event_value), batch_rows=256_000),
+            columns=interaction_columns, part_rows=uc.s3.part_rows, progress=progress,
+        )
+        datasets[folder] = {"rows": sum(p.rows or 0 for p in parts), "parts": len(parts), "columns": interaction_columns}
+    for kind, spec, id_column, make_schema in (
+        ("items", uc.items, "ITEM_ID", schemas.items_schema),
+        ("users", uc.users, "USER_ID", schemas.users_schema),
+    ):
+        if spec is None:
+            continue
+        kept = report[kind]["columns"]
+        fields: list[FieldSpec] = [f for f in spec.fields if f.name in kept]
+        parts = writer.put_csv_parts(
+            kind, engine.stream(_dataset_view_sql(getattr(ctx.names, kind), id_column, kept), batch_rows=256_000),
+            columns=[id_column, *kept], part_rows=uc.s3.part_rows, progress=progress,
+        )
+        datasets[kind] = {"rows": sum(p.rows or 0 for p in parts), "parts": len(parts), "columns": [id_column, *kept]}
+        schema_docs[kind] = make_schema(fields)
+    for kind, document in schema_docs.items():
+        writer.put_json(f"schemas/{kind}.json", document)
+    for suite_name, result in validation["suites"].items():
+        writer.put_json(f"validation/{suite_name}.json", result)
+    writer.put_bytes("validation/report.html", validation["report_html"].encode(), content_type="text/html")
+    manifest = writer.commit(
+        {
+            "use_case": uc.name,
+            "created_at": datetime.now(UTC).isoformat(),
+            "window": ctx.window.as_dict(),
+            "holdout": _holdout_description(ctx),
+            "datasets": datasets,
+            "cleaning": report,
+            "validation": {"success": validation["success"], "suites": {n: r["success"] for n, r in validation["suites"].items()}},
+            "code_version": code_version(),
+        }
+    )
+    moved = move_latest_pointer(s3_client, bucket=uc.s3.bucket, use_case_prefix=use_case_prefix, manifest=manifest)
+    progress(f"published {writer.uri} ({datasets['interactions']['rows']:,} training rows); latest moved: {moved}")
+    return manifest
+
+
+def _holdout_description(ctx: ExportContext) -> dict[str, Any]:
+    holdout = ctx.use_case.holdout
+    if holdout.strategy == "last_days":
+        start = holdout_start(ctx.window, days=holdout.days)
+        return {"strategy": "last_days", "days": holdout.days, "start": start.isoformat(), "end": ctx.window.end.isoformat()}
+    return {"strategy": "user_fraction", "fraction": holdout.fraction}
+
+
+def drop_staging(engine: Engine, names: StagingNames) -> list[str]:
+    """Drop this run's staged tables (idempotent)."""
+    dropped = engine.staged_tables(f"r_{names.run_key}_")
+    for table in dropped:
+        engine.execute(f"DROP TABLE IF EXISTS {table}")
+    return dropped

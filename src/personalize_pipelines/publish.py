@@ -1,0 +1,198 @@
+"""Atomic, versioned publishing to S3: data parts first, manifest last, the `latest` pointer after.
+
+A version folder without manifest.json is incomplete and every reader ignores it. Versions are
+never overwritten: each publish writes a new version name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+log = logging.getLogger(__name__)
+MANIFEST = "manifest.json"
+LATEST = "latest.json"
+
+
+class VersionExistsError(RuntimeError):
+    """Refusing to overwrite a published version."""
+
+
+def new_version_name(window_end: datetime, *, now: datetime | None = None) -> str:
+    """`<window end>-<publish time>-<random>`: sorts by window then by publish time, never reused."""
+    now = now or datetime.now(UTC)
+    return f"{window_end:%Y%m%dT%H%M%SZ}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class PublishedFile:
+    key: str
+    rows: int | None
+    sha256: str
+    bytes: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "rows": self.rows, "sha256": self.sha256, "bytes": self.bytes}
+
+
+@dataclass
+class VersionWriter:
+    """Writes one version under s3://bucket/<use_case_prefix>/<version>/; `commit` writes the manifest."""
+
+    client: Any
+    bucket: str
+    use_case_prefix: str
+    version: str
+    files: list[PublishedFile] = field(default_factory=list)
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.use_case_prefix}/{self.version}"
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}/"
+
+    def ensure_new(self) -> None:
+        listed = self.client.list_objects_v2(Bucket=self.bucket, Prefix=f"{self.prefix}/", MaxKeys=1)
+        if listed.get("KeyCount", 0):
+            raise VersionExistsError(f"{self.uri} already has objects; versions are immutable")
+
+    def put_bytes(self, relative_key: str, body: bytes, *, rows: int | None = None, content_type: str) -> PublishedFile:
+        key = f"{self.prefix}/{relative_key}"
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+        published = PublishedFile(key=relative_key, rows=rows, sha256=hashlib.sha256(body).hexdigest(), bytes=len(body))
+        self.files.append(published)
+        return published
+
+    def put_json(self, relative_key: str, document: Any) -> PublishedFile:
+        body = (json.dumps(document, indent=2, sort_keys=True, default=str) + "\n").encode()
+        return self.put_bytes(relative_key, body, content_type="application/json")
+
+    def put_csv_parts(
+        self,
+        folder: str,
+        batches: Iterable[pa.RecordBatch],
+        *,
+        columns: list[str],
+        part_rows: int,
+        progress: Callable[[str], None] = log.info,
+    ) -> list[PublishedFile]:
+        """Stream Arrow batches into CSV parts of at most `part_rows` rows, uploading in the background.
+
+        Memory stays bounded by about three parts whatever the total row count.
+        """
+        uploads: queue.Queue = queue.Queue(maxsize=2)
+        written: list[PublishedFile] = []
+        failure: list[BaseException] = []
+
+        def uploader() -> None:
+            while (item := uploads.get()) is not None:
+                if failure:
+                    continue
+                name, body, rows = item
+                try:
+                    written.append(self.put_bytes(f"{folder}/{name}", body, rows=rows, content_type="text/csv"))
+                except BaseException as exc:  # re-raised in the producer
+                    failure.append(exc)
+
+        thread = threading.Thread(target=uploader, name=f"upload-{folder}", daemon=True)
+        thread.start()
+        started = time.monotonic()
+        total = 0
+        try:
+            for index, (body, rows) in enumerate(_csv_parts(batches, columns=columns, part_rows=part_rows)):
+                if failure:
+                    break
+                uploads.put((f"part-{index:05d}.csv", body, rows))
+                total += rows
+                elapsed = max(time.monotonic() - started, 1e-9)
+                progress(f"{folder}: {total:,} rows in {index + 1} part(s), {total / elapsed:,.0f} rows/s")
+        finally:
+            uploads.put(None)
+            thread.join()
+        if failure:
+            raise failure[0]
+        return written
+
+    def commit(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        """Write manifest.json last: from this moment the version exists for readers."""
+        document = {**manifest, "version": self.version, "uri": self.uri, "files": [f.as_dict() for f in self.files]}
+        body = (json.dumps(document, indent=2, sort_keys=True, default=str) + "\n").encode()
+        self.client.put_object(Bucket=self.bucket, Key=f"{self.prefix}/{MANIFEST}", Body=body, ContentType="application/json")
+        return document
+
+
+def _csv_parts(batches: Iterable[pa.RecordBatch], *, columns: list[str], part_rows: int):
+    """Yield (csv bytes, rows) per part, header in each part, RFC 4180 quoting where needed."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    options = pacsv.WriteOptions(include_header=True, quoting_style="needed")
+    buffer: io.BytesIO | None = None
+    writer = None
+    rows_in_part = 0
+    for batch in batches:
+        batch = pa.RecordBatch.from_arrays(batch.columns, names=columns)
+        offset = 0
+        while offset < batch.num_rows:
+            if writer is None:
+                buffer = io.BytesIO()
+                writer = pacsv.CSVWriter(buffer, batch.schema, write_options=options)
+            take = min(part_rows - rows_in_part, batch.num_rows - offset)
+            writer.write_batch(batch.slice(offset, take))
+            offset += take
+            rows_in_part += take
+            if rows_in_part == part_rows:
+                writer.close()
+                yield buffer.getvalue(), rows_in_part
+                buffer, writer, rows_in_part = None, None, 0
+    if writer is not None and rows_in_part:
+        writer.close()
+        yield buffer.getvalue(), rows_in_part
+
+
+def read_json(client: Any, bucket: str, key: str) -> dict | None:
+    try:
+        body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except client.exceptions.NoSuchKey:
+        return None
+    return json.loads(body)
+
+
+def move_latest_pointer(client: Any, *, bucket: str, use_case_prefix: str, manifest: dict) -> bool:
+    """Point `latest.json` at this version unless a newer window is already published (backfills)."""
+    key = f"{use_case_prefix}/{LATEST}"
+    current = read_json(client, bucket, key)
+    if current and current["window"]["end"] > manifest["window"]["end"]:
+        log.info("latest stays at %s: its window ends after this backfilled one", current["version"])
+        return False
+    pointer = {k: manifest[k] for k in ("version", "uri", "window", "created_at")}
+    client.put_object(Bucket=bucket, Key=key, Body=json.dumps(pointer, indent=2).encode(), ContentType="application/json")
+    return True
+
+
+def complete_versions(client: Any, *, bucket: str, use_case_prefix: str) -> list[str]:
+    """Published versions (those with a manifest), oldest first; incomplete folders are ignored."""
+    paginator = client.get_paginator("list_objects_v2")
+    versions = []
+    for page in paginator.paginate(Bucket=bucket, Prefix=f"{use_case_prefix}/", Delimiter="/"):
+        for common in page.get("CommonPrefixes", []):
+            version = common["Prefix"].rstrip("/").rsplit("/", 1)[-1]
+            listed = client.list_objects_v2(Bucket=bucket, Prefix=f"{common['Prefix']}{MANIFEST}", MaxKeys=1)
+            if listed.get("KeyCount", 0):
+                versions.append(version)
+    return sorted(versions)

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import boto3
+import pytest
+
+from personalize_pipelines.config import load_use_case
+from personalize_pipelines.paths import CONFIG_DIR, SQL_DIR
+from tests.conftest import free_port
+from tests.export import shop_fixture
+
+UNFILTERED_CLICKSTREAM = """
+SELECT customer_id AS user_id, product_id AS item_id, event_ts, event_type FROM clickstream
+"""
+
+
+@pytest.fixture
+def sql_root(tmp_path) -> Path:
+    """The shop SQL, with the clickstream unfiltered so every timestamp rule sees its rows."""
+    root = tmp_path / "sql"
+    shutil.copytree(SQL_DIR, root)
+    (root / "shop" / "clickstream.sql").write_text(UNFILTERED_CLICKSTREAM)
+    return root
+
+
+@pytest.fixture
+def tiny_warehouse(tmp_path) -> Path:
+    return shop_fixture.build(tmp_path / "tiny.duckdb")
+
+
+@pytest.fixture
+def shop_use_case():
+    return load_use_case(CONFIG_DIR / "shop.yaml")
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """A real S3 API server on loopback (moto's server)."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3(s3_endpoint, shop_use_case):
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    bucket = shop_use_case.s3.bucket
+    existing = [b["Name"] for b in client.list_buckets().get("Buckets", [])]
+    if bucket in existing:
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for obj in page.get("Contents", []):
+                client.delete_object(Bucket=bucket, Key=obj["Key"])
+    else:
+        client.create_bucket(Bucket=bucket)
+    return client

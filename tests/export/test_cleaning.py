@@ -1,0 +1,89 @@
+"""Cleaning in the warehouse: each planted defect counted by the right rule, valid rows all kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from personalize_pipelines.cleaning import StagingNames
+from personalize_pipelines.engines import DuckDBEngine
+from personalize_pipelines.export import DataQualityError, ExportContext, drop_staging, stage
+from personalize_pipelines.windows import sliding_window
+from tests.export import shop_fixture
+
+
+@pytest.fixture
+def engine(tiny_warehouse, tmp_path):
+    engine = DuckDBEngine(database=tiny_warehouse, staging_path=tmp_path / "staging" / "run.duckdb")
+    yield engine
+    engine.close()
+
+
+def make_ctx(use_case, engine, sql_root, **overrides):
+    bots = use_case.cleaning.model_copy(update={"max_events_per_user": shop_fixture.MAX_EVENTS_PER_USER})
+    use_case = use_case.model_copy(update={"cleaning": bots, **overrides})
+    return ExportContext(
+        use_case=use_case,
+        window=sliding_window(shop_fixture.WINDOW_END, months=6),
+        names=StagingNames(engine.qualifier, "t1"),
+        sql_root=sql_root,
+    )
+
+
+def test_each_planted_defect_is_counted_by_its_rule(engine, shop_use_case, sql_root):
+    report = stage(engine, make_ctx(shop_use_case, engine, sql_root))
+
+    dropped = {rule: n for rule, n in report["dropped"].items() if n}
+    assert dropped == shop_fixture.EXPECTED_DROPS
+    assert report["changed"] == shop_fixture.EXPECTED_CHANGES
+    assert report["bot_users"] == 1
+    assert report["users_below_min"] == 1
+
+
+def test_valid_rows_are_all_kept_and_every_row_accounted(engine, shop_use_case, sql_root):
+    report = stage(engine, make_ctx(shop_use_case, engine, sql_root))
+
+    views = shop_fixture.VALID_USERS * shop_fixture.VIEWS_PER_USER
+    kept_odd_rows = 4  # ms timestamp, two messy event types, one padded id
+    assert report["train_rows"] == views + shop_fixture.PURCHASES + kept_odd_rows
+    assert report["holdout_rows"] == shop_fixture.VALID_USERS * shop_fixture.HOLDOUT_PER_USER
+    assert report["raw_rows"] == sum(report["dropped"].values()) + report["train_rows"] + report["holdout_rows"]
+    assert report["by_source"]["purchases"]["raw"] == shop_fixture.PURCHASES  # the cancelled order never enters
+
+
+def test_cleaned_rows_have_the_personalize_shape(engine, shop_use_case, sql_root):
+    ctx = make_ctx(shop_use_case, engine, sql_root)
+    stage(engine, ctx)
+
+    rows = engine.query(f"SELECT user_id, item_id, timestamp, event_type FROM {ctx.names.interactions}")
+    assert {event_type for *_, event_type in rows} == {"View", "AddToCart", "Purchase"}
+    assert all(user == user.strip() and len(item) <= 256 for user, item, _, _ in rows)
+    assert all(ctx.window.start_epoch <= ts < ctx.window.end_epoch for _, _, ts, _ in rows)
+    assert ("u002", "p003", shop_fixture.BASE + 11, "View") in rows  # the millisecond row, converted
+
+
+def test_items_and_users_are_deduplicated_and_sparse_columns_left_out(engine, shop_use_case, sql_root):
+    report = stage(engine, make_ctx(shop_use_case, engine, sql_root))
+
+    assert report["items"]["rows"] == 50  # p999 is created after the window end
+    assert report["items"]["dropped"] == {"duplicate_id": 1}
+    assert "DISCONTINUED_NOTE" in report["items"]["columns_dropped"]
+    assert "DISCONTINUED_NOTE" not in report["items"]["columns"]
+    assert report["users"]["dropped"] == {"missing_id": 1}
+    assert report["users"]["rows"] == shop_fixture.VALID_USERS
+
+
+def test_a_defect_rate_above_the_threshold_fails_the_run(engine, shop_use_case, sql_root):
+    strict = shop_use_case.cleaning.model_copy(
+        update={"max_defect_fraction": 0.01, "max_events_per_user": shop_fixture.MAX_EVENTS_PER_USER}
+    )
+    with pytest.raises(DataQualityError, match=r"cleaning.max_defect_fraction 1.0%.*'bot_user': 200"):
+        stage(engine, make_ctx(shop_use_case, engine, sql_root, cleaning=strict))
+
+
+def test_staging_is_dropped_and_restaging_is_idempotent(engine, shop_use_case, sql_root):
+    ctx = make_ctx(shop_use_case, engine, sql_root)
+    first = stage(engine, ctx)
+    second = stage(engine, ctx)
+    assert first == second
+    assert len(drop_staging(engine, ctx.names)) == len(ctx.names.all_tables())
+    assert engine.staged_tables("r_t1_") == []
