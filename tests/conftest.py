@@ -70,3 +70,27 @@ def redis_server() -> dict:
     port = int(os.environ.get("REDIS_PORT", "6379"))
     require_server(host, port, "Redis")
     return {"host": host, "port": port}
+
+
+# ---- personalize-local endpoint (owned by the personalize-local server; issue 3) --------------------
+@pytest.fixture(scope="session")
+def local_endpoint(tmp_path_factory: pytest.TempPathFactory):
+    """URL of a personalize-local endpoint (S3, STS, IAM, Personalize) shared by the whole session.
+
+    Nothing global is set: pass the URL as ``endpoint_url`` (or put it in an AWS connection's extra).
+    Lifecycle phases are fast (0.02 s).
+    """
+    from personalize_local.testing import running_endpoint
+
+    with running_endpoint(state_dir=tmp_path_factory.mktemp("personalize-local"), phase_seconds=0.02) as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_local_endpoint(tmp_path: Path):
+    """A personalize-local endpoint with its own empty Personalize state, for one test."""
+    from personalize_local.testing import running_endpoint
+
+    with running_endpoint(state_dir=tmp_path / "personalize-local", phase_seconds=0.02) as url:
+        yield url
+# ---- end personalize-local endpoint ------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""State and behaviour of the local Personalize service, apart from any wire protocol."""

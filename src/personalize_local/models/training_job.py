@@ -1,0 +1,100 @@
+"""A solution version's training: gather the dataset group's data, check it as Personalize does, train."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from personalize_local.models.lifecycle import JobFailed
+from personalize_local.models.recipes import recipe_for_arn
+
+if TYPE_CHECKING:
+    from personalize_local.models.backend import PersonalizeBackend
+
+log = logging.getLogger("personalize_local.training_job")
+
+MIN_INTERACTIONS = 1000
+MIN_USERS_WITH_TWO = 25
+
+
+def interactions_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The training library's interaction columns and types."""
+    out = pd.DataFrame({
+        "USER_ID": frame["USER_ID"].astype(str),
+        "ITEM_ID": frame["ITEM_ID"].astype(str),
+        "TIMESTAMP": pd.to_numeric(frame["TIMESTAMP"]).astype("int64"),
+    })
+    if "EVENT_TYPE" in frame.columns:
+        out["EVENT_TYPE"] = frame["EVENT_TYPE"].fillna("").astype(str)
+    if "EVENT_VALUE" in frame.columns:
+        out["EVENT_VALUE"] = pd.to_numeric(frame["EVENT_VALUE"]).astype("float64")
+    return out
+
+
+def check_trainable(interactions: pd.DataFrame, event_type: str | None) -> None:
+    """Personalize's minimums: 1000 interactions and 25 users with at least 2 (of the event type, if set)."""
+    counted = interactions
+    if event_type:
+        counted = interactions[interactions.get("EVENT_TYPE", pd.Series(dtype=str)) == event_type]
+    what = f" of event type {event_type!r}" if event_type else ""
+    if len(counted) < MIN_INTERACTIONS:
+        raise JobFailed(f"There are fewer than {MIN_INTERACTIONS} interactions{what} in the dataset group "
+                        f"({len(counted)}); import more data")
+    users = int((counted.groupby("USER_ID").size() >= 2).sum())
+    if users < MIN_USERS_WITH_TWO:
+        raise JobFailed(f"There are fewer than {MIN_USERS_WITH_TWO} users with at least 2 interactions{what} "
+                        f"({users}); import more data")
+
+
+def _metadata(backend: PersonalizeBackend, group: str, dataset_type: str, key: str) -> pd.DataFrame | None:
+    dataset = backend.datasets_of(group).get(dataset_type)
+    if dataset is None or dataset["status"] != "ACTIVE":
+        return None
+    frame = backend.dataset_data(dataset["datasetArn"]).frame()
+    if frame is None:
+        return None
+    frame = frame.drop_duplicates(key, keep="last").reset_index(drop=True)
+    frame[key] = frame[key].astype(str)
+    return frame
+
+
+def train_solution_version(backend: PersonalizeBackend, solution_version_arn: str) -> dict:
+    """Train and save the model; returns the fields to record on the ACTIVE solution version."""
+    try:
+        from personalize_local import training
+    except ImportError as exc:
+        raise JobFailed(f"The training library personalize_local.training is unavailable: {exc}") from exc
+    version = backend.store.snapshot("solution-version", solution_version_arn)
+    group = version["datasetGroupArn"]
+    recipe = recipe_for_arn(version["recipeArn"])
+    dataset = backend.datasets_of(group).get("Interactions")
+    if dataset is None or dataset["status"] != "ACTIVE":
+        raise JobFailed(f"Dataset group {group} has no ACTIVE Interactions dataset")
+    data = backend.dataset_data(dataset["datasetArn"])
+    records = data.records()
+    frame = data.frame(records=records)
+    if frame is None:
+        raise JobFailed(f"The Interactions dataset {dataset['datasetArn']} holds no data; import some first")
+    interactions = interactions_frame(frame)
+    check_trainable(interactions, version.get("eventType"))
+    started = time.monotonic()
+    log.info("training %s (%s) on %d interactions", solution_version_arn, recipe.name, len(interactions))
+    try:
+        model = training.train(
+            recipe=recipe.name,
+            data=training.TrainingData(interactions=interactions,
+                                       items=_metadata(backend, group, "Items", "ITEM_ID"),
+                                       users=_metadata(backend, group, "Users", "USER_ID")),
+            params=version.get("solutionConfig") or {}, event_type=version.get("eventType"),
+            progress=lambda message: log.info("%s: %s", solution_version_arn, message))
+    except training.TrainingError as exc:
+        raise JobFailed(str(exc)) from exc
+    model.save(backend.model_dir(solution_version_arn))
+    backend.models.adopt(solution_version_arn, model, dataset_group_arn=group, records_offset=len(records))
+    seconds = max(float(getattr(model, "training_seconds", 0.0)), time.monotonic() - started)
+    log.info("trained %s in %.1f s: %s", solution_version_arn, seconds, model.metrics)
+    return {"_metrics": {k: float(v) for k, v in model.metrics.items()}, "trainingHours": round(seconds / 3600, 6),
+            "_recordsOffset": len(records)}

@@ -1,0 +1,51 @@
+"""The REST-JSON protocol of personalize-runtime and personalize-events, routed by botocore's URIs."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from personalize_local.errors import ServiceError, UnknownOperation
+from personalize_local.protocol.dispatch import (
+    FaultInjector,
+    RequestContext,
+    call_operation,
+    error_response,
+    json_response,
+    parse_json_body,
+)
+from personalize_local.protocol.shapes import service_model
+
+SERVICES = ("personalize-runtime", "personalize-events")
+CONTENT_TYPE = "application/json"
+
+
+@cache
+def routes() -> dict[tuple[str, str], tuple[str, str]]:
+    """(method, path) → (service, operation), from the models' ``requestUri``."""
+    table = {}
+    for service in SERVICES:
+        model = service_model(service)
+        for name in model.operation_names:
+            http = model.operation_model(name).http
+            table[(http["method"], http["requestUri"])] = (service, name)
+    return table
+
+
+def handle(request: Request, *, backends: dict[str, Any], faults: FaultInjector, context: RequestContext) -> Response:
+    """Answer one runtime or events request."""
+    try:
+        path = request.path.rstrip("/") or "/"
+        route = routes().get((request.method, path))
+        if route is None:
+            raise UnknownOperation(f"No personalize-runtime or personalize-events operation at "
+                                   f"{request.method} {request.path}")
+        service, operation = route
+        params = parse_json_body(request.get_data())
+        result = call_operation(backend=backends[service], faults=faults, service=service, operation=operation,
+                                params=params, context=context)
+        return json_response(result, content_type=CONTENT_TYPE)
+    except ServiceError as error:
+        return error_response(error, content_type=CONTENT_TYPE)
