@@ -38,6 +38,13 @@ def credential_scope(environ: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+class RequestHandler(MotoRequestHandler):
+    """moto's handler (keeps S3 metadata headers with underscores), logging requests at DEBUG."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        log.debug("%s %s", self.requestline, code)
+
+
 class EdgeApp:
     """Routes S3/STS/IAM to moto's server app as is, and Personalize to our protocol handlers."""
 
@@ -88,7 +95,7 @@ class Endpoint:
         self.backend = PersonalizeBackend(settings=settings)
         self.app = EdgeApp(settings=settings, backend=self.backend)
         self.server: BaseWSGIServer = make_server(settings.host, settings.port, self.app, threaded=True,
-                                                  request_handler=MotoRequestHandler)
+                                                  request_handler=RequestHandler)
         self.server.daemon_threads = True
         self._thread: threading.Thread | None = None
 

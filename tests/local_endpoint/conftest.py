@@ -15,6 +15,7 @@ from botocore.config import Config
 
 ROLE = "arn:aws:iam::123456789012:role/personalize-local-test"
 RECIPE = "arn:aws:personalize:::recipe/"
+ITEMS_PER_GROUP = 60
 NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
 
 INTERACTIONS_SCHEMA = {
@@ -71,7 +72,7 @@ def interactions_csv(*, users: int = 60, per_user: int = 25, seed: int = 7) -> s
         own = "a" if user % 2 == 0 else "b"
         for step in range(per_user):
             group = own if rng.random() < 0.9 else ("b" if own == "a" else "a")
-            item = f"{group}{min(int(rng.expovariate(0.15)), 39)}"
+            item = f"{group}{min(int(rng.expovariate(0.06)), ITEMS_PER_GROUP - 1)}"
             kind = "purchase" if step % 5 == 0 else "click"
             lines.append(f"u{user},{item},{1_700_000_000 + user * 1000 + step},{kind},{rng.randint(1, 5)}.0")
     return "\n".join(lines) + "\n"
@@ -80,7 +81,7 @@ def interactions_csv(*, users: int = 60, per_user: int = 25, seed: int = 7) -> s
 def items_csv() -> str:
     lines = ["ITEM_ID,GENRE,PRICE"]
     for group in "ab":
-        for index in range(40):
+        for index in range(ITEMS_PER_GROUP):
             lines.append(f"{group}{index},{'Action' if group == 'a' else 'Drama'},{index + 0.5}")
     return "\n".join(lines) + "\n"
 
