@@ -47,14 +47,16 @@ class Lifecycle:
         thread.start()
 
     def create(self, kind: str, resource_arn: str, *, work: Callable[[], dict[str, Any] | None] | None = None,
-               minimum_seconds: float = 0.0, forced_failure_name: str | None = None,
-               statuses: tuple[str, str] = ("CREATE PENDING", "CREATE IN_PROGRESS")) -> None:
+               minimum_seconds: float = 0.0, forced_failure_name: str | None = None) -> None:
         """CREATE PENDING → CREATE IN_PROGRESS → (work) → ACTIVE, or CREATE FAILED with the reason."""
         phase = self.settings.phase_seconds
 
         def flow() -> None:
             self.sleep(phase)
-            self.store.update(kind, resource_arn, status=statuses[1])
+            with self.store.lock:
+                if self._stopped_by_request(kind, resource_arn):
+                    return
+                self.store.update(kind, resource_arn, status="CREATE IN_PROGRESS")
             started = time.monotonic()
             try:
                 if forced_failure_name and forced_failure_name in self.settings.fail_jobs:
@@ -68,13 +70,19 @@ class Lifecycle:
                 self.store.update(kind, resource_arn, status="CREATE FAILED", failureReason=str(failure))
                 return
             with self.store.lock:
-                if self.store.get(kind, resource_arn).get("status") == "CREATE STOPPING":
-                    self.store.update(kind, resource_arn, status="CREATE STOPPED")
+                if self._stopped_by_request(kind, resource_arn):
                     return
                 self.store.update(kind, resource_arn, status="ACTIVE", **changes)
             log.info("%s %s is ACTIVE", kind, resource_arn)
 
         self._spawn(f"create {resource_arn}", flow)
+
+    def _stopped_by_request(self, kind: str, resource_arn: str) -> bool:
+        if self.store.get(kind, resource_arn).get("status") != "CREATE STOPPING":
+            return False
+        self.store.update(kind, resource_arn, status="CREATE STOPPED")
+        log.info("%s %s stopped on request", kind, resource_arn)
+        return True
 
     def run(self, name: str, flow: Callable[[], None]) -> None:
         """Any other background flow (updates); ``flow`` uses ``sleep`` to honour phases and stop."""
