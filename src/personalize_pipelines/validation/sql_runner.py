@@ -401,10 +401,11 @@ def _plan_unexpected_rows(expectation: Expectation, kwargs: dict[str, Any], targ
         count = len(rows)
         if count == MAX_SAMPLE:
             count = int(context.run_query(f"SELECT COUNT(*) FROM ({query}) AS unexpected_rows")[0][0])
-        fields: dict[str, Any] = {"success": count == 0, "observed_value": count}
-        if rows:
-            fields["details"] = {"unexpected_rows": [[_plain_number(v) for v in r] for r in rows]}
-        return fields
+        return {
+            "success": count == 0,
+            "observed_value": count,
+            "details": {"unexpected_rows": [[_plain_number(v) for v in r] for r in rows]},
+        }
 
     return _Check(expectation, kwargs, [], [], finish)
 
