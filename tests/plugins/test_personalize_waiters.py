@@ -66,8 +66,12 @@ def test_create_failed_is_a_failure_state(waiter_name):
 
 def test_derived_names_are_valid_deterministic_and_distinct():
     first = derive_name("movies train/solution.version", "dag", "task", "manual__2026-11-29T00:00:00+00:00")
-    assert first == derive_name("movies train/solution.version", "dag", "task", "manual__2026-11-29T00:00:00+00:00")
-    assert first != derive_name("movies train/solution.version", "dag", "task", "manual__2026-11-30T00:00:00+00:00")
+    assert first == derive_name(
+        "movies train/solution.version", "dag", "task", "manual__2026-11-29T00:00:00+00:00"
+    )
+    assert first != derive_name(
+        "movies train/solution.version", "dag", "task", "manual__2026-11-30T00:00:00+00:00"
+    )
     long = derive_name("x" * 200, "a")
     for name in (first, long, derive_name("__", "a")):
         assert NAME_PATTERN.fullmatch(name) and len(name) <= 63, name

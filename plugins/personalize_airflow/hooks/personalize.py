@@ -16,7 +16,7 @@ from airflow.providers.amazon.aws.exceptions import WaiterTerminalFailure
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
 from airflow.providers.common.compat.sdk import AirflowException
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, WaiterError
 
 NAME_MAX_LENGTH = 63
 DELETING_STATES = ("DELETE PENDING", "DELETE IN_PROGRESS")
@@ -55,6 +55,11 @@ class PersonalizeResource:
         return re.sub(r"(?<!^)(?=[A-Z])", "_", self.key).lower()
 
     @property
+    def arn_param(self) -> str:
+        """The ARN as a Python keyword, e.g. ``dataset_import_job_arn``."""
+        return f"{self.snake}_arn"
+
+    @property
     def describe_method(self) -> str:
         return f"describe_{self.snake}"
 
@@ -74,7 +79,9 @@ class PersonalizeResource:
 RESOURCES: dict[str, PersonalizeResource] = {
     "dataset_group": PersonalizeResource("dataset group", "datasetGroup", "datasetGroupArn", "datasetGroups"),
     "schema": PersonalizeResource("schema", "schema", "schemaArn", "schemas"),
-    "dataset": PersonalizeResource("dataset", "dataset", "datasetArn", "datasets", parent_field="datasetGroupArn"),
+    "dataset": PersonalizeResource(
+        "dataset", "dataset", "datasetArn", "datasets", parent_field="datasetGroupArn"
+    ),
     "dataset_import_job": PersonalizeResource(
         "dataset import job",
         "datasetImportJob",
@@ -87,9 +94,15 @@ RESOURCES: dict[str, PersonalizeResource] = {
         "solution", "solution", "solutionArn", "solutions", parent_field="datasetGroupArn"
     ),
     "solution_version": PersonalizeResource(
-        "solution version", "solutionVersion", "solutionVersionArn", "solutionVersions", parent_field="solutionArn"
+        "solution version",
+        "solutionVersion",
+        "solutionVersionArn",
+        "solutionVersions",
+        parent_field="solutionArn",
     ),
-    "campaign": PersonalizeResource("campaign", "campaign", "campaignArn", "campaigns", parent_field="solutionArn"),
+    "campaign": PersonalizeResource(
+        "campaign", "campaign", "campaignArn", "campaigns", parent_field="solutionArn"
+    ),
     "batch_inference_job": PersonalizeResource(
         "batch inference job",
         "batchInferenceJob",
@@ -215,9 +228,10 @@ class PersonalizeHook(AwsBaseHook):
                 raise
             existing = self.find_by_name(kind=kind, name=name, parent_arn=parent_arn)
             if existing is None:
-                raise AirflowException(
-                    f"Personalize says {resource.label} {name!r} already exists but it cannot be found "
-                    f"by listing {resource.list_key}: {error}"
+                raise PersonalizeResourceConflictError(
+                    f"Personalize refused to create {resource.label} {name!r} "
+                    f"({error.response['Error'].get('Message', error)}) and no {resource.label} of that name "
+                    "exists to reuse."
                 ) from error
         return self.reuse(kind=kind, existing=existing, expected=expected), False
 
@@ -263,6 +277,39 @@ class PersonalizeHook(AwsBaseHook):
         update = described.get("latestCampaignUpdate") or {}
         return described.get("failureReason") or update.get("failureReason")
 
+    def poll(self, *, waiter_name: str, kind: str, arn: str) -> bool:
+        """
+        Check once: True when the waiter's success state is reached, False while Personalize still works.
+
+        Raises :class:`PersonalizeResourceFailedError` with the failureReason on a failure state.
+
+        :param waiter_name: A waiter from ``waiters/personalize.json``.
+        :param kind: A key of :data:`RESOURCES`: the kind of resource checked.
+        :param arn: The resource's ARN.
+        """
+        resource = RESOURCES[kind]
+        try:
+            self.get_waiter(waiter_name).wait(
+                **{resource.arn_field: arn}, WaiterConfig={"Delay": 1, "MaxAttempts": 1}
+            )
+        except WaiterError as error:
+            if "terminal failure" in str(error):
+                raise PersonalizeResourceFailedError(
+                    f"Personalize {resource.label} {arn} failed: "
+                    + self._explain(resource, error.last_response or {}, fallback=str(error))
+                ) from error
+            if "Max attempts exceeded" in str(error):
+                return False
+            raise AirflowException(f"Checking Personalize {resource.label} {arn}: {error}") from error
+        return True
+
+    @staticmethod
+    def _explain(resource: PersonalizeResource, response: dict[str, Any], *, fallback: str) -> str:
+        details = [
+            str(value) for query in resource.status_queries if (value := jmespath.search(query, response))
+        ]
+        return " - ".join(details) or fallback
+
     def wait_for(
         self,
         *,
@@ -293,13 +340,9 @@ class PersonalizeHook(AwsBaseHook):
                 status_args=resource.status_queries,
             )
         except WaiterTerminalFailure as failure:
-            details = [
-                str(value)
-                for query in resource.status_queries
-                if (value := jmespath.search(query, failure.last_response or {}))
-            ]
             raise PersonalizeResourceFailedError(
-                f"Personalize {resource.label} {arn} failed: {' - '.join(details) or failure}"
+                f"Personalize {resource.label} {arn} failed: "
+                + self._explain(resource, failure.last_response or {}, fallback=str(failure))
             ) from failure
 
 
