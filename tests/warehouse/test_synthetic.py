@@ -292,3 +292,22 @@ def test_cli_reports_a_bad_size_as_a_usage_error(tmp_path, capsys):
         main(["--interactions", "10", "--out", str(tmp_path / "x.duckdb")])
     assert exit_info.value.code == 2
     assert "interactions must be an integer >= 2000" in capsys.readouterr().err
+
+
+def test_distinct_events_stay_distinct_after_normalisation(shop, con):
+    """A cleaning step that dedups on normalised keys (not event_id) finds exactly the planted copies."""
+    clicks = f"""
+        SELECT trim(customer_id, {WS}) AS u, trim(product_id) AS i, {SECONDS} AS ts,
+               lower(trim(event_type, {WS})) AS e
+        FROM clickstream WHERE trim(customer_id, {WS}) <> '' AND product_id IS NOT NULL"""
+    repeats = f"SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT * FROM ({clicks}))) FROM ({clicks})"
+    assert one(con, repeats) == shop.report["planted"]["duplicate_rows"]
+    purchases = """
+        SELECT o.customer_id, i.product_id, o.ordered_at, i.quantity * i.unit_price AS value
+        FROM orders o JOIN order_items i USING (order_id)"""
+    repeats = (
+        f"SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT * FROM ({purchases}))) FROM ({purchases})"
+    )
+    assert one(con, repeats) == shop.report["planted"]["duplicate_order_items"]
+    same_item_twice = "SELECT count(*) - count(DISTINCT (order_id, product_id)) FROM order_items"
+    assert one(con, same_item_twice) == shop.report["planted"]["duplicate_order_items"]

@@ -129,6 +129,7 @@ DEVICES = ("web", "web", "web", "web", "ios", "ios", "ios", "android", "android"
 VIEW_SPREAD = 7
 CART_PROBABILITY = 0.7
 CART_SPREAD = 4
+DISTINCT_CART_SHARE = 0.77  # share of add_to_cart events that are a session's first cart of that item
 EVENT_GAP_SECONDS = 60  # events of a session are 1..60 s apart; the session fits in 30 minutes
 TRAFFIC_GROWTH = 0.85  # session start = start + span * u^0.85: traffic grows ~1.5x over the history
 CUSTOMER_SKEW = 1.3  # customer = n * u^1.3 among the n signed up: early customers are the most active
@@ -218,8 +219,11 @@ def plan(*, interactions: int, seed: int, end: date, months: int) -> Plan:
     mean_carts = CART_PROBABILITY * (1 + _expected_floor(CART_SPREAD))
     expected_sessions = human_events / (mean_views + mean_carts)
     wanted_lines = order_lines - duplicate_lines
-    # Order a little more often than needed; the line count is then cut at exactly `wanted_lines`.
-    order_probability = min(1.0, 1.08 * wanted_lines / (expected_sessions * mean_carts))
+    # Order a little more often than needed (8% plus 3 standard deviations); the lines are then cut at
+    # exactly `wanted_lines`. An order has one line per distinct carted item.
+    margin = 1.08 + 3 / math.sqrt(wanted_lines)
+    capacity = expected_sessions * mean_carts * DISTINCT_CART_SHARE
+    order_probability = min(1.0, margin * wanted_lines / capacity)
     return Plan(
         interactions=interactions,
         seed=seed,
@@ -336,7 +340,8 @@ WITH expanded AS (
 ), keyed AS (
   SELECT s, c, views, t, device, k, off + k AS g, k >= views AS is_cart,
     -- a cart event adds an item viewed earlier in the session: the same key gives the same item
-    s * 32 + CASE WHEN k < views THEN k ELSE CAST(floor(u(off + k, 11) * views) AS BIGINT) END AS pkey
+    -- (carts take the viewed positions in turn from a random one, so they differ while there are enough)
+    s * 32 + CASE WHEN k < views THEN k ELSE (hash(s, 11, {p.seed}) % views + k - views) % views END AS pkey
   FROM expanded WHERE off + k < {p.human_events}
 ), candidates AS (
   SELECT *, popular(pkey, 50) AS c1, popular(pkey, 51) AS c2, popular(pkey, 52) AS c3 FROM keyed
@@ -415,39 +420,45 @@ SELECT event_id, session_id, customer_id, product_id, event_type, event_ts, devi
 
 
 def _orders_sql(p: Plan) -> list[str]:
+    """Orders from complete sessions that want one: a line per distinct carted item, cut at exactly the
+    wanted number of lines (in session order); then a few whole lines duplicated."""
     wanted = p.order_lines - p.duplicate_lines
-    width = p.id_width
     return [
         f"""
+CREATE TEMP TABLE lines AS
+SELECT * FROM (
+  SELECT s, k, g, item, row_number() OVER (ORDER BY s, k) AS n FROM (
+    SELECT e.s, e.k, e.g, e.item, row_number() OVER (PARTITION BY e.s, e.item ORDER BY e.k) AS nth
+    FROM events e JOIN sessions x ON x.s = e.s
+    WHERE e.is_cart AND x.wants_order AND x.off + x.views + x.carts <= {p.human_events}
+  ) WHERE nth = 1
+) WHERE n <= {wanted}
+""",
+        f"""
 CREATE TEMP TABLE ordered AS
-SELECT s, c, lines, t + (views + carts) * {EVENT_GAP_SECONDS} + 60 + CAST(floor(u(s, 70) * 540) AS BIGINT) AS at_e,
-  'O' || lpad(CAST(row_number() OVER (ORDER BY s) AS VARCHAR), {width}, '0') AS order_id,
+SELECT s, c, t + (views + carts) * {EVENT_GAP_SECONDS} + 60 + CAST(floor(u(s, 70) * 540) AS BIGINT) AS at_e,
+  'O' || lpad(CAST(row_number() OVER (ORDER BY s) AS VARCHAR), {p.id_width}, '0') AS order_id,
   CASE WHEN u(s, 71) < 0.04 THEN 'cancelled' ELSE 'completed' END AS status
-FROM (
-  SELECT *, least(carts, {wanted} - before) AS lines
-  FROM (SELECT *, sum(carts) OVER (ORDER BY s ROWS UNBOUNDED PRECEDING) - carts AS before
-        FROM sessions WHERE wants_order AND carts > 0 AND off + views + carts <= {p.human_events})
-  WHERE before < {wanted}
-)
+FROM sessions WHERE s IN (SELECT s FROM lines)
 """,
         """
 CREATE TABLE orders AS
 SELECT order_id, customer_id(c) AS customer_id, ts(at_e) AS ordered_at, status FROM ordered ORDER BY order_id
 """,
         f"""
-CREATE TEMP TABLE lines AS
-SELECT o.order_id, CAST(e.k - e.views + 1 AS INTEGER) AS line_no, product_id(e.item) AS product_id,
-  CAST(1 + (u(e.g, 72) < 0.15)::INTEGER + (u(e.g, 72) < 0.04)::INTEGER AS INTEGER) AS quantity,
-  CASE WHEN u(e.g, 73) < 0.1 THEN CAST(round(price(e.item) * 0.9, 2) AS DECIMAL(10, 2)) ELSE price(e.item) END
-    AS unit_price,
-  hash(e.g, 74, {p.seed}) AS h
-FROM ordered o JOIN events e ON e.s = o.s AND e.is_cart AND e.k - e.views < o.lines
-""",
-        f"""
 CREATE TABLE order_items AS
+WITH priced AS (
+  SELECT o.order_id, CAST(row_number() OVER (PARTITION BY l.s ORDER BY l.k) AS INTEGER) AS line_no,
+    product_id(l.item) AS product_id,
+    CAST(1 + (u(l.g, 72) < 0.15)::INTEGER + (u(l.g, 72) < 0.04)::INTEGER AS INTEGER) AS quantity,
+    CASE WHEN u(l.g, 73) < 0.1 THEN CAST(round(price(l.item) * 0.9, 2) AS DECIMAL(10, 2))
+         ELSE price(l.item) END AS unit_price,
+    hash(l.g, 74, {p.seed}) AS h
+  FROM lines l JOIN ordered o USING (s)
+)
 SELECT order_id, line_no, product_id, quantity, unit_price FROM (
-  SELECT * FROM lines
-  UNION ALL (SELECT * FROM lines ORDER BY h, order_id, line_no LIMIT {p.duplicate_lines})
+  SELECT * FROM priced
+  UNION ALL (SELECT * FROM priced ORDER BY h, order_id, line_no LIMIT {p.duplicate_lines})
 ) ORDER BY order_id, line_no
 """,
     ]
@@ -560,6 +571,10 @@ def generate(
             for statement in statements:
                 con.execute(statement)
             report = _report(con, p)
+            if report["rows"]["order_items"] != p.order_lines:
+                raise RuntimeError(
+                    f"the session plan made {report['rows']['order_items']} order lines, {p.order_lines} wanted"
+                )
             for temp in ("lines", "ordered", "picks", "events", "sessions"):
                 con.execute(f"DROP TABLE {temp}")
             con.execute("CHECKPOINT")
