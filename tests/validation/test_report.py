@@ -28,7 +28,7 @@ def test_html_report_lists_every_expectation_with_its_outcome(contract, load_duc
         r"<tr><td class=\"num\">(\d+)</td><td><code>([a-z_]+)</code></td><td>([^<]*)</td>", page
     )
     assert [(kind, column) for _, kind, column in rows] == [(r.type, r.column or "") for r in result.results]
-    assert page.count('<td><span class="pass">PASS</span></td>') == 14
+    assert page.count('<td><span class="pass">PASS</span></td>') == 19
     assert page.count('<td><span class="fail">FAIL</span></td>') == 1
     assert "1,200" in page  # rows checked
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>" not in page
@@ -57,10 +57,10 @@ def test_result_document_is_json_in_gx_shape(contract, load_duck, duck_query):
     assert document["success"] is False
     assert document["suite_name"] == "personalize_contract"
     assert document["statistics"] == {
-        "evaluated_expectations": 15,
-        "successful_expectations": 14,
+        "evaluated_expectations": 20,
+        "successful_expectations": 19,
         "unsuccessful_expectations": 1,
-        "success_percent": 14 / 15 * 100,
+        "success_percent": 19 / 20 * 100,
     }
     assert document["suite_parameters"]["min_interactions"] == 1000
     failed = [r for r in document["results"] if not r["success"]]

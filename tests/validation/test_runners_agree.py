@@ -20,6 +20,7 @@ pytestmark = pytest.mark.postgres
 
 SCHEMA = "personalize_staging"
 PG_INTERACTION_COLUMNS = '"USER_ID" VARCHAR, "ITEM_ID" VARCHAR, "TIMESTAMP" BIGINT, "EVENT_TYPE" VARCHAR, "EVENT_VALUE" DOUBLE PRECISION'
+TYPE_CHECKS = ("expect_column_values_to_be_in_type_list", "expect_column_values_to_be_of_type")
 PG_RAW_COLUMNS = RAW_COLUMNS.replace("DOUBLE", "DOUBLE PRECISION")
 
 
@@ -89,13 +90,16 @@ def pg_query(pg_database):
     return run
 
 
-def _comparable(result):
+def _comparable(result, *, type_names=True):
+    """What a user reads off each expectation; type names differ between engines (DOUBLE vs DOUBLE PRECISION)."""
     return [
         {
             "type": r.type,
             "column": r.column,
             "success": r.success,
-            "observed_value": r.observed_value,
+            "observed_value": r.observed_value
+            if type_names or r.type not in TYPE_CHECKS
+            else "(engine-specific)",
             "element_count": r.element_count,
             "unexpected_count": r.unexpected_count,
             "unexpected_percent": pytest.approx(r.unexpected_percent)
@@ -133,7 +137,7 @@ def test_gx_and_sql_runners_agree(
 
     assert gx_result.engine == "great_expectations:postgres"
     assert _comparable(gx_result) == _comparable(sql_pg)
-    assert _comparable(sql_duck) == _comparable(sql_pg)
+    assert _comparable(sql_duck, type_names=False) == _comparable(sql_pg, type_names=False)
     assert gx_result.success is sql_pg.success is sql_duck.success is table.endswith("clean")
 
 
@@ -148,7 +152,7 @@ def test_gx_names_every_planted_contract_defect(pg_database, contract):
     with pytest.raises(ContractViolation) as caught:
         result.raise_for_contract()
     message = str(caught.value)
-    assert "6 of 15 expectations failed" in message
+    assert "6 of 20 expectations failed" in message
     for fragment in (
         "expect_column_values_to_not_be_null (column USER_ID): 1 of 800 rows unexpected",
         "expect_column_value_lengths_to_be_between (column ITEM_ID): 1 of 800 rows unexpected",

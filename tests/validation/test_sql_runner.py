@@ -30,7 +30,7 @@ def test_clean_interactions_meet_the_contract(contract, load_duck, duck_query):
     result = run(contract, load_duck, duck_query, interactions())
 
     assert result.success, result.summary()
-    assert len(result.results) == len(contract.expectations) == 15
+    assert len(result.results) == len(contract.expectations) == 20
     result.raise_for_contract()
     by_type = {r.type: r for r in result.results}
     assert by_type["expect_table_row_count_to_be_between"].observed_value == 1200
@@ -128,8 +128,25 @@ def test_missing_column_is_a_named_failure_not_a_crash(contract, load_duck, duck
     rows = [r[:4] for r in interactions()]
     result = run(contract, load_duck, duck_query, rows, columns=columns)
 
-    assert [r.label for r in result.failures] == ["expect_column_to_exist (column EVENT_VALUE)"]
+    assert [r.label for r in result.failures] == [
+        "expect_column_to_exist (column EVENT_VALUE)",
+        "expect_column_values_to_be_in_type_list (column EVENT_VALUE)",
+    ]
+    assert "column 'EVENT_VALUE' not found in stg.interactions_train" in result.failures[1].exception
     with pytest.raises(ContractViolation, match="EVENT_VALUE"):
+        result.raise_for_contract()
+
+
+def test_timestamp_must_be_an_integer_type(contract, load_duck, duck_query):
+    columns = (
+        '"USER_ID" VARCHAR, "ITEM_ID" VARCHAR, "TIMESTAMP" DOUBLE, "EVENT_TYPE" VARCHAR, "EVENT_VALUE" DOUBLE'
+    )
+    result = run(contract, load_duck, duck_query, interactions(), columns=columns)
+
+    assert [(r.label, r.observed_value) for r in result.failures] == [
+        ("expect_column_values_to_be_in_type_list (column TIMESTAMP)", "DOUBLE")
+    ]
+    with pytest.raises(ContractViolation, match=r"TIMESTAMP\): observed 'DOUBLE'"):
         result.raise_for_contract()
 
 
@@ -266,3 +283,13 @@ def test_string_parameters_are_quoted_literals(contract, load_duck, duck_query):
         contract, load_duck, duck_query, rows, {**PARAMETERS, "event_types": ["view", "purchase", "it's"]}
     )
     assert result.success, result.summary()
+
+
+def test_duckdb_column_names_match_regardless_of_case(contract, load_duck, duck_query):
+    # the export's cleaning SQL creates lower-case columns; DuckDB resolves "USER_ID" to user_id
+    columns = "user_id VARCHAR, item_id VARCHAR, timestamp BIGINT, event_type VARCHAR, event_value DOUBLE"
+    rows = _replace(interactions(), 4, USER_ID=None)
+    result = run(contract, load_duck, duck_query, rows, columns=columns)
+
+    assert [r.label for r in result.failures] == ["expect_column_values_to_not_be_null (column USER_ID)"]
+    assert result.failures[0].unexpected_count == 1

@@ -98,6 +98,8 @@ class ExpectationResult:
             text = f"{'not ' if 'not_be_in' in self.type else ''}in {_short(k['value_set'])}"
         elif "regex" in k:
             text = f"matching {k['regex']!r}"
+        elif "type_list" in k or "type_" in k:
+            text = f"type in {_short(k.get('type_list') or [k.get('type_')])}"
         elif self.type == "expect_column_values_to_not_be_null":
             text = "no NULLs"
         else:

@@ -1,7 +1,9 @@
 """Evaluate a GX suite as SQL aggregates in the warehouse, for engines GX's SQL engine cannot drive.
 
 Every column and table expectation becomes a few aggregate expressions of ONE `SELECT ... FROM table`
-(one scan, however many expectations); the table's columns come from `information_schema`; each
+(one scan, however many expectations); the table's columns and their types come from
+`information_schema` (type checks compare whole type names ignoring case, as GX does on Postgres and
+Snowflake, so list every name a column may have, e.g. DuckDB's DOUBLE and Postgres' DOUBLE PRECISION); each
 `unexpected_rows_expectation` runs its own query. Failed column checks fetch up to 20 unexpected values
 (`LIMIT 20`), as GX's SUMMARY result does. The SQL is ANSI except for regular expressions, which use
 each dialect's operator. An expectation type or kwarg without a translation here raises
@@ -53,6 +55,18 @@ class _Context:
     columns: list[str]
     run_query: RunQuery
     target: _Target
+    case_sensitive: bool
+    types: dict[str, str]
+
+    def key(self, column: str) -> str:
+        """Column names as the engine compares them: DuckDB ignores case even when quoted, Postgres does not."""
+        return column if self.case_sensitive else column.casefold()
+
+    def has(self, column: str) -> bool:
+        return self.key(column) in {self.key(c) for c in self.columns}
+
+    def type_of(self, column: str) -> str:
+        return self.types[self.key(column)]
 
 
 def validate_in_sql(
@@ -81,15 +95,23 @@ def validate_in_sql(
     params = suite.parameters(parameters)
     checks = [_plan(e, e.resolved_kwargs(params), target, dialect) for e in suite.expectations]
 
-    context = _Context(columns=_table_columns(target, run_query), run_query=run_query, target=target)
-    runnable = [c for c in checks if all(col in context.columns for col in c.columns)]
+    described = _describe_table(target, run_query)
+    case_sensitive = dialect != "duckdb"
+    context = _Context(
+        columns=[name for name, _ in described],
+        run_query=run_query,
+        target=target,
+        case_sensitive=case_sensitive,
+        types={(name if case_sensitive else name.casefold()): kind for name, kind in described},
+    )
+    runnable = [c for c in checks if all(context.has(col) for col in c.columns)]
     aggregates = list(dict.fromkeys(expr for check in runnable for expr in check.aggregates))
     row = list(run_query(f"SELECT {', '.join(aggregates)} FROM {target.sql}")[0]) if aggregates else []
     position = {expr: index for index, expr in enumerate(aggregates)}
 
     results = []
     for check in checks:
-        missing = [col for col in check.columns if col not in context.columns]
+        missing = [col for col in check.columns if not context.has(col)]
         if missing:
             fields = {
                 "success": False,
@@ -143,7 +165,8 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _table_columns(target: _Target, run_query: RunQuery) -> list[str]:
+def _describe_table(target: _Target, run_query: RunQuery) -> list[tuple[str, str]]:
+    """(column, type name) in table order, type names as GX reports them on SQL engines."""
     schema = (
         f"lower({sql_literal(target.schema, where='schema')})" if target.schema else "lower(current_schema())"
     )
@@ -153,7 +176,7 @@ def _table_columns(target: _Target, run_query: RunQuery) -> list[str]:
         else ""
     )
     rows = run_query(
-        "SELECT table_catalog, column_name FROM information_schema.columns "
+        "SELECT table_catalog, column_name, data_type, character_maximum_length FROM information_schema.columns "
         f"WHERE lower(table_name) = lower({sql_literal(target.name, where='table')}) "
         f"AND lower(table_schema) = {schema}{catalog_filter} "
         "ORDER BY CASE WHEN table_catalog = current_database() THEN 0 ELSE 1 END, table_catalog, ordinal_position"
@@ -163,7 +186,24 @@ def _table_columns(target: _Target, run_query: RunQuery) -> list[str]:
             f"validate_in_sql: table {target.sql} not found (information_schema.columns has no columns)"
         )
     first_catalog = rows[0][0]
-    return [str(name) for catalog, name in rows if catalog == first_catalog]
+    return [
+        (str(name), _type_name(kind, length))
+        for catalog, name, kind, length in rows
+        if catalog == first_catalog
+    ]
+
+
+def _type_name(data_type: str, max_length: int | None) -> str:
+    """information_schema's type as a SQL type name: Postgres' 'character varying' + 64 → 'VARCHAR(64)'."""
+    name = str(data_type).upper()
+    name = {"CHARACTER VARYING": "VARCHAR", "CHARACTER": "CHAR"}.get(name, name)
+    return f"{name}({max_length})" if max_length and name in ("VARCHAR", "CHAR") else name
+
+
+def _type_key(name: str) -> str:
+    """Type names compare whole but ignoring case, as GX does on Postgres and Snowflake: 'VARCHAR(64)' is
+    not 'VARCHAR'."""
+    return name.strip().casefold()
 
 
 def _plan(expectation: Expectation, kwargs: dict[str, Any], target: _Target, dialect: str) -> _Check:
@@ -359,15 +399,16 @@ def _plan_row_count_equal(expectation: Expectation, kwargs: dict[str, Any], _: _
 
 def _plan_column_exists(expectation: Expectation, kwargs: dict[str, Any], _: _Target) -> _Check:
     def finish(__: list[Any], context: _Context) -> dict[str, Any]:
-        return {"success": kwargs["column"] in context.columns}
+        return {"success": context.has(kwargs["column"])}
 
     return _Check(expectation, kwargs, [], [], finish)
 
 
 def _plan_columns_match_set(expectation: Expectation, kwargs: dict[str, Any], _: _Target) -> _Check:
     def finish(__: list[Any], context: _Context) -> dict[str, Any]:
-        expected, actual = set(kwargs["column_set"] or []), set(context.columns)
-        unexpected, missing = sorted(actual - expected), sorted(expected - actual)
+        expected = {context.key(c) for c in kwargs["column_set"] or []}
+        unexpected = [c for c in context.columns if context.key(c) not in expected]
+        missing = sorted(c for c in kwargs["column_set"] or [] if not context.has(c))
         exact = kwargs.get("exact_match", True)
         fields: dict[str, Any] = {
             "success": not missing and (not exact or not unexpected),
@@ -383,11 +424,23 @@ def _plan_columns_match_set(expectation: Expectation, kwargs: dict[str, Any], _:
 def _plan_columns_match_list(expectation: Expectation, kwargs: dict[str, Any], _: _Target) -> _Check:
     def finish(__: list[Any], context: _Context) -> dict[str, Any]:
         return {
-            "success": list(context.columns) == list(kwargs["column_list"]),
+            "success": [context.key(c) for c in context.columns]
+            == [context.key(c) for c in kwargs["column_list"]],
             "observed_value": context.columns,
         }
 
     return _Check(expectation, kwargs, [], [], finish)
+
+
+def _plan_type_list(expectation: Expectation, kwargs: dict[str, Any], _: _Target) -> _Check:
+    accepted = kwargs.get("type_list") if expectation.type.endswith("type_list") else [kwargs.get("type_")]
+
+    def finish(__: list[Any], context: _Context) -> dict[str, Any]:
+        observed = context.type_of(kwargs["column"])
+        success = accepted is None or _type_key(observed) in {_type_key(t) for t in accepted if t}
+        return {"success": success, "observed_value": observed}
+
+    return _Check(expectation, kwargs, [], [kwargs["column"]], finish)
 
 
 def _plan_unexpected_rows(expectation: Expectation, kwargs: dict[str, Any], target: _Target) -> _Check:
@@ -417,6 +470,8 @@ _PLANNERS: dict[str, tuple[Callable[[Expectation, dict[str, Any], _Target], _Che
     ),
     "expect_table_row_count_to_equal": (_plan_row_count_equal, {"value"}),
     "expect_column_to_exist": (_plan_column_exists, {"column"}),
+    "expect_column_values_to_be_in_type_list": (_plan_type_list, {"column", "type_list"}),
+    "expect_column_values_to_be_of_type": (_plan_type_list, {"column", "type_"}),
     "expect_table_columns_to_match_set": (_plan_columns_match_set, {"column_set", "exact_match"}),
     "expect_table_columns_to_match_ordered_list": (_plan_columns_match_list, {"column_list"}),
     "unexpected_rows_expectation": (_plan_unexpected_rows, {"unexpected_rows_query"}),
