@@ -39,7 +39,7 @@ class DuckDBEngine:
     """The embedded warehouse: a DuckDB file attached read-only, staging in `staging_path`."""
 
     dialect = "duckdb"
-    qualifier = "stg."
+    qualifier = "stg.main."
 
     def __init__(self, *, database: Path, staging_path: Path, memory_limit: str | None = None) -> None:
         import duckdb
@@ -72,7 +72,7 @@ class DuckDBEngine:
             "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'stg' "
             f"AND table_name LIKE '{prefix}%' ORDER BY table_name"
         )
-        return [f"stg.{name}" for (name,) in rows]
+        return [f"stg.main.{name}" for (name,) in rows]
 
     def close(self) -> None:
         self._con.close()

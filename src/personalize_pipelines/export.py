@@ -70,7 +70,8 @@ def stage(engine: Engine, ctx: ExportContext, *, progress: Callable[[str], None]
         ("classify rows", cleaning.classify_sql(names, uc, window_start=ctx.window.start_epoch, window_end=ctx.window.end_epoch)),
         ("drop duplicates, find bots", cleaning.deduplicate_sql(names, uc)),
     ]
-    steps += [("split holdout", sql) for sql in cleaning.split_sql(names, uc, holdout_start=ctx.holdout_start_epoch or 0)]
+    holdout, candidates, interactions = cleaning.split_sql(names, uc, holdout_start=ctx.holdout_start_epoch or 0)
+    steps += [("split off the holdout", holdout), ("rank training users", candidates), ("keep users above the minimum", interactions)]
     for label, sql in steps:
         started = time.monotonic()
         engine.execute(sql)
