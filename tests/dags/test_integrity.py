@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -59,5 +60,25 @@ def test_a_bad_use_case_file_names_file_and_field(tmp_path):
 
     bad = tmp_path / "broken.yaml"
     bad.write_text((ROOT / "include/config/shop.yaml").read_text().replace("months: 6", "months: 5"))
-    with pytest.raises(ConfigError, match=r"broken\.yaml.*window\.months"):
+    with pytest.raises(ConfigError, match=r"(?s)broken\.yaml.*window\.months: Input should be 3, 6 or 12"):
         load_use_case(bad)
+
+
+def test_a_bad_use_case_file_is_a_dag_import_error_naming_file_and_field(tmp_path):
+    import shutil
+
+    shutil.copytree(ROOT / "include", tmp_path / "include")
+    (tmp_path / "include/config/broken.yaml").write_text(
+        (ROOT / "include/config/shop.yaml").read_text().replace("bucket: personalize-demo", "bucket: Not_A_Bucket")
+    )
+    code = (
+        "import json\n"
+        "from airflow.dag_processing.dagbag import DagBag\n"
+        f"bag = DagBag(dag_folder={str(ROOT / 'dags' / 'export.py')!r})\n"
+        "print(json.dumps(list(bag.import_errors.values())))\n"
+    )
+    env = {**os.environ, "PERSONALIZE_PROJECT_ROOT": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    errors = json.loads(out.stdout.strip().splitlines()[-1])
+    assert len(errors) == 1
+    assert "broken.yaml" in errors[0] and "s3.bucket" in errors[0]
