@@ -218,6 +218,9 @@ def test_sessions_view_then_cart_and_orders_buy_carted_items(shop, con):
         FROM order_items i JOIN orders o USING (order_id)"""
     assert one(con, lines_carted_first) >= 0.98
     mean_session = one(con, "SELECT avg(n) FROM (SELECT count(*) n FROM clickstream GROUP BY session_id)")
+    shared = f"""SELECT count(*) FROM (SELECT session_id FROM clickstream WHERE trim(customer_id, {WS}) <> ''
+        GROUP BY session_id HAVING count(DISTINCT customer_id) > 1)"""
+    assert one(con, shared) == 0
     assert 2 <= mean_session <= 10
 
 
