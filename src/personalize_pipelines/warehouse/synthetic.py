@@ -10,16 +10,18 @@
 
 "Interactions" are clickstream rows plus order_items lines: exactly N rows in total, ~85% clicks and
 ~15% purchase lines. The history covers `months` calendar months ending at `end` (exclusive, midnight
-UTC). Customers sign up and products appear over time; sessions are a few views, one second to a
-minute apart, then (often) add_to_cart events for viewed items, and some sessions end in an order of
-exactly the carted items. Item popularity is Zipf-like (rank r drawn with weight ~1/(r + 5)); traffic
-grows over the history and early customers are the most active. No event precedes its product's `created_at` or its customer's `signup_date`,
-and every timestamp lies inside the history except the planted future ones.
+UTC). Customers sign up over time (30% before the history) and products appear over time (40% in
+the year before, the rest through the history); sessions are a few views, one second to a minute
+apart, then (often) add_to_cart events for viewed items, and some sessions end minutes later in an
+order with one line per distinct carted item. Item popularity is Zipf-like (rank r drawn with weight
+~1/(r + 5)); traffic grows over the history and early customers are the most active. No event or
+order precedes its product's `created_at` or its customer's `signup_date`, and every timestamp lies
+inside the history except the planted future ones.
 
 Everything is computed in DuckDB SQL from `hash(i, stream, seed)` (never random(), whose sequence
 depends on thread scheduling): the same seed and size give byte-identical table contents, in the same
-physical order, on every run. 200k interactions take ~1 s; 10M ~20 s on 2 idle cores (~33 s CPU,
-~2 GB peak RSS).
+physical order, on every run with the same DuckDB version (hash() may differ between versions).
+200k interactions take ~1 s; 10M ~20 s on 2 idle cores (~33 s CPU, ~2 GB peak RSS).
 
 Planted defects, counted exactly in the report (rates approximate, counts exact). **Defects never
 overlap: a defective clickstream row carries exactly one defect**, bots' rows and duplicated rows are
