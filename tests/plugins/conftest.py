@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -129,3 +130,12 @@ def run_deferrable(operator, context: dict[str, Any]) -> Any:
     except TaskDeferred as deferred:
         event = run_trigger(deferred.trigger)
         return getattr(operator, deferred.method_name)(context, event, **(deferred.kwargs or {}))
+
+
+def wait_status(describe, key: str, timeout: float = 120, **arguments: Any) -> dict:
+    """Poll a Describe call (test set-up, outside the code under test) until ACTIVE or CREATE FAILED."""
+    deadline = time.monotonic() + timeout
+    while (resource := describe(**arguments)[key])["status"] not in ("ACTIVE", "CREATE FAILED"):
+        assert time.monotonic() < deadline, f"{key} stayed {resource['status']}"
+        time.sleep(0.1)
+    return resource

@@ -212,7 +212,9 @@ class PersonalizeHook(AwsBaseHook):
 
         Returns ``(arn, created)``. When Personalize answers ResourceAlreadyExistsException, the existing
         resource is reused if every ``expected`` setting matches, else
-        :class:`PersonalizeResourceConflictError` names the settings that differ.
+        :class:`PersonalizeResourceConflictError` names the settings that differ. LimitExceededException
+        is treated the same way when a resource of that name exists (an earlier try used up the limit,
+        e.g. the one event tracker a dataset group may have), and re-raised otherwise.
 
         :param kind: A key of :data:`RESOURCES`.
         :param name: The deterministic name the resource is created under.
@@ -224,10 +226,13 @@ class PersonalizeHook(AwsBaseHook):
         try:
             return create(), True
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ResourceAlreadyExistsException":
+            code = error.response.get("Error", {}).get("Code")
+            if code not in ("ResourceAlreadyExistsException", "LimitExceededException"):
                 raise
             existing = self.find_by_name(kind=kind, name=name, parent_arn=parent_arn)
             if existing is None:
+                if code == "LimitExceededException":
+                    raise
                 raise PersonalizeResourceConflictError(
                     f"Personalize refused to create {resource.label} {name!r} "
                     f"({error.response['Error'].get('Message', error)}) and no {resource.label} of that name "
