@@ -173,3 +173,47 @@ def test_gx_loads_the_suite_files_with_every_expectation():
         assert [e.expectation_type for e in suite.expectations] == [
             e["type"] for e in document["expectations"]
         ]
+
+
+def test_contract_meets_lower_case_postgres_columns_in_both_runners(pg_database, pg_query, contract):
+    con = pg_database["connection"]
+    with con, con.cursor() as cur:
+        cur.execute(
+            f"CREATE TABLE {SCHEMA}.lower_case AS SELECT "
+            '"USER_ID" AS user_id, "ITEM_ID" AS item_id, "TIMESTAMP" AS timestamp, "EVENT_TYPE" AS event_type, '
+            f'"EVENT_VALUE" AS event_value FROM {SCHEMA}.interactions_clean'
+        )
+        cur.execute(f"UPDATE {SCHEMA}.lower_case SET user_id = NULL WHERE item_id = 'item-3'")
+        cur.execute(f"SELECT count(*) FROM {SCHEMA}.lower_case WHERE user_id IS NULL")
+        nulls = cur.fetchone()[0]
+    gx_result = validate_with_gx(
+        suite=contract,
+        connection_string=pg_database["url"],
+        schema=SCHEMA,
+        table="lower_case",
+        parameters=PARAMETERS,
+    )
+    sql_result = validate_in_sql(
+        suite=contract,
+        table=f"{SCHEMA}.lower_case",
+        dialect="postgres",
+        run_query=pg_query,
+        parameters=PARAMETERS,
+    )
+
+    for result in (gx_result, sql_result):
+        assert [(r.label, r.unexpected_count) for r in result.failures] == [
+            ("expect_column_values_to_not_be_null (column user_id)", nulls)
+        ]
+    assert _comparable(gx_result) == _comparable(sql_result)
+
+
+def test_gx_runner_names_a_missing_table(pg_database, contract):
+    with pytest.raises(ValueError, match="personalize_staging.nope not found"):
+        validate_with_gx(
+            suite=contract,
+            connection_string=pg_database["url"],
+            schema=SCHEMA,
+            table="nope",
+            parameters=PARAMETERS,
+        )

@@ -285,11 +285,11 @@ def test_string_parameters_are_quoted_literals(contract, load_duck, duck_query):
     assert result.success, result.summary()
 
 
-def test_duckdb_column_names_match_regardless_of_case(contract, load_duck, duck_query):
-    # the export's cleaning SQL creates lower-case columns; DuckDB resolves "USER_ID" to user_id
+def test_contract_columns_meet_lower_case_table_columns(contract, load_duck, duck_query):
+    # the export's cleaning SQL creates lower-case columns; the contract names them as Personalize does
     columns = "user_id VARCHAR, item_id VARCHAR, timestamp BIGINT, event_type VARCHAR, event_value DOUBLE"
     rows = _replace(interactions(), 4, USER_ID=None)
     result = run(contract, load_duck, duck_query, rows, columns=columns)
 
-    assert [r.label for r in result.failures] == ["expect_column_values_to_not_be_null (column USER_ID)"]
+    assert [r.label for r in result.failures] == ["expect_column_values_to_not_be_null (column user_id)"]
     assert result.failures[0].unexpected_count == 1

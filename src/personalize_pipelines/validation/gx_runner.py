@@ -48,7 +48,6 @@ def validate_with_gx(
     )
 
     params = suite.parameters(parameters)
-    document = suite.gx_document(params)
     context = gx.get_context(
         mode="ephemeral",
         project_config=DataContextConfig(
@@ -58,6 +57,8 @@ def validate_with_gx(
         ),
     )
     datasource = _add_datasource(context, connection_string)
+    suite = suite.bind_columns(_table_columns(datasource, schema=schema, table=table))
+    document = suite.gx_document(params)
     asset = datasource.add_table_asset(name=table, table_name=table, schema_name=schema)
     batch = asset.add_batch_definition_whole_table("whole_table").get_batch()
 
@@ -114,6 +115,18 @@ def _add_datasource(context: Any, connection_string: str) -> Any:
         "snowflake": context.data_sources.add_snowflake,
     }.get(scheme, context.data_sources.add_sql)
     return add(name="warehouse", connection_string=connection_string)
+
+
+def _table_columns(datasource: Any, *, schema: str | None, table: str) -> list[str]:
+    import sqlalchemy as sa
+
+    try:
+        columns = sa.inspect(datasource.get_engine()).get_columns(table, schema=schema)
+    except sa.exc.NoSuchTableError:
+        raise ValueError(
+            f"validate_with_gx: table {schema + '.' if schema else ''}{table} not found"
+        ) from None
+    return [str(column["name"]) for column in columns]
 
 
 def _result_fields(kind: str, result: Mapping[str, Any]) -> dict[str, Any]:

@@ -55,7 +55,7 @@ class ExpectationResult:
     def outcome(self) -> str:
         """What happened, in counts: e.g. '3 of 1,200 rows unexpected (0.25%)' or 'observed 812'."""
         if self.exception:
-            return f"error: {self.exception}"
+            return f"error: {self.exception.strip().splitlines()[0]}"
         parts = []
         if self.unexpected_count is not None and self.element_count is not None:
             share = f" ({self.unexpected_percent:.4g}%)" if self.unexpected_percent is not None else ""

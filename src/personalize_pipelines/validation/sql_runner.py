@@ -54,19 +54,10 @@ class _Check:
 class _Context:
     columns: list[str]
     run_query: RunQuery
-    target: _Target
-    case_sensitive: bool
     types: dict[str, str]
 
-    def key(self, column: str) -> str:
-        """Column names as the engine compares them: DuckDB ignores case even when quoted, Postgres does not."""
-        return column if self.case_sensitive else column.casefold()
-
     def has(self, column: str) -> bool:
-        return self.key(column) in {self.key(c) for c in self.columns}
-
-    def type_of(self, column: str) -> str:
-        return self.types[self.key(column)]
+        return column in self.types
 
 
 def validate_in_sql(
@@ -93,17 +84,13 @@ def validate_in_sql(
         raise ValueError(f"validate_in_sql: dialect must be one of {DIALECTS}, got {dialect!r}")
     target = parse_table(table)
     params = suite.parameters(parameters)
-    checks = [_plan(e, e.resolved_kwargs(params), target, dialect) for e in suite.expectations]
+    for expectation in suite.expectations:  # every type must translate before any query runs
+        _plan(expectation, expectation.resolved_kwargs(params), target, dialect)
 
     described = _describe_table(target, run_query)
-    case_sensitive = dialect != "duckdb"
-    context = _Context(
-        columns=[name for name, _ in described],
-        run_query=run_query,
-        target=target,
-        case_sensitive=case_sensitive,
-        types={(name if case_sensitive else name.casefold()): kind for name, kind in described},
-    )
+    context = _Context(columns=[name for name, _ in described], run_query=run_query, types=dict(described))
+    suite = suite.bind_columns(context.columns)
+    checks = [_plan(e, e.resolved_kwargs(params), target, dialect) for e in suite.expectations]
     runnable = [c for c in checks if all(context.has(col) for col in c.columns)]
     aggregates = list(dict.fromkeys(expr for check in runnable for expr in check.aggregates))
     row = list(run_query(f"SELECT {', '.join(aggregates)} FROM {target.sql}")[0]) if aggregates else []
@@ -406,9 +393,9 @@ def _plan_column_exists(expectation: Expectation, kwargs: dict[str, Any], _: _Ta
 
 def _plan_columns_match_set(expectation: Expectation, kwargs: dict[str, Any], _: _Target) -> _Check:
     def finish(__: list[Any], context: _Context) -> dict[str, Any]:
-        expected = {context.key(c) for c in kwargs["column_set"] or []}
-        unexpected = [c for c in context.columns if context.key(c) not in expected]
-        missing = sorted(c for c in kwargs["column_set"] or [] if not context.has(c))
+        expected = set(kwargs["column_set"] or [])
+        unexpected = [c for c in context.columns if c not in expected]
+        missing = sorted(c for c in expected if not context.has(c))
         exact = kwargs.get("exact_match", True)
         fields: dict[str, Any] = {
             "success": not missing and (not exact or not unexpected),
@@ -424,8 +411,7 @@ def _plan_columns_match_set(expectation: Expectation, kwargs: dict[str, Any], _:
 def _plan_columns_match_list(expectation: Expectation, kwargs: dict[str, Any], _: _Target) -> _Check:
     def finish(__: list[Any], context: _Context) -> dict[str, Any]:
         return {
-            "success": [context.key(c) for c in context.columns]
-            == [context.key(c) for c in kwargs["column_list"]],
+            "success": context.columns == list(kwargs["column_list"]),
             "observed_value": context.columns,
         }
 
@@ -436,7 +422,7 @@ def _plan_type_list(expectation: Expectation, kwargs: dict[str, Any], _: _Target
     accepted = kwargs.get("type_list") if expectation.type.endswith("type_list") else [kwargs.get("type_")]
 
     def finish(__: list[Any], context: _Context) -> dict[str, Any]:
-        observed = context.type_of(kwargs["column"])
+        observed = context.types[kwargs["column"]]
         success = accepted is None or _type_key(observed) in {_type_key(t) for t in accepted if t}
         return {"success": success, "observed_value": observed}
 

@@ -10,6 +10,9 @@ suite's `meta`:
 
 `unexpected_rows_expectation` queries may name parameters besides `{batch}` (e.g.
 `{min_users_with_two}`); both runners substitute them as SQL literals before the query runs.
+
+Column names in a suite meet the table's columns ignoring case when there is no exact match
+(`Suite.bind_columns`): the contract says USER_ID as Personalize does, the warehouse says user_id.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ import copy
 import json
 import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from string import Formatter
 from typing import Any
@@ -28,6 +31,9 @@ SEVERITIES = ("fail", "warn")
 PARAMETER_KEY = "$PARAMETER"
 _EXPECTATION_KEYS = {"type", "kwargs", "meta", "id", "description", "notes", "severity", "rendered_content"}
 _PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_COLUMN_KWARGS = {"column", "column_A", "column_B"}
+_COLUMN_LIST_KWARGS = {"column_list", "column_set", "column_names"}
+_QUOTED_NAME = re.compile(r'"((?:[^"]|"")+)"')
 
 
 class SuiteError(ValueError):
@@ -98,6 +104,44 @@ class Suite:
             if isinstance(query, str):
                 names |= query_placeholders(query) - {"batch"}
         return names
+
+    def bind_columns(self, table_columns: Sequence[str]) -> Suite:
+        """The suite with column names spelled as the table spells them.
+
+        A name with no exact match takes the one table column equal to it ignoring case, so the
+        contract's USER_ID meets a `user_id` column on Postgres as it does on DuckDB (which ignores case
+        even in quoted names). Double-quoted names in `unexpected_rows_query` are rewritten the same way.
+        """
+        mapping = {}
+        for column in table_columns:
+            mapping.setdefault(column.casefold(), []).append(column)
+
+        def spell(name: Any) -> Any:
+            if not isinstance(name, str) or name in table_columns:
+                return name
+            candidates = mapping.get(name.casefold(), [])
+            return candidates[0] if len(candidates) == 1 else name
+
+        def quoted(match: re.Match) -> str:
+            name = match.group(1).replace('""', '"')
+            return '"' + spell(name).replace('"', '""') + '"'
+
+        def bind(kwargs: dict[str, Any]) -> dict[str, Any]:
+            bound = dict(kwargs)
+            for key in _COLUMN_KWARGS & bound.keys():
+                bound[key] = spell(bound[key])
+            for key in _COLUMN_LIST_KWARGS & bound.keys():
+                if isinstance(bound[key], list):
+                    bound[key] = [spell(c) for c in bound[key]]
+            if isinstance(bound.get("unexpected_rows_query"), str):
+                bound["unexpected_rows_query"] = _QUOTED_NAME.sub(quoted, bound["unexpected_rows_query"])
+            return bound
+
+        document = copy.deepcopy(self.document)
+        for raw in document["expectations"]:
+            raw["kwargs"] = bind(raw["kwargs"])
+        expectations = tuple(replace(e, kwargs=bind(e.kwargs)) for e in self.expectations)
+        return replace(self, expectations=expectations, document=document)
 
     def gx_document(self, parameters: Mapping[str, Any]) -> dict[str, Any]:
         """The suite as GX should run it: query placeholders other than `{batch}` already filled in.
