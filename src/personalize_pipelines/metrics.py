@@ -136,7 +136,10 @@ def personalize_metrics(
     ``precision_at_{5,10,25}``.
     """
     plain = ranking_metrics(recommendations, relevant, catalog=catalog, ks=PERSONALIZE_KS)
-    result = {"coverage": plain["coverage"], "mean_reciprocal_rank_at_25": plain[f"mrr_at_{PERSONALIZE_MRR_K}"]}
+    result = {
+        "coverage": plain["coverage"],
+        "mean_reciprocal_rank_at_25": plain[f"mrr_at_{PERSONALIZE_MRR_K}"],
+    }
     for k in PERSONALIZE_KS:
         result[f"normalized_discounted_cumulative_gain_at_{k}"] = plain[f"ndcg_at_{k}"]
     for k in PERSONALIZE_KS:

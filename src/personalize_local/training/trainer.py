@@ -1,0 +1,197 @@
+"""``train()``: from a dataset group's data and a solution's config to a model with its metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from personalize_pipelines.metrics import PERSONALIZE_KS, personalize_metrics
+
+from . import algorithms
+from .data import Events, TrainingData, TrainingError, check_minimums, holdout_split, weighted_events
+from .model import TrainedModel
+from .recipes import ALGORITHMS, RECIPES, USES_ITEM_METADATA, USES_USER_METADATA, Settings, parse_settings
+
+Progress = Callable[[str], None]
+COLD_ITEM_NEIGHBOURS = 20
+MAX_EVALUATION_USERS = 10_000
+EVALUATION_SEED = 20181128
+
+
+def train(
+    *,
+    recipe: str,
+    data: TrainingData,
+    params: dict[str, Any] | None = None,
+    event_type: str | None = None,
+    progress: Progress | None = None,
+) -> TrainedModel:
+    """Train a solution version the way Personalize does, and measure it.
+
+    The metrics come from a model trained without each user's most recent 10% of interactions (at least
+    one), scored on those; the returned model is then trained on everything.
+
+    :param recipe: recipe short name, a key of ``RECIPES``.
+    :param data: interactions, and optionally items and users with metadata.
+    :param params: the solution's ``solutionConfig`` as sent to CreateSolution.
+    :param event_type: the solution's ``eventType``: train only on events of this type.
+    :param progress: called with one line per phase.
+    :raises TrainingError: with the failureReason, for unusable data or configuration.
+    """
+    log = progress or (lambda message: None)
+    if recipe not in RECIPES:
+        raise TrainingError(f"Unknown recipe {recipe!r}; known recipes: {', '.join(sorted(RECIPES))}")
+    started = time.perf_counter()
+    settings = parse_settings(params, event_type=event_type)
+    items = data.items if recipe in USES_ITEM_METADATA else None
+    if items is not None and "ITEM_ID" not in items.columns:
+        raise TrainingError("Items data is missing required column ITEM_ID")
+    users = data.users if recipe in USES_USER_METADATA else None
+    if users is not None and "USER_ID" not in users.columns:
+        raise TrainingError("Users data is missing required column USER_ID")
+    events = weighted_events(
+        data.interactions, settings.rules, extra_items=None if items is None else items["ITEM_ID"]
+    )
+    check_minimums(events)
+    log(
+        f"{recipe}: {len(events)} interactions, {len(events.user_ids)} users, {len(events.item_ids)} items "
+        f"after event filters"
+    )
+    item_features = None
+    if items is not None:
+        item_features = algorithms.metadata_features(items, id_column="ITEM_ID", ids=events.item_ids)
+        log(f"item metadata: {item_features.shape[1]} feature values")
+
+    train_mask, relevant = holdout_split(events)
+    log(f"metrics: holding out {int((~train_mask).sum())} most recent interactions of {len(relevant)} users")
+    evaluation_model = _fit(recipe, events.subset(train_mask), settings, item_features, users, log)
+    log("metrics: scoring held-out interactions")
+    metrics = _evaluate(evaluation_model, events, relevant, log)
+    log(
+        "metrics: "
+        + ", ".join(
+            f"{name}={value:.4f}" for name, value in metrics.items() if "at_10" in name or name == "coverage"
+        )
+    )
+
+    log("final model: training on all interactions")
+    model = _fit(recipe, events, settings, item_features, users, log)
+    model.metrics = metrics
+    model.training_seconds = time.perf_counter() - started
+    log(f"done in {model.training_seconds:.1f} s")
+    return model
+
+
+def _fit(
+    recipe: str,
+    events: Events,
+    settings: Settings,
+    item_features: sp.csr_matrix | None,
+    users,
+    log: Progress,
+) -> TrainedModel:
+    history = events.matrix()
+    popularity = algorithms.popularity(history)
+    parts: dict[str, Any] = {}
+    algorithm = ALGORITHMS[recipe]
+    if algorithm == "ease":
+        interacted = int(np.count_nonzero(popularity))
+        cap = min(settings.ease_max_items, interacted)
+        log(f"EASE: λ={settings.ease_lambda:g} over the {cap} most popular of {interacted} interacted items")
+        phase = time.perf_counter()
+        parts["ease_weights"] = algorithms.fit_ease(history[:, :cap], regularization=settings.ease_lambda)
+        log(f"EASE: solved in {time.perf_counter() - phase:.1f} s")
+        if item_features is not None:
+            parts.update(_cold_item_links(popularity, item_features, settings, log))
+    elif algorithm == "similarity":
+        log(f"item-item cosine: top {settings.neighbours} neighbours per item")
+        similarity = algorithms.fit_item_similarity(
+            history,
+            neighbours=settings.neighbours,
+            popularity_discount=settings.popularity_discount,
+            min_cointeractions=settings.min_cointeractions,
+        )
+        if item_features is not None and item_features.shape[1] > 0:
+            log(f"blending metadata similarity (weight {settings.metadata_weight:g})")
+            metadata = algorithms.top_k_similarity(
+                item_features, item_features, neighbours=settings.neighbours, skip_self=True
+            )
+            similarity = algorithms.blend_similarity(
+                similarity, metadata, metadata_weight=settings.metadata_weight
+            )
+        parts["similarity"] = similarity
+    if users is not None and algorithm == "ease":
+        parts.update(_user_segments(users, events, history, log))
+    return TrainedModel(
+        recipe=recipe,
+        item_ids=events.item_ids,
+        user_ids=events.user_ids,
+        history=history,
+        popularity=popularity,
+        **parts,
+    )
+
+
+def _cold_item_links(
+    popularity: np.ndarray, item_features: sp.csr_matrix, settings: Settings, log: Progress
+) -> dict[str, Any]:
+    """For items without interactions, their nearest interacted items by metadata (rows sum to 1)."""
+    cold = np.flatnonzero(popularity == 0)
+    if cold.size == 0 or item_features.shape[1] == 0:
+        return {}
+    warm = np.flatnonzero(popularity > 0)
+    links = algorithms.top_k_similarity(
+        item_features[cold], item_features[warm], neighbours=COLD_ITEM_NEIGHBOURS, skip_self=False
+    )
+    links = algorithms.row_normalized(links).tocoo()
+    n_items = len(popularity)
+    full = sp.csr_matrix((links.data, (cold[links.row], warm[links.col])), shape=(n_items, n_items))
+    log(
+        f"cold items: {int((np.diff(full.indptr) > 0).sum())} of {cold.size} linked to interacted items by metadata"
+    )
+    return {"cold_links": full, "cold_item_weight": settings.cold_item_weight}
+
+
+def _user_segments(users, events: Events, history: sp.csr_matrix, log: Progress) -> dict[str, Any]:
+    """User metadata: popularity per metadata value, to serve users who have no interactions yet."""
+    meta_user_ids = users["USER_ID"].astype(str).to_numpy()
+    meta_user_ids = np.unique(meta_user_ids)
+    features = algorithms.metadata_features(users, id_column="USER_ID", ids=meta_user_ids)
+    if features.shape[1] == 0:
+        return {}
+    row_of = {user: index for index, user in enumerate(meta_user_ids.tolist())}
+    rows = np.array([row_of.get(user, -1) for user in events.user_ids.tolist()], dtype=np.int64)
+    with_meta = np.flatnonzero(rows >= 0)
+    trained_features = sp.csr_matrix((len(events.user_ids), features.shape[1]), dtype=np.float32)
+    if with_meta.size:
+        trained_features = (
+            sp.csr_matrix(
+                (np.ones(with_meta.size, dtype=np.float32), (with_meta, rows[with_meta])),
+                shape=(len(events.user_ids), len(meta_user_ids)),
+            )
+            @ features
+        ).tocsr()
+    segments = algorithms.segment_popularity(trained_features, history)
+    log(f"user metadata: {features.shape[1]} feature values over {len(meta_user_ids)} users")
+    return {"meta_user_ids": meta_user_ids, "user_features": features, "segment_popularity": segments}
+
+
+def _evaluate(
+    model: TrainedModel, events: Events, relevant: dict[int, set[int]], log: Progress
+) -> dict[str, float]:
+    users = np.array(sorted(relevant), dtype=np.int64)
+    if len(users) > MAX_EVALUATION_USERS:
+        sample = np.random.default_rng(EVALUATION_SEED).choice(
+            len(users), MAX_EVALUATION_USERS, replace=False
+        )
+        users = users[np.sort(sample)]
+        log(f"metrics: scoring a fixed random sample of {MAX_EVALUATION_USERS} of {len(relevant)} users")
+    tops = model.batch_top(users, max(PERSONALIZE_KS))
+    item_ids = events.item_ids
+    recommendations = {int(u): item_ids[top].tolist() for u, top in zip(users.tolist(), tops, strict=True)}
+    held_out = {int(u): {item_ids[i] for i in relevant[int(u)]} for u in users.tolist()}
+    return personalize_metrics(recommendations, held_out, catalog=item_ids.tolist())
