@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import duckdb
 import pytest
 
 from personalize_pipelines.validation import (
@@ -293,3 +294,29 @@ def test_contract_columns_meet_lower_case_table_columns(contract, load_duck, duc
 
     assert [r.label for r in result.failures] == ["expect_column_values_to_not_be_null (column user_id)"]
     assert result.failures[0].unexpected_count == 1
+
+
+def test_table_in_an_attached_staging_database(tmp_path, contract):
+    # the export's DuckDB engine: warehouse attached read-only and in use, staging attached as `stg`
+    con = duckdb.connect()
+    duckdb.connect(str(tmp_path / "wh.duckdb")).close()
+    con.execute(f"ATTACH '{tmp_path / 'wh.duckdb'}' AS wh (READ_ONLY)")
+    con.execute(f"ATTACH '{tmp_path / 'stg.duckdb'}' AS stg")
+    con.execute("USE wh")
+    con.execute(
+        "CREATE TABLE stg.main.interactions AS SELECT 'user-' || (i % 50) AS user_id, 'item-' || (i % 70) AS item_id, "
+        "CAST(1700000000 + i AS BIGINT) AS timestamp, 'view' AS event_type, CAST(NULL AS DOUBLE) AS event_value "
+        "FROM range(1500) r(i)"
+    )
+    result = validate_in_sql(
+        suite=contract,
+        table="stg.main.interactions",
+        dialect="duckdb",
+        run_query=lambda sql: con.execute(sql).fetchall(),
+        parameters={**PARAMETERS, "event_types": ["view"]},
+    )
+    assert result.success, result.summary()
+    assert (
+        next(r for r in result.results if r.type == "expect_table_row_count_to_be_between").observed_value
+        == 1500
+    )

@@ -58,7 +58,7 @@ def _row(index: int, r: ExpectationResult) -> str:
     details = (r.details or {}).get("unexpected_rows") or (r.details or {}).get("mismatched")
     if details:
         observed += ("\n" if observed else "") + _value(details)
-    sample = ", ".join(_value(v) for v in r.partial_unexpected_list or [])
+    sample = ", ".join(_value(v) for v in r.sample_values())
     percent = f"{r.unexpected_percent:.4g}" if r.unexpected_percent is not None else ""
     return (
         f'<tr><td class="num">{index}</td><td><code>{escape(r.type)}</code></td>'

@@ -72,13 +72,21 @@ class ExpectationResult:
             parts.append(f"query returned {self.observed_value:,} unexpected {noun}{sample}")
         elif self.observed_value is not None:
             parts.append(f"observed {_short(self.observed_value)}")
-        if self.partial_unexpected_list and any(v is not None for v in self.partial_unexpected_list):
-            sample = ", ".join(_short(v) for v in self.partial_unexpected_list[:5])
+        if any(v is not None for v in self.sample_values()):
+            sample = ", ".join(_short(v) for v in self.sample_values()[:5])
             parts.append(f"e.g. {sample}")
         expected = self.expected()
         if expected:
             parts.append(f"expected {expected}")
         return "; ".join(parts) if parts else ("passed" if self.success else "failed")
+
+    def sample_values(self) -> list[Any]:
+        """The distinct values of partial_unexpected_list, in order of appearance."""
+        distinct: list[Any] = []
+        for value in self.partial_unexpected_list or []:
+            if value not in distinct:
+                distinct.append(value)
+        return distinct
 
     def expected(self) -> str:
         """The rule in a few words, from the resolved kwargs."""
