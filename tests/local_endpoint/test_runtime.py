@@ -127,3 +127,25 @@ def test_list_pagination_walks_every_resource(clients):
     assert paginated == seen
     with pytest.raises(clients.personalize.exceptions.InvalidNextTokenException):
         p.list_schemas(nextToken="bogus")
+
+
+def test_update_training_then_campaign_switch(clients, trained_group):
+    p = clients.personalize
+    personalization = trained_group["personalization"]
+    with pytest.raises(p.exceptions.InvalidInputException, match="only for aws-user-personalization"):
+        p.create_solution_version(solutionArn=trained_group["sims"]["solution"], trainingMode="UPDATE")
+    update = p.create_solution_version(solutionArn=personalization["solution"], trainingMode="UPDATE")
+    updated = wait_for(p.describe_solution_version, "solutionVersion",
+                       solutionVersionArn=update["solutionVersionArn"])
+    assert (updated["status"], updated["trainingMode"]) == ("ACTIVE", "UPDATE")
+    campaign = trained_group["sims"]["campaign"]
+    with pytest.raises(p.exceptions.ResourceNotFoundException):
+        p.update_campaign(campaignArn=campaign, solutionVersionArn=personalization["solution"] + "/nope")
+    campaign = p.create_campaign(name=unique("switch"), solutionVersionArn=personalization["version"])["campaignArn"]
+    wait_for(p.describe_campaign, "campaign", campaignArn=campaign)
+    p.update_campaign(campaignArn=campaign, solutionVersionArn=update["solutionVersionArn"])
+    assert p.describe_campaign(campaignArn=campaign)["campaign"]["status"] in ("UPDATE PENDING", "UPDATE IN_PROGRESS")
+    assert clients.runtime.get_recommendations(campaignArn=campaign, userId="u4")["itemList"]  # serves meanwhile
+    switched = wait_for(p.describe_campaign, "campaign", campaignArn=campaign)
+    assert switched["solutionVersionArn"] == update["solutionVersionArn"]
+    assert switched["latestCampaignUpdate"]["status"] == "ACTIVE"
