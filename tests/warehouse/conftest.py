@@ -24,6 +24,13 @@ def shop(tmp_path_factory) -> Shop:
     return Shop(path=path, report=generate(path, interactions=SIZE))
 
 
+@pytest.fixture(scope="session")
+def demo_shop(tmp_path_factory) -> Shop:
+    """The demo-sized shop (200k interactions, default seed)."""
+    path = tmp_path_factory.mktemp("demo") / "shop.duckdb"
+    return Shop(path=path, report=generate(path, interactions=200_000))
+
+
 @pytest.fixture
 def con(shop):
     connection = duckdb.connect(str(shop.path), read_only=True)

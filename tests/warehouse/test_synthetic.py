@@ -147,9 +147,8 @@ def test_bots_dwarf_every_human(shop, con):
     assert min(n for (n,) in per_bot) >= 5 * busiest_human
 
 
-def test_bots_reach_thousands_of_events_at_demo_scale(tmp_path):
-    report = generate(tmp_path / "w.duckdb", interactions=200_000, seed=3)
-    assert report["planted"]["bot_events"] == 3 * 3000
+def test_bots_reach_thousands_of_events_at_demo_scale(demo_shop):
+    assert demo_shop.report["planted"]["bot_events"] == 3 * 3000
 
 
 def test_timestamps_stay_inside_the_history_except_the_planted_future_ones(shop, con):
@@ -234,11 +233,12 @@ def test_item_popularity_follows_a_power_law(shop, con):
     assert one(con, shares) >= 0.10  # ten times the 1% a uniform choice would give
 
 
-def test_same_seed_gives_identical_tables_and_another_seed_does_not(shop, tmp_path):
+def test_same_seed_gives_identical_tables_and_another_seed_does_not(shop, demo_shop, tmp_path):
+    # demo size: tables span several row groups, so DuckDB really works on them in parallel
     again = tmp_path / "again.duckdb"
-    report = generate(again, interactions=SIZE)
-    assert report == shop.report
-    assert checksums(again) == checksums(shop.path)
+    report = generate(again, interactions=demo_shop.report["interactions"])
+    assert report == demo_shop.report
+    assert checksums(again) == checksums(demo_shop.path)
     other = tmp_path / "other.duckdb"
     generate(other, interactions=SIZE, seed=8)
     theirs, ours = checksums(other), checksums(shop.path)
