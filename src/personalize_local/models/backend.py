@@ -452,6 +452,7 @@ class PersonalizeBackend:
             self.store.update("campaign", campaignArn, status="ACTIVE", solutionVersionArn=target,
                               minProvisionedTPS=update["minProvisionedTPS"], campaignConfig=update["campaignConfig"],
                               latestCampaignUpdate={**update, "status": "ACTIVE", "lastUpdatedDateTime": time.time()})
+            self.models.release_unused()
             log.info("campaign %s now serves %s", campaignArn, target)
 
         self.lifecycle.run(f"update {campaignArn}", flow)
@@ -459,7 +460,7 @@ class PersonalizeBackend:
 
     def delete_campaign(self, request: RequestContext, *, campaignArn: str) -> dict:
         self._deletable("campaign", campaignArn)
-        self.lifecycle.delete("campaign", campaignArn)
+        self.lifecycle.delete("campaign", campaignArn, cleanup=self.models.release_unused)
         return {}
 
     # ---- batch inference
@@ -481,8 +482,13 @@ class PersonalizeBackend:
             "filterArn": filterArn, "numResults": numResults or 25, "jobInput": jobInput, "jobOutput": jobOutput,
             "roleArn": roleArn, "batchInferenceJobConfig": batchInferenceJobConfig or {},
             "batchInferenceJobMode": batchInferenceJobMode or "STANDARD", "status": "CREATE PENDING"}, tags)
-        self.lifecycle.create("batch-inference-job", job_arn, work=lambda: run_batch_inference(self, job_arn),
-                              forced_failure_name=jobName)
+        def work() -> None:
+            try:
+                run_batch_inference(self, job_arn)
+            finally:
+                self.models.release_unused()
+
+        self.lifecycle.create("batch-inference-job", job_arn, work=work, forced_failure_name=jobName)
         return {"batchInferenceJobArn": job_arn}
 
     def describe_batch_inference_job(self, request: RequestContext, *, batchInferenceJobArn: str) -> dict:

@@ -51,7 +51,7 @@ class ModelRegistry:
                               records_offset=version.get("_recordsOffset", 0))
 
     def adopt(self, solution_version_arn: str, model: Any, *, dataset_group_arn: str, records_offset: int) -> Any:
-        """Serve ``model``, first replaying the events recorded after its training data was read."""
+        """Serve ``model`` (just trained or loaded), first replaying events recorded after its training data."""
         with self._lock:
             interactions = self.backend.datasets_of(dataset_group_arn).get("Interactions")
             if interactions:
@@ -67,6 +67,14 @@ class ModelRegistry:
             for version_arn, model in self._models.items():
                 if self._groups[version_arn] == dataset_group_arn:
                     model.observe(user_id, item_ids)
+
+    def release_unused(self) -> None:
+        """Drop models no live campaign serves (batch jobs and retired versions load them again if needed)."""
+        serving = {c["solutionVersionArn"] for c in self.backend.store.find("campaign")
+                   if c["status"] != "DELETE PENDING"}
+        with self._lock:
+            for version_arn in [arn for arn in self._models if arn not in serving]:
+                self.forget(version_arn)
 
     def forget(self, solution_version_arn: str) -> None:
         with self._lock:
