@@ -1,34 +1,62 @@
-"""``personalize-local serve`` as a user starts it: a process serving S3 and Personalize on one URL."""
+"""``personalize-local serve`` as a user runs it: a process serving S3 and Personalize on one URL."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 from personalize_local.settings import Settings
-from tests.local_endpoint.conftest import make_clients, unique
+from tests.local_endpoint.conftest import (
+    create_group_with_data,
+    interactions_csv,
+    make_clients,
+    unique,
+    wait_for,
+)
 
 SCRIPT = Path(sys.executable).parent / "personalize-local"
 
 
-def test_serve_binds_loopback_and_serves_s3_and_personalize(tmp_path):
+@contextlib.contextmanager
+def serve(state_dir: Path, *flags: str):
+    """Run the console script on a free loopback port; yields (process, url)."""
     environment = {**os.environ, "PERSONALIZE_LOCAL_PHASE_SECONDS": "0.01"}
-    process = subprocess.Popen([str(SCRIPT), "serve", "--port", "0", "--state-dir", str(tmp_path)],
+    process = subprocess.Popen([str(SCRIPT), "serve", "--port", "0", "--state-dir", str(state_dir), *flags],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=environment)
     try:
         line = process.stdout.readline().strip()
         assert line.startswith("personalize-local serving http://127.0.0.1:"), line
-        clients = make_clients(line.rsplit(" ", 1)[1])
+        yield process, line.rsplit(" ", 1)[1]
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+        process.stdout.close()
+
+
+def test_serve_survives_being_killed_mid_training(tmp_path):
+    with serve(tmp_path, "--train-seconds", "120") as (process, url):
+        clients = make_clients(url)
         bucket = unique("cli")
         clients.s3.create_bucket(Bucket=bucket)
         assert [b["Name"] for b in clients.s3.list_buckets()["Buckets"]] == [bucket]
-        assert len(clients.personalize.list_recipes()["recipes"]) == 7
-        clients.personalize.create_schema(name="cli-schema", schema='{"type": "record", "name": "Items", '
-                                          '"fields": [{"name": "ITEM_ID", "type": "string"}]}')
-        assert "cli-schema" in (tmp_path / "state.json").read_text()
-    finally:
+        arns = create_group_with_data(clients, bucket=bucket, name=unique("cli"), interactions=interactions_csv())
+        p = clients.personalize
+        solution = p.create_solution(name=unique("cli"), datasetGroupArn=arns["group"],
+                                     recipeArn="arn:aws:personalize:::recipe/aws-popularity-count")["solutionArn"]
+        wait_for(p.describe_solution, "solution", solutionArn=solution)
+        version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
+        wait_for(p.describe_solution_version, "solutionVersion", until=("CREATE IN_PROGRESS",),
+                 solutionVersionArn=version)
+        process.kill()  # SIGKILL: no chance to clean up
+    with serve(tmp_path) as (process, url):
+        p = make_clients(url).personalize
+        assert p.describe_dataset_group(datasetGroupArn=arns["group"])["datasetGroup"]["status"] == "ACTIVE"
+        failed = p.describe_solution_version(solutionVersionArn=version)["solutionVersion"]
+        assert failed["status"] == "CREATE FAILED" and "stopped while" in failed["failureReason"]
         process.terminate()
         assert process.wait(timeout=10) == 0
 
