@@ -41,5 +41,5 @@ for uc in all_use_cases():
         staged = extract_and_clean(uc.name)
         checked = validate(uc.name, staged)
         published = publish.override(outlets=[export_asset(uc)])(uc.name, staged, checked)
-        published >> drop_staging(uc.name, staged)
+        published >> drop_staging(uc.name, staged).as_teardown(setups=staged)
     globals()[dag.dag_id] = dag

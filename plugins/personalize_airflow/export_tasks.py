@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from airflow.sdk import task
+from airflow.sdk.exceptions import AirflowFailException
 
 log = logging.getLogger(__name__)
 
@@ -29,19 +30,25 @@ def _open(use_case_name: str, run_id: str, window_end: str):
     key = run_key(uc.name, run_id)
     window = sliding_window(parse_instant(window_end), months=uc.window.months)
     engine, gx_url = warehouse_engine(uc.warehouse_conn_id, run_key=key)
-    return engine, gx_url, ExportContext(use_case=uc, window=window, names=StagingNames(engine.qualifier, key))
+    return (
+        engine,
+        gx_url,
+        ExportContext(use_case=uc, window=window, names=StagingNames(engine.qualifier, key)),
+    )
 
 
 @task
 def extract_and_clean(use_case_name: str, **context) -> dict[str, Any]:
     """Extract every source for the window and clean it in the warehouse; returns the accounting."""
-    from personalize_pipelines.export import stage
+    from personalize_pipelines.export import DataQualityError, stage
 
     window_end = _window_end(context).isoformat()
     engine, _, ctx = _open(use_case_name, context["run_id"], window_end)
     try:
         log.info("window %s → %s", ctx.window.start, ctx.window.end)
         report = stage(engine, ctx)
+    except DataQualityError as exc:
+        raise AirflowFailException(str(exc)) from exc  # the same data fails the same way: no retry
     finally:
         engine.close()
     return {"window_end": window_end, "report": report}
@@ -51,16 +58,21 @@ def extract_and_clean(use_case_name: str, **context) -> dict[str, Any]:
 def validate(use_case_name: str, staged: dict[str, Any], **context) -> dict[str, Any]:
     """Source quality (warn) and the Personalize contract (fails the run before anything is published)."""
     from personalize_pipelines.export import validate as validate_export
+    from personalize_pipelines.validation import ContractViolation
 
     engine, gx_url, ctx = _open(use_case_name, context["run_id"], staged["window_end"])
     try:
         return validate_export(engine, ctx, gx_connection_string=gx_url)
+    except ContractViolation as exc:
+        raise AirflowFailException(str(exc)) from exc
     finally:
         engine.close()
 
 
 @task
-def publish(use_case_name: str, staged: dict[str, Any], validation: dict[str, Any], **context) -> dict[str, Any]:
+def publish(
+    use_case_name: str, staged: dict[str, Any], validation: dict[str, Any], **context
+) -> dict[str, Any]:
     """Write a new version to S3, manifest last, and announce it on the export Asset."""
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
@@ -84,9 +96,9 @@ def publish(use_case_name: str, staged: dict[str, Any], validation: dict[str, An
     }
 
 
-@task(trigger_rule="all_done")
+@task
 def drop_staging(use_case_name: str, staged: dict[str, Any] | None = None, **context) -> list[str]:
-    """Drop this run's staged tables whatever happened upstream."""
+    """Drop this run's staged tables; wired as a teardown, so it runs whatever happened upstream."""
     from personalize_pipelines.export import drop_staging as drop
 
     window_end = staged["window_end"] if staged else _window_end(context).isoformat()

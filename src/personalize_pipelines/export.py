@@ -186,7 +186,7 @@ def validate(
     GX Core runs the suites itself on engines it supports (pass `gx_connection_string`); elsewhere the
     same suites are evaluated as SQL aggregates in the warehouse. Raises ContractViolation.
     """
-    from personalize_pipelines.validation import load_suite, validate_in_sql, validate_with_gx
+    from personalize_pipelines.validation import html_report, load_suite, validate_in_sql, validate_with_gx
 
     params = validation_parameters(ctx)
     outcomes = {}
@@ -205,7 +205,7 @@ def validate(
     return {
         "success": all(r.success for r in outcomes.values()),
         "suites": {name: r.to_dict() for name, r in outcomes.items()},
-        "report_html": "\n".join(r.to_html() for r in outcomes.values()),
+        "report_html": html_report(list(outcomes.values()), title=f"{ctx.use_case.name}: export validation, window {ctx.window.start:%Y-%m-%d} to {ctx.window.end:%Y-%m-%d}"),
     }
 
 

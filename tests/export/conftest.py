@@ -59,3 +59,23 @@ def s3(s3_endpoint, shop_use_case):
     else:
         client.create_bucket(Bucket=bucket)
     return client
+
+
+@pytest.fixture
+def pg_warehouse(pg_server, tiny_warehouse):
+    """The tiny shop copied into a fresh Postgres database; yields Airflow connection fields."""
+    import psycopg2
+
+    from personalize_pipelines.warehouse.postgres_copy import copy_to_postgres
+
+    name = f"personalize_test_{free_port()}"
+    admin = psycopg2.connect(host=pg_server["host"], port=pg_server["port"], user=pg_server["user"], dbname="postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f"CREATE DATABASE {name}")
+    dsn = f"host={pg_server['host']} port={pg_server['port']} user={pg_server['user']} dbname={name}"
+    copy_to_postgres(duckdb_path=tiny_warehouse, dsn=dsn)
+    yield {"host": pg_server["host"], "port": pg_server["port"], "login": pg_server["user"], "schema": name}
+    with admin.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.close()

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -38,11 +39,11 @@ def _get(s3, key):
     return s3.get_object(Bucket="personalize-demo", Key=key)["Body"].read()
 
 
-def run_export(dag_id="shop__export"):
+def run_export(dag_id="shop__export", logical_date=shop_fixture.WINDOW_END):
     from airflow.utils.state import DagRunState
 
     dag = _load_dag(dag_id)
-    run = dag.test(logical_date=shop_fixture.WINDOW_END)
+    run = dag.test(logical_date=logical_date)
     return run, run.state == DagRunState.SUCCESS
 
 
@@ -107,3 +108,36 @@ def test_a_rerun_writes_a_new_version_and_keeps_the_old(exported, s3):
     second = json.loads(_get(s3, f"{PREFIX}/latest.json"))["version"]
     assert second != first
     assert _get(s3, f"{PREFIX}/{first}/manifest.json")
+
+
+@pytest.mark.postgres
+def test_export_dag_on_a_postgres_warehouse(airflow_db, pg_warehouse, s3_endpoint, s3, monkeypatch):
+    _connections(monkeypatch, None, s3_endpoint, kind="postgres", pg=pg_warehouse)
+    run, ok = run_export()
+    assert ok, f"export run ended {run.state}"
+    manifest = assert_published_version(s3)
+    assert manifest["cleaning"]["dropped"]["missing_user_id"] == 5
+    assert manifest["cleaning"]["train_rows"] == 1444
+
+
+def test_a_contract_failure_publishes_nothing(airflow_db, tiny_warehouse, s3_endpoint, s3, monkeypatch, tmp_path):
+    """Too few users with two interactions: the run fails at validate, no manifest, latest unchanged."""
+    import duckdb
+
+    _connections(monkeypatch, tiny_warehouse, s3_endpoint)
+    assert run_export()[1]
+    before = json.loads(_get(s3, f"{PREFIX}/latest.json"))
+    con = duckdb.connect(str(tiny_warehouse))
+    con.execute("DELETE FROM clickstream WHERE customer_id NOT IN ('u001', 'u002', 'u003')")
+    con.execute("DELETE FROM orders")
+    con.close()
+
+    run, ok = run_export(logical_date=shop_fixture.WINDOW_END + timedelta(hours=1))
+
+    assert not ok
+    failed = {ti.task_id for ti in run.get_task_instances() if ti.state == "failed"}
+    assert failed == {"validate"}
+    assert json.loads(_get(s3, f"{PREFIX}/latest.json")) == before
+    listed = s3.list_objects_v2(Bucket="personalize-demo", Prefix=f"{PREFIX}/")
+    manifests = [o["Key"] for o in listed["Contents"] if o["Key"].endswith("manifest.json")]
+    assert manifests == [f"{PREFIX}/{before['version']}/manifest.json"]
