@@ -8,10 +8,11 @@ and carries ``metrics`` (GetSolutionMetrics' names) and ``training_seconds``; ``
 What each recipe trains:
 
 - user-personalization(-v2), personalized-ranking(-v2): **EASE** (Steck 2019, closed form with scipy)
-  over the most popular ``ease_max_items`` items (default 4000). Items of the Items dataset without
-  interactions ("cold") are scored from their metadata-nearest interacted items (weight 0.3, like
-  Personalize's default exploration weight); users of the Users dataset without interactions get
-  popular items blended with what users sharing their metadata interact with.
+  over the most popular ``ease_max_items`` items (default 4000). Items EASE does not cover — Items
+  dataset entries without interactions ("cold"), and the tail beyond the cap — are scored from their
+  metadata-nearest covered items (weight 0.3, like Personalize's default exploration weight); users of
+  the Users dataset without interactions get popular items blended with what users sharing their
+  metadata interact with.
 - similar-items, sims: item-item cosine from implicit's ``CosineRecommender`` (top 100 neighbours);
   similar-items blends in metadata similarity (weight 0.3), which also gives cold items neighbours.
   ``recommend`` on these sums the similarities of the user's history (item-kNN), which is what their
@@ -36,7 +37,8 @@ Why EASE with a cap (measured on this 2-core machine, shared with other work, 20
 - Speed, 1M synthetic power-law interactions (49k users, 20k items): one EASE solve at 4000 items takes
   2.6–4.8 s, at 5000 items 9–15 s under load (the inverse is O(items³)); a whole ``train`` (two fits plus
   metrics) takes about 16 s at 4000. One ALS fit (64 factors, 15 iterations) takes 14 s and ranks worse.
-  Items beyond the cap are never recommended by the personalization recipes; raise
+  Without item metadata, items beyond the cap are never recommended by the personalization recipes
+  (with it, they rarely are: on MovieLens+genres NDCG@10 and coverage did not move); raise
   ``algorithmHyperParameters.ease_max_items`` when a catalog's tail matters more than training time.
 """
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -229,7 +229,14 @@ class TrainedModel:
             for item, p in zip(self._item_ids[chosen].tolist(), probabilities, strict=True)
         ]
 
-    def batch_top(self, user_codes: np.ndarray, k: int, *, block: int = 1024) -> list[np.ndarray]:
+    def batch_top(
+        self,
+        user_codes: np.ndarray,
+        k: int,
+        *,
+        block: int = 1024,
+        progress: Callable[[str], None] | None = None,
+    ) -> list[np.ndarray]:
         """Top-``k`` item codes for many training users at once, seen items left out (for evaluation).
 
         Same scores as :meth:`recommend`; exact ties at the k-th place may resolve differently.
@@ -249,6 +256,8 @@ class TrainedModel:
             best = np.take_along_axis(candidates, order, axis=1)
             finite = np.isfinite(np.take_along_axis(values, order, axis=1))
             results.extend(row[keep] for row, keep in zip(best, finite, strict=True))
+            if progress is not None:
+                progress(f"scored {len(results)} of {len(user_codes)} users")
         return results
 
     # ---- persistence ---------------------------------------------------------------------------------
@@ -288,7 +297,9 @@ class TrainedModel:
         with temporary.open("wb") as handle:
             np.savez(handle, **arrays)
         temporary.replace(directory / _ARRAYS)
-        (directory / _META).write_text(json.dumps(meta))
+        temporary = directory / (_META + ".tmp")
+        temporary.write_text(json.dumps(meta))
+        temporary.replace(directory / _META)
 
 
 def load_model(directory: Path) -> TrainedModel:

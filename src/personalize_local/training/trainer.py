@@ -100,13 +100,13 @@ def _fit(
     algorithm = ALGORITHMS[recipe]
     if algorithm == "ease":
         interacted = int(np.count_nonzero(popularity))
-        cap = min(settings.ease_max_items, interacted)
-        log(f"EASE: λ={settings.ease_lambda:g} over the {cap} most popular of {interacted} interacted items")
+        cap = min(settings.ease_max_items, int(np.flatnonzero(popularity).max()) + 1)
+        log(f"EASE: λ={settings.ease_lambda:g} over the {cap} most popular items ({interacted} interacted)")
         phase = time.perf_counter()
         parts["ease_weights"] = algorithms.fit_ease(history[:, :cap], regularization=settings.ease_lambda)
         log(f"EASE: solved in {time.perf_counter() - phase:.1f} s")
         if item_features is not None:
-            parts.update(_cold_item_links(popularity, item_features, settings, log))
+            parts.update(_tail_item_links(cap, item_features, settings, log))
     elif algorithm == "similarity":
         log(f"item-item cosine: top {settings.neighbours} neighbours per item")
         similarity = algorithms.fit_item_similarity(
@@ -136,19 +136,19 @@ def _fit(
     )
 
 
-def _cold_item_links(
-    popularity: np.ndarray, item_features: sp.csr_matrix, settings: Settings, log: Progress
+def _tail_item_links(
+    cap: int, item_features: sp.csr_matrix, settings: Settings, log: Progress
 ) -> dict[str, Any]:
-    """For items without interactions, their nearest interacted items by metadata (rows sum to 1)."""
-    cold = np.flatnonzero(popularity == 0)
-    if cold.size == 0 or item_features.shape[1] == 0:
+    """For items EASE does not cover (no interactions, or beyond the cap), their metadata-nearest covered
+    items (rows sum to 1), so the Items dataset makes them recommendable."""
+    n_items = item_features.shape[0]
+    if cap >= n_items or item_features.shape[1] == 0:
         return {}
-    warm = np.flatnonzero(popularity > 0)
+    cold, warm = np.arange(cap, n_items), np.arange(cap)
     links = algorithms.top_k_similarity(
         item_features[cold], item_features[warm], neighbours=COLD_ITEM_NEIGHBOURS, skip_self=False
     )
     links = algorithms.row_normalized(links).tocoo()
-    n_items = len(popularity)
     full = sp.csr_matrix((links.data, (cold[links.row], warm[links.col])), shape=(n_items, n_items))
     log(
         f"cold items: {int((np.diff(full.indptr) > 0).sum())} of {cold.size} linked to interacted items by metadata"
@@ -190,7 +190,7 @@ def _evaluate(
         )
         users = users[np.sort(sample)]
         log(f"metrics: scoring a fixed random sample of {MAX_EVALUATION_USERS} of {len(relevant)} users")
-    tops = model.batch_top(users, max(PERSONALIZE_KS))
+    tops = model.batch_top(users, max(PERSONALIZE_KS), progress=lambda message: log(f"metrics: {message}"))
     item_ids = events.item_ids
     recommendations = {int(u): item_ids[top].tolist() for u, top in zip(users.tolist(), tops, strict=True)}
     held_out = {int(u): {item_ids[i] for i in relevant[int(u)]} for u in users.tolist()}
