@@ -64,6 +64,18 @@ def wait_for(describe, key: str, *, until=("ACTIVE", "CREATE FAILED", "CREATE ST
         time.sleep(0.02)
 
 
+def wait_for_campaign_update(personalize, campaign_arn: str, *, timeout: float = 60) -> dict:
+    """Poll DescribeCampaign until its latestCampaignUpdate is ACTIVE or CREATE FAILED."""
+    deadline = time.monotonic() + timeout
+    while True:
+        campaign = personalize.describe_campaign(campaignArn=campaign_arn)["campaign"]
+        if campaign["latestCampaignUpdate"]["status"] in ("ACTIVE", "CREATE FAILED"):
+            return campaign
+        if time.monotonic() > deadline:
+            raise AssertionError(f"campaign update did not finish in {timeout} s: {campaign}")
+        time.sleep(0.02)
+
+
 def interactions_csv(*, users: int = 60, per_user: int = 25, seed: int = 7) -> str:
     """Two taste groups: even users mostly touch a-items, odd users b-items; a few popular items."""
     rng = random.Random(seed)

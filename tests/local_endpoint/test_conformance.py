@@ -10,7 +10,15 @@ from personalize_local.models.backend import PersonalizeBackend
 from personalize_local.models.runtime import EventsBackend, RuntimeBackend
 from personalize_local.protocol.dispatch import snake_case
 from personalize_local.protocol.shapes import service_model
-from tests.local_endpoint.conftest import ITEMS_SCHEMA, RECIPE, ROLE, make_clients, unique, wait_for
+from tests.local_endpoint.conftest import (
+    ITEMS_SCHEMA,
+    RECIPE,
+    ROLE,
+    make_clients,
+    unique,
+    wait_for,
+    wait_for_campaign_update,
+)
 
 BACKENDS = {"personalize": PersonalizeBackend, "personalize-runtime": RuntimeBackend,
             "personalize-events": EventsBackend}
@@ -77,7 +85,7 @@ def test_every_implemented_operation_answers_its_output_shape(local_endpoint, tr
     p.list_campaigns(solutionArn=trained_group["personalization"]["solution"])
     p.describe_campaign(campaignArn=campaign)
     p.update_campaign(campaignArn=campaign, minProvisionedTPS=3)
-    assert wait_for(p.describe_campaign, "campaign", campaignArn=campaign)["latestCampaignUpdate"]["status"] == "ACTIVE"
+    assert wait_for_campaign_update(p, campaign)["minProvisionedTPS"] == 3
     p.list_recipes()
     p.describe_recipe(recipeArn=RECIPE + "aws-sims")
     p.tag_resource(resourceArn=campaign, tags=[{"tagKey": "team", "tagValue": "data"}])

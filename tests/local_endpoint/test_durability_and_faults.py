@@ -49,6 +49,14 @@ def test_resources_data_and_models_survive_a_restart(tmp_path, restart_bucket):
         version = p.create_solution_version(solutionArn=served["solution"])["solutionVersionArn"]
         assert wait_for(p.describe_solution_version, "solutionVersion",
                         solutionVersionArn=version)["status"] == "ACTIVE"
+    with running_endpoint(state_dir=tmp_path, phase_seconds=30) as url:
+        p = make_clients(url).personalize
+        p.update_campaign(campaignArn=served["campaign"], solutionVersionArn=version)
+    with running_endpoint(state_dir=tmp_path, phase_seconds=0.02) as url:
+        campaign = make_clients(url).personalize.describe_campaign(campaignArn=served["campaign"])["campaign"]
+        assert (campaign["status"], campaign["solutionVersionArn"]) == ("ACTIVE", served["version"])
+        assert campaign["latestCampaignUpdate"]["status"] == "CREATE FAILED"
+        assert "stopped while" in campaign["latestCampaignUpdate"]["failureReason"]
 
 
 def test_training_in_flight_at_shutdown_fails_with_a_reason_on_restart(tmp_path, restart_bucket):

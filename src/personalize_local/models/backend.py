@@ -71,6 +71,10 @@ def paginate(items: list[dict], key: str, next_token: str | None, max_results: i
     return page
 
 
+def _update_in_flight(campaign: dict) -> bool:
+    return (campaign.get("latestCampaignUpdate") or {}).get("status") in ("CREATE PENDING", "CREATE IN_PROGRESS")
+
+
 def _tags_dict(tags: list[dict] | None) -> dict[str, str]:
     result = {tag["tagKey"]: tag["tagValue"] for tag in tags or []}
     if len(result) > MAX_TAGS:
@@ -423,35 +427,45 @@ class PersonalizeBackend:
 
     def update_campaign(self, request: RequestContext, *, campaignArn: str, solutionVersionArn: str | None = None,
                         minProvisionedTPS: int | None = None, campaignConfig: dict | None = None) -> dict:
-        campaign = self._require_active("campaign", campaignArn)
-        target = solutionVersionArn or campaign["solutionVersionArn"]
-        version = self.store.snapshot("solution-version", target)
-        if version["status"] != "ACTIVE":
-            raise InvalidInput(f"Solution version {target} is {version['status']}; it must be ACTIVE")
-        now = time.time()
-        update = {"solutionVersionArn": target,
-                  "minProvisionedTPS": minProvisionedTPS or campaign["minProvisionedTPS"],
-                  "campaignConfig": campaignConfig or campaign.get("campaignConfig", {}),
-                  "status": "CREATE PENDING", "creationDateTime": now, "lastUpdatedDateTime": now}
-        self.store.update("campaign", campaignArn, status="UPDATE PENDING", latestCampaignUpdate=update)
+        """As the service documents it: the campaign stays ACTIVE, serving the old version, while
+        ``latestCampaignUpdate`` goes CREATE PENDING → CREATE IN_PROGRESS → ACTIVE (or CREATE FAILED)."""
+        with self.store.lock:
+            campaign = self._require_active("campaign", campaignArn)
+            if _update_in_flight(campaign):
+                raise ResourceInUse(f"Campaign {campaignArn} already has an update in progress")
+            target = solutionVersionArn or campaign["solutionVersionArn"]
+            version = self.store.snapshot("solution-version", target)
+            if version["status"] != "ACTIVE":
+                raise InvalidInput(f"Solution version {target} is {version['status']}; it must be ACTIVE")
+            now = time.time()
+            update = {"solutionVersionArn": target,
+                      "minProvisionedTPS": minProvisionedTPS or campaign["minProvisionedTPS"],
+                      "campaignConfig": campaignConfig or campaign.get("campaignConfig", {}),
+                      "status": "CREATE PENDING", "creationDateTime": now, "lastUpdatedDateTime": now}
+            self.store.update("campaign", campaignArn, latestCampaignUpdate=update)
+
+        def progress(**changes: Any) -> None:
+            update.update(changes, lastUpdatedDateTime=time.time())
+            self.store.update("campaign", campaignArn, latestCampaignUpdate=dict(update))
 
         def flow() -> None:
             phase = self.settings.phase_seconds
             self.lifecycle.sleep(phase)
-            self.store.update("campaign", campaignArn, status="UPDATE IN_PROGRESS",
-                              latestCampaignUpdate={**update, "status": "CREATE IN_PROGRESS",
-                                                    "lastUpdatedDateTime": time.time()})
+            progress(status="CREATE IN_PROGRESS")
             try:
+                if update["solutionVersionArn"] in self.settings.fail_jobs:
+                    raise JobFailed(f"Forced failure: {update['solutionVersionArn']} is in personalize-local's "
+                                    "fail_jobs (fault injection)")
                 self._warm(target)
             except JobFailed as failure:
-                self.store.update("campaign", campaignArn, status="ACTIVE",
-                                  latestCampaignUpdate={**update, "status": "CREATE FAILED",
-                                                        "failureReason": str(failure)})
+                progress(status="CREATE FAILED", failureReason=str(failure))
                 return
             self.lifecycle.sleep(phase)
-            self.store.update("campaign", campaignArn, status="ACTIVE", solutionVersionArn=target,
-                              minProvisionedTPS=update["minProvisionedTPS"], campaignConfig=update["campaignConfig"],
-                              latestCampaignUpdate={**update, "status": "ACTIVE", "lastUpdatedDateTime": time.time()})
+            with self.store.lock:
+                self.store.update("campaign", campaignArn, solutionVersionArn=target,
+                                  minProvisionedTPS=update["minProvisionedTPS"],
+                                  campaignConfig=update["campaignConfig"])
+                progress(status="ACTIVE")
             self.models.release_unused()
             log.info("campaign %s now serves %s", campaignArn, target)
 
@@ -459,7 +473,8 @@ class PersonalizeBackend:
         return {"campaignArn": campaignArn}
 
     def delete_campaign(self, request: RequestContext, *, campaignArn: str) -> dict:
-        self._deletable("campaign", campaignArn)
+        if _update_in_flight(self._deletable("campaign", campaignArn)):
+            raise ResourceInUse(f"Campaign {campaignArn} has an update in progress; wait for it to finish")
         self.lifecycle.delete("campaign", campaignArn, cleanup=self.models.release_unused)
         return {}
 

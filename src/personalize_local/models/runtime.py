@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from personalize_local.models.backend import PersonalizeBackend
 
 log = logging.getLogger("personalize_local.runtime")
-SERVING_STATUSES = frozenset({"ACTIVE", "UPDATE PENDING", "UPDATE IN_PROGRESS"})
 
 
 class ModelRegistry:
@@ -174,7 +173,7 @@ class RuntimeBackend:
         campaign = self.backend.store.resources["campaign"].get(campaign_arn)
         if campaign is None:
             raise ResourceNotFound(f"Campaign {campaign_arn} does not exist")
-        if campaign.get("status") not in SERVING_STATUSES:
+        if campaign.get("status") != "ACTIVE":
             raise ResourceNotFound(f"Campaign {campaign_arn} is {campaign.get('status')}, not ACTIVE")
         version_arn = campaign["solutionVersionArn"]
         version = self.backend.store.resources["solution-version"][version_arn]

@@ -17,8 +17,7 @@ log = logging.getLogger("personalize_local.store")
 
 KINDS = ("schema", "dataset-group", "dataset", "dataset-import-job", "solution", "solution-version",
          "campaign", "batch-inference-job", "event-tracker", "filter")
-IN_FLIGHT = frozenset({"CREATE PENDING", "CREATE IN_PROGRESS", "CREATE STOPPING", "UPDATE PENDING",
-                       "UPDATE IN_PROGRESS"})
+IN_FLIGHT = frozenset({"CREATE PENDING", "CREATE IN_PROGRESS", "CREATE STOPPING"})
 
 
 class StoreClosed(Exception):
@@ -109,22 +108,25 @@ class Store:
                         self.tags.pop(resource_arn, None)
                         touched.append(resource_arn)
                     elif status in IN_FLIGHT:
-                        reason = (f"personalize-local stopped while this {kind.replace('-', ' ')} was {status}; "
-                                  "the work was lost, create it again")
-                        if status.startswith("UPDATE"):
-                            resource["status"] = "ACTIVE"
-                            update = resource.get("latestCampaignUpdate") or {}
-                            update.update(status="CREATE FAILED", failureReason=reason)
-                            resource["latestCampaignUpdate"] = update
-                        else:
-                            resource["status"] = "CREATE FAILED"
-                            resource["failureReason"] = reason
+                        resource["status"] = "CREATE FAILED"
+                        resource["failureReason"] = self._lost(kind, resource_arn, status)
                         resource["lastUpdatedDateTime"] = time.time()
                         touched.append(resource_arn)
-                        log.warning("%s: %s", resource_arn, reason)
+                    update = resource.get("latestCampaignUpdate") or {}
+                    if update.get("status") in IN_FLIGHT:
+                        update.update(status="CREATE FAILED", lastUpdatedDateTime=time.time(),
+                                      failureReason=self._lost("campaign update", resource_arn, update["status"]))
+                        touched.append(resource_arn)
             if touched:
                 self.save()
         return touched
+
+    @staticmethod
+    def _lost(kind: str, resource_arn: str, status: str) -> str:
+        reason = (f"personalize-local stopped while this {kind.replace('-', ' ')} was {status}; "
+                  "the work was lost, create it again")
+        log.warning("%s: %s", resource_arn, reason)
+        return reason
 
     def close(self) -> None:
         with self.lock:
