@@ -52,8 +52,13 @@ def test_resources_data_and_models_survive_a_restart(tmp_path, restart_bucket):
     with running_endpoint(state_dir=tmp_path, phase_seconds=30) as url:
         p = make_clients(url).personalize
         p.update_campaign(campaignArn=served["campaign"], solutionVersionArn=version)
+        p.delete_dataset(datasetArn=arns["dataset"])
+        assert p.describe_dataset(datasetArn=arns["dataset"])["dataset"]["status"] == "DELETE PENDING"
     with running_endpoint(state_dir=tmp_path, phase_seconds=0.02) as url:
-        campaign = make_clients(url).personalize.describe_campaign(campaignArn=served["campaign"])["campaign"]
+        p = make_clients(url).personalize
+        with pytest.raises(p.exceptions.ResourceNotFoundException):
+            p.describe_dataset(datasetArn=arns["dataset"])  # the delete completed at restart
+        campaign = p.describe_campaign(campaignArn=served["campaign"])["campaign"]
         assert (campaign["status"], campaign["solutionVersionArn"]) == ("ACTIVE", served["version"])
         assert campaign["latestCampaignUpdate"]["status"] == "CREATE FAILED"
         assert "stopped while" in campaign["latestCampaignUpdate"]["failureReason"]

@@ -91,6 +91,7 @@ class PersonalizeBackend:
         recovered = self.store.recover()
         if recovered:
             log.warning("recovered after restart: %d resource(s) were in flight or pending delete", len(recovered))
+        self._remove_orphans()
         self.lifecycle = Lifecycle(store=self.store, settings=settings)
         self.models = ModelRegistry(self)
         self.runtime = RuntimeBackend(self)
@@ -99,6 +100,18 @@ class PersonalizeBackend:
     def close(self) -> None:
         self.lifecycle.close()
         self.store.close()
+
+    def _remove_orphans(self) -> None:
+        """Finish deletes cut short by a restart: versions of deleted solutions, files of deleted resources."""
+        for version in self.store.find("solution-version"):
+            if version["solutionArn"] not in self.store.resources["solution"]:
+                self.store.remove("solution-version", version["solutionVersionArn"])
+        for area, kind in (("datasets", "dataset"), ("models", "solution-version")):
+            kept = {self.store.dir_for(area, resource_arn) for resource_arn in self.store.resources[kind]}
+            root = self.settings.state_dir / area
+            for directory in root.iterdir() if root.is_dir() else ():
+                if directory not in kept:
+                    shutil.rmtree(directory, ignore_errors=True)
 
     # ---- helpers shared with runtime, events and jobs
     def dataset_data(self, dataset_arn: str) -> DatasetData:
@@ -110,7 +123,7 @@ class PersonalizeBackend:
     def datasets_of(self, dataset_group_arn: str) -> dict[str, dict]:
         """Live datasets of a group by type (Interactions, Items, Users)."""
         return {d["datasetType"]: d for d in self.store.find("dataset", datasetGroupArn=dataset_group_arn)
-                if d["status"] != "DELETE PENDING"}
+                if not d["status"].startswith("DELETE")}
 
     def _create(self, kind: str, resource_arn: str, resource: dict, tags: list[dict] | None = None) -> None:
         tag_map = _tags_dict(tags)

@@ -89,10 +89,12 @@ class Lifecycle:
         self._spawn(name, flow)
 
     def delete(self, kind: str, resource_arn: str, *, cleanup: Callable[[], None] | None = None) -> None:
-        """DELETE PENDING now, gone after one phase."""
+        """DELETE PENDING now, DELETE IN_PROGRESS after one phase, gone after another."""
         self.store.update(kind, resource_arn, status="DELETE PENDING")
 
         def flow() -> None:
+            self.sleep(self.settings.phase_seconds)
+            self.store.update(kind, resource_arn, status="DELETE IN_PROGRESS")
             self.sleep(self.settings.phase_seconds)
             self.store.remove(kind, resource_arn)
             if cleanup:

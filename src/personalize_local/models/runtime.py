@@ -70,7 +70,7 @@ class ModelRegistry:
     def release_unused(self) -> None:
         """Drop models no live campaign serves (batch jobs and retired versions load them again if needed)."""
         serving = {c["solutionVersionArn"] for c in self.backend.store.find("campaign")
-                   if c["status"] != "DELETE PENDING"}
+                   if not c["status"].startswith("DELETE")}
         with self._lock:
             for version_arn in [arn for arn in self._models if arn not in serving]:
                 self.forget(version_arn)

@@ -103,7 +103,7 @@ class Store:
             for kind in KINDS:
                 for resource_arn, resource in list(self.resources[kind].items()):
                     status = resource.get("status")
-                    if status == "DELETE PENDING":
+                    if status in ("DELETE PENDING", "DELETE IN_PROGRESS"):
                         del self.resources[kind][resource_arn]
                         self.tags.pop(resource_arn, None)
                         touched.append(resource_arn)
