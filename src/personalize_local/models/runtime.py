@@ -117,10 +117,13 @@ class GroupData:
                 dataset = self.backend.datasets_of(self.group).get("Interactions")
                 frame = self.backend.dataset_data(dataset["datasetArn"]).frame() if dataset else None
                 if frame is not None:
-                    types = frame["EVENT_TYPE"] if "EVENT_TYPE" in frame.columns else pd.Series([""] * len(frame))
-                    for user, item, kind in zip(frame["USER_ID"].astype(str), frame["ITEM_ID"].astype(str),
-                                                types.fillna("").astype(str), strict=True):
-                        self._user_items[user][kind].add(item)
+                    table = pd.DataFrame({
+                        "user": frame["USER_ID"].astype(str).to_numpy(),
+                        "kind": (frame["EVENT_TYPE"].fillna("").astype(str).to_numpy()
+                                 if "EVENT_TYPE" in frame.columns else ""),
+                        "item": frame["ITEM_ID"].astype(str).to_numpy()}).drop_duplicates()
+                    for (user, kind), items in table.groupby(["user", "kind"], sort=False)["item"]:
+                        self._user_items[user][kind] = set(items)
             by_type = self._user_items.get(user_id, {})
             if event_types is None:
                 return set().union(*by_type.values()) if by_type else set()
