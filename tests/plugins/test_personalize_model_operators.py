@@ -19,7 +19,12 @@ from personalize_airflow.operators.personalize import (
     PersonalizeCreateSolutionOperator,
     PersonalizeCreateSolutionVersionOperator,
 )
-from personalize_airflow.sensors.personalize import PersonalizeSolutionVersionSensor
+from personalize_airflow.sensors.personalize import (
+    PersonalizeBatchInferenceJobSensor,
+    PersonalizeCampaignSensor,
+    PersonalizeDatasetImportJobSensor,
+    PersonalizeSolutionVersionSensor,
+)
 from personalize_airflow.triggers.personalize import (
     PersonalizeCampaignActiveTrigger,
     PersonalizeSolutionVersionCompleteTrigger,
@@ -374,3 +379,44 @@ def test_describe_errors_other_than_already_exists_are_not_swallowed(aws_default
             filter_expression='EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("click")',
             deferrable=False,
         ).execute(make_context())
+
+
+def test_incremental_training_uses_the_requested_training_mode(aws_default, clients, solution, versions):
+    context = make_context(run_id=unique("incremental"), task_id="retrain")
+    arn = run_deferrable(
+        PersonalizeCreateSolutionVersionOperator(
+            task_id="retrain", solution_arn=solution, training_mode="UPDATE", **FAST
+        ),
+        context,
+    )
+    version = clients["personalize"].describe_solution_version(solutionVersionArn=arn)["solutionVersion"]
+    assert (version["status"], version["trainingMode"]) == ("ACTIVE", "UPDATE")
+    with pytest.raises(
+        PersonalizeResourceConflictError, match="trainingMode: existing 'UPDATE', requested 'FULL'"
+    ):
+        PersonalizeCreateSolutionVersionOperator(task_id="retrain", solution_arn=solution, **FAST).execute(
+            make_context(run_id=context["run_id"], task_id="retrain")
+        )
+
+
+def test_sensors_pass_on_finished_resources_without_deferring(aws_default, clients, bucket, group, versions):
+    p = clients["personalize"]
+    [dataset] = p.list_datasets(datasetGroupArn=group)["datasets"]
+    [job] = p.list_dataset_import_jobs(datasetArn=dataset["datasetArn"])["datasetImportJobs"]
+    campaign = p.create_campaign(name=unique("sensed"), solutionVersionArn=versions[0])["campaignArn"]
+    batch = p.create_batch_inference_job(
+        jobName=unique("sensed"),
+        solutionVersionArn=versions[0],
+        jobInput={"s3DataSource": {"path": _put_users(clients, bucket, f"{unique('batch')}/users.json")}},
+        jobOutput={"s3DataDestination": {"path": f"s3://{bucket}/{unique('batch-out')}/"}},
+        roleArn=ROLE,
+    )["batchInferenceJobArn"]
+    wait_status(p.describe_campaign, "campaign", campaignArn=campaign)
+    wait_status(p.describe_batch_inference_job, "batchInferenceJob", batchInferenceJobArn=batch)
+    for sensor in (
+        PersonalizeDatasetImportJobSensor(task_id="s1", dataset_import_job_arn=job["datasetImportJobArn"]),
+        PersonalizeCampaignSensor(task_id="s2", campaign_arn=campaign),
+        PersonalizeBatchInferenceJobSensor(task_id="s3", batch_inference_job_arn=batch),
+    ):
+        assert sensor.deferrable
+        sensor.execute(make_context())  # done already: returns instead of raising TaskDeferred
