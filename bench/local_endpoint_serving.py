@@ -1,24 +1,25 @@
 """GetRecommendations latency of personalize-local at 100 requests/s on loopback.
 
-The endpoint runs in this process (background thread) with a campaign trained on the MovieLens
+The endpoint runs as ``personalize-local serve`` in its own process, with a campaign trained on the MovieLens
 fixture through the public API (S3 upload → import → aws-user-personalization-v2 → campaign); a boto3
 client then sends requests on a fixed 100/s schedule for about 10 s and records each call's latency.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
-import logging
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 from botocore.config import Config
-
-from personalize_local.testing import running_endpoint
 
 RATINGS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "movielens" / "ratings.csv"
 RATE = 100
@@ -78,11 +79,26 @@ def _deploy(url: str, options: dict) -> tuple[str, list[str]]:
     return campaign, users
 
 
+@contextlib.contextmanager
+def _served(state_dir: str) -> Iterator[str]:
+    """``personalize-local serve`` in its own process (as users run it), on a free loopback port."""
+    script = Path(sys.executable).parent / "personalize-local"
+    process = subprocess.Popen([str(script), "serve", "--port", "0", "--state-dir", state_dir, "--phase-seconds",
+                                "0.01", "--log-level", "WARNING"], stdout=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline().strip()
+        if not line.startswith("personalize-local serving "):
+            raise RuntimeError(f"personalize-local did not start: {line!r}")
+        yield line.rsplit(" ", 1)[1]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stdout.close()
+
+
 def run() -> dict:
     """Measure GetRecommendations p50/p99 at 100 requests/s for about 10 s."""
-    logging.getLogger("personalize_local").setLevel(logging.WARNING)
-    with tempfile.TemporaryDirectory() as state_dir, running_endpoint(state_dir=state_dir,
-                                                                      phase_seconds=0.01) as url:
+    with tempfile.TemporaryDirectory() as state_dir, _served(state_dir) as url:
         options = {"endpoint_url": url, "region_name": "us-east-1", "aws_access_key_id": "testing",
                    "aws_secret_access_key": "testing", "config": Config(retries={"max_attempts": 1})}
         campaign, users = _deploy(url, options)
