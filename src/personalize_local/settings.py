@@ -25,7 +25,11 @@ class Settings:
     - ``throttle_rate`` / ``error_rate``: probability that a call to one of ``fault_operations`` (all
       Personalize operations when empty) answers ThrottlingException / HTTP 500.
     - ``fail_jobs``: resource names (import job, solution or solution version, campaign, batch job) whose
-      creation is forced to end in CREATE FAILED.
+      creation is forced to end in CREATE FAILED; a solution version ARN listed here makes campaign
+      updates to that version fail.
+    - ``fault_seed``: seed for the fault draws, for reproducible runs.
+
+    Phases are minimums: real work (an import, a training) takes as long as it takes.
     """
 
     state_dir: Path = Path("personalize-local-state")
