@@ -8,7 +8,8 @@ and carries ``metrics`` (GetSolutionMetrics' names) and ``training_seconds``; ``
 What each recipe trains:
 
 - user-personalization(-v2), personalized-ranking(-v2): **EASE** (Steck 2019, closed form with scipy)
-  over the most popular ``ease_max_items`` items (default 4000). Items EASE does not cover — Items
+  over the most popular ``ease_max_items`` items (default 4000), keeping each item's 400 strongest
+  weights (``ease_neighbours``) so serving is a sparse product. Items EASE does not cover — Items
   dataset entries without interactions ("cold"), and the tail beyond the cap — are scored from their
   metadata-nearest covered items (weight 0.3, like Personalize's default exploration weight); users of
   the Users dataset without interactions get popular items blended with what users sharing their
@@ -37,6 +38,9 @@ Why EASE with a cap (measured on this 2-core machine, shared with other work, 20
 - Speed, 1M synthetic power-law interactions (49k users, 20k items): one EASE solve at 4000 items takes
   2.6–4.8 s, at 5000 items 9–15 s under load (the inverse is O(items³)); a whole ``train`` (two fits plus
   metrics) takes about 16 s at 4000. One ALS fit (64 factors, 15 iterations) takes 14 s and ranks worse.
+  Pruning to 400 weights per item: MovieLens NDCG@10 0.077 → 0.078 (200: 0.074, 100: 0.072), and
+  ``recommend`` p99 went from 29 ms (dense 4000 × 4000 product) to 9 ms, p50 under 1 ms, on a loaded
+  machine; a saved model holds ~1.6M weights instead of 16M.
   Without item metadata, items beyond the cap are never recommended by the personalization recipes
   (with it, they rarely are: on MovieLens+genres NDCG@10 and coverage did not move); raise
   ``algorithmHyperParameters.ease_max_items`` when a catalog's tail matters more than training time.

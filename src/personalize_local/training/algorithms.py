@@ -36,6 +36,19 @@ def fit_ease(history: sp.csr_matrix, *, regularization: float) -> np.ndarray:
     return weights.astype(np.float32, copy=False)
 
 
+def strongest_per_row(weights: np.ndarray, *, keep: int, size: int) -> sp.csr_matrix:
+    """The ``keep`` largest-magnitude entries of each row of a dense square matrix, as a sparse
+    ``size × size`` matrix (the dense one in its top-left corner)."""
+    n = weights.shape[0]
+    keep = min(keep, n)
+    columns = np.argpartition(-np.abs(weights), keep - 1, axis=1)[:, :keep]
+    values = np.take_along_axis(weights, columns, axis=1)
+    rows = np.repeat(np.arange(n), keep)
+    matrix = sp.csr_matrix((values.ravel(), (rows, columns.ravel())), shape=(size, size), dtype=np.float32)
+    matrix.eliminate_zeros()
+    return matrix
+
+
 def fit_item_similarity(
     history: sp.csr_matrix,
     *,

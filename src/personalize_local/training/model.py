@@ -1,8 +1,8 @@
 """A trained solution version: scores users and items, takes real-time events, saves and loads itself.
 
 Every recipe scores a user the same way: the user's weighted interaction history ``x`` (training events
-plus events observed since) times an item × item matrix — EASE weights (dense, over the capped catalog)
-or item-item similarity (sparse) — or, for popularity-count, the popularity vector. Users without
+plus events observed since) times a sparse item × item matrix — pruned EASE weights or item-item
+similarity — or, for popularity-count, the popularity vector. Users without
 history get popular items (per user-metadata segment when the Users dataset describes them). Scores are
 returned softmax-normalised over the candidate items, like Personalize's relative scores.
 """
@@ -19,7 +19,7 @@ import scipy.sparse as sp
 
 from .recipes import RECIPES
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _ARRAYS = "model.npz"
 _META = "model.json"
 _SPARSE_PARTS = ("data", "indices", "indptr", "shape")
@@ -36,8 +36,7 @@ class TrainedModel:
         user_ids: np.ndarray,
         history: sp.csr_matrix,
         popularity: np.ndarray,
-        ease_weights: np.ndarray | None = None,
-        similarity: sp.csr_matrix | None = None,
+        weights: sp.csr_matrix | None = None,
         cold_links: sp.csr_matrix | None = None,
         cold_item_weight: float = 0.0,
         meta_user_ids: np.ndarray | None = None,
@@ -61,8 +60,7 @@ class TrainedModel:
         self._popular = (
             popularity / total if total > 0 else np.full(len(item_ids), 1.0 / max(len(item_ids), 1))
         )
-        self._ease = ease_weights
-        self._similarity = similarity
+        self._weights = weights
         self._cold_links = cold_links
         self._cold_item_weight = cold_item_weight
         self._meta_user_ids = meta_user_ids if meta_user_ids is not None else np.array([], dtype=str)
@@ -103,12 +101,9 @@ class TrainedModel:
         """Items related to ``item_id``; popular items when the item is unknown or has no neighbours."""
         index = self._item_index.get(item_id)
         scores = np.zeros(len(self._item_ids))
-        if index is not None:
-            if self._similarity is not None:
-                row = self._similarity[index]
-                scores[row.indices] = row.data
-            elif self._ease is not None and index < self._ease.shape[0]:
-                scores[: self._ease.shape[0]] = self._ease[index]
+        if index is not None and self._weights is not None:
+            row = self._weights[index]
+            scores[row.indices] = row.data
         if not np.any(scores > 0):
             scores = self._popular.copy()
         banned = self._indices(exclude_items)
@@ -177,18 +172,8 @@ class TrainedModel:
 
     def _score(self, histories: sp.csr_matrix, users: Sequence[str]) -> np.ndarray:
         """Raw scores (users × items) for history rows; rows with nothing to go on get popularity."""
-        n_items = len(self._item_ids)
-        if self._ease is not None:
-            cap = self._ease.shape[0]
-            scores = np.zeros((histories.shape[0], n_items), dtype=np.float32)
-            if histories.shape[0] == 1:  # gather the history's rows: scipy's sparse @ dense copies all of B
-                row = histories[0]
-                inside = row.indices < cap
-                scores[0, :cap] = row.data[inside] @ self._ease[row.indices[inside]]
-            else:
-                scores[:, :cap] = histories[:, :cap] @ self._ease
-        elif self._similarity is not None:
-            scores = (histories @ self._similarity).toarray().astype(np.float32, copy=False)
+        if self._weights is not None:
+            scores = (histories @ self._weights).toarray().astype(np.float32, copy=False)
         else:
             return np.tile(self._popular.astype(np.float32), (histories.shape[0], 1))
         if self._cold_links is not None:
@@ -274,15 +259,13 @@ class TrainedModel:
         }
         _put_sparse(arrays, "history", self._history)
         for name, matrix in (
-            ("similarity", self._similarity),
+            ("weights", self._weights),
             ("cold_links", self._cold_links),
             ("user_features", self._user_features),
             ("segment_popularity", self._segment_popularity),
         ):
             if matrix is not None:
                 _put_sparse(arrays, name, matrix)
-        if self._ease is not None:
-            arrays["ease_weights"] = self._ease
         with self._lock:
             observed = {user: dict(items) for user, items in self._observed.items()}
         meta = {
@@ -319,8 +302,7 @@ def load_model(directory: Path) -> TrainedModel:
         user_ids=arrays["user_ids"],
         history=_get_sparse(arrays, "history"),
         popularity=arrays["popularity"],
-        ease_weights=arrays.get("ease_weights"),
-        similarity=_get_sparse(arrays, "similarity"),
+        weights=_get_sparse(arrays, "weights"),
         cold_links=_get_sparse(arrays, "cold_links"),
         cold_item_weight=meta["cold_item_weight"],
         meta_user_ids=arrays["meta_user_ids"],

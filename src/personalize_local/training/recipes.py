@@ -53,13 +53,15 @@ class Settings:
     Personalize's own fields: ``eventValueThreshold``, ``eventsConfig.eventParametersList`` (eventType,
     eventValueThreshold, weight), and for the similarity recipes the hyperparameters
     ``popularity_discount_factor`` and ``min_cointeraction_count``. Local-only hyperparameters:
-    ``ease_lambda`` (L2 regularisation, default 500) and ``ease_max_items`` (catalog cap, default 4000).
+    ``ease_lambda`` (L2 regularisation, default 500), ``ease_max_items`` (catalog cap, default 4000) and
+    ``ease_neighbours`` (weights kept per item, default 400).
     Other hyperparameters are accepted and ignored, as the real models' knobs have no local meaning.
     """
 
     rules: EventRules
     ease_lambda: float = 500.0
     ease_max_items: int = 4000
+    ease_neighbours: int = 400
     neighbours: int = 100
     popularity_discount: float = 0.0
     min_cointeractions: int = 1
@@ -106,6 +108,9 @@ def parse_settings(params: dict[str, Any] | None, *, event_type: str | None) -> 
         rules=rules,
         ease_lambda=_number(hyper.get("ease_lambda", 500), f"{field}.ease_lambda", minimum=1e-6),
         ease_max_items=int(_number(hyper.get("ease_max_items", 4000), f"{field}.ease_max_items", minimum=1)),
+        ease_neighbours=int(
+            _number(hyper.get("ease_neighbours", 400), f"{field}.ease_neighbours", minimum=1)
+        ),
         popularity_discount=_number(
             hyper.get("popularity_discount_factor", 0.0),
             f"{field}.popularity_discount_factor",

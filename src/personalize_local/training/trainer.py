@@ -103,8 +103,14 @@ def _fit(
         cap = min(settings.ease_max_items, int(np.flatnonzero(popularity).max()) + 1)
         log(f"EASE: λ={settings.ease_lambda:g} over the {cap} most popular items ({interacted} interacted)")
         phase = time.perf_counter()
-        parts["ease_weights"] = algorithms.fit_ease(history[:, :cap], regularization=settings.ease_lambda)
-        log(f"EASE: solved in {time.perf_counter() - phase:.1f} s")
+        dense = algorithms.fit_ease(history[:, :cap], regularization=settings.ease_lambda)
+        parts["weights"] = algorithms.strongest_per_row(
+            dense, keep=settings.ease_neighbours, size=history.shape[1]
+        )
+        log(
+            f"EASE: solved in {time.perf_counter() - phase:.1f} s; kept the {settings.ease_neighbours} strongest "
+            f"weights per item"
+        )
         if item_features is not None:
             parts.update(_tail_item_links(cap, item_features, settings, log))
     elif algorithm == "similarity":
@@ -123,7 +129,7 @@ def _fit(
             similarity = algorithms.blend_similarity(
                 similarity, metadata, metadata_weight=settings.metadata_weight
             )
-        parts["similarity"] = similarity
+        parts["weights"] = similarity
     if users is not None and algorithm == "ease":
         parts.update(_user_segments(users, events, history, log))
     return TrainedModel(
