@@ -68,12 +68,8 @@ class StagingNames:
         return self.table("classified")
 
     @property
-    def deduplicated(self) -> str:
-        return self.table("dedup")
-
-    @property
-    def candidates(self) -> str:
-        return self.table("candidates")
+    def partitioned(self) -> str:
+        return self.table("parts")
 
     @property
     def interactions(self) -> str:
@@ -92,7 +88,7 @@ class StagingNames:
         return self.table("users")
 
     def all_tables(self) -> list[str]:
-        return [self.raw, self.classified, self.deduplicated, self.candidates, self.interactions, self.holdout, self.items, self.users]
+        return [self.raw, self.classified, self.partitioned, self.interactions, self.holdout, self.items, self.users]
 
 
 def raw_union_sql(rendered_sources: dict[str, str], use_case: UseCase) -> str:
@@ -123,7 +119,7 @@ def _event_type_case(use_case: UseCase) -> str:
 def classify_sql(names: StagingNames, use_case: UseCase, *, window_start: int, window_end: int) -> str:
     threshold = use_case.cleaning.millisecond_threshold
     return f"""
-CREATE TABLE {names.classified} AS
+CREATE VIEW {names.classified} AS
 SELECT source, user_id, item_id, event_type_raw, event_value, ts, mapped_event_type AS event_type,
   CASE
     WHEN user_id IS NULL OR user_id = '' THEN 'missing_user_id'
@@ -159,60 +155,53 @@ FROM {names.classified} GROUP BY source, drop_rule ORDER BY source, drop_rule
 """
 
 
-def deduplicate_sql(names: StagingNames, use_case: UseCase) -> str:
-    """Keep one of each exact repeat; then mark users above the event cap as bots."""
-    cap = use_case.cleaning.max_events_per_user
-    return f"""
-CREATE TABLE {names.deduplicated} AS
-SELECT d.*, CASE WHEN count(*) OVER (PARTITION BY user_id) > {cap} THEN 1 ELSE 0 END AS is_bot
-FROM (
-  SELECT DISTINCT user_id, item_id, ts AS timestamp, event_type, event_value
-  FROM {names.classified} WHERE drop_rule IS NULL
-) d
-"""
+def partition_sql(names: StagingNames, use_case: UseCase, *, holdout_start: int) -> str:
+    """Deduplicate kept rows, then put each in one part: bot_user, holdout, below_min_interactions or train.
 
-
-def split_sql(names: StagingNames, use_case: UseCase, *, holdout_start: int) -> list[str]:
-    """Holdout (the most recent data) apart from training; users below the minimum leave training."""
+    One statement, all window functions over the same per-user partition, so the warehouse sorts once.
+    """
     holdout = use_case.holdout
     if holdout.strategy == "last_days":
         is_holdout = f"timestamp >= {holdout_start}"
+        rank = ""
     else:
-        is_holdout = (
-            f"n >= 2 AND rn <= greatest(1, CAST(floor(n * {holdout.fraction}) AS BIGINT))"
+        is_holdout = f"n >= 2 AND rn <= greatest(1, CAST(floor(n * {holdout.fraction}) AS BIGINT))"
+        rank = (
+            ",\n      row_number() OVER (PARTITION BY user_id "
+            "ORDER BY timestamp DESC, item_id DESC, event_type DESC, event_value DESC) AS rn"
         )
+    cap = use_case.cleaning.max_events_per_user
     minimum = use_case.cleaning.min_interactions_per_user
-    ranked = f"""
+    return f"""
+CREATE TABLE {names.partitioned} AS
 SELECT user_id, item_id, timestamp, event_type, event_value,
-  row_number() OVER (PARTITION BY user_id ORDER BY timestamp DESC, item_id DESC, event_type DESC) AS rn,
-  count(*) OVER (PARTITION BY user_id) AS n
-FROM {names.deduplicated} WHERE is_bot = 0
+  CASE WHEN part = 'train' AND sum(CASE WHEN part = 'train' THEN 1 ELSE 0 END) OVER (PARTITION BY user_id) < {minimum}
+       THEN 'below_min_interactions' ELSE part END AS part
+FROM (
+  SELECT user_id, item_id, timestamp, event_type, event_value,
+    CASE WHEN n > {cap} THEN 'bot_user' WHEN {is_holdout} THEN 'holdout' ELSE 'train' END AS part
+  FROM (
+    SELECT d.*, count(*) OVER (PARTITION BY user_id) AS n{rank}
+    FROM (
+      SELECT DISTINCT user_id, item_id, ts AS timestamp, event_type, event_value
+      FROM {names.classified} WHERE drop_rule IS NULL
+    ) d
+  ) ranked
+) parted
 """
+
+
+def part_views_sql(names: StagingNames) -> list[str]:
+    columns = "user_id, item_id, timestamp, event_type, event_value"
     return [
-        f"CREATE TABLE {names.holdout} AS SELECT user_id, item_id, timestamp, event_type, event_value "
-        f"FROM ({ranked}) r WHERE {is_holdout}",
-        f"""CREATE TABLE {names.candidates} AS
-SELECT user_id, item_id, timestamp, event_type, event_value, CASE WHEN count(*) OVER (PARTITION BY user_id) < {minimum}
-  THEN 1 ELSE 0 END AS below_min
-FROM ({ranked}) r WHERE NOT ({is_holdout})""",
-        f"CREATE TABLE {names.interactions} AS SELECT user_id, item_id, timestamp, event_type, event_value "
-        f"FROM {names.candidates} WHERE below_min = 0",
+        f"CREATE VIEW {names.interactions} AS SELECT {columns} FROM {names.partitioned} WHERE part = 'train'",
+        f"CREATE VIEW {names.holdout} AS SELECT {columns} FROM {names.partitioned} WHERE part = 'holdout'",
     ]
 
 
-def stage_counts_sql(names: StagingNames) -> str:
-    """One row: kept after classify, after dedup, bot rows and users, holdout, below-min rows/users, train."""
-    return f"""
-SELECT
-  (SELECT count(*) FROM {names.classified} WHERE drop_rule IS NULL),
-  (SELECT count(*) FROM {names.deduplicated}),
-  (SELECT count(*) FROM {names.deduplicated} WHERE is_bot = 1),
-  (SELECT count(DISTINCT user_id) FROM {names.deduplicated} WHERE is_bot = 1),
-  (SELECT count(*) FROM {names.holdout}),
-  (SELECT count(*) FROM {names.candidates} WHERE below_min = 1),
-  (SELECT count(DISTINCT user_id) FROM {names.candidates} WHERE below_min = 1),
-  (SELECT count(*) FROM {names.interactions})
-"""
+def part_counts_sql(names: StagingNames) -> str:
+    """Rows and users per part."""
+    return f"SELECT part, count(*), count(DISTINCT user_id) FROM {names.partitioned} GROUP BY part ORDER BY part"
 
 
 def dataset_sql(target: str, rendered: str, spec: DatasetSpec, *, id_column: str) -> str:

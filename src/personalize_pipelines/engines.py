@@ -30,7 +30,9 @@ class Engine(Protocol):
 
     def stream(self, sql: str, *, batch_rows: int) -> Iterator[pa.RecordBatch]: ...
 
-    def staged_tables(self, prefix: str) -> list[str]: ...
+    def staged_tables(self, prefix: str) -> list[tuple[str, str]]:
+        """Qualified names and types ('VIEW' or 'BASE TABLE') of staged relations starting with prefix."""
+        ...
 
     def close(self) -> None: ...
 
@@ -53,6 +55,7 @@ class DuckDBEngine:
         self._con = duckdb.connect()
         if memory_limit:
             self._con.execute(f"SET memory_limit = '{memory_limit}'")
+        self._con.execute("SET preserve_insertion_order = false")
         self._con.execute(f"SET temp_directory = '{staging_path.parent / 'spill'}'")
         self._con.execute(f"ATTACH '{database}' AS wh (READ_ONLY)")
         self._con.execute(f"ATTACH '{staging_path}' AS stg")
@@ -67,12 +70,12 @@ class DuckDBEngine:
     def stream(self, sql: str, *, batch_rows: int) -> Iterator[pa.RecordBatch]:
         yield from self._con.sql(sql).to_arrow_reader(batch_rows)
 
-    def staged_tables(self, prefix: str) -> list[str]:
+    def staged_tables(self, prefix: str) -> list[tuple[str, str]]:
         rows = self.query(
-            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'stg' "
+            "SELECT table_name, table_type FROM information_schema.tables WHERE table_catalog = 'stg' "
             f"AND table_name LIKE '{prefix}%' ORDER BY table_name"
         )
-        return [f"stg.main.{name}" for (name,) in rows]
+        return [(f"stg.main.{name}", kind) for name, kind in rows]
 
     def close(self) -> None:
         self._con.close()
@@ -119,12 +122,12 @@ class PostgresEngine:
             self._con.rollback()
             self._con.autocommit = True
 
-    def staged_tables(self, prefix: str) -> list[str]:
+    def staged_tables(self, prefix: str) -> list[tuple[str, str]]:
         rows = self.query(
-            "SELECT table_name FROM information_schema.tables "
+            "SELECT table_name, table_type FROM information_schema.tables "
             f"WHERE table_schema = '{self.schema}' AND table_name LIKE '{prefix}%' ORDER BY table_name"
         )
-        return [f"{self.schema}.{name}" for (name,) in rows]
+        return [(f"{self.schema}.{name}", kind) for name, kind in rows]
 
     def close(self) -> None:
         self._con.close()

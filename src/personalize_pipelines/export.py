@@ -68,10 +68,10 @@ def stage(engine: Engine, ctx: ExportContext, *, progress: Callable[[str], None]
     steps = [
         ("extract sources", f"CREATE TABLE {names.raw} AS {cleaning.raw_union_sql(rendered, uc)}"),
         ("classify rows", cleaning.classify_sql(names, uc, window_start=ctx.window.start_epoch, window_end=ctx.window.end_epoch)),
-        ("drop duplicates, find bots", cleaning.deduplicate_sql(names, uc)),
+        ("deduplicate; part into train, holdout, bots, sparse users",
+         cleaning.partition_sql(names, uc, holdout_start=ctx.holdout_start_epoch or 0)),
+        *(("part views", sql) for sql in cleaning.part_views_sql(names)),
     ]
-    holdout, candidates, interactions = cleaning.split_sql(names, uc, holdout_start=ctx.holdout_start_epoch or 0)
-    steps += [("split off the holdout", holdout), ("rank training users", candidates), ("keep users above the minimum", interactions)]
     for label, sql in steps:
         started = time.monotonic()
         engine.execute(sql)
@@ -105,12 +105,12 @@ def _interaction_accounting(engine: Engine, ctx: ExportContext) -> dict[str, Any
         else:
             entry["dropped"][rule] = int(count)
             dropped[rule] += int(count)
-    kept, deduplicated, bot_rows, bot_users, holdout_rows, below_rows, below_users, train_rows = (
-        int(v) for v in engine.query(cleaning.stage_counts_sql(ctx.names))[0]
-    )
-    dropped["duplicate"] = kept - deduplicated
-    dropped["bot_user"] = bot_rows
-    dropped["below_min_interactions"] = below_rows
+    parts = {part: (int(rows), int(users)) for part, rows, users in engine.query(cleaning.part_counts_sql(ctx.names))}
+    kept = sum(entry["kept"] for entry in by_source.values())
+    dropped["duplicate"] = kept - sum(rows for rows, _ in parts.values())
+    dropped["bot_user"], bot_users = parts.get("bot_user", (0, 0))
+    dropped["below_min_interactions"], below_users = parts.get("below_min_interactions", (0, 0))
+    train_rows, holdout_rows = parts.get("train", (0, 0))[0], parts.get("holdout", (0, 0))[0]
     raw_rows = sum(entry["raw"] for entry in by_source.values())
     accounted = sum(dropped.values()) + train_rows + holdout_rows
     if accounted != raw_rows:
@@ -303,8 +303,8 @@ def _holdout_description(ctx: ExportContext) -> dict[str, Any]:
 
 
 def drop_staging(engine: Engine, names: StagingNames) -> list[str]:
-    """Drop this run's staged tables (idempotent)."""
-    dropped = engine.staged_tables(f"r_{names.run_key}_")
-    for table in dropped:
-        engine.execute(f"DROP TABLE IF EXISTS {table}")
-    return dropped
+    """Drop this run's staged views and tables (idempotent)."""
+    staged = engine.staged_tables(f"r_{names.run_key}_")
+    for name, kind in sorted(staged, key=lambda entry: entry[1] != "VIEW"):
+        engine.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {name}")
+    return [name for name, _ in staged]

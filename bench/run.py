@@ -1,0 +1,178 @@
+"""`make bench`: every benchmark, as ratios against a bare baseline measured in the same run.
+
+Writes build/bench.json. Each measured export runs in its own process so its peak RSS is its own.
+Set BENCH_ROWS (default 10000000) and BENCH_SMALL_ROWS (default 1000000) to change the sizes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "build" / "bench"
+PYTHON = sys.executable
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+def warehouse(rows: int) -> Path:
+    path = BUILD / f"shop-{rows}.duckdb"
+    if not path.exists():
+        log(f"generating a {rows:,}-interaction warehouse")
+        from personalize_pipelines.warehouse.synthetic import generate
+
+        generate(path, interactions=rows)
+    return path
+
+
+def baseline_copy_seconds(path: Path, months: int) -> float:
+    """A bare DuckDB COPY of the same extraction select (every source, the same window) to one CSV."""
+    code = f"""
+import time, duckdb
+from personalize_pipelines.config import load_use_case
+from personalize_pipelines.paths import CONFIG_DIR
+from personalize_pipelines.export import render_sql
+from personalize_pipelines.cleaning import raw_union_sql
+from personalize_pipelines.windows import sliding_window, parse_instant
+uc = load_use_case(CONFIG_DIR / 'shop.yaml')
+window = sliding_window(parse_instant('2026-11-01T00:00:00+00:00'), months={months})
+select = raw_union_sql({{s.name: render_sql(s.sql, window=window, use_case=uc) for s in uc.sources}}, uc)
+con = duckdb.connect({str(path)!r}, read_only=True)
+started = time.perf_counter()
+con.execute(f"COPY ({{select}}) TO '{BUILD / 'baseline.csv'}' (HEADER)")
+print(time.perf_counter() - started)
+"""
+    out = subprocess.run([PYTHON, "-c", code], check=True, capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def s3_server() -> tuple[subprocess.Popen, str]:
+    from tests.conftest import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(Path(PYTHON).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    for _ in range(100):
+        try:
+            client.list_buckets()
+            break
+        except Exception:
+            time.sleep(0.1)
+    return proc, endpoint
+
+
+def export_run(path: Path, endpoint: str, bucket: str, months: int) -> dict:
+    import boto3
+
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
+    out = subprocess.run(
+        [PYTHON, "-m", "bench.export_bench", "--warehouse", str(path), "--endpoint", endpoint,
+         "--bucket", bucket, "--months", str(months)],
+        check=True, capture_output=True, text=True, cwd=ROOT,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def export_benchmark() -> dict:
+    rows = int(os.environ.get("BENCH_ROWS", 10_000_000))
+    small_rows = int(os.environ.get("BENCH_SMALL_ROWS", 1_000_000))
+    months = 12
+    big, small = warehouse(rows), warehouse(small_rows)
+    proc, endpoint = s3_server()
+    try:
+        log("baseline: bare DuckDB COPY of the extraction select")
+        baseline = baseline_copy_seconds(big, months)
+        log(f"baseline {baseline:.2f}s; export of {small_rows:,}")
+        small_result = export_run(small, endpoint, "bench-small", months)
+        log(f"export of {rows:,}")
+        big_result = export_run(big, endpoint, "bench-big", months)
+    finally:
+        proc.terminate()
+        proc.wait()
+    log(f"export {big_result['seconds']:.2f}s, peak RSS {big_result['peak_rss_mb']:.0f} MB")
+    return {
+        "rows": big_result["raw_rows"],
+        "train_rows": big_result["train_rows"],
+        "seconds": big_result["seconds"],
+        "phases": {k: big_result[k] for k in ("stage_seconds", "validate_seconds", "publish_seconds")},
+        "baseline_copy_seconds": round(baseline, 3),
+        "ratio_vs_copy": round(big_result["seconds"] / baseline, 2),
+        "peak_rss_mb": big_result["peak_rss_mb"],
+        "peak_rss_mb_small": small_result["peak_rss_mb"],
+        "small_rows": small_result["raw_rows"],
+        "rss_growth_1m_to_10m": round(big_result["peak_rss_mb"] / small_result["peak_rss_mb"], 2),
+    }
+
+
+def dag_parse_ms() -> dict[str, float]:
+    """Per DAG file: ms to import it in a fresh interpreter with Airflow and the Amazon provider loaded.
+
+    Pre-imported, as in a dag-processor: Airflow's models and SDK, the standard provider's @task
+    operator, cron timetables, and the Amazon provider's base hook, S3 operator and sensor. The project's
+    own modules (plugins/, src/) are imported cold, inside the measurement.
+    """
+    code = """
+import importlib.util, json, sys, time
+import airflow.sdk, airflow.models.dag, airflow.models.asset, airflow.sdk.exceptions
+import airflow.providers.standard.operators.python, airflow.providers.common.compat.assets
+import airflow.sdk.definitions.timetables.interval, airflow.sdk.definitions.timetables.trigger
+import airflow.providers.amazon.aws.hooks.base_aws, airflow.providers.amazon.aws.operators.s3
+import airflow.providers.amazon.aws.sensors.s3
+assert not [m for m in sys.modules if m.startswith(("personalize_airflow", "personalize_pipelines"))]
+path = sys.argv[1]
+started = time.perf_counter()
+spec = importlib.util.spec_from_file_location("dag_under_test", path)
+module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
+print(json.dumps((time.perf_counter() - started) * 1000))
+"""
+    results = {}
+    for dag_file in sorted((ROOT / "dags").glob("*.py")):
+        out = subprocess.run([PYTHON, "-c", code, str(dag_file)], check=True, capture_output=True, text=True, cwd=ROOT)
+        results[dag_file.name] = round(float(out.stdout.strip().splitlines()[-1]), 1)
+    return results
+
+
+def optional(module: str) -> dict | None:
+    """Benchmarks contributed by other parts of the project (bench/<module>.py with run())."""
+    try:
+        return importlib.import_module(f"bench.{module}").run()
+    except ModuleNotFoundError:
+        return None
+
+
+def main() -> None:
+    BUILD.mkdir(parents=True, exist_ok=True)
+    results: dict = {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    results["dag_parse_ms"] = dag_parse_ms()
+    log(f"dag_parse_ms {results['dag_parse_ms']}")
+    results["export"] = export_benchmark()
+    local = {}
+    for module in ("training_quality", "local_endpoint_serving"):
+        log(f"running bench/{module}.py")
+        measured = optional(module)
+        if measured:
+            local.update(measured)
+    if local:
+        results["local_endpoint"] = local
+    out = ROOT / "build" / "bench.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    log(f"wrote {out}")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
