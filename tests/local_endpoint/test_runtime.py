@@ -154,3 +154,13 @@ def test_update_training_then_campaign_switch(clients, trained_group):
     switched = wait_for_campaign_update(p, campaign)
     assert switched["latestCampaignUpdate"]["status"] == "ACTIVE"
     assert switched["solutionVersionArn"] == update["solutionVersionArn"]
+
+
+def test_context_and_unknown_users_are_served(clients, trained_group):
+    campaign = trained_group["personalization"]["campaign"]
+    with_context = clients.runtime.get_recommendations(campaignArn=campaign, userId="brand-new", numResults=7,
+                                                       context={"DEVICE": "mobile"})
+    assert len(with_context["itemList"]) == 7 and with_context["recommendationId"].startswith("RID-")
+    ranked = clients.runtime.get_personalized_ranking(campaignArn=trained_group["ranking"]["campaign"],
+                                                      userId="brand-new", inputList=["a0", "zzz-unknown", "b0"])
+    assert sorted(item_ids(ranked, "personalizedRanking")) == ["a0", "b0", "zzz-unknown"]

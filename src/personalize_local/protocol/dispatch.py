@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from werkzeug.wrappers import Response
 
-from personalize_local.errors import ServiceError, UnknownOperation
+from personalize_local.errors import SerializationError, ServiceError, UnknownOperation
 from personalize_local.protocol.shapes import project_output, service_model, validate_input
-
-log = logging.getLogger("personalize_local.protocol")
 
 
 @dataclass(frozen=True)
@@ -64,8 +61,6 @@ def error_response(error: ServiceError, *, content_type: str = "application/x-am
 
 
 def parse_json_body(raw: bytes) -> Any:
-    from personalize_local.errors import SerializationError
-
     if not raw.strip():
         return {}
     try:
