@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from botocore.exceptions import ClientError
@@ -62,6 +63,12 @@ def test_resources_data_and_models_survive_a_restart(tmp_path, restart_bucket):
         assert (campaign["status"], campaign["solutionVersionArn"]) == ("ACTIVE", served["version"])
         assert campaign["latestCampaignUpdate"]["status"] == "CREATE FAILED"
         assert "stopped while" in campaign["latestCampaignUpdate"]["failureReason"]
+        # a model lost from the state directory fails the campaign with a reason instead of hanging it
+        for directory in (tmp_path / "models").glob(f"*{version.rsplit('/', 1)[1]}"):
+            shutil.rmtree(directory)
+        lost = p.create_campaign(name=unique("lost"), solutionVersionArn=version)["campaignArn"]
+        failed = wait_for(p.describe_campaign, "campaign", campaignArn=lost)
+        assert failed["status"] == "CREATE FAILED" and "Cannot load the model" in failed["failureReason"]
 
 
 def test_training_in_flight_at_shutdown_fails_with_a_reason_on_restart(tmp_path, restart_bucket):

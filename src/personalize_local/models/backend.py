@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from personalize_local.errors import (
+    InternalFailure,
     InvalidInput,
     InvalidNextToken,
     LimitExceeded,
@@ -425,8 +426,8 @@ class PersonalizeBackend:
     def _warm(self, solution_version_arn: str) -> None:
         try:
             self.models.get(solution_version_arn)
-        except Exception as exc:
-            raise JobFailed(f"Cannot load the model of {solution_version_arn}: {exc}") from exc
+        except InternalFailure as exc:
+            raise JobFailed(exc.message) from exc
 
     def describe_campaign(self, request: RequestContext, *, campaignArn: str) -> dict:
         return {"campaign": self.store.snapshot("campaign", campaignArn)}

@@ -69,6 +69,13 @@ class Lifecycle:
                 log.warning("%s %s failed: %s", kind, resource_arn, failure)
                 self.store.update(kind, resource_arn, status="CREATE FAILED", failureReason=str(failure))
                 return
+            except StoreClosed:
+                raise
+            except Exception as error:  # a bug must fail the job visibly, never leave it in progress
+                log.exception("%s %s crashed", kind, resource_arn)
+                self.store.update(kind, resource_arn, status="CREATE FAILED",
+                                  failureReason=f"personalize-local internal error: {error!r}; see its log")
+                return
             with self.store.lock:
                 if self._stopped_by_request(kind, resource_arn):
                     return

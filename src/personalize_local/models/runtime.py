@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from personalize_local.errors import InvalidInput, ResourceNotFound
+from personalize_local.errors import InternalFailure, InvalidInput, ResourceNotFound
 from personalize_local.models import filters as filter_language
 from personalize_local.models.recipes import recipe_for_arn
 from personalize_local.protocol.dispatch import RequestContext
@@ -44,7 +44,11 @@ class ModelRegistry:
             from personalize_local.training import load_model
 
             version = self.backend.store.snapshot("solution-version", solution_version_arn)
-            model = load_model(self.backend.model_dir(solution_version_arn))
+            try:
+                model = load_model(self.backend.model_dir(solution_version_arn))
+            except Exception as exc:
+                log.exception("cannot load model %s", solution_version_arn)
+                raise InternalFailure(f"Cannot load the model of {solution_version_arn}: {exc}") from exc
             log.info("loaded model %s", solution_version_arn)
             return self.adopt(solution_version_arn, model, dataset_group_arn=version["datasetGroupArn"],
                               records_offset=version.get("_recordsOffset", 0))
