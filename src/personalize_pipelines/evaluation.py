@@ -382,7 +382,7 @@ def _format(value: Any) -> str:
 def _bar_chart(report: Mapping[str, Any], chart_metrics: Sequence[str]) -> str:
     models = _models(report)
     bar, gap, top, left, height = 14, 22, 20, 50, 220
-    group = max(len(models), 1) * bar + gap
+    group = max(max(len(models), 1) * bar + gap, 100)
     width = left + len(chart_metrics) * group + 20
     legend_top = top + height + 40
     total_height = legend_top + 18 * len(models) + 10
@@ -401,7 +401,7 @@ def _bar_chart(report: Mapping[str, Any], chart_metrics: Sequence[str]) -> str:
             value = value if isinstance(value, int | float) and math.isfinite(value) else 0.0
             h = height * value / peak
             parts.append(
-                f'<rect x="{x0 + index * bar:.1f}" y="{top + height - h:.1f}" width="{bar - 2}" height="{h:.1f}" '
+                f'<rect class="bar" x="{x0 + index * bar:.1f}" y="{top + height - h:.1f}" width="{bar - 2}" height="{h:.1f}" '
                 f'fill="{_COLOURS[index % len(_COLOURS)]}"><title>{html.escape(label)} {html.escape(name)} '
                 f"{value:.4f}</title></rect>"
             )
@@ -411,41 +411,49 @@ def _bar_chart(report: Mapping[str, Any], chart_metrics: Sequence[str]) -> str:
         )
     for index, (label, _) in enumerate(models):
         y = legend_top + 18 * index
-        parts.append(f'<rect x="{left}" y="{y}" width="12" height="12" fill="{_COLOURS[index % len(_COLOURS)]}"/>')
+        parts.append(f'<rect class="legend" x="{left}" y="{y}" width="12" height="12" fill="{_COLOURS[index % len(_COLOURS)]}"/>')
         parts.append(f'<text x="{left + 18}" y="{y + 10}" font-size="12">{html.escape(label)}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
 
 
 def _history_line(history: Sequence[Mapping[str, Any]], metric: str) -> str:
+    """The gate metric of the champion and the best challenger, one point per run, oldest left."""
+
+    def finite(value: Any) -> float | None:
+        return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
+
     points = []
     for entry in history:
-        champion = (entry.get("champion") or {}).get("metrics", {}).get(metric)
-        best = max(
-            (c["metrics"][metric] for c in entry.get("challengers", []) if isinstance(c["metrics"].get(metric), int | float)),
-            default=None,
-        )
-        points.append((champion, best))
+        champion = finite(((entry.get("champion") or {}).get("metrics") or {}).get(metric))
+        challengers = [finite(c.get("metrics", {}).get(metric)) for c in entry.get("challengers", [])]
+        best = max((v for v in challengers if v is not None), default=None)
+        points.append((str(entry.get("created_at", ""))[:10], champion, best))
     if len(points) < 2:
         return ""
-    width, height, left, top = 520, 160, 50, 15
-    values = [v for pair in points for v in pair if isinstance(v, int | float)]
-    peak = max(values + [1e-9])
-    step = (width - left - 20) / (len(points) - 1)
+    width, height, left, top = 560, 160, 50, 15
+    peak = max([v for _, *pair in points for v in pair if v is not None] + [1e-9])
+    step = (width - left - 30) / (len(points) - 1)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 50}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 60}" role="img" '
         f'aria-label="{html.escape(metric)} over past runs">',
+        f'<line x1="{left}" y1="{top + height}" x2="{width - 20}" y2="{top + height}" stroke="#999"/>',
         f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" font-size="10">{peak:.3f}</text>',
+        f'<text x="{left - 6}" y="{top + height}" text-anchor="end" font-size="10">0</text>',
     ]
+    for i, (day, *_) in enumerate(points):
+        parts.append(f'<text x="{left + i * step:.1f}" y="{top + height + 14}" text-anchor="middle" font-size="9">{html.escape(day)}</text>')
     for series, (colour, label) in enumerate((("#4d4d4d", "champion"), ("#1f77b4", "best challenger"))):
         coords = [
-            f"{left + i * step:.1f},{top + height - height * pair[series] / peak:.1f}"
-            for i, pair in enumerate(points)
-            if isinstance(pair[series], int | float)
+            (left + i * step, top + height - height * point[series + 1] / peak)
+            for i, point in enumerate(points)
+            if point[series + 1] is not None
         ]
-        if coords:
-            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{" ".join(coords)}"/>')
-        parts.append(f'<text x="{left + 130 * series}" y="{top + height + 30}" font-size="12" fill="{colour}">{label}</text>')
+        if len(coords) > 1:
+            line = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{line}"/>')
+        parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in coords)
+        parts.append(f'<text x="{left + 130 * series}" y="{top + height + 40}" font-size="12" fill="{colour}">{label}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
 
