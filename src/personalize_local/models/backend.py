@@ -36,7 +36,7 @@ from personalize_local.models.datasets import (
 from personalize_local.models.lifecycle import JobFailed, Lifecycle
 from personalize_local.models.recipes import RECIPES, recipe_for_arn
 from personalize_local.models.runtime import EventsBackend, ModelRegistry, RuntimeBackend
-from personalize_local.models.store import Store
+from personalize_local.models.store import Store, StoreClosed
 from personalize_local.models.training_job import train_solution_version
 from personalize_local.protocol.dispatch import RequestContext
 from personalize_local.settings import Settings
@@ -471,7 +471,9 @@ class PersonalizeBackend:
                     raise JobFailed(f"Forced failure: {update['solutionVersionArn']} is in personalize-local's "
                                     "fail_jobs (fault injection)")
                 self._warm(target)
-            except JobFailed as failure:
+            except StoreClosed:
+                raise
+            except Exception as failure:  # JobFailed, or a bug: the update fails visibly either way
                 progress(status="CREATE FAILED", failureReason=str(failure))
                 return
             self.lifecycle.sleep(phase)
