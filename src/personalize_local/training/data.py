@@ -138,7 +138,7 @@ def weighted_events(
     rank[by_popularity] = np.arange(len(by_popularity))
     item_ids = warm_ids[by_popularity]
     if extra_items is not None:
-        cold = np.setdiff1d(extra_items.astype(str).to_numpy(), item_ids)
+        cold = np.setdiff1d(extra_items.to_numpy(dtype=str), item_ids)
         item_ids = np.concatenate([item_ids, np.sort(cold)])
     order = np.lexsort((np.arange(len(user_codes)), timestamps, user_codes))
     return Events(

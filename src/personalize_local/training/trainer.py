@@ -164,8 +164,7 @@ def _tail_item_links(
 
 def _user_segments(users, events: Events, history: sp.csr_matrix, log: Progress) -> dict[str, Any]:
     """User metadata: popularity per metadata value, to serve users who have no interactions yet."""
-    meta_user_ids = users["USER_ID"].astype(str).to_numpy()
-    meta_user_ids = np.unique(meta_user_ids)
+    meta_user_ids = np.unique(users["USER_ID"].to_numpy(dtype=str))
     features = algorithms.metadata_features(users, id_column="USER_ID", ids=meta_user_ids)
     if features.shape[1] == 0:
         return {}

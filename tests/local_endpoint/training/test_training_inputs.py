@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from personalize_local.training import RECIPES, TrainingData, TrainingError, train
+from personalize_local.training import RECIPES, TrainingData, TrainingError, load_model, train
 
 from .conftest import movielens_items
 
@@ -201,3 +201,25 @@ def test_popularity_count_recommends_popular_unseen_items(interactions):
     ordered = counts.sort_values(["n", "ITEM_ID"], ascending=[False, True])["ITEM_ID"].tolist()
     seen = model.seen_items("1")
     assert _items(model.recommend("1", 10)) == [item for item in ordered if item not in seen][:10]
+
+
+def test_a_model_with_metadata_parts_survives_save_and_load(tmp_path):
+    interactions = _clusters()
+    items = pd.DataFrame(
+        {"ITEM_ID": ["a0", "b0", "a-new", "b-new"], "GENRE": ["alpha", "beta", "alpha", "beta"]}
+    )
+    users = pd.DataFrame({"USER_ID": ["u0", "u45", "new-alpha"], "SEGMENT": ["alpha", "beta", "alpha"]})
+    model = train(
+        recipe="aws-user-personalization-v2",
+        data=TrainingData(interactions=interactions, items=items, users=users),
+    )
+    model.save(tmp_path)
+    loaded = load_model(tmp_path)
+    assert loaded.rank("u0", ["b-new", "a-new"]) == model.rank("u0", ["b-new", "a-new"])
+    assert loaded.recommend("new-alpha", 10) == model.recommend("new-alpha", 10)
+    assert loaded.recipe == "aws-user-personalization-v2"
+
+
+def test_loading_from_an_empty_directory_names_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match=str(tmp_path)):
+        load_model(tmp_path)
