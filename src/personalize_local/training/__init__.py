@@ -37,7 +37,8 @@ Why EASE with a cap (measured on this 2-core machine, shared with other work, 20
   interactions); implicit ALS (64 factors) 0.050 (issue's figure).
 - Speed, 1M synthetic power-law interactions (49k users, 20k items): one EASE solve at 4000 items takes
   2.6–4.8 s, at 5000 items 9–15 s under load (the inverse is O(items³)); a whole ``train`` (two fits plus
-  metrics) takes about 16 s at 4000. One ALS fit (64 factors, 15 iterations) takes 14 s and ranks worse.
+  metrics) takes 16–18 s at 4000 (``bench/training_quality.py``). One ALS fit (64 factors, 15 iterations) takes 14 s and ranks worse.
+  The EASE inverse runs on one BLAS thread (see ``algorithms.fit_ease``).
   Pruning to 400 weights per item: MovieLens NDCG@10 0.077 → 0.078 (200: 0.074, 100: 0.072), and
   ``recommend`` p99 went from 29 ms (dense 4000 × 4000 product) to 9 ms, p50 under 1 ms, on a loaded
   machine; a saved model holds ~1.6M weights instead of 16M.
