@@ -24,7 +24,7 @@ RECIPES = {"popularity": "aws-popularity-count", "user_personalization": "aws-us
 
 
 def run() -> dict:
-    """Measure; keys are flat numbers for ``build/bench.json``."""
+    """Measure; flat numbers for ``build/bench.json``, prefixed ``wire_`` (measured through the endpoint)."""
     train_frame, held_out = split_latest(movielens())
     relevant = held_out.groupby("USER_ID")["ITEM_ID"].agg(set).to_dict()
     with tempfile.TemporaryDirectory() as state_dir, _served(state_dir) as url:
@@ -57,13 +57,12 @@ def run() -> dict:
             answers = {user: [entry["itemId"] for entry in runtime.get_recommendations(
                 campaignArn=campaign, userId=user, numResults=10)["itemList"]] for user in relevant}
             scored = ranking_metrics(answers, relevant, catalog=set(train_frame["ITEM_ID"]), ks=(10,))
-            result[f"ndcg_at_10_get_recommendations_{name}"] = round(scored["ndcg_at_10"], 4)
-            result[f"solution_metrics_ndcg_at_10_{name}"] = round(
+            result[f"wire_ndcg_at_10_{name}"] = round(scored["ndcg_at_10"], 4)
+            result[f"wire_solution_metrics_ndcg_at_10_{name}"] = round(
                 metrics["normalized_discounted_cumulative_gain_at_10"], 4)
-            result["users_evaluated"] = scored["users_evaluated"]
-    result["lift_vs_popularity_get_recommendations"] = round(
-        result["ndcg_at_10_get_recommendations_user_personalization"]
-        / result["ndcg_at_10_get_recommendations_popularity"] - 1.0, 3)
+            result["wire_users_evaluated"] = scored["users_evaluated"]
+    result["wire_lift_vs_popularity"] = round(
+        result["wire_ndcg_at_10_user_personalization"] / result["wire_ndcg_at_10_popularity"] - 1.0, 3)
     return result
 
 
