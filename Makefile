@@ -16,7 +16,7 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP)
 
 demo: install
-	$(BIN)/python -m personalize_pipelines.demo
+	$(BIN)/python -m personalize_airflow.demo
 
 lint: install
 	$(BIN)/ruff check .
