@@ -78,6 +78,7 @@ def train(
         )
     )
 
+    del evaluation_model
     log("final model: training on all interactions")
     model = _fit(recipe, events, settings, item_features, users, log)
     model.metrics = metrics
