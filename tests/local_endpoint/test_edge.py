@@ -57,6 +57,11 @@ def test_presigned_s3_url_works(clients):
     assert (status, payload) == (200, b"hello")
 
 
+def test_responses_carry_a_request_id(clients):
+    metadata = clients.personalize.list_recipes()["ResponseMetadata"]
+    assert len(metadata["RequestId"]) == 36 and metadata["HTTPStatusCode"] == 200
+
+
 def test_bad_json_is_a_serialization_error(clients):
     status, body = control_plane(clients.url, b"{not json")
     assert status == 400 and body["__type"] == "SerializationException"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -51,7 +52,7 @@ def call_operation(*, backend: Any, faults: FaultInjector, service: str, operati
 def json_response(body: dict, *, status: int = 200, content_type: str = "application/x-amz-json-1.1",
                   headers: dict[str, str] | None = None) -> Response:
     return Response(json.dumps(body, default=str), status=status, content_type=content_type,
-                    headers=headers or {})
+                    headers={"x-amzn-RequestId": str(uuid.uuid4()), **(headers or {})})
 
 
 def error_response(error: ServiceError, *, content_type: str = "application/x-amz-json-1.1") -> Response:
