@@ -10,7 +10,8 @@ The flow, as the train DAG runs it:
    Personalize's output into recommendations per user, counting error, malformed and unknown lines;
 4. :func:`evaluate` scores them with :mod:`personalize_pipelines.metrics`, the one shared
    implementation of the ranking metrics;
-5. :func:`evaluation_report` and :func:`evaluation_html` write what was decided and why.
+5. :func:`evaluation_report` and :func:`evaluation_html` write what was decided and why, and
+   :func:`publish_evaluation` puts both next to the export version.
 """
 
 from __future__ import annotations
@@ -512,3 +513,32 @@ holdout: {html.escape(json.dumps(report.get("holdout", {}), sort_keys=True))}</p
 {past or '<tr><td colspan="5">no earlier runs</td></tr>'}</table>
 </body></html>
 """
+
+
+def publish_evaluation(
+    s3_client: Any,
+    *,
+    bucket: str,
+    use_case_prefix: str,
+    export_version: str,
+    run_key: str,
+    report: Mapping[str, Any],
+    html_page: str,
+) -> dict[str, str]:
+    """Write the report and its page to ``<use_case_prefix>/<export_version>/evaluation/<run_key>/``.
+
+    Each evaluating run has its own folder (a version can be evaluated by several runs); a retry of the
+    same run rewrites its own two objects. The version's data and manifest are never touched.
+
+    :param run_key: a key-safe id of the evaluating run (letters, digits, ``_ . -``).
+    :return: ``{"json": uri, "html": uri}``.
+    """
+    if not run_key or not all(c.isalnum() or c in "_.-" for c in run_key):
+        raise ValueError(f"run_key {run_key!r} must be letters, digits, '_', '.', '-'")
+    folder = f"{use_case_prefix}/{export_version}/evaluation/{run_key}"
+    body = (json.dumps(report, indent=2, sort_keys=True, default=str) + "\n").encode()
+    s3_client.put_object(Bucket=bucket, Key=f"{folder}/evaluation.json", Body=body, ContentType="application/json")
+    s3_client.put_object(
+        Bucket=bucket, Key=f"{folder}/evaluation.html", Body=html_page.encode(), ContentType="text/html; charset=utf-8"
+    )
+    return {"json": f"s3://{bucket}/{folder}/evaluation.json", "html": f"s3://{bucket}/{folder}/evaluation.html"}

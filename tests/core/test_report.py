@@ -7,8 +7,11 @@ import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
-from personalize_pipelines.evaluation import Evaluated, evaluation_html, evaluation_report
+import pytest
+
+from personalize_pipelines.evaluation import Evaluated, evaluation_html, evaluation_report, publish_evaluation
 from personalize_pipelines.gate import decide
+from personalize_pipelines.publish import complete_versions
 
 
 def model(name, ndcg, **metrics):
@@ -93,3 +96,23 @@ def test_names_are_escaped():
     page = evaluation_html(report)
     assert "<script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_report_and_page_are_published_next_to_the_version(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="personalize/shop/v2/manifest.json", Body=b"{}")
+    report = report_for(None, [model("ease", 0.1)])
+    uris = publish_evaluation(
+        s3, bucket=bucket, use_case_prefix="personalize/shop", export_version="v2", run_key="run-1",
+        report=report, html_page=evaluation_html(report),
+    )
+    assert uris == {
+        "json": f"s3://{bucket}/personalize/shop/v2/evaluation/run-1/evaluation.json",
+        "html": f"s3://{bucket}/personalize/shop/v2/evaluation/run-1/evaluation.html",
+    }
+    stored = s3.get_object(Bucket=bucket, Key="personalize/shop/v2/evaluation/run-1/evaluation.html")
+    assert stored["ContentType"].startswith("text/html") and b"<svg" in stored["Body"].read()
+    assert json.loads(s3.get_object(Bucket=bucket, Key="personalize/shop/v2/evaluation/run-1/evaluation.json")["Body"].read()) == report
+    assert complete_versions(s3, bucket=bucket, use_case_prefix="personalize/shop") == ["v2"]
+    with pytest.raises(ValueError, match="run_key 'a/b'"):
+        publish_evaluation(s3, bucket=bucket, use_case_prefix="personalize/shop", export_version="v2", run_key="a/b",
+                           report=report, html_page="")
