@@ -77,24 +77,27 @@ def _part_keys(manifest: dict[str, Any], *, folder: str, use_case_prefix: str, v
 def _csv_rows(s3_client: Any, *, bucket: str, key: str, required: Sequence[str]) -> Iterable[dict[str, str]]:
     """Stream one CSV object as dicts of the required columns; the header names the columns."""
     body = s3_client.get_object(Bucket=bucket, Key=key)["Body"]
-    text = io.TextIOWrapper(body, encoding="utf-8", newline="")
-    reader = csv.reader(text)
-    header = next(reader, None)
-    if header is None:
-        return
-    position = {name.strip().upper(): index for index, name in enumerate(header)}
-    missing = [name for name in required if name not in position]
-    if missing:
-        raise EvaluationInputError(f"s3://{bucket}/{key}: header {header} lacks column(s) {missing}")
-    indexes = [(name, position[name]) for name in required]
-    for line_number, row in enumerate(reader, start=2):
-        if not row:
-            continue
-        if len(row) != len(header):
-            raise EvaluationInputError(
-                f"s3://{bucket}/{key} line {line_number}: {len(row)} fields, the header has {len(header)}"
-            )
-        yield {name: row[index] for name, index in indexes}
+    with io.TextIOWrapper(body, encoding="utf-8", newline="") as text:
+        reader = csv.reader(text)
+        try:
+            header = next(reader, None)
+            if header is None:
+                return
+            position = {name.strip().upper(): index for index, name in enumerate(header)}
+            missing = [name for name in required if name not in position]
+            if missing:
+                raise EvaluationInputError(f"s3://{bucket}/{key}: header {header} lacks column(s) {missing}")
+            indexes = [(name, position[name]) for name in required]
+            for row in reader:
+                if not row:
+                    continue
+                if len(row) != len(header):
+                    raise EvaluationInputError(
+                        f"s3://{bucket}/{key} line {reader.line_num}: {len(row)} fields, the header has {len(header)}"
+                    )
+                yield {name: row[index] for name, index in indexes}
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise EvaluationInputError(f"s3://{bucket}/{key} line {reader.line_num}: not UTF-8 CSV ({exc})") from exc
 
 
 def read_holdout(

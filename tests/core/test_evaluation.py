@@ -29,7 +29,8 @@ def publish_version(s3, bucket, *, version="v1", holdout_parts, interactions="",
     if items is not None:
         writer.put_bytes("items/part-00000.csv", ("ITEM_ID,CATEGORY\n" + items).encode(), content_type="text/csv")
     for index, body in enumerate(holdout_parts):
-        writer.put_bytes(f"holdout/part-{index:05d}.csv", body.encode(), content_type="text/csv")
+        body = body if isinstance(body, bytes) else body.encode()
+        writer.put_bytes(f"holdout/part-{index:05d}.csv", body, content_type="text/csv")
     if commit:
         writer.commit({"use_case": "shop"})
 
@@ -192,6 +193,12 @@ def test_a_holdout_without_the_needed_column_names_the_file(s3, bucket):
 def test_a_ragged_row_names_the_file_and_line(s3, bucket):
     publish_version(s3, bucket, holdout_parts=[HEADER + "u1,a,1,view\nu2,b,2\n"])
     with pytest.raises(EvaluationInputError, match=r"part-00000.csv line 3: 3 fields, the header has 4"):
+        read_holdout(s3, bucket=bucket, use_case_prefix=PREFIX, version="v1")
+
+
+def test_a_part_that_is_not_utf8_names_the_file(s3, bucket):
+    publish_version(s3, bucket, holdout_parts=[HEADER + "u1,a,1,view\n", (HEADER + "u2,caf\xe9,1,view\n").encode("latin-1")])
+    with pytest.raises(EvaluationInputError, match=r"part-00001.csv line \d+: not UTF-8 CSV"):
         read_holdout(s3, bucket=bucket, use_case_prefix=PREFIX, version="v1")
 
 
