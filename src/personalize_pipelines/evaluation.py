@@ -199,9 +199,9 @@ class BatchOutput:
             "duplicate_users": self.duplicate_users,
         }
 
-    def _problem(self, line_number: int, reason: str, user: str | None = None) -> None:
+    def _problem(self, line: int | str, reason: str, user: str | None = None) -> None:
         if len(self.problems) < MAX_PROBLEMS_KEPT:
-            self.problems.append({"line": line_number, "user": user, "reason": reason})
+            self.problems.append({"line": line, "user": user, "reason": reason})
 
 
 def _parse_line(text: str) -> tuple[str | None, list[str] | None, str | None, str | None]:
@@ -226,7 +226,13 @@ def _parse_line(text: str) -> tuple[str | None, list[str] | None, str | None, st
     return user, items, None, None
 
 
-def parse_batch_output(lines: Iterable[str | bytes], *, expected_users: Collection[str] | None = None) -> BatchOutput:
+def parse_batch_output(
+    lines: Iterable[str | bytes],
+    *,
+    expected_users: Collection[str] | None = None,
+    source: str | None = None,
+    into: BatchOutput | None = None,
+) -> BatchOutput:
     """Recommendations per user from Personalize batch inference output lines.
 
     A line is ``{"input": {"userId": ...}, "output": {"recommendedItems": [...], ...}, "error": null}``.
@@ -234,27 +240,31 @@ def parse_batch_output(lines: Iterable[str | bytes], *, expected_users: Collecti
     that shape in ``malformed_lines``, a user not in ``expected_users`` (when given) in
     ``unknown_users``, and a user answered twice in ``duplicate_users`` (the first answer is kept).
     Blank lines are ignored.
+
+    :param source: the file the lines come from, named in ``problems``.
+    :param into: add to this result (several output files of one job) instead of a new one.
     """
     expected = None if expected_users is None else (expected_users if isinstance(expected_users, Set) else set(expected_users))
-    result = BatchOutput()
+    result = into if into is not None else BatchOutput()
     for line_number, raw in enumerate(lines, start=1):
         text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
         if not text.strip():
             continue
         result.lines += 1
         user, items, error, malformed = _parse_line(text)
+        where = f"{source}:{line_number}" if source else line_number
         if malformed is not None:
             result.malformed_lines += 1
-            result._problem(line_number, malformed, user)
+            result._problem(where, malformed, user)
         elif error is not None:
             result.error_lines += 1
-            result._problem(line_number, f"error: {error}", user)
+            result._problem(where, f"error: {error}", user)
         elif expected is not None and user not in expected:
             result.unknown_users += 1
-            result._problem(line_number, "user was not in the batch input", user)
+            result._problem(where, "user was not in the batch input", user)
         elif user in result.recommendations:
             result.duplicate_users += 1
-            result._problem(line_number, "user answered twice; the first answer is kept", user)
+            result._problem(where, "user answered twice; the first answer is kept", user)
         else:
             result.recommendations[user] = items
     return result
@@ -263,16 +273,22 @@ def parse_batch_output(lines: Iterable[str | bytes], *, expected_users: Collecti
 def read_batch_output(
     s3_client: Any, *, bucket: str, prefix: str, expected_users: Collection[str] | None = None
 ) -> BatchOutput:
-    """:func:`parse_batch_output` over every ``*.out`` object under ``s3://bucket/prefix``, streamed."""
+    """:func:`parse_batch_output` over every ``*.out`` object under ``s3://bucket/prefix``, streamed.
 
-    def lines() -> Iterable[bytes]:
-        paginator = s3_client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
-            for obj in page.get("Contents", []):
-                if obj["Key"].endswith(".out"):
-                    yield from s3_client.get_object(Bucket=bucket, Key=obj["Key"])["Body"].iter_lines()
-
-    return parse_batch_output(lines(), expected_users=expected_users)
+    :raises EvaluationInputError: when there is no ``.out`` object (the job wrote nothing there).
+    """
+    expected = None if expected_users is None else set(expected_users)
+    result = BatchOutput()
+    files = 0
+    for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            if obj["Key"].endswith(".out"):
+                files += 1
+                body = s3_client.get_object(Bucket=bucket, Key=obj["Key"])["Body"]
+                parse_batch_output(body.iter_lines(), expected_users=expected, source=obj["Key"], into=result)
+    if not files:
+        raise EvaluationInputError(f"s3://{bucket}/{prefix} holds no batch inference output (*.out)")
+    return result
 
 
 # --- metrics -------------------------------------------------------------------------------------

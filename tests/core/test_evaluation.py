@@ -151,6 +151,13 @@ def test_batch_output_files_are_read_from_s3(s3, bucket):
     out = read_batch_output(s3, bucket=bucket, prefix="batch/out/", expected_users={"u1", "u2"})
     assert out.recommendations == {"u1": ["a"], "u2": ["b"]}
     assert out.malformed_lines == 1
+    assert out.problems[0]["line"] == "batch/out/users.json.out:2"
+
+
+def test_a_job_that_wrote_no_output_is_an_error_not_zero_users(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="batch/empty/users.json", Body=b'{"userId": "u1"}\n')
+    with pytest.raises(EvaluationInputError, match=r"batch/empty/ holds no batch inference output"):
+        read_batch_output(s3, bucket=bucket, prefix="batch/empty/")
 
 
 # --- holdout from S3 ------------------------------------------------------------------------------
