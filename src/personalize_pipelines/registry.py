@@ -15,8 +15,8 @@ the first champion). S3 has supported both conditional writes on PutObject since
 server (personalize-local's S3) honours them. Two promotions racing therefore cannot both win: the
 loser gets :class:`ConcurrentPromotionError` and its history entry stays behind as a record of a
 promotion that never served (``champion.json`` is the authority on what serves). On an S3-compatible
-store that ignores conditional headers the registry assumes a single writer per use case — the train
-DAG runs with ``max_active_runs=1`` — and history objects are still uniquely named.
+store that ignores conditional headers the registry assumes a single writer per use case (run the train
+DAG with ``max_active_runs=1``); history objects are still uniquely named there.
 
 A promotion is idempotent by ``promotion_id``: a retry after a crash reuses the history entry it finds
 and finishes the champion write, and returns the champion unchanged when it is already in place.
