@@ -1,7 +1,16 @@
 """personalize-local: an offline AWS endpoint for S3 and Amazon Personalize that really trains.
 
-``personalize-local serve`` (see :mod:`personalize_local.cli`) or
-:func:`personalize_local.testing.running_endpoint` start it; :mod:`personalize_local.server` routes
-requests, :mod:`personalize_local.protocol` speaks the wire protocols, :mod:`personalize_local.models`
-holds the service's state and behaviour, and :mod:`personalize_local.training` trains the models.
+Run it and point any AWS client at it with one variable::
+
+    personalize-local serve --host 127.0.0.1 --port 4566 --state-dir .personalize-local
+    export AWS_ENDPOINT_URL=http://127.0.0.1:4566   # or endpoint_url in an Airflow AWS connection's extra
+
+Plain boto3 clients for ``s3``, ``sts``, ``iam`` (moto's server, mounted as is), ``personalize``,
+``personalize-runtime`` and ``personalize-events`` then all work. Tests start one with
+:func:`personalize_local.testing.running_endpoint`.
+
+Layout: :mod:`personalize_local.server` routes on the SigV4 credential scope,
+:mod:`personalize_local.protocol` speaks JSON 1.1 and REST-JSON against botocore's models,
+:mod:`personalize_local.models` holds the service's state and behaviour, and
+:mod:`personalize_local.training` trains the models.
 """
