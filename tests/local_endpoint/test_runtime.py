@@ -164,3 +164,35 @@ def test_context_and_unknown_users_are_served(clients, trained_group):
     ranked = clients.runtime.get_personalized_ranking(campaignArn=trained_group["ranking"]["campaign"],
                                                       userId="brand-new", inputList=["a0", "zzz-unknown", "b0"])
     assert sorted(item_ids(ranked, "personalizedRanking")) == ["a0", "b0", "zzz-unknown"]
+
+
+def test_concurrent_put_events_all_reach_training(clients):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.local_endpoint.conftest import INTERACTIONS_SCHEMA, RECIPE
+
+    p = clients.personalize
+    name = unique("streamed")
+    group = p.create_dataset_group(name=name)["datasetGroupArn"]
+    wait_for(p.describe_dataset_group, "datasetGroup", datasetGroupArn=group)
+    schema = p.create_schema(name=name, schema=json.dumps(INTERACTIONS_SCHEMA))["schemaArn"]
+    dataset = p.create_dataset(name=name, schemaArn=schema, datasetGroupArn=group,
+                               datasetType="Interactions")["datasetArn"]
+    tracker = p.create_event_tracker(name=name, datasetGroupArn=group)
+    wait_for(p.describe_dataset, "dataset", datasetArn=dataset)
+    wait_for(p.describe_event_tracker, "eventTracker", eventTrackerArn=tracker["eventTrackerArn"])
+
+    def send(call: int) -> None:
+        clients.events.put_events(
+            trackingId=tracker["trackingId"], userId=f"u{call % 40}", sessionId=f"s{call}",
+            eventList=[{"eventType": "click", "itemId": f"i{(call + n) % 30}", "sentAt": 1_700_000_000 + call}
+                       for n in range(10)])
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(send, range(100)))  # exactly 1000 events: training needs every one of them
+    solution = p.create_solution(name=name, datasetGroupArn=group,
+                                 recipeArn=RECIPE + "aws-popularity-count")["solutionArn"]
+    wait_for(p.describe_solution, "solution", solutionArn=solution)
+    version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
+    trained = wait_for(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)
+    assert trained["status"] == "ACTIVE", trained.get("failureReason")

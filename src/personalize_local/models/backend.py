@@ -93,6 +93,7 @@ class PersonalizeBackend:
         if recovered:
             log.warning("recovered after restart: %d resource(s) were in flight or pending delete", len(recovered))
         self._remove_orphans()
+        self._data: dict[str, DatasetData] = {}
         self.lifecycle = Lifecycle(store=self.store, settings=settings)
         self.models = ModelRegistry(self)
         self.runtime = RuntimeBackend(self)
@@ -116,7 +117,12 @@ class PersonalizeBackend:
 
     # ---- helpers shared with runtime, events and jobs
     def dataset_data(self, dataset_arn: str) -> DatasetData:
-        return DatasetData(self.store.dir_for("datasets", dataset_arn))
+        """The one DatasetData per dataset (its lock serializes appends and reads)."""
+        with self.store.lock:
+            data = self._data.get(dataset_arn)
+            if data is None:
+                data = self._data[dataset_arn] = DatasetData(self.store.dir_for("datasets", dataset_arn))
+            return data
 
     def model_dir(self, solution_version_arn: str) -> Path:
         return self.store.dir_for("models", solution_version_arn)
@@ -244,7 +250,12 @@ class PersonalizeBackend:
         if running:
             raise ResourceInUse(f"Dataset {datasetArn} has import job(s) in progress: {', '.join(running)}")
         directory = self.dataset_data(datasetArn).directory
-        self.lifecycle.delete("dataset", datasetArn, cleanup=lambda: shutil.rmtree(directory, ignore_errors=True))
+
+        def cleanup() -> None:
+            self._data.pop(datasetArn, None)
+            shutil.rmtree(directory, ignore_errors=True)
+
+        self.lifecycle.delete("dataset", datasetArn, cleanup=cleanup)
         return {}
 
     # ---- dataset import jobs

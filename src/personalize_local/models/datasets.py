@@ -172,16 +172,17 @@ class DatasetData:
 
     def append_records(self, records: list[dict[str, Any]]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
+        text = "".join(json.dumps(record) + "\n" for record in records)
         with self._lock, self.records_path.open("a") as handle:
-            for record in records:
-                handle.write(json.dumps(record) + "\n")
+            handle.write(text)
 
     def records(self) -> list[dict[str, Any]]:
         if not self.records_path.exists():
             return []
         with self._lock:
-            lines = self.records_path.read_text().splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
+            text = self.records_path.read_text()
+        complete = text[: text.rfind("\n") + 1]  # a line cut short by a crash mid-append is not a record
+        return [json.loads(line) for line in complete.splitlines() if line.strip()]
 
     def frame(self, *, records: list[dict[str, Any]] | None = None) -> pd.DataFrame | None:
         """Bulk data plus individually added records (``records`` if already read); None when empty."""
