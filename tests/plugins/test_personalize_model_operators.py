@@ -8,8 +8,10 @@ import pytest
 from airflow.sdk.exceptions import TaskDeferred
 from botocore.exceptions import ClientError
 from personalize_airflow.hooks.personalize import (
+    PersonalizeEventsHook,
     PersonalizeResourceConflictError,
     PersonalizeResourceFailedError,
+    PersonalizeRuntimeHook,
 )
 from personalize_airflow.operators.personalize import (
     PersonalizeCreateBatchInferenceJobOperator,
@@ -420,3 +422,29 @@ def test_sensors_pass_on_finished_resources_without_deferring(aws_default, clien
     ):
         assert sensor.deferrable
         sensor.execute(make_context())  # done already: returns instead of raising TaskDeferred
+
+
+def test_runtime_and_events_hooks_reach_the_deployed_campaign(aws_default, clients, group, versions):
+    campaign = run_deferrable(
+        PersonalizeCreateOrUpdateCampaignOperator(
+            task_id="deploy", name=unique("serving"), solution_version_arn=versions[0], **FAST
+        ),
+        make_context(),
+    )
+    items = PersonalizeRuntimeHook().conn.get_recommendations(campaignArn=campaign, userId="u0", numResults=7)
+    assert len(items["itemList"]) == 7
+
+    tracker_context = make_context()
+    run_deferrable(
+        PersonalizeCreateEventTrackerOperator(
+            task_id="tracker", name=unique("events"), dataset_group_arn=group, **FAST
+        ),
+        tracker_context,
+    )
+    response = PersonalizeEventsHook().conn.put_events(
+        trackingId=tracker_context["ti"].xcoms["tracking_id"],
+        userId="u0",
+        sessionId="s0",
+        eventList=[{"eventType": "click", "itemId": "a1", "sentAt": 1_700_100_000}],
+    )
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 200

@@ -14,7 +14,7 @@ from typing import Any
 import jmespath
 from airflow.providers.amazon.aws.exceptions import WaiterTerminalFailure
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
-from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
+from airflow.providers.amazon.aws.utils.waiter_with_logging import RETRIABLE_ERROR_CODES, wait
 from airflow.providers.common.compat.sdk import AirflowException
 from botocore.exceptions import ClientError, WaiterError
 
@@ -130,8 +130,13 @@ def derive_name(prefix: str, *parts: str) -> str:
     return f"{readable[: NAME_MAX_LENGTH - len(digest) - 1]}-{digest}"
 
 
-def _normalized(value: Any) -> Any:
-    """Compare settings the way Personalize echoes them: JSON by content, enums case-insensitively."""
+def _normalized(value: Any, *, like: Any = None) -> Any:
+    """Compare settings the way Personalize echoes them: JSON by content, enums case-insensitively.
+
+    A flag Personalize leaves out of a description (``like`` a bool) counts as False.
+    """
+    if isinstance(like, bool):
+        return bool(value)
     if isinstance(value, str):
         try:
             parsed = json.loads(value)
@@ -260,7 +265,7 @@ class PersonalizeHook(AwsBaseHook):
             f"{path}: existing {actual!r}, requested {wanted!r}"
             for path, wanted in expected.items()
             if wanted is not None
-            and _normalized(actual := jmespath.search(path, existing)) != _normalized(wanted)
+            and _normalized(actual := jmespath.search(path, existing), like=wanted) != _normalized(wanted)
         ]
         if differences:
             raise PersonalizeResourceConflictError(
@@ -304,6 +309,15 @@ class PersonalizeHook(AwsBaseHook):
                     + self._explain(resource, error.last_response or {}, fallback=str(error))
                 ) from error
             if "Max attempts exceeded" in str(error):
+                return False
+            code = (error.last_response or {}).get("Error", {}).get("Code")
+            if code in RETRIABLE_ERROR_CODES:
+                self.log.info(
+                    "Personalize %s %s not checked (%s); the wait will check again.",
+                    resource.label,
+                    arn,
+                    code,
+                )
                 return False
             raise AirflowException(f"Checking Personalize {resource.label} {arn}: {error}") from error
         return True
