@@ -27,9 +27,10 @@ def warehouse(rows: int) -> Path:
     path = BUILD / f"shop-{rows}.duckdb"
     if not path.exists():
         log(f"generating a {rows:,}-interaction warehouse")
-        from personalize_pipelines.warehouse.synthetic import generate
-
-        generate(path, interactions=rows)
+        subprocess.run(
+            [PYTHON, "-m", "personalize_pipelines.warehouse.synthetic", "--interactions", str(rows), "--out", str(path)],
+            check=True, stdout=subprocess.DEVNULL,
+        )
     return path
 
 

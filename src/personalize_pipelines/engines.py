@@ -56,6 +56,7 @@ class DuckDBEngine:
         if memory_limit:
             self._con.execute(f"SET memory_limit = '{memory_limit}'")
         self._con.execute("SET preserve_insertion_order = false")
+        self._con.execute("SET enable_progress_bar = false")
         self._con.execute(f"SET temp_directory = '{staging_path.parent / 'spill'}'")
         self._con.execute(f"ATTACH '{database}' AS wh (READ_ONLY)")
         self._con.execute(f"ATTACH '{staging_path}' AS stg")
