@@ -183,7 +183,9 @@ class RuntimeBackend:
         if campaign.get("status") != "ACTIVE":
             raise ResourceNotFound(f"Campaign {campaign_arn} is {campaign.get('status')}, not ACTIVE")
         version_arn = campaign["solutionVersionArn"]
-        version = self.backend.store.resources["solution-version"][version_arn]
+        version = self.backend.store.resources["solution-version"].get(version_arn)
+        if version is None:
+            raise ResourceNotFound(f"Solution version {version_arn} of campaign {campaign_arn} no longer exists")
         recipe = recipe_for_arn(version["recipeArn"])
         return version, self.backend.models.get(version_arn), recipe.recipe_type if recipe else ""
 
@@ -260,8 +262,7 @@ class EventsBackend:
                    userId: str | None = None) -> dict:
         if len(eventList) > 10:
             raise InvalidInput("PutEvents takes at most 10 events per call")
-        trackers = [t for t in self.backend.store.resources["event-tracker"].values()
-                    if t["trackingId"] == trackingId]
+        trackers = self.backend.store.find("event-tracker", trackingId=trackingId)
         if not trackers or trackers[0]["status"] != "ACTIVE":
             raise InvalidInput(f"No ACTIVE event tracker has trackingId {trackingId}")
         group = trackers[0]["datasetGroupArn"]
