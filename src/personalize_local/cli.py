@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--fail-job", dest="fail_jobs", action="append",
                        help="resource name whose creation is forced to fail (repeatable)")
     serve.add_argument("--fault-seed", type=int, help="seed for reproducible fault injection")
+    serve.add_argument("--no-persist-s3", dest="persist_s3", action="store_false", default=None,
+                       help="keep S3 objects in memory only (by default they are mirrored under the state dir)")
+    serve.add_argument("--s3-sync-seconds", type=float, help="how often S3 objects are mirrored to disk (1)")
     serve.add_argument("--log-level", default="INFO")
     return parser
 
@@ -48,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
-        endpoint.backend.close()
+        endpoint.stop_background()
     return 0
 
 

@@ -16,6 +16,7 @@ from personalize_local.faults import Faults
 from personalize_local.models.backend import PersonalizeBackend
 from personalize_local.protocol import json11, rest_json
 from personalize_local.protocol.dispatch import RequestContext, error_response
+from personalize_local.s3_snapshot import S3Snapshot
 from personalize_local.settings import Settings
 
 log = logging.getLogger("personalize_local.server")
@@ -98,6 +99,11 @@ class Endpoint:
                                                   request_handler=RequestHandler)
         self.server.daemon_threads = True
         self._thread: threading.Thread | None = None
+        self.s3_snapshot: S3Snapshot | None = None
+        if settings.persist_s3:
+            self.s3_snapshot = S3Snapshot(settings.state_dir / "s3", interval=settings.s3_sync_seconds)
+            self.s3_snapshot.restore()
+            self.s3_snapshot.start()
 
     @property
     def url(self) -> str:
@@ -114,10 +120,16 @@ class Endpoint:
         self._thread.start()
         return self.url
 
+    def stop_background(self) -> None:
+        """Stop background work and write S3's final snapshot; state on disk stays."""
+        self.backend.close()
+        if self.s3_snapshot is not None:
+            self.s3_snapshot.close()
+
     def close(self) -> None:
-        """Stop serving and stop background work; state already on disk stays."""
+        """Stop serving, then background work."""
         self.server.shutdown()
         self.server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        self.backend.close()
+        self.stop_background()

@@ -28,6 +28,8 @@ class Settings:
       creation is forced to end in CREATE FAILED; a solution version ARN listed here makes campaign
       updates to that version fail.
     - ``fault_seed``: seed for the fault draws, for reproducible runs.
+    - ``persist_s3``: mirror S3 objects under ``state_dir/s3`` every ``s3_sync_seconds`` so they survive a
+      restart (moto itself keeps them in memory only).
 
     Phases are minimums: real work (an import, a training) takes as long as it takes.
     """
@@ -42,6 +44,8 @@ class Settings:
     fault_operations: frozenset[str] = field(default_factory=frozenset)
     fail_jobs: frozenset[str] = field(default_factory=frozenset)
     fault_seed: int | None = None
+    persist_s3: bool = True
+    s3_sync_seconds: float = 1.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -67,10 +71,14 @@ def _parse(name: str, raw: str) -> object:
     try:
         if name in ("port", "fault_seed"):
             return int(raw)
-        if name in ("phase_seconds", "train_seconds", "throttle_rate", "error_rate"):
+        if name in ("phase_seconds", "train_seconds", "throttle_rate", "error_rate", "s3_sync_seconds"):
             return float(raw)
+        if name == "persist_s3":
+            if raw.lower() not in ("1", "true", "yes", "0", "false", "no"):
+                raise ValueError
+            return raw.lower() in ("1", "true", "yes")
     except ValueError as exc:
-        raise ValueError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a number") from exc
+        raise ValueError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not valid for {name}") from exc
     if name in ("fault_operations", "fail_jobs"):
         return _split(raw)
     return raw

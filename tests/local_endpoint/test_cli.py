@@ -23,7 +23,7 @@ SCRIPT = Path(sys.executable).parent / "personalize-local"
 @contextlib.contextmanager
 def serve(state_dir: Path, *flags: str):
     """Run the console script on a free loopback port; yields (process, url)."""
-    environment = {**os.environ, "PERSONALIZE_LOCAL_PHASE_SECONDS": "0.01"}
+    environment = {**os.environ, "PERSONALIZE_LOCAL_PHASE_SECONDS": "0.01", "PERSONALIZE_LOCAL_S3_SYNC_SECONDS": "0.05"}
     process = subprocess.Popen([str(SCRIPT), "serve", "--port", "0", "--state-dir", str(state_dir), *flags],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=environment)
     try:
@@ -38,12 +38,14 @@ def serve(state_dir: Path, *flags: str):
 
 
 def test_serve_survives_being_killed_mid_training(tmp_path):
+    """Resources, S3 objects and in-flight work after a SIGKILL and a restart on the same state dir."""
     with serve(tmp_path, "--train-seconds", "120") as (process, url):
         clients = make_clients(url)
         bucket = unique("cli")
         clients.s3.create_bucket(Bucket=bucket)
         assert [b["Name"] for b in clients.s3.list_buckets()["Buckets"]] == [bucket]
-        arns = create_group_with_data(clients, bucket=bucket, name=unique("cli"), interactions=interactions_csv())
+        name = unique("cli")
+        arns = create_group_with_data(clients, bucket=bucket, name=name, interactions=interactions_csv())
         p = clients.personalize
         solution = p.create_solution(name=unique("cli"), datasetGroupArn=arns["group"],
                                      recipeArn="arn:aws:personalize:::recipe/aws-popularity-count")["solutionArn"]
@@ -53,7 +55,10 @@ def test_serve_survives_being_killed_mid_training(tmp_path):
                  solutionVersionArn=version)
         process.kill()  # SIGKILL: no chance to clean up
     with serve(tmp_path) as (process, url):
-        p = make_clients(url).personalize
+        clients = make_clients(url)
+        p = clients.personalize
+        stored = clients.s3.get_object(Bucket=bucket, Key=f"{name}/interactions/part-0.csv")["Body"].read()
+        assert stored.decode() == interactions_csv()  # S3 survived the kill too
         assert p.describe_dataset_group(datasetGroupArn=arns["group"])["datasetGroup"]["status"] == "ACTIVE"
         failed = p.describe_solution_version(solutionVersionArn=version)["solutionVersion"]
         assert failed["status"] == "CREATE FAILED" and "stopped while" in failed["failureReason"]
