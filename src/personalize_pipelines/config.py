@@ -110,6 +110,79 @@ class ScheduleSpec(_Strict):
     start_date: str = "2026-01-01"
 
 
+TABLE_NAME = r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$"
+
+
+class RelatedItemsSpec(_Strict):
+    """A related-items cache: the items of ``items_sql`` scored by the latest ACTIVE version of a
+    similar-items solution (aws-similar-items, aws-sims)."""
+
+    solution_arn: str
+    items_sql: str
+    table: Annotated[str, Field(pattern=TABLE_NAME)] = "personalize_related_items"
+
+
+class BatchServingSpec(_Strict):
+    """``<use_case>__batch``: recommendations for the users of ``users_sql`` into a warehouse table.
+
+    ``users_sql`` returns one column, user_id; Jinja sees ``active_since`` (timestamp string),
+    ``active_since_epoch`` and ``active_days``.
+    """
+
+    users_sql: str
+    active_days: Annotated[int, Field(ge=1, le=365)] = 30
+    num_results: Annotated[int, Field(ge=1, le=500)] = 25
+    table: Annotated[str, Field(pattern=TABLE_NAME)] = "personalize_recommendations"
+    related_items: RelatedItemsSpec | None = None
+    schedule: str | None = "@daily"
+
+
+class EventsServingSpec(_Strict):
+    """``<use_case>__events``: interactions newer than the watermark → PutEvents on the champion's tracker.
+
+    ``sql`` returns user_id, item_id, event_ts (epoch seconds or milliseconds), event_type (a raw value
+    mapped through the sources' event_types) and optionally event_value and session_id; Jinja sees
+    ``since_epoch``, a lower bound the query should apply to event_ts (ties included).
+    """
+
+    sql: str
+    schedule: str = "*/10 * * * *"
+    calls_per_second: Annotated[float, Field(gt=0, le=1000)] = 10.0
+    max_attempts: Annotated[int, Field(ge=1, le=20)] = 8
+    checkpoint_calls: Annotated[int, Field(ge=1)] = 20
+    import_threshold: Annotated[int, Field(ge=10)] = 10_000
+    initial_lookback_hours: Annotated[int, Field(ge=1)] = 24
+
+
+class CleanupServingSpec(_Strict):
+    """``<use_case>__cleanup``: superseded Personalize resources older than ``retention_days`` go."""
+
+    retention_days: Annotated[int, Field(ge=0)] = 14
+    keep_champions: Annotated[int, Field(ge=1)] = 2
+    name_prefix: str | None = None
+    schedule: str | None = "@weekly"
+
+
+class AlertsSpec(_Strict):
+    """Where failures and "not promoted" decisions are announced."""
+
+    sns_topic_arn: str | None = None
+    aws_conn_id: str = "aws_default"
+    slack_conn_id: str | None = None
+    slack_channel: str | None = None
+
+
+class ServingSpec(_Strict):
+    """What the serving DAGs need: the role Personalize assumes to read and write S3, and each DAG's
+    settings."""
+
+    role_arn: str
+    batch: BatchServingSpec | None = None
+    events: EventsServingSpec | None = None
+    cleanup: CleanupServingSpec = CleanupServingSpec()
+    alerts: AlertsSpec = AlertsSpec()
+
+
 class UseCase(_Strict):
     """A validated use case. `name` comes from the file name."""
 
@@ -127,6 +200,7 @@ class UseCase(_Strict):
     quality: QualitySpec = QualitySpec()
     s3: S3Spec
     schedule: ScheduleSpec = ScheduleSpec()
+    serving: ServingSpec | None = None
 
     @model_validator(mode="after")
     def _unique_source_names(self) -> UseCase:
@@ -172,9 +246,23 @@ def load_use_case(path: Path, *, sql_root: Path | None = None) -> UseCase:
     return use_case
 
 
+def _serving_sql_files(serving: ServingSpec | None) -> list[tuple[str, str]]:
+    if serving is None:
+        return []
+    files = []
+    if serving.batch:
+        files.append(("serving.batch.users_sql", serving.batch.users_sql))
+        if serving.batch.related_items:
+            files.append(("serving.batch.related_items.items_sql", serving.batch.related_items.items_sql))
+    if serving.events:
+        files.append(("serving.events.sql", serving.events.sql))
+    return files
+
+
 def _check_sql_files(path: Path, use_case: UseCase, sql_root: Path) -> None:
     referenced = [(f"sources.{s.name}.sql", s.sql) for s in use_case.sources]
     referenced += [(f"{kind}.sql", spec.sql) for kind, spec in (("items", use_case.items), ("users", use_case.users)) if spec]
+    referenced += _serving_sql_files(use_case.serving)
     for field, relative in referenced:
         if not (sql_root / relative).is_file():
             raise ConfigError(f"{path}: {field}: SQL file {relative!r} not found under {sql_root}")
