@@ -147,6 +147,19 @@ def test_import_rows_are_checked_against_the_schema(clients, bucket, header, row
     assert reason in failed["failureReason"] and key in failed["failureReason"]
 
 
+def test_header_case_and_byte_order_mark_do_not_matter(clients, bucket):
+    p = clients.personalize
+    arns = create_group_with_data(clients, bucket=bucket, name=unique("case"),
+                                  interactions=interactions_csv(users=2, per_user=2))
+    key = f"{unique('lower')}.csv"
+    body = "\ufeffuser_id,item_id,timestamp,event_type,event_value\nu1,i1,1700000000,click,1.0\n"
+    clients.s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
+    job = p.create_dataset_import_job(jobName=unique("lower"), datasetArn=arns["dataset"], roleArn=ROLE,
+                                      importMode="INCREMENTAL", dataSource={"dataLocation": f"s3://{bucket}/{key}"})
+    done = wait_for(p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job["datasetImportJobArn"])
+    assert done["status"] == "ACTIVE", done.get("failureReason")
+
+
 def test_incremental_import_appends_and_full_replaces(clients, bucket):
     p = clients.personalize
     arns = create_group_with_data(clients, bucket=bucket, name=unique("modes"),

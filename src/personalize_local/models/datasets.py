@@ -89,9 +89,11 @@ def read_csv_objects(location: str) -> list[tuple[str, bytes]]:
 def csv_to_frame(uri: str, data: bytes, fields: list[Field]) -> pd.DataFrame:
     """Parse one CSV and convert its columns to the schema's types; JobFailed names the column and line."""
     try:
-        raw = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_values=[])
+        raw = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_values=[], encoding="utf-8-sig")
     except Exception as exc:
-        raise JobFailed(f"{uri} is not a readable CSV file: {exc}") from exc
+        raise JobFailed(f"{uri} is not a readable UTF-8 CSV file: {exc}") from exc
+    spelling = {f.name.upper(): f.name for f in fields}  # header names match fields regardless of case
+    raw = raw.rename(columns=lambda column: spelling.get(str(column).strip().upper(), column))
     header = list(raw.columns)
     known = {f.name for f in fields}
     missing = [f.name for f in fields if not f.nullable and f.name not in header]
