@@ -21,7 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
                                             "(e.g. PERSONALIZE_LOCAL_TRAIN_SECONDS=120).")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to bind (default 4566; 0 picks a free one)")
-    serve.add_argument("--state-dir", type=Path, help="where resources, data and models persist")
+    serve.add_argument("--state-dir", type=Path,
+                       help="where resources, imported data, models and S3 objects persist "
+                            "(default ./personalize-local-state)")
     serve.add_argument("--phase-seconds", type=float, help="minimum duration of each lifecycle phase (0.2)")
     serve.add_argument("--train-seconds", type=float, help="minimum time a solution version trains (0)")
     serve.add_argument("--throttle-rate", type=float, help="fraction of calls answered ThrottlingException")
