@@ -17,8 +17,11 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="An offline AWS endpoint for S3 and Amazon Personalize.")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve S3, STS, IAM and Personalize on one endpoint",
-                                description="Every option can also be set as PERSONALIZE_LOCAL_<OPTION> "
-                                            "(e.g. PERSONALIZE_LOCAL_TRAIN_SECONDS=120).")
+                                description="Every option can also be set as PERSONALIZE_LOCAL_<OPTION>, "
+                                            "e.g. PERSONALIZE_LOCAL_TRAIN_SECONDS=120; lists are comma-separated "
+                                            "(PERSONALIZE_LOCAL_FAIL_JOBS=a,b; PERSONALIZE_LOCAL_FAULT_OPERATIONS="
+                                            "GetRecommendations) and PERSONALIZE_LOCAL_PERSIST_S3=0 turns "
+                                            "S3 mirroring off.")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to bind (default 4566; 0 picks a free one)")
     serve.add_argument("--state-dir", type=Path,
