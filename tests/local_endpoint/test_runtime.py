@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 
 import pytest
 
-from tests.local_endpoint.conftest import unique, wait_for, wait_for_campaign_update
+from tests.local_endpoint.conftest import interactions_csv, unique, wait_for, wait_for_campaign_update
 
 
 def item_ids(response: dict, key: str = "itemList") -> list[str]:
@@ -161,6 +162,9 @@ def test_context_and_unknown_users_are_served(clients, trained_group):
     with_context = clients.runtime.get_recommendations(campaignArn=campaign, userId="brand-new", numResults=7,
                                                        context={"DEVICE": "mobile"})
     assert len(with_context["itemList"]) == 7 and with_context["recommendationId"].startswith("RID-")
+    counts = Counter(line.split(",")[1] for line in interactions_csv().splitlines()[1:])
+    most_popular = {item for item, _ in counts.most_common(15)}
+    assert set(item_ids(with_context)) <= most_popular  # a user never seen gets popular items
     ranked = clients.runtime.get_personalized_ranking(campaignArn=trained_group["ranking"]["campaign"],
                                                       userId="brand-new", inputList=["a0", "zzz-unknown", "b0"])
     assert sorted(item_ids(ranked, "personalizedRanking")) == ["a0", "b0", "zzz-unknown"]
