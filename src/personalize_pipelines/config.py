@@ -160,6 +160,7 @@ class CleanupServingSpec(_Strict):
     retention_days: Annotated[int, Field(ge=0)] = 14
     keep_champions: Annotated[int, Field(ge=1)] = 2
     name_prefix: str | None = None
+    dry_run: bool = True
     schedule: str | None = "@weekly"
 
 
@@ -177,6 +178,7 @@ class ServingSpec(_Strict):
     settings."""
 
     role_arn: str
+    waiter_delay: Annotated[int, Field(ge=1)] = 30
     batch: BatchServingSpec | None = None
     events: EventsServingSpec | None = None
     cleanup: CleanupServingSpec = CleanupServingSpec()
