@@ -18,8 +18,9 @@ def user_items(kinds):
     return set().union(*(HISTORY.get(kind, set()) for kind in kinds))
 
 
-def evaluate(expression: str, **values: str):
-    return restrict(parse(expression), values=parse_filter_values(values), items=ITEMS, user_items=user_items)
+def evaluate(expression: str, current_item: str | None = None, **values: str):
+    return restrict(parse(expression), values=parse_filter_values(values), items=ITEMS, user_items=user_items,
+                    current_item=current_item)
 
 
 @pytest.mark.parametrize(("expression", "message"), [
@@ -59,3 +60,12 @@ def test_exclude_without_its_value_is_not_applied_but_include_needs_it():
 def test_filter_values_must_be_quoted():
     with pytest.raises(InvalidInput, match="quoted"):
         parse_filter_values({"G": "Drama"})
+
+
+def test_current_item_refers_to_the_item_a_related_request_is_about():
+    expression = "INCLUDE ItemID WHERE Items.GENRE IN (CurrentItem.GENRE)"
+    assert evaluate(expression, current_item="i2").allowed == {"i1", "i2"}  # Drama, incl. "Comedy|Drama"
+    assert evaluate(expression, current_item="i1").allowed == {"i1", "i2"}  # Comedy or Drama
+    assert evaluate(expression, current_item="i4").allowed == frozenset()  # no genre: nothing matches
+    with pytest.raises(InvalidInput, match="give itemId"):
+        evaluate(expression)

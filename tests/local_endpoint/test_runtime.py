@@ -24,6 +24,17 @@ def test_related_items_come_from_the_same_taste_group(clients, trained_group):
         clients.runtime.get_recommendations(campaignArn=trained_group["sims"]["campaign"], userId="u1")
 
 
+def test_related_items_filtered_by_the_current_items_genre(clients, trained_group):
+    p = clients.personalize
+    same_genre = p.create_filter(name=unique("same-genre"), datasetGroupArn=trained_group["group"],
+                                 filterExpression="INCLUDE ItemID WHERE Items.GENRE IN (CurrentItem.GENRE)")
+    wait_for(p.describe_filter, "filter", filterArn=same_genre["filterArn"])
+    related = item_ids(clients.runtime.get_recommendations(campaignArn=trained_group["sims"]["campaign"],
+                                                           itemId="a3", numResults=15,
+                                                           filterArn=same_genre["filterArn"]))
+    assert related and all(item.startswith("a") for item in related) and "a3" not in related
+
+
 def test_personalized_ranking_orders_the_users_taste_first(clients, trained_group):
     campaign = trained_group["ranking"]["campaign"]
     ranked = clients.runtime.get_personalized_ranking(campaignArn=campaign, userId="u1",

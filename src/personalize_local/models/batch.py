@@ -39,7 +39,8 @@ def _answer(line: str, *, backend: PersonalizeBackend, model: Any, recipe_type: 
     try:
         user_id = request.get("userId")
         restriction = backend.runtime.restriction(filter_arn=filter_arn, filter_values=request.get("filterValues"),
-                                                  dataset_group_arn=group, user_id=user_id)
+                                                  dataset_group_arn=group, user_id=user_id,
+                                                  item_id=str(request["itemId"]) if request.get("itemId") else None)
         if recipe_type == "PERSONALIZED_RANKING":
             if not user_id or not isinstance(request.get("itemList"), list):
                 raise JobFailed("a ranking line needs userId and itemList")

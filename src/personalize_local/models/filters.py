@@ -2,7 +2,8 @@
 
 Supported: ``INCLUDE|EXCLUDE ItemID WHERE <condition> [AND|OR <condition>]...`` where a condition is
 ``Interactions.EVENT_TYPE IN ("a", "b")`` or ``Items.<FIELD> IN|NOT IN (...)`` / ``= | != | < | <= | > | >=``
-with literal values or ``$PARAMETER`` placeholders; several expressions may be chained with ``|``.
+with literal values, ``$PARAMETER`` placeholders or ``CurrentItem.<FIELD>`` (related-items requests);
+several expressions may be chained with ``|``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ from personalize_local.errors import InvalidInput
 _TOKEN = re.compile(r'\s*(?:(?P<string>"(?:[^"\\]|\\.)*")|(?P<number>-?\d+(?:\.\d+)?)|(?P<param>\$[A-Za-z0-9_]+)'
                     r'|(?P<op><=|>=|!=|=|<|>|\(|\)|,|\|)|(?P<word>[A-Za-z_][A-Za-z0-9_.]*))')
 COMPARATORS = ("=", "!=", "<", "<=", ">", ">=")
+
+
+@dataclass(frozen=True)
+class CurrentItem:
+    """``CurrentItem.<FIELD>``: the field's value(s) for the item a related-items request is about."""
+
+    field: str
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,8 @@ def parse(text: str) -> list[Expression]:
             return float(raw)
         if kind == "param":
             return raw
+        if kind == "word" and raw.startswith("CurrentItem.") and len(raw) > len("CurrentItem."):
+            return CurrentItem(raw.removeprefix("CurrentItem."))
         raise InvalidInput(f"filterExpression: expected a value, found {raw!r}")
 
     def condition() -> Condition:
@@ -168,11 +178,13 @@ class ItemRestriction:
 
 
 def restrict(expressions: list[Expression], *, values: dict[str, tuple[object, ...]],
-             items: pd.DataFrame | None, user_items: Callable[[Iterable[str]], set[str]]) -> ItemRestriction:
+             items: pd.DataFrame | None, user_items: Callable[[Iterable[str] | None], set[str]],
+             current_item: str | None = None) -> ItemRestriction:
     """Evaluate expressions for one request.
 
     ``items`` is the Items dataset (ITEM_ID + metadata); ``user_items(event_types)`` gives the items the
-    requesting user interacted with through those event types.
+    requesting user interacted with through those event types (all of them for None); ``current_item`` is
+    the itemId of a related-items request, which ``CurrentItem.<FIELD>`` refers to.
     """
     exclude: set[str] = set()
     allowed: set[str] | None = None
@@ -187,7 +199,7 @@ def restrict(expressions: list[Expression], *, values: dict[str, tuple[object, .
         for clause in expression.clauses:
             clause_items: set[str] | None = None
             for condition in clause:
-                found = _evaluate(condition, values, items, user_items)
+                found = _evaluate(condition, values, items, user_items, current_item)
                 clause_items = found if clause_items is None else clause_items & found
             matched |= clause_items or set()
         if expression.action == "EXCLUDE":
@@ -198,13 +210,17 @@ def restrict(expressions: list[Expression], *, values: dict[str, tuple[object, .
 
 
 def _evaluate(condition: Condition, values: dict[str, tuple[object, ...]], items: pd.DataFrame | None,
-              user_items: Callable[[Iterable[str]], set[str]]) -> set[str]:
+              user_items: Callable[[Iterable[str] | None], set[str]], current_item: str | None) -> set[str]:
     resolved: list[object] = []
     for value in condition.values:
         if isinstance(value, str) and value.startswith("$"):
             resolved.extend(values[value[1:]])
+        elif isinstance(value, CurrentItem):
+            resolved.extend(_current_values(value, items, current_item))
         else:
             resolved.append(value)
+    if not resolved:
+        return set()  # CurrentItem without a value matches nothing
     if condition.dataset == "Interactions":
         chosen = {str(v) for v in resolved}
         found = user_items(chosen)
@@ -229,3 +245,15 @@ def _evaluate(condition: Condition, values: dict[str, tuple[object, ...]], items
                 ">": left > right, ">=": left >= right}[condition.operator]
         mask = mask.fillna(False)
     return set(items.loc[mask.astype(bool).to_numpy(), "ITEM_ID"].astype(str))
+
+
+def _current_values(value: CurrentItem, items: pd.DataFrame | None, current_item: str | None) -> list[object]:
+    if current_item is None:
+        raise InvalidInput(f"CurrentItem.{value.field} needs a request about an item (give itemId)")
+    if items is None or value.field not in items.columns:
+        raise InvalidInput(f"filter uses CurrentItem.{value.field}, but the Items dataset has no such column")
+    found = items.loc[items["ITEM_ID"].astype(str) == current_item, value.field].dropna()
+    if found.empty:
+        return []
+    first = found.iloc[0]
+    return str(first).split("|") if isinstance(first, str) else [first]

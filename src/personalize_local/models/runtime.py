@@ -158,7 +158,8 @@ class RuntimeBackend:
         self._groups.pop(dataset_group_arn, None)
 
     def restriction(self, *, filter_arn: str | None, filter_values: dict[str, str] | None,
-                    dataset_group_arn: str, user_id: str | None) -> filter_language.ItemRestriction:
+                    dataset_group_arn: str, user_id: str | None,
+                    item_id: str | None = None) -> filter_language.ItemRestriction:
         if not filter_arn:
             return filter_language.ItemRestriction()
         record = self.backend.store.resources["filter"].get(filter_arn)
@@ -174,7 +175,7 @@ class RuntimeBackend:
         return filter_language.restrict(
             expressions, values=filter_language.parse_filter_values(filter_values or {}),
             items=data.items() if needs_items else None,
-            user_items=lambda kinds: data.user_items(user_id or "", kinds))
+            user_items=lambda kinds: data.user_items(user_id or "", kinds), current_item=item_id)
 
     def _serving(self, campaign_arn: str) -> tuple[dict, Any, str]:
         campaign = self.backend.store.resources["campaign"].get(campaign_arn)
@@ -201,7 +202,8 @@ class RuntimeBackend:
             raise InvalidInput(f"numResults must be between 1 and 500, got {numResults}")
         version, model, recipe_type = self._serving(campaignArn)
         restriction = self.restriction(filter_arn=filterArn, filter_values=filterValues,
-                                       dataset_group_arn=version["datasetGroupArn"], user_id=userId)
+                                       dataset_group_arn=version["datasetGroupArn"], user_id=userId,
+                                       item_id=itemId)
         ranked = recommend(model, recipe_type, user_id=userId, item_id=itemId, num_results=numResults,
                            restriction=restriction)
         return {"itemList": [{"itemId": item, "score": round(float(score), 7)} for item, score in ranked],
