@@ -434,11 +434,12 @@ def test_runtime_and_events_hooks_reach_the_deployed_campaign(aws_default, clien
     items = PersonalizeRuntimeHook().conn.get_recommendations(campaignArn=campaign, userId="u0", numResults=7)
     assert len(items["itemList"]) == 7
 
+    # A dataset group has at most one event tracker: reuse the one another test may have made.
+    trackers = clients["personalize"].list_event_trackers(datasetGroupArn=group)["eventTrackers"]
+    name = trackers[0]["name"] if trackers else unique("events")
     tracker_context = make_context()
     run_deferrable(
-        PersonalizeCreateEventTrackerOperator(
-            task_id="tracker", name=unique("events"), dataset_group_arn=group, **FAST
-        ),
+        PersonalizeCreateEventTrackerOperator(task_id="tracker", name=name, dataset_group_arn=group, **FAST),
         tracker_context,
     )
     response = PersonalizeEventsHook().conn.put_events(
