@@ -209,9 +209,9 @@ def validate(
     }
 
 
-def _interactions_view_sql(table: str, *, event_value: bool) -> str:
+def _interactions_view_sql(table: str, *, event_value: bool, dialect: str) -> str:
     columns = "user_id, item_id, timestamp, event_type" + (", event_value" if event_value else "")
-    return f"SELECT {columns} FROM {table} ORDER BY {cleaning.INTERACTION_ORDER}"
+    return f"SELECT {columns} FROM {table} ORDER BY {cleaning.interaction_order(dialect)}"
 
 
 def _dataset_view_sql(table: str, id_column: str, columns: list[str]) -> str:
@@ -254,7 +254,7 @@ def publish(
     schema_docs = {"interactions": schemas.interactions_schema(event_value=event_value)}
     for folder, table in (("interactions", ctx.names.interactions), ("holdout", ctx.names.holdout)):
         parts = writer.put_csv_parts(
-            folder, engine.stream(_interactions_view_sql(table, event_value=event_value), batch_rows=256_000),
+            folder, engine.stream(_interactions_view_sql(table, event_value=event_value, dialect=engine.dialect), batch_rows=256_000),
             columns=interaction_columns, part_rows=uc.s3.part_rows, progress=progress,
         )
         datasets[folder] = {"rows": sum(p.rows or 0 for p in parts), "parts": len(parts), "columns": interaction_columns}
