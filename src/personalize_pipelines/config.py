@@ -185,6 +185,101 @@ class ServingSpec(_Strict):
     alerts: AlertsSpec = AlertsSpec()
 
 
+RECIPE_ARN_PREFIX = "arn:aws:personalize:::recipe/"
+EVALUATION_METRICS = tuple(
+    f"{name}_at_{k}" for name in ("ndcg", "precision", "recall", "mrr") for k in (5, 10, 25)
+) + ("coverage",)
+
+
+class SolutionSpec(_Strict):
+    """One challenger the train DAG trains each run: a recipe and its settings.
+
+    ``hyperparameters`` go to ``solutionConfig.algorithmHyperParameters`` (values as strings, as
+    Personalize takes them).
+    """
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_\-]{0,39}$")]
+    recipe: str
+    perform_hpo: bool = False
+    training_mode: Literal["FULL", "UPDATE"] = "FULL"
+    event_type: str | None = None
+    event_value_threshold: float | None = None
+    hyperparameters: dict[str, str | int | float] = {}
+
+    @field_validator("recipe")
+    @classmethod
+    def _recipe_name_or_arn(cls, value: str) -> str:
+        if not re.match(r"^(arn:aws[a-z\-]*:personalize:::recipe/)?aws-[a-z0-9\-]+$", value):
+            raise ValueError(f"{value!r} must be a recipe name such as aws-user-personalization, or its ARN")
+        return value
+
+    @property
+    def recipe_arn(self) -> str:
+        return self.recipe if self.recipe.startswith("arn:") else RECIPE_ARN_PREFIX + self.recipe
+
+    def solution_config(self) -> dict | None:
+        """The CreateSolution ``solutionConfig``, None when nothing is set."""
+        config: dict = {}
+        if self.event_value_threshold is not None:
+            config["eventValueThreshold"] = str(self.event_value_threshold)
+        if self.hyperparameters:
+            config["algorithmHyperParameters"] = {k: str(v) for k, v in self.hyperparameters.items()}
+        return config or None
+
+
+class TrainingSpec(_Strict):
+    """``<use_case>__train``: where the data goes in Personalize and which solutions compete.
+
+    ``dataset_group: per_run`` makes a new dataset group, schemas and datasets each run (runs share no
+    state); ``long_lived`` re-imports one group each run (solutions are reused while their settings
+    stay the same, and may then train with ``training_mode: UPDATE``).
+    """
+
+    dataset_group: Literal["per_run", "long_lived"] = "per_run"
+    role_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@/\-]+$")]
+    solutions: Annotated[list[SolutionSpec], Field(min_length=1)]
+    poll_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TrainingSpec:
+        names = [s.name for s in self.solutions]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"solution names must be unique; repeated: {repeated}")
+        if self.dataset_group == "per_run":
+            updating = [s.name for s in self.solutions if s.training_mode == "UPDATE"]
+            if updating:
+                raise ValueError(
+                    f"solutions {updating}: training_mode UPDATE needs an earlier version of the same "
+                    "solution, so it needs dataset_group: long_lived"
+                )
+        return self
+
+
+class EvaluationSpec(_Strict):
+    """The holdout evaluation and the promotion gate."""
+
+    metric: Literal[EVALUATION_METRICS] = "ndcg_at_10"  # type: ignore[valid-type]
+    min_relative_lift: Annotated[float, Field(ge=0, le=10)] = 0.0
+    max_users: Annotated[int, Field(ge=1, le=1_000_000)] = 1000
+    event_types: list[str] | None = None
+    num_results: Annotated[int, Field(ge=1, le=500)] = 25
+    max_missing_fraction: Annotated[float, Field(ge=0, le=1)] = 0.1
+    seed: int = 0
+
+
+class CampaignSpec(_Strict):
+    """The campaign that serves the champion, and the smoke test a new model must pass on it.
+
+    ``smoke_test_filter``: a filter expression the smoke test recommends through (the one your
+    application uses), created in the champion's dataset group.
+    """
+
+    min_provisioned_tps: Annotated[int, Field(ge=1)] = 1
+    smoke_test_users: Annotated[int, Field(ge=1, le=100)] = 5
+    smoke_test_filter: str | None = None
+
+
 class UseCase(_Strict):
     """A validated use case. `name` comes from the file name."""
 
@@ -203,6 +298,9 @@ class UseCase(_Strict):
     s3: S3Spec
     schedule: ScheduleSpec = ScheduleSpec()
     serving: ServingSpec | None = None
+    training: TrainingSpec | None = None
+    evaluation: EvaluationSpec = EvaluationSpec()
+    campaign: CampaignSpec = CampaignSpec()
 
     @model_validator(mode="after")
     def _unique_source_names(self) -> UseCase:
@@ -210,6 +308,16 @@ class UseCase(_Strict):
         duplicated = {name for name in names if names.count(name) > 1}
         if duplicated:
             raise ValueError(f"source names must be unique; repeated: {sorted(duplicated)}")
+        return self
+
+    @model_validator(mode="after")
+    def _known_event_types(self) -> UseCase:
+        known = set(self.event_types)
+        used = [(f"training.solutions.{s.name}.event_type", s.event_type) for s in (self.training.solutions if self.training else [])]
+        used += [("evaluation.event_types", e) for e in self.evaluation.event_types or []]
+        for where, event_type in used:
+            if event_type is not None and event_type not in known:
+                raise ValueError(f"{where}: {event_type!r} is not an EVENT_TYPE the sources produce ({sorted(known)})")
         return self
 
     @property

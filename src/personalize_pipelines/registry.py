@@ -95,6 +95,7 @@ class Champion:
     dataset_group_arn: str
     promotion_id: str
     event_tracker_arn: str | None = None
+    tracking_id: str | None = None
     previous_solution_version_arn: str | None = None
     run_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -207,6 +208,7 @@ def promote(
     export_version: str,
     dataset_group_arn: str,
     event_tracker_arn: str | None = None,
+    tracking_id: str | None = None,
     promotion_id: str | None = None,
     run_id: str | None = None,
     now: datetime | None = None,
@@ -217,6 +219,8 @@ def promote(
     :param solution_version_arn: the model now serving through ``campaign_arn``.
     :param metrics: the holdout metrics that earned the promotion.
     :param export_version: the export version it was trained and evaluated on.
+    :param event_tracker_arn: the event tracker of the champion's dataset group; ``tracking_id`` is
+        its id for PutEvents.
     :param promotion_id: makes the call idempotent (see :func:`promotion_id_for`); random when omitted.
     :param run_id: the pipeline run, recorded for tracing.
     :param now: the promotion time (UTC now when omitted).
@@ -250,6 +254,7 @@ def promote(
             dataset_group_arn=dataset_group_arn,
             promotion_id=promotion_id,
             event_tracker_arn=event_tracker_arn,
+            tracking_id=tracking_id,
             previous_solution_version_arn=current.solution_version_arn if current else None,
             run_id=run_id,
         )

@@ -1,0 +1,170 @@
+"""<use_case>__train: each new export version → trained, evaluated and (when it earns it) deployed model."""
+
+from datetime import timedelta
+
+from airflow.sdk import DAG, Param, TaskGroup
+from personalize_airflow.operators.personalize import (
+    PersonalizeCreateBatchInferenceJobOperator,
+    PersonalizeCreateDatasetGroupOperator,
+    PersonalizeCreateDatasetImportJobOperator,
+    PersonalizeCreateDatasetOperator,
+    PersonalizeCreateEventTrackerOperator,
+    PersonalizeCreateFilterOperator,
+    PersonalizeCreateOrUpdateCampaignOperator,
+    PersonalizeCreateSchemaOperator,
+    PersonalizeCreateSolutionOperator,
+    PersonalizeCreateSolutionVersionOperator,
+)
+from personalize_airflow.train_tasks import (
+    DATASET_TYPES,
+    champion_to_evaluate,
+    dataset_kinds,
+    evaluate_models,
+    gate,
+    holdout_sample,
+    keep_champion,
+    plan,
+    poll_seconds,
+    promote_champion,
+    rollback_target,
+    serving_champion,
+    smoke_test,
+    solution_metrics,
+)
+from personalize_airflow.use_cases import all_use_cases, export_asset
+
+from personalize_pipelines.windows import parse_instant
+
+DOC = """
+### {name}: train, evaluate, deploy
+Runs on every export version of `{name}` (the `{name}__export` Asset), or by hand with a `version`.
+
+1. **plan** — the export version (from the triggering event, or the `version` param), its manifest and
+   schemas, and the deterministic name of every resource (a retry reuses, never duplicates).
+2. **dataset_group → import** — dataset group (`{mode}`), schemas, datasets, and one import per dataset
+   from the version's interactions/items/users folders (never the holdout).
+3. **train_&lt;solution&gt;** — one group per configured solution ({solutions}): solution, version
+   (training), GetSolutionMetrics, batch inference for the sampled holdout users.
+4. **champion** — the registry's champion, scored by batch inference on the same users.
+5. **evaluate_models** — NDCG/precision/recall/MRR/coverage on the holdout for every model; the gate
+   ({metric}, min lift {lift:.0%}); `evaluation.json` + `.html` beside the export version.
+6. **gate** → **keep_champion** (the run ends cleanly; the reason is in the log and XCom) or **deploy**:
+   event tracker, campaign `{name}` create/update (min TPS {tps}), smoke test, registry promotion.
+   A failed smoke test rolls the campaign back to the champion and fails the run.
+"""
+
+for uc in all_use_cases():
+    if uc.training is None:
+        continue
+    waits = {"aws_conn_id": uc.s3.conn_id, "waiter_delay": poll_seconds(uc)}
+    waits["waiter_max_attempts"] = max(10, 24 * 3600 // waits["waiter_delay"])
+    with DAG(
+        dag_id=f"{uc.name}__train",
+        schedule=[export_asset(uc)],
+        start_date=parse_instant(uc.schedule.start_date),
+        catchup=False,
+        max_active_runs=1,  # the registry's single-writer requirement
+        default_args={"owner": uc.owner, "retries": 2, "retry_delay": timedelta(minutes=1)},
+        params={
+            "version": Param(
+                None,
+                type=["null", "string"],
+                title="Export version",
+                description=f"Folder name of a published version under s3://{uc.s3.bucket}/{uc.s3.prefix}/{uc.name}/ "
+                "(see latest.json). Leave empty when an export event triggers the run.",
+            )
+        },
+        tags=["personalize", "train", *uc.tags],
+        doc_md=DOC.format(
+            name=uc.name, mode=uc.training.dataset_group, solutions=", ".join(s.name for s in uc.training.solutions),
+            metric=uc.evaluation.metric, lift=uc.evaluation.min_relative_lift, tps=uc.campaign.min_provisioned_tps,
+        ),
+    ) as dag:
+        run = plan(uc.name)
+        champion = serving_champion(uc.name)
+        group = PersonalizeCreateDatasetGroupOperator(task_id="dataset_group", name=run["dataset_group"], **waits)
+
+        with TaskGroup("import") as imports:
+            for kind in dataset_kinds(uc):
+                schema = PersonalizeCreateSchemaOperator(
+                    task_id=f"schema_{kind}", name=run[f"schema__{kind}"], schema=run[f"schema_json__{kind}"],
+                    aws_conn_id=uc.s3.conn_id,
+                )
+                dataset = PersonalizeCreateDatasetOperator(
+                    task_id=f"dataset_{kind}", name=run[f"dataset__{kind}"], dataset_group_arn=group.output,
+                    schema_arn=schema.output, dataset_type=DATASET_TYPES[kind], **waits,
+                )
+                PersonalizeCreateDatasetImportJobOperator(
+                    task_id=f"import_{kind}", job_name=run[f"import__{kind}"], dataset_arn=dataset.output,
+                    data_location=run[f"data__{kind}"], role_arn=uc.training.role_arn, import_mode="FULL", **waits,
+                )
+
+        sample = holdout_sample(uc.name, run["version"], run["eval_uri"])
+        trained, scored = [], []
+        for spec in uc.training.solutions:
+            with TaskGroup(f"train_{spec.name}"):
+                solution = PersonalizeCreateSolutionOperator(
+                    task_id="solution", name=run[f"solution__{spec.name}"], dataset_group_arn=group.output,
+                    recipe_arn=spec.recipe_arn, event_type=spec.event_type, perform_hpo=spec.perform_hpo,
+                    solution_config=spec.solution_config(), **waits,
+                )
+                version = PersonalizeCreateSolutionVersionOperator(
+                    task_id="solution_version", solution_arn=solution.output, training_mode=spec.training_mode,
+                    **waits,
+                )
+                trained.append(solution_metrics(uc.name, spec.name, solution.output, version.output))
+                scored.append(PersonalizeCreateBatchInferenceJobOperator(
+                    task_id="batch_inference", job_name=run[f"batch__{spec.name}"], solution_version_arn=version.output,
+                    input_path=sample["input_path"], output_path=run[f"batch_output__{spec.name}"],
+                    role_arn=uc.training.role_arn, num_results=uc.evaluation.num_results, **waits,
+                ))
+            imports >> solution
+
+        with TaskGroup("champion") as champion_group:
+            champion_batch = PersonalizeCreateBatchInferenceJobOperator(
+                task_id="batch_inference", job_name=run["batch__champion"],
+                solution_version_arn="{{ ti.xcom_pull(task_ids='serving_champion')['solution_version_arn'] }}",
+                input_path=sample["input_path"], output_path=run["batch_output__champion"],
+                role_arn=uc.training.role_arn, num_results=uc.evaluation.num_results, **waits,
+            )
+            champion_to_evaluate(champion) >> champion_batch
+
+        batch_outputs = {s.name: run[f"batch_output__{s.name}"] for s in uc.training.solutions}
+        evaluation = evaluate_models(
+            uc.name, run["version"], run["run_key"], {**batch_outputs, "champion": run["batch_output__champion"]},
+            sample, trained, champion,
+        )
+        [champion_group, *scored] >> evaluation
+
+        kept = keep_champion(uc.name, evaluation, champion, trained, sample, run["ingested_bytes"])
+        with TaskGroup("deploy") as deploy:
+            tracker = PersonalizeCreateEventTrackerOperator(
+                task_id="event_tracker", name=run["event_tracker"], dataset_group_arn=group.output, **waits
+            )
+            smoke_filter = None
+            if uc.campaign.smoke_test_filter:
+                smoke_filter = PersonalizeCreateFilterOperator(
+                    task_id="smoke_test_filter", name=run["smoke_filter"], dataset_group_arn=group.output,
+                    filter_expression=uc.campaign.smoke_test_filter, **waits,
+                )
+                tracker >> smoke_filter
+            campaign = PersonalizeCreateOrUpdateCampaignOperator(
+                task_id="campaign", name=run["campaign"],
+                solution_version_arn="{{ ti.xcom_pull(task_ids='evaluate_models')['winner']['solution_version_arn'] }}",
+                min_provisioned_tps=uc.campaign.min_provisioned_tps, **waits,
+            )
+            (smoke_filter or tracker) >> campaign
+            checked = smoke_test(uc.name, campaign.output, sample, smoke_filter.output if smoke_filter else None)
+            rollback = rollback_target(champion)
+            checked >> rollback
+            PersonalizeCreateOrUpdateCampaignOperator(
+                task_id="rollback_campaign", name=run["campaign"], solution_version_arn=rollback,
+                min_provisioned_tps=uc.campaign.min_provisioned_tps, **waits,
+            )
+            promote_champion(
+                uc.name, run["version"], evaluation, group.output, campaign.output, tracker.output,
+                "{{ ti.xcom_pull(task_ids='deploy.event_tracker', key='tracking_id') }}",
+                checked, champion, trained, sample, run["ingested_bytes"],
+            )
+        gate(evaluation, "deploy.event_tracker", "keep_champion") >> [tracker, kept]
+    globals()[dag.dag_id] = dag
