@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench clean stack-up stack-down
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -26,6 +26,14 @@ test: lint
 
 bench: install
 	$(BIN)/python -m bench.run
+
+# The full stack natively (README "The full stack"): Postgres metadata DB, Celery on Redis, worker,
+# triggerer, scheduler, dag-processor, api-server on localhost:8080, personalize-local; under build/stack/.
+stack-up: install
+	$(BIN)/python -m stack.native up
+
+stack-down:
+	$(BIN)/python -m stack.native down
 
 clean:
 	rm -rf build $(VENV)
