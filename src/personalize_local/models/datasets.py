@@ -12,15 +12,15 @@ import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any
 
 from personalize_local.errors import InvalidInput
 from personalize_local.models.lifecycle import JobFailed
 from personalize_local.models.s3 import S3Error, S3Location, list_keys, read_object
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 REQUIRED_FIELDS = {
     "Interactions": ("USER_ID", "ITEM_ID", "TIMESTAMP"),
@@ -88,6 +88,8 @@ def read_csv_objects(location: str) -> list[tuple[str, bytes]]:
 
 def csv_to_frame(uri: str, data: bytes, fields: list[Field]) -> pd.DataFrame:
     """Parse one CSV and convert its columns to the schema's types; JobFailed names the column and line."""
+    import pandas as pd
+
     try:
         raw = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_values=[], encoding="utf-8-sig")
     except Exception as exc:
@@ -107,6 +109,8 @@ def csv_to_frame(uri: str, data: bytes, fields: list[Field]) -> pd.DataFrame:
 
 
 def _convert(uri: str, raw: pd.DataFrame, field: Field) -> pd.Series:
+    import pandas as pd
+
     if field.name not in raw.columns:
         return pd.Series([None] * len(raw), dtype=_dtype(field.type))
     values = raw[field.name]
@@ -163,6 +167,10 @@ class DatasetData:
 
     def write_bulk(self, frame: pd.DataFrame, *, append: bool) -> int:
         """Store imported rows (replacing or appending to the bulk data); returns the bulk row count."""
+        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         self.directory.mkdir(parents=True, exist_ok=True)
         with self._lock:
             if append and self.bulk_path.exists():
@@ -188,6 +196,8 @@ class DatasetData:
 
     def frame(self, *, records: list[dict[str, Any]] | None = None) -> pd.DataFrame | None:
         """Bulk data plus individually added records (``records`` if already read); None when empty."""
+        import pandas as pd
+
         parts = []
         if self.bulk_path.exists():
             parts.append(pd.read_parquet(self.bulk_path))

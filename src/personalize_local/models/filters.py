@@ -12,10 +12,13 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from personalize_local.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 _TOKEN = re.compile(r'\s*(?:(?P<string>"(?:[^"\\]|\\.)*")|(?P<number>-?\d+(?:\.\d+)?)|(?P<param>\$[A-Za-z0-9_]+)'
                     r'|(?P<op><=|>=|!=|=|<|>|\(|\)|,|\|)|(?P<word>[A-Za-z_][A-Za-z0-9_.]*))')
@@ -211,6 +214,8 @@ def restrict(expressions: list[Expression], *, values: dict[str, tuple[object, .
 
 def _evaluate(condition: Condition, values: dict[str, tuple[object, ...]], items: pd.DataFrame | None,
               user_items: Callable[[Iterable[str] | None], set[str]], current_item: str | None) -> set[str]:
+    import pandas as pd
+
     resolved: list[object] = []
     for value in condition.values:
         if isinstance(value, str) and value.startswith("$"):

@@ -12,14 +12,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from personalize_local.errors import InternalFailure, InvalidInput, ResourceNotFound
 from personalize_local.models import filters as filter_language
 from personalize_local.models.recipes import recipe_for_arn
 from personalize_local.protocol.dispatch import RequestContext
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from personalize_local.models.backend import PersonalizeBackend
 
 log = logging.getLogger("personalize_local.runtime")
@@ -115,6 +115,8 @@ class GroupData:
             return self._items
 
     def user_items(self, user_id: str, event_types: Iterable[str] | None) -> set[str]:
+        import pandas as pd
+
         with self._lock:
             if self._user_items is None:
                 self._user_items = defaultdict(lambda: defaultdict(set))

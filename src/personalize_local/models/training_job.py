@@ -6,12 +6,12 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from personalize_local.models.lifecycle import JobFailed
 from personalize_local.models.recipes import recipe_for_arn
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from personalize_local.models.backend import PersonalizeBackend
 
 log = logging.getLogger("personalize_local.training_job")
@@ -22,6 +22,8 @@ MIN_USERS_WITH_TWO = 25
 
 def interactions_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The training library's interaction columns and types."""
+    import pandas as pd
+
     out = pd.DataFrame({
         "USER_ID": frame["USER_ID"].astype(str),
         "ITEM_ID": frame["ITEM_ID"].astype(str),
@@ -36,6 +38,8 @@ def interactions_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def check_trainable(interactions: pd.DataFrame, event_type: str | None) -> None:
     """Personalize's minimums: 1000 interactions and 25 users with at least 2 (of the event type, if set)."""
+    import pandas as pd
+
     counted = interactions
     if event_type:
         counted = interactions[interactions.get("EVENT_TYPE", pd.Series(dtype=str)) == event_type]
