@@ -30,6 +30,7 @@ from tests.plugins.conftest import (
     run_deferrable,
     run_trigger,
     unique,
+    wait_status,
 )
 
 FAST = {"waiter_delay": 1, "waiter_max_attempts": 60}
@@ -296,3 +297,42 @@ def test_import_trigger_yields_an_error_event_carrying_the_reason(
     ]
     assert event["status"] == "error" and event["arn"] == job
     assert "CREATE FAILED" in event["message"] and reason in event["message"]
+
+
+def test_an_import_job_name_taken_by_another_dataset_is_a_conflict(
+    aws_default, clients, bucket, interactions_dataset
+):
+    key = f"{unique('export')}/interactions.csv"
+    clients["s3"].put_object(Bucket=bucket, Key=key, Body=interactions_csv().encode())
+    job_name = unique("import")
+    clients["personalize"].create_dataset_import_job(
+        jobName=job_name,
+        datasetArn=interactions_dataset,
+        dataSource={"dataLocation": f"s3://{bucket}/{key}"},
+        roleArn="arn:aws:iam::123456789012:role/personalize",
+    )
+    p = clients["personalize"]
+    items_schema = {
+        "type": "record",
+        "name": "Items",
+        "namespace": "com.amazonaws.personalize.schema",
+        "version": "1.0",
+        "fields": [
+            {"name": "ITEM_ID", "type": "string"},
+            {"name": "GENRE", "type": "string", "categorical": True},
+        ],
+    }
+    schema_arn = p.create_schema(name=unique("items"), schema=json.dumps(items_schema))["schemaArn"]
+    group_arn = p.describe_dataset(datasetArn=interactions_dataset)["dataset"]["datasetGroupArn"]
+    other_dataset = p.create_dataset(
+        name=unique("items"), schemaArn=schema_arn, datasetGroupArn=group_arn, datasetType="Items"
+    )["datasetArn"]
+    wait_status(p.describe_dataset, "dataset", datasetArn=other_dataset)
+    with pytest.raises(PersonalizeResourceConflictError, match=r"datasetArn: existing '.*/INTERACTIONS'"):
+        PersonalizeCreateDatasetImportJobOperator(
+            task_id="import",
+            job_name=job_name,
+            dataset_arn=other_dataset,
+            data_location=f"s3://{bucket}/{key}",
+            deferrable=False,
+        ).execute(make_context())

@@ -235,6 +235,9 @@ class PersonalizeHook(AwsBaseHook):
             if code not in ("ResourceAlreadyExistsException", "LimitExceededException"):
                 raise
             existing = self.find_by_name(kind=kind, name=name, parent_arn=parent_arn)
+            if existing is None and parent_arn:
+                # The name may be taken under another parent: find it, so reuse() names the difference.
+                existing = self.find_by_name(kind=kind, name=name)
             if existing is None:
                 if code == "LimitExceededException":
                     raise
