@@ -1,0 +1,73 @@
+"""<use_case>__batch: the champion's recommendations into a warehouse cache table, one DAG per use case
+with a serving.batch section."""
+
+from datetime import timedelta
+
+from airflow.sdk import DAG
+from personalize_airflow.alerts import alert_args
+from personalize_airflow.batch_tasks import (
+    load_recommendations,
+    load_related_items,
+    prepare_related_items,
+    prepare_users,
+)
+from personalize_airflow.operators.personalize import PersonalizeCreateBatchInferenceJobOperator
+from personalize_airflow.use_cases import all_use_cases
+
+from personalize_pipelines.windows import parse_instant
+
+DOC = """
+### {name}: batch recommendations into the warehouse
+Applications read `{table}` instead of calling Personalize for every user.
+
+1. **prepare_users** — the champion from the registry (`s3://{bucket}/{prefix}/registry/champion.json`;
+   the run is skipped before the first promotion) and the users of `include/sql/{users_sql}` (active in
+   the last {days} days), written as batch inference input under `s3://{bucket}/{prefix}/batch/<run>/`.
+2. **score_users** — a batch inference job on the champion's solution version (deferred wait; a retry
+   reuses the job of the same name).
+3. **load_recommendations** — the output into `{table}` (user_id, rank, item_id, score,
+   solution_version, generated_at): in one transaction the rows of every scored user are replaced, so a
+   rerun never duplicates. Error lines, malformed lines, answers for users not in the input and users
+   without an answer are counted in the task's result and log; the rest load.
+4. **prepare_related_items → score_items → load_related_items** — the same for items and a similar-items
+   solution ({related}); skipped with the reason in the log when none is configured.
+
+A DuckDB warehouse is written only here: into the connection's extra `cache_path` file when set, else
+into the warehouse file opened read-write for the load.
+"""
+
+for uc in all_use_cases():
+    if uc.serving is None or uc.serving.batch is None:
+        continue
+    batch = uc.serving.batch
+    job_args = {"aws_conn_id": uc.s3.conn_id, "waiter_delay": uc.serving.waiter_delay}
+    with DAG(
+        dag_id=f"{uc.name}__batch",
+        schedule=batch.schedule,
+        start_date=parse_instant(uc.schedule.start_date),
+        catchup=False,
+        max_active_runs=1,
+        default_args={"owner": uc.owner, "retries": 2, "retry_delay": timedelta(minutes=1), **alert_args(uc)},
+        tags=["personalize", "batch", *uc.tags],
+        doc_md=DOC.format(
+            name=uc.name, table=batch.table, bucket=uc.s3.bucket, prefix=f"{uc.s3.prefix}/{uc.name}",
+            users_sql=batch.users_sql, days=batch.active_days,
+            related=f"`{batch.related_items.table}`" if batch.related_items else "not configured",
+        ),
+    ) as dag:
+        users = prepare_users(uc.name)
+        scored = PersonalizeCreateBatchInferenceJobOperator(
+            task_id="score_users", job_name=users["job_name"], solution_version_arn=users["solution_version_arn"],
+            input_path=users["input_path"], output_path=users["output_path"], role_arn=users["role_arn"],
+            num_results=users["num_results"], **job_args,
+        )
+        scored >> load_recommendations(uc.name, users)
+
+        items = prepare_related_items(uc.name)
+        scored_items = PersonalizeCreateBatchInferenceJobOperator(
+            task_id="score_items", job_name=items["job_name"], solution_version_arn=items["solution_version_arn"],
+            input_path=items["input_path"], output_path=items["output_path"], role_arn=items["role_arn"],
+            num_results=items["num_results"], **job_args,
+        )
+        scored_items >> load_related_items(uc.name, items)
+    globals()[dag.dag_id] = dag

@@ -1,0 +1,212 @@
+"""A served use case on personalize-local: the shop warehouse, a trained champion with a campaign and an
+event tracker in the registry, and the serving DAGs loaded against a test copy of include/config."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+from botocore.config import Config
+
+from tests.conftest import ROOT
+from tests.export import shop_fixture
+
+BUCKET = "personalize-demo"
+PREFIX = "exports/shop"
+ROLE = "arn:aws:iam::123456789012:role/personalize-serving-test"
+EXPORT_WINDOW_END = datetime(2026, 10, 20, tzinfo=UTC)
+RUN_AT = shop_fixture.WINDOW_END  # the batch's "active in the last 30 days" ends here
+RETRYING = {"retries": {"mode": "standard", "max_attempts": 10}}
+INTERACTIONS_SCHEMA = {
+    "type": "record", "name": "Interactions", "namespace": "com.amazonaws.personalize.schema", "version": "1.0",
+    "fields": [
+        {"name": "USER_ID", "type": "string"},
+        {"name": "ITEM_ID", "type": "string"},
+        {"name": "TIMESTAMP", "type": "long"},
+        {"name": "EVENT_TYPE", "type": "string"},
+        {"name": "EVENT_VALUE", "type": ["null", "float"]},
+    ],
+}
+COLD_USER = "u777"  # active in the warehouse, never seen in training
+
+
+@dataclass
+class World:
+    url: str
+    state_dir: Path
+    warehouse: Path
+    personalize: Any
+    s3: Any
+    group: str
+    dataset: str
+    schema: str
+    solution: str
+    version: str
+    campaign: str
+    tracker: str
+    tracking_id: str
+
+    def records(self) -> list[dict[str, Any]]:
+        """What PutEvents recorded into the Interactions dataset (personalize-local's state)."""
+        path = self.state_dir / "datasets" / self.dataset.split(":", 5)[-1].replace("/", "__") / "records.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+    def bulk_rows(self) -> int:
+        import pyarrow.parquet as pq
+
+        path = self.state_dir / "datasets" / self.dataset.split(":", 5)[-1].replace("/", "__") / "bulk.parquet"
+        return pq.read_metadata(path).num_rows
+
+
+def wait_active(describe, key: str, timeout: float = 120, **arguments: Any) -> dict:
+    deadline = time.monotonic() + timeout
+    while (resource := describe(**arguments)[key])["status"] not in ("ACTIVE", "CREATE FAILED"):
+        assert time.monotonic() < deadline, f"{key} stayed {resource['status']}"
+        time.sleep(0.05)
+    assert resource["status"] == "ACTIVE", resource.get("failureReason")
+    return resource
+
+
+def build_warehouse(path: Path) -> Path:
+    """The export's tiny shop, plus a customer the model never saw who was active last week."""
+    import duckdb
+
+    shop_fixture.build(path)
+    con = duckdb.connect(str(path))
+    recent = int((RUN_AT - timedelta(days=3)).timestamp())
+    con.execute("INSERT INTO clickstream VALUES (900001, 's-cold', ?, 'p001', 'view', ?, 'web')", [COLD_USER, recent])
+    con.close()
+    return path
+
+
+def training_csv(warehouse: Path) -> str:
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    rows = con.execute(
+        "SELECT DISTINCT trim(customer_id), product_id, event_ts FROM clickstream "
+        "WHERE trim(coalesce(customer_id, '')) <> '' AND customer_id <> ? AND product_id IS NOT NULL "
+        "AND length(product_id) < 256 AND event_ts BETWEEN 1600000000 AND ? ORDER BY 1, 3",
+        [COLD_USER, int(EXPORT_WINDOW_END.timestamp()) - 1],
+    ).fetchall()
+    con.close()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE"])
+    writer.writerows([user, item, ts, "View", ""] for user, item, ts in rows)
+    return out.getvalue()
+
+
+def build_world(url: str, state_dir: Path, tmp: Path, *, name: str = "shop") -> World:
+    """Train and deploy a champion on the endpoint and record it in the registry, as the train DAG would."""
+    from personalize_pipelines.registry import RegistryLocation, promote
+
+    options = {"endpoint_url": url, "region_name": "us-east-1", "config": Config(**RETRYING)}
+    s3, p = boto3.client("s3", **options), boto3.client("personalize", **options)
+    if BUCKET not in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
+        s3.create_bucket(Bucket=BUCKET)
+    warehouse = build_warehouse(tmp / "shop.duckdb")
+    s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}/v1/interactions/part-00000.csv", Body=training_csv(warehouse).encode())
+    window = {"start": "2026-05-01T00:00:00+00:00", "end": EXPORT_WINDOW_END.isoformat()}
+    s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}/v1/manifest.json", Body=json.dumps({"window": window}).encode())
+
+    group = p.create_dataset_group(name=f"{name}-group")["datasetGroupArn"]
+    wait_active(p.describe_dataset_group, "datasetGroup", datasetGroupArn=group)
+    schema = p.create_schema(name=f"{name}-interactions", schema=json.dumps(INTERACTIONS_SCHEMA))["schemaArn"]
+    dataset = p.create_dataset(name=f"{name}-interactions", schemaArn=schema, datasetGroupArn=group,
+                               datasetType="Interactions")["datasetArn"]
+    wait_active(p.describe_dataset, "dataset", datasetArn=dataset)
+    job = p.create_dataset_import_job(jobName=f"{name}-import", datasetArn=dataset, roleArn=ROLE,
+                                      dataSource={"dataLocation": f"s3://{BUCKET}/{PREFIX}/v1/interactions/"})
+    wait_active(p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job["datasetImportJobArn"])
+    solution = p.create_solution(name=f"{name}-personalized", datasetGroupArn=group,
+                                 recipeArn="arn:aws:personalize:::recipe/aws-user-personalization")["solutionArn"]
+    wait_active(p.describe_solution, "solution", solutionArn=solution)
+    version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
+    wait_active(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)
+    campaign = p.create_campaign(name=f"{name}-campaign", solutionVersionArn=version,
+                                 minProvisionedTPS=1)["campaignArn"]
+    wait_active(p.describe_campaign, "campaign", campaignArn=campaign)
+    tracker = p.create_event_tracker(name=f"{name}-events", datasetGroupArn=group)
+    wait_active(p.describe_event_tracker, "eventTracker", eventTrackerArn=tracker["eventTrackerArn"])
+
+    location = RegistryLocation(bucket=BUCKET, use_case_prefix=PREFIX)
+    promote(s3, location=location, solution_version_arn=version, solution_arn=solution, campaign_arn=campaign,
+            recipe="aws-user-personalization", metrics={"ndcg_at_10": 0.1}, export_version="v1",
+            dataset_group_arn=group, event_tracker_arn=tracker["eventTrackerArn"], promotion_id=f"{name}-1")
+    return World(url=url, state_dir=state_dir, warehouse=warehouse, personalize=p, s3=s3, group=group,
+                 dataset=dataset, schema=schema, solution=solution, version=version, campaign=campaign,
+                 tracker=tracker["eventTrackerArn"], tracking_id=tracker["trackingId"])
+
+
+def use_test_config(monkeypatch: pytest.MonkeyPatch, tmp: Path, **serving: dict[str, Any]) -> Path:
+    """include/config/shop.yaml with short waits and the given serving overrides, as the DAGs' config."""
+    import personalize_airflow.use_cases as use_cases
+
+    document = yaml.safe_load((ROOT / "include/config/shop.yaml").read_text())
+    document["serving"]["waiter_delay"] = 1
+    for section, values in serving.items():
+        document["serving"].setdefault(section, {}).update(values)
+    folder = tmp / "config"
+    folder.mkdir(exist_ok=True)
+    (folder / "shop.yaml").write_text(yaml.safe_dump(document))
+    monkeypatch.setattr(use_cases, "CONFIG_DIR", folder)
+    return folder
+
+
+def connect(monkeypatch: pytest.MonkeyPatch, world: World, *, cache_path: Path | None = None) -> None:
+    """aws_default → the endpoint (standard retries, as production should set them); warehouse → DuckDB."""
+    aws = {"endpoint_url": world.url, "region_name": "us-east-1", "config_kwargs": RETRYING}
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps({"conn_type": "aws", "extra": aws}))
+    extra = {"cache_path": str(cache_path)} if cache_path else {}
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE",
+                       json.dumps({"conn_type": "duckdb", "host": str(world.warehouse), "extra": extra}))
+
+
+def load_dag(file: str, dag_id: str):
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "dags" / file))
+    assert bag.import_errors == {}
+    return bag.dags[dag_id]
+
+
+def task_states(run) -> dict[str, str]:
+    return {ti.task_id: ti.state for ti in run.get_task_instances()}
+
+
+def xcom(run, task_id: str) -> Any:
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        value = session.scalars(
+            select(XComModel.value).where(XComModel.dag_id == run.dag_id, XComModel.run_id == run.run_id,
+                                          XComModel.task_id == task_id, XComModel.key == "return_value")
+        ).first()
+    return json.loads(value) if isinstance(value, str) else value
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory):
+    from personalize_local.testing import running_endpoint
+
+    state = tmp_path_factory.mktemp("serving-endpoint")
+    with running_endpoint(state_dir=state, phase_seconds=0.05) as url:
+        yield url, state
+
+
+@pytest.fixture(scope="module")
+def world(endpoint, tmp_path_factory) -> World:
+    url, state = endpoint
+    return build_world(url, state, tmp_path_factory.mktemp("serving-world"))
