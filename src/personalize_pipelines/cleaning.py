@@ -121,7 +121,7 @@ def _event_type_case(use_case: UseCase) -> str:
     for source in use_case.sources:
         for raw, target in sorted(source.event_types.items()):
             whens.append(
-                f"WHEN source = {quote_literal(source.name)} AND lower({strip('event_type')}) = {quote_literal(raw)} "
+                f"WHEN source = {quote_literal(source.name)} AND event_type_norm = {quote_literal(raw)} "
                 f"THEN {quote_literal(target)}"
             )
     return "CASE " + " ".join(whens) + " END"
@@ -143,14 +143,17 @@ SELECT source, user_id, item_id, event_type_raw, event_value, ts, mapped_event_t
   END AS drop_rule,
   was_milliseconds, event_type_changed, id_changed
 FROM (
-  SELECT source, {strip('user_id')} AS user_id, {strip('item_id')} AS item_id, event_type AS event_type_raw,
-    event_value,
+  SELECT source, user_id, item_id, event_type_raw, event_value,
     CAST(floor(CASE WHEN event_ts >= {threshold} THEN event_ts / 1000 ELSE event_ts END) AS BIGINT) AS ts,
     {_event_type_case(use_case)} AS mapped_event_type,
     CASE WHEN event_ts >= {threshold} THEN 1 ELSE 0 END AS was_milliseconds,
-    CASE WHEN event_type <> lower({strip('event_type')}) THEN 1 ELSE 0 END AS event_type_changed,
-    CASE WHEN user_id <> {strip('user_id')} OR item_id <> {strip('item_id')} THEN 1 ELSE 0 END AS id_changed
-  FROM {names.raw}
+    CASE WHEN event_type_raw <> event_type_norm THEN 1 ELSE 0 END AS event_type_changed,
+    CASE WHEN user_id_raw <> user_id OR item_id_raw <> item_id THEN 1 ELSE 0 END AS id_changed
+  FROM (
+    SELECT source, event_value, event_ts, user_id AS user_id_raw, item_id AS item_id_raw, event_type AS event_type_raw,
+      {strip('user_id')} AS user_id, {strip('item_id')} AS item_id, lower({strip('event_type')}) AS event_type_norm
+    FROM {names.raw}
+  ) stripped
 ) normalised
 """
 
