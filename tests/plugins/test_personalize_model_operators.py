@@ -230,7 +230,7 @@ def test_campaign_is_created_then_updated_to_a_new_version_then_left_alone(aws_d
     assert campaign["latestCampaignUpdate"]["status"] == "ACTIVE"
 
     updated_at = campaign["latestCampaignUpdate"]["creationDateTime"]
-    assert deploy(versions[1])[0] == arn
+    assert deploy(versions[1]) == (arn, {**xcoms, "previous_solution_version_arn": None})
     again = p.describe_campaign(campaignArn=arn)["campaign"]
     assert again["latestCampaignUpdate"]["creationDateTime"] == updated_at, "no second update"
     assert [c["name"] for c in p.list_campaigns()["campaigns"]].count(name) == 1
@@ -256,6 +256,31 @@ def test_deferred_campaign_update_waits_for_the_latest_update(aws_default, clien
     event = run_trigger(deferred.value.trigger)
     assert operator.execute_complete(context, event) == arn
     assert p.describe_campaign(campaignArn=arn)["campaign"]["solutionVersionArn"] == versions[1]
+
+
+def test_retry_during_a_campaign_update_waits_for_it_instead_of_updating_again(
+    aws_default, clients, versions
+):
+    p = clients["personalize"]
+    name = unique("campaign")
+    arn = p.create_campaign(name=name, solutionVersionArn=versions[0])["campaignArn"]
+    wait_status(p.describe_campaign, "campaign", campaignArn=arn)
+
+    def deploy():
+        return PersonalizeCreateOrUpdateCampaignOperator(
+            task_id="deploy", name=name, solution_version_arn=versions[1], **FAST
+        )
+
+    with pytest.raises(TaskDeferred):  # first try: UpdateCampaign sent, then the worker dies
+        deploy().execute(make_context())
+    update = p.describe_campaign(campaignArn=arn)["campaign"]["latestCampaignUpdate"]
+    assert update["status"] in ("CREATE PENDING", "CREATE IN_PROGRESS")
+
+    retry_context = make_context()
+    assert run_deferrable(deploy(), retry_context) == arn
+    campaign = p.describe_campaign(campaignArn=arn)["campaign"]
+    assert campaign["solutionVersionArn"] == versions[1]
+    assert campaign["latestCampaignUpdate"]["creationDateTime"] == update["creationDateTime"], "one update"
 
 
 def test_failed_campaign_fails_the_task_with_the_reason(aws_default, clients, versions):

@@ -613,8 +613,8 @@ class PersonalizeCreateOrUpdateCampaignOperator(PersonalizeBaseOperator):
 
     Waits until the campaign, including its latest update, is ACTIVE; a failed update fails the task
     with its failureReason while Personalize keeps serving the previous version. The solution version
-    served before an update is pushed to XCom as ``previous_solution_version_arn`` (None on creation),
-    so a later step can roll back.
+    served before this task's update is pushed to XCom as ``previous_solution_version_arn``, so a later
+    step can roll back; it is None when the campaign was created, or already served the version.
 
     :param name: The campaign's name. (templated)
     :param solution_version_arn: The solution version to serve. (templated)
@@ -680,8 +680,8 @@ class PersonalizeCreateOrUpdateCampaignOperator(PersonalizeBaseOperator):
                     f"Personalize says campaign {self.name!r} already exists but it is not listed: {error}"
                 ) from error
             arn = existing["campaignArn"]
-            previous = existing.get("solutionVersionArn")
-            if not self._update_if_needed(existing, settings):
+            wait_due, previous = self._converge(existing, settings)
+            if not wait_due:
                 self.persist_link(context, arn)
                 context["ti"].xcom_push(key="previous_solution_version_arn", value=previous)
                 return arn
@@ -689,11 +689,17 @@ class PersonalizeCreateOrUpdateCampaignOperator(PersonalizeBaseOperator):
         context["ti"].xcom_push(key="previous_solution_version_arn", value=previous)
         return self.wait_for_resource(context, arn)
 
-    def _update_if_needed(self, existing: dict[str, Any], settings: dict[str, Any]) -> bool:
-        """Update the campaign unless it already serves (or is moving to) the request; True if a wait is due."""
+    def _converge(self, existing: dict[str, Any], settings: dict[str, Any]) -> tuple[bool, str | None]:
+        """
+        Update the campaign unless it already serves (or is moving to) the request.
+
+        Returns whether a wait is due, and the version served before this task's update (None when the
+        campaign already served the requested version).
+        """
         arn, status = existing["campaignArn"], existing.get("status")
         if status in DELETING_STATES:
             raise PersonalizeResourceConflictError(f"Personalize campaign {arn} is being deleted ({status}).")
+        serving_version = existing.get("solutionVersionArn")
         update = existing.get("latestCampaignUpdate") or {}
         if update.get("status") in IN_FLIGHT_STATES:
             if update.get("solutionVersionArn") != self.solution_version_arn:
@@ -702,26 +708,21 @@ class PersonalizeCreateOrUpdateCampaignOperator(PersonalizeBaseOperator):
                     f"it cannot move to {self.solution_version_arn} until that update ends."
                 )
             self.log.info("Campaign %s is already being updated to %s.", arn, self.solution_version_arn)
-            return True
+            return True, serving_version
         serving = {
-            "solutionVersionArn": existing.get("solutionVersionArn"),
+            "solutionVersionArn": serving_version,
             "minProvisionedTPS": existing.get("minProvisionedTPS"),
             "campaignConfig": existing.get("campaignConfig"),
         }
         wanted = {"solutionVersionArn": self.solution_version_arn, **settings}
         if all(serving[key] == value for key, value in wanted.items()):
             self.log.info("Campaign %s already serves %s.", arn, self.solution_version_arn)
-            return status != "ACTIVE"
-        self.log.info(
-            "Updating campaign %s from %s to %s.",
-            arn,
-            existing.get("solutionVersionArn"),
-            self.solution_version_arn,
-        )
+            return status != "ACTIVE", None
+        self.log.info("Updating campaign %s from %s to %s.", arn, serving_version, self.solution_version_arn)
         self.hook.conn.update_campaign(
             campaignArn=arn, solutionVersionArn=self.solution_version_arn, **settings
         )
-        return True
+        return True, serving_version
 
 
 class PersonalizeCreateBatchInferenceJobOperator(PersonalizeBaseOperator):
