@@ -10,10 +10,13 @@ from personalize_local.models.backend import PersonalizeBackend
 from personalize_local.models.runtime import EventsBackend, RuntimeBackend
 from personalize_local.protocol.dispatch import snake_case
 from personalize_local.protocol.shapes import service_model
+from personalize_local.testing import running_endpoint
 from tests.local_endpoint.conftest import (
     ITEMS_SCHEMA,
     RECIPE,
     ROLE,
+    create_group_with_data,
+    interactions_csv,
     make_clients,
     unique,
     wait_for,
@@ -53,7 +56,7 @@ def violations(shape, value, path: str = "") -> list[str]:
     return problems
 
 
-def test_every_implemented_operation_answers_its_output_shape(local_endpoint, trained_group, bucket):
+def test_every_implemented_operation_answers_its_output_shape(local_endpoint, trained_group, bucket, tmp_path):
     clients = make_clients(local_endpoint)
     p, runtime, events = clients.personalize, clients.runtime, clients.events
     responses: list[tuple[str, object, dict]] = []
@@ -115,10 +118,20 @@ def test_every_implemented_operation_answers_its_output_shape(local_endpoint, tr
     wait_for(p.describe_filter, "filter", filterArn=filter_arn)
     solution = p.create_solution(name=name, datasetGroupArn=group, recipeArn=RECIPE + "aws-popularity-count")
     wait_for(p.describe_solution, "solution", solutionArn=solution["solutionArn"])
-    stopped = p.create_solution_version(solutionArn=solution["solutionArn"], name=name)["solutionVersionArn"]
-    p.stop_solution_version_creation(solutionVersionArn=stopped)
-    assert wait_for(p.describe_solution_version, "solutionVersion",
-                    solutionVersionArn=stopped)["status"] == "CREATE STOPPED"
+    with running_endpoint(state_dir=tmp_path, phase_seconds=0.02, train_seconds=60) as slow_url:
+        slow = make_clients(slow_url)  # training lasts a minute here, so the stop lands mid-training
+        slow.personalize.meta.events.register("after-call", record)
+        slow_arns = create_group_with_data(slow, bucket=bucket, name=unique("stop"),
+                                           interactions=interactions_csv())
+        slow_solution = slow.personalize.create_solution(name=unique("stop"), datasetGroupArn=slow_arns["group"],
+                                                         recipeArn=RECIPE + "aws-popularity-count")["solutionArn"]
+        wait_for(slow.personalize.describe_solution, "solution", solutionArn=slow_solution)
+        stopped = slow.personalize.create_solution_version(solutionArn=slow_solution, name=name)["solutionVersionArn"]
+        wait_for(slow.personalize.describe_solution_version, "solutionVersion", until=("CREATE IN_PROGRESS",),
+                 solutionVersionArn=stopped)
+        slow.personalize.stop_solution_version_creation(solutionVersionArn=stopped)
+        assert wait_for(slow.personalize.describe_solution_version, "solutionVersion", timeout=20,
+                        solutionVersionArn=stopped)["status"] == "CREATE STOPPED"
     batch = p.create_batch_inference_job(
         jobName=name, solutionVersionArn=version, roleArn=ROLE,
         jobInput={"s3DataSource": {"path": f"s3://{bucket}/{name}/in.json"}},

@@ -52,13 +52,25 @@ def test_resources_data_and_models_survive_a_restart(tmp_path, restart_bucket):
                         solutionVersionArn=version)["status"] == "ACTIVE"
     with running_endpoint(state_dir=tmp_path, phase_seconds=30) as url:
         p = make_clients(url).personalize
+        pending = p.create_dataset_group(name=unique("pending"))["datasetGroupArn"]
+        assert p.describe_dataset_group(datasetGroupArn=pending)["datasetGroup"]["status"] == "CREATE PENDING"
         p.update_campaign(campaignArn=served["campaign"], solutionVersionArn=version)
+        during = p.describe_campaign(campaignArn=served["campaign"])["campaign"]  # phases of 30 s: no race
+        assert (during["status"], during["solutionVersionArn"]) == ("ACTIVE", served["version"])
+        assert during["latestCampaignUpdate"]["status"] == "CREATE PENDING"
+        assert during["latestCampaignUpdate"]["solutionVersionArn"] == version
+        with pytest.raises(p.exceptions.ResourceInUseException):
+            p.update_campaign(campaignArn=served["campaign"], minProvisionedTPS=5)
+        with pytest.raises(p.exceptions.ResourceInUseException):
+            p.delete_campaign(campaignArn=served["campaign"])
         p.delete_dataset(datasetArn=arns["dataset"])
         assert p.describe_dataset(datasetArn=arns["dataset"])["dataset"]["status"] == "DELETE PENDING"
     with running_endpoint(state_dir=tmp_path, phase_seconds=0.02) as url:
         p = make_clients(url).personalize
         with pytest.raises(p.exceptions.ResourceNotFoundException):
             p.describe_dataset(datasetArn=arns["dataset"])  # the delete completed at restart
+        abandoned = p.describe_dataset_group(datasetGroupArn=pending)["datasetGroup"]
+        assert abandoned["status"] == "CREATE FAILED" and "CREATE PENDING" in abandoned["failureReason"]
         campaign = p.describe_campaign(campaignArn=served["campaign"])["campaign"]
         assert (campaign["status"], campaign["solutionVersionArn"]) == ("ACTIVE", served["version"])
         assert campaign["latestCampaignUpdate"]["status"] == "CREATE FAILED"

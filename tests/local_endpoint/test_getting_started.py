@@ -46,8 +46,6 @@ def test_getting_started_flow(clients, bucket):
 
     solution = p.create_solution(name=name, datasetGroupArn=group,
                                  recipeArn=RECIPE + "aws-user-personalization-v2")["solutionArn"]
-    assert p.describe_solution(solutionArn=solution)["solution"]["status"] in ("CREATE PENDING",
-                                                                               "CREATE IN_PROGRESS")
     wait_for(p.describe_solution, "solution", solutionArn=solution)
     version = p.create_solution_version(solutionArn=solution, trainingMode="FULL")["solutionVersionArn"]
     with pytest.raises(p.exceptions.ResourceInUseException):
@@ -126,7 +124,6 @@ def test_getting_started_flow(clients, bucket):
     with pytest.raises(p.exceptions.ResourceInUseException):
         p.delete_schema(schemaArn=arns["schema"])
     p.delete_campaign(campaignArn=campaign)
-    assert p.describe_campaign(campaignArn=campaign)["campaign"]["status"] == "DELETE PENDING"
     assert gone(p.describe_campaign, campaignArn=campaign)
     for filter_arn in (drama, cheap):
         p.delete_filter(filterArn=filter_arn)

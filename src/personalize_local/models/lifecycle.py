@@ -64,7 +64,7 @@ class Lifecycle:
                     raise JobFailed(f"Forced failure: {forced_failure_name!r} is in personalize-local's fail_jobs "
                                     "(fault injection)")
                 changes = (work() if work else None) or {}
-                self.sleep(max(phase, minimum_seconds) - (time.monotonic() - started))
+                self._wait_unless_stopping(kind, resource_arn, max(phase, minimum_seconds) - (time.monotonic() - started))
             except JobFailed as failure:
                 log.warning("%s %s failed: %s", kind, resource_arn, failure)
                 self.store.update(kind, resource_arn, status="CREATE FAILED", failureReason=str(failure))
@@ -83,6 +83,14 @@ class Lifecycle:
             log.info("%s %s is ACTIVE", kind, resource_arn)
 
         self._spawn(f"create {resource_arn}", flow)
+
+    def _wait_unless_stopping(self, kind: str, resource_arn: str, seconds: float) -> None:
+        """Sleep out the rest of a phase, ending early when a stop was requested meanwhile."""
+        deadline = time.monotonic() + seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            self.sleep(min(remaining, 0.05))
+            if self.store.get(kind, resource_arn).get("status") == "CREATE STOPPING":
+                return
 
     def _stopped_by_request(self, kind: str, resource_arn: str) -> bool:
         if self.store.get(kind, resource_arn).get("status") != "CREATE STOPPING":
