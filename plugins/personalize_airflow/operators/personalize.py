@@ -5,6 +5,20 @@ Every create is idempotent: the resource's name is a (templated) parameter the D
 and when Personalize answers ResourceAlreadyExistsException the existing resource is reused if its
 settings match the request, so a retry after a crash never creates a duplicate. Every wait is deferrable
 by default (no worker slot is held while Personalize works); ``deferrable=False`` blocks on the waiter.
+
+Example (names derived from the run, ARNs passed on through XCom)::
+
+    group = PersonalizeCreateDatasetGroupOperator(task_id="dataset_group", name="shop-{{ ds_nodash }}")
+    solution = PersonalizeCreateSolutionOperator(
+        task_id="solution",
+        name="shop-up-{{ ds_nodash }}",
+        dataset_group_arn=group.output,
+        recipe_arn="arn:aws:personalize:::recipe/aws-user-personalization-v2",
+    )
+    version = PersonalizeCreateSolutionVersionOperator(task_id="train", solution_arn=solution.output)
+    PersonalizeCreateOrUpdateCampaignOperator(
+        task_id="deploy", name="shop", solution_version_arn=version.output, min_provisioned_tps=1
+    )
 """
 
 from __future__ import annotations
