@@ -194,7 +194,12 @@ def xcom(run, task_id: str) -> Any:
             select(XComModel.value).where(XComModel.dag_id == run.dag_id, XComModel.run_id == run.run_id,
                                           XComModel.task_id == task_id, XComModel.key == "return_value")
         ).first()
-    return json.loads(value) if isinstance(value, str) else value
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,63 @@
+"""<use_case>__events: new interactions from the warehouse to the champion's event tracker, one DAG per
+use case with a serving.events section."""
+
+from datetime import timedelta
+
+from airflow.sdk import DAG
+from personalize_airflow.alerts import alert_args
+from personalize_airflow.events_tasks import advance_after_import, choose, plan, stage_import, stream_events
+from personalize_airflow.operators.personalize import PersonalizeCreateDatasetImportJobOperator
+from personalize_airflow.use_cases import all_use_cases
+
+from personalize_pipelines.windows import parse_instant
+
+DOC = """
+### {name}: stream new interactions to Personalize
+The model sees fresh behaviour between retrainings.
+
+1. **plan** — the champion's event tracker (from the registry; skipped before the first promotion), its
+   watermark `s3://{bucket}/{prefix}/events/<tracker id>/watermark.json` (first run: the end of the
+   champion's export window) and the interactions of `include/sql/{sql}` after it.
+2. **choose** — nothing pending: done; up to {threshold} pending: stream; more: one import.
+3. **stream_events** — PutEvents, ≤ 10 events per call (one user and session each), at most
+   {rate} calls/s, each call retried up to {attempts} times with exponential backoff on throttling, 5xx
+   and dropped connections. Every event carries a stable `eventId` (a hash of its fields), so an event
+   sent again after a crash is the same event. The watermark moves only past acknowledged events (every
+   {checkpoint} calls, at the end, and before a failure is raised).
+4. **stage_import → import_interactions → advance_after_import** — a catch-up too large to stream:
+   the pending interactions as CSV, an INCREMENTAL dataset import into the champion's Interactions
+   dataset (deferred wait), then the watermark moves past them.
+"""
+
+for uc in all_use_cases():
+    if uc.serving is None or uc.serving.events is None:
+        continue
+    events = uc.serving.events
+    with DAG(
+        dag_id=f"{uc.name}__events",
+        schedule=events.schedule,
+        start_date=parse_instant(uc.schedule.start_date),
+        catchup=False,
+        max_active_runs=1,
+        dagrun_timeout=timedelta(hours=6),
+        default_args={"owner": uc.owner, "retries": 3, "retry_delay": timedelta(minutes=1),
+                      "retry_exponential_backoff": True, **alert_args(uc)},
+        tags=["personalize", "events", *uc.tags],
+        doc_md=DOC.format(
+            name=uc.name, bucket=uc.s3.bucket, prefix=f"{uc.s3.prefix}/{uc.name}", sql=events.sql,
+            threshold=events.import_threshold, rate=events.calls_per_second, attempts=events.max_attempts,
+            checkpoint=events.checkpoint_calls,
+        ),
+    ) as dag:
+        planned = plan(uc.name)
+        branch = choose(planned)
+        streamed = stream_events(uc.name, planned)
+        staged = stage_import(uc.name, planned)
+        imported = PersonalizeCreateDatasetImportJobOperator(
+            task_id="import_interactions", job_name=staged["job_name"], dataset_arn=staged["dataset_arn"],
+            data_location=staged["data_location"], role_arn=staged["role_arn"], import_mode="INCREMENTAL",
+            aws_conn_id=uc.s3.conn_id, waiter_delay=uc.serving.waiter_delay,
+        )
+        branch >> [streamed, staged]
+        advance_after_import(uc.name, staged, imported.output)
+    globals()[dag.dag_id] = dag
