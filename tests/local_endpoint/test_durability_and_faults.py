@@ -13,6 +13,7 @@ from tests.local_endpoint.conftest import (
     ROLE,
     create_group_with_data,
     interactions_csv,
+    items_csv,
     make_clients,
     train,
     unique,
@@ -32,7 +33,7 @@ def test_resources_data_and_models_survive_a_restart(tmp_path, restart_bucket):
     with running_endpoint(state_dir=tmp_path, phase_seconds=0.02) as url:
         clients = make_clients(url)
         arns = create_group_with_data(clients, bucket=restart_bucket, name=unique("durable"),
-                                      interactions=interactions_csv())
+                                      interactions=interactions_csv(), items=items_csv())
         served = train(clients, group=arns["group"], name=unique("durable"), recipe="aws-user-personalization-v2")
         before = clients.runtime.get_recommendations(campaignArn=served["campaign"], userId="u2",
                                                      numResults=10)["itemList"]
