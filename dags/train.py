@@ -64,7 +64,10 @@ for uc in all_use_cases():
         start_date=parse_instant(uc.schedule.start_date),
         catchup=False,
         max_active_runs=1,  # the registry's single-writer requirement
-        default_args={"owner": uc.owner, "retries": 2, "retry_delay": timedelta(minutes=1)},
+        default_args={
+            "owner": uc.owner, "retries": uc.training.retries,
+            "retry_delay": timedelta(seconds=uc.training.retry_delay_seconds),
+        },
         params={
             "version": Param(
                 None,

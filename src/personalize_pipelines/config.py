@@ -239,6 +239,8 @@ class TrainingSpec(_Strict):
     role_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@/\-]+$")]
     solutions: Annotated[list[SolutionSpec], Field(min_length=1)]
     poll_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
+    retries: Annotated[int, Field(ge=0, le=10)] = 2
+    retry_delay_seconds: Annotated[int, Field(ge=1)] = 60
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainingSpec:

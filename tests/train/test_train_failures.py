@@ -1,0 +1,67 @@
+"""Personalize failures fail the task with Personalize's reason; the champion and its campaign stay as they were."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.train.conftest import (
+    EXPORT_PREFIX,
+    POPULAR,
+    campaign,
+    publish_copy,
+    registry,
+    run_train,
+    write_use_case,
+)
+
+BUCKET = "personalize-demo"
+
+
+@pytest.fixture(scope="module")
+def serving(config_dir, export_version, s3, personalize):
+    write_use_case(config_dir, "shop_failures", solutions=[POPULAR])
+    publish_copy(s3, version=export_version, use_case="shop_failures")
+    assert run_train("shop_failures", export_version).state == "success"
+    return registry(s3, "shop_failures"), campaign(personalize, "shop_failures")
+
+
+def broken_copy(s3, *, version: str) -> str:
+    """The version, republished with one interactions row whose TIMESTAMP is not a number."""
+    source, target = f"{EXPORT_PREFIX}/shop_failures/{version}/", f"{EXPORT_PREFIX}/shop_failures/{version}-broken/"
+    for obj in s3.list_objects_v2(Bucket=BUCKET, Prefix=source)["Contents"]:
+        key = obj["Key"]
+        if "/evaluation/" in key:
+            continue
+        body = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+        if key.endswith("interactions/part-00000.csv"):
+            header, first, rest = body.decode().split("\n", 2)
+            fields = first.split(",")
+            fields[2] = "yesterday"
+            body = "\n".join([header, ",".join(fields), rest]).encode()
+        s3.put_object(Bucket=BUCKET, Key=target + key[len(source):], Body=body)
+    return f"{version}-broken"
+
+
+def test_an_import_that_fails_fails_its_task_with_the_reason(serving, s3, personalize, export_version, capfd):
+    version = broken_copy(s3, version=export_version)
+
+    run = run_train("shop_failures", version)
+
+    assert run.state == "failed"
+    assert run.tasks["import.import_interactions"] == "failed"
+    assert run.tasks["train_popular.solution"] == "upstream_failed"
+    assert "column TIMESTAMP has value 'yesterday'" in capfd.readouterr().out
+    assert (registry(s3, "shop_failures"), campaign(personalize, "shop_failures")) == serving
+
+
+def test_a_training_that_fails_fails_its_task_with_the_reason(serving, s3, personalize, config_dir, export_version, capfd):
+    starved = {**POPULAR, "event_value_threshold": 1e9}  # no interaction is worth that much: nothing to train on
+    write_use_case(config_dir, "shop_failures", solutions=[starved])
+
+    run = run_train("shop_failures", export_version)
+
+    assert run.state == "failed"
+    assert run.tasks["train_popular.solution_version"] == "failed"
+    assert run.tasks["evaluate_models"] == "upstream_failed" and run.tasks["deploy.campaign"] == "upstream_failed"
+    assert "Insufficient data: 0 interactions after filtering" in capfd.readouterr().out
+    assert (registry(s3, "shop_failures"), campaign(personalize, "shop_failures")) == serving
