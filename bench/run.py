@@ -162,7 +162,7 @@ def main() -> None:
     log(f"dag_parse_ms {results['dag_parse_ms']}")
     results["export"] = export_benchmark()
     local = {}
-    for module in ("training_quality", "local_endpoint_serving"):
+    for module in ("training_quality", "local_endpoint_quality", "local_endpoint_serving"):
         log(f"running bench/{module}.py")
         measured = optional(module)
         if measured:
