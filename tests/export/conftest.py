@@ -36,15 +36,9 @@ def shop_use_case():
 
 
 @pytest.fixture(scope="session")
-def s3_endpoint():
-    """A real S3 API server on loopback (moto's server)."""
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+def s3_endpoint(local_endpoint):
+    """The S3 API of personalize-local, the project's offline endpoint, on loopback."""
+    return local_endpoint
 
 
 @pytest.fixture
