@@ -66,35 +66,16 @@ class PersonalizeDatasetGroupActiveTrigger(PersonalizeWaiterTrigger):
     Trigger when a Personalize dataset group is ACTIVE.
 
     :param dataset_group_arn: The ARN of the dataset group.
-    :param waiter_delay: The amount of time in seconds to wait between attempts. (default: 30)
-    :param waiter_max_attempts: The maximum number of attempts to be made. (default: 120)
-    :param aws_conn_id: The Airflow connection used for AWS credentials.
-    :param region_name: The AWS region where the resources to watch are.
-    :param verify: Whether or not to verify SSL certificates.
-    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :param waiter_delay: Seconds between attempts. (default: 30)
+    :param waiter_max_attempts: The maximum number of attempts. (default: 120)
+    :param kwargs: ``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``, as for
+        :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(
-        self,
-        *,
-        dataset_group_arn: str,
-        waiter_delay: int = 30,
-        waiter_max_attempts: int = 120,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict | None = None,
-    ) -> None:
+    def __init__(self, *, dataset_group_arn: str, waiter_delay: int = 30, waiter_max_attempts: int = 120, **kwargs) -> None:
         super().__init__(
-            kind="dataset_group",
-            waiter_name="dataset_group_active",
-            arn=dataset_group_arn,
-            waiter_delay=waiter_delay,
-            waiter_max_attempts=waiter_max_attempts,
-            aws_conn_id=aws_conn_id,
-            region_name=region_name,
-            verify=verify,
-            botocore_config=botocore_config,
+            kind="dataset_group", waiter_name="dataset_group_active", arn=dataset_group_arn,
+            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
         )
 
 
@@ -103,35 +84,16 @@ class PersonalizeDatasetActiveTrigger(PersonalizeWaiterTrigger):
     Trigger when a Personalize dataset is ACTIVE.
 
     :param dataset_arn: The ARN of the dataset.
-    :param waiter_delay: The amount of time in seconds to wait between attempts. (default: 30)
-    :param waiter_max_attempts: The maximum number of attempts to be made. (default: 120)
-    :param aws_conn_id: The Airflow connection used for AWS credentials.
-    :param region_name: The AWS region where the resources to watch are.
-    :param verify: Whether or not to verify SSL certificates.
-    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :param waiter_delay: Seconds between attempts. (default: 30)
+    :param waiter_max_attempts: The maximum number of attempts. (default: 120)
+    :param kwargs: ``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``, as for
+        :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(
-        self,
-        *,
-        dataset_arn: str,
-        waiter_delay: int = 30,
-        waiter_max_attempts: int = 120,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict | None = None,
-    ) -> None:
+    def __init__(self, *, dataset_arn: str, waiter_delay: int = 30, waiter_max_attempts: int = 120, **kwargs) -> None:
         super().__init__(
-            kind="dataset",
-            waiter_name="dataset_active",
-            arn=dataset_arn,
-            waiter_delay=waiter_delay,
-            waiter_max_attempts=waiter_max_attempts,
-            aws_conn_id=aws_conn_id,
-            region_name=region_name,
-            verify=verify,
-            botocore_config=botocore_config,
+            kind="dataset", waiter_name="dataset_active", arn=dataset_arn,
+            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
         )
 
 
@@ -140,35 +102,16 @@ class PersonalizeDatasetImportJobCompleteTrigger(PersonalizeWaiterTrigger):
     Trigger when a Personalize dataset import job has finished (ACTIVE).
 
     :param dataset_import_job_arn: The ARN of the dataset import job.
-    :param waiter_delay: The amount of time in seconds to wait between attempts. (default: 60)
-    :param waiter_max_attempts: The maximum number of attempts to be made. (default: 720)
-    :param aws_conn_id: The Airflow connection used for AWS credentials.
-    :param region_name: The AWS region where the resources to watch are.
-    :param verify: Whether or not to verify SSL certificates.
-    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :param waiter_delay: Seconds between attempts. (default: 60)
+    :param waiter_max_attempts: The maximum number of attempts. (default: 720)
+    :param kwargs: ``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``, as for
+        :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(
-        self,
-        *,
-        dataset_import_job_arn: str,
-        waiter_delay: int = 60,
-        waiter_max_attempts: int = 720,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict | None = None,
-    ) -> None:
+    def __init__(self, *, dataset_import_job_arn: str, waiter_delay: int = 60, waiter_max_attempts: int = 720, **kwargs) -> None:
         super().__init__(
-            kind="dataset_import_job",
-            waiter_name="dataset_import_job_complete",
-            arn=dataset_import_job_arn,
-            waiter_delay=waiter_delay,
-            waiter_max_attempts=waiter_max_attempts,
-            aws_conn_id=aws_conn_id,
-            region_name=region_name,
-            verify=verify,
-            botocore_config=botocore_config,
+            kind="dataset_import_job", waiter_name="dataset_import_job_complete", arn=dataset_import_job_arn,
+            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
         )
 
 
@@ -177,35 +120,16 @@ class PersonalizeSolutionActiveTrigger(PersonalizeWaiterTrigger):
     Trigger when a Personalize solution is ACTIVE.
 
     :param solution_arn: The ARN of the solution.
-    :param waiter_delay: The amount of time in seconds to wait between attempts. (default: 30)
-    :param waiter_max_attempts: The maximum number of attempts to be made. (default: 120)
-    :param aws_conn_id: The Airflow connection used for AWS credentials.
-    :param region_name: The AWS region where the resources to watch are.
-    :param verify: Whether or not to verify SSL certificates.
-    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :param waiter_delay: Seconds between attempts. (default: 30)
+    :param waiter_max_attempts: The maximum number of attempts. (default: 120)
+    :param kwargs: ``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``, as for
+        :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(
-        self,
-        *,
-        solution_arn: str,
-        waiter_delay: int = 30,
-        waiter_max_attempts: int = 120,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict | None = None,
-    ) -> None:
+    def __init__(self, *, solution_arn: str, waiter_delay: int = 30, waiter_max_attempts: int = 120, **kwargs) -> None:
         super().__init__(
-            kind="solution",
-            waiter_name="solution_active",
-            arn=solution_arn,
-            waiter_delay=waiter_delay,
-            waiter_max_attempts=waiter_max_attempts,
-            aws_conn_id=aws_conn_id,
-            region_name=region_name,
-            verify=verify,
-            botocore_config=botocore_config,
+            kind="solution", waiter_name="solution_active", arn=solution_arn,
+            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
         )
 
 
@@ -214,35 +138,16 @@ class PersonalizeSolutionVersionCompleteTrigger(PersonalizeWaiterTrigger):
     Trigger when a Personalize solution version has finished training (ACTIVE).
 
     :param solution_version_arn: The ARN of the solution version.
-    :param waiter_delay: The amount of time in seconds to wait between attempts. (default: 60)
-    :param waiter_max_attempts: The maximum number of attempts to be made. (default: 720)
-    :param aws_conn_id: The Airflow connection used for AWS credentials.
-    :param region_name: The AWS region where the resources to watch are.
-    :param verify: Whether or not to verify SSL certificates.
-    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :param waiter_delay: Seconds between attempts. (default: 60)
+    :param waiter_max_attempts: The maximum number of attempts. (default: 720)
+    :param kwargs: ``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``, as for
+        :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(
-        self,
-        *,
-        solution_version_arn: str,
-        waiter_delay: int = 60,
-        waiter_max_attempts: int = 720,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict | None = None,
-    ) -> None:
+    def __init__(self, *, solution_version_arn: str, waiter_delay: int = 60, waiter_max_attempts: int = 720, **kwargs) -> None:
         super().__init__(
-            kind="solution_version",
-            waiter_name="solution_version_complete",
-            arn=solution_version_arn,
-            waiter_delay=waiter_delay,
-            waiter_max_attempts=waiter_max_attempts,
-            aws_conn_id=aws_conn_id,
-            region_name=region_name,
-            verify=verify,
-            botocore_config=botocore_config,
+            kind="solution_version", waiter_name="solution_version_complete", arn=solution_version_arn,
+            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
         )
 
 
@@ -251,35 +156,16 @@ class PersonalizeCampaignActiveTrigger(PersonalizeWaiterTrigger):
     Trigger when a Personalize campaign is ACTIVE, including its latest update.
 
     :param campaign_arn: The ARN of the campaign.
-    :param waiter_delay: The amount of time in seconds to wait between attempts. (default: 30)
-    :param waiter_max_attempts: The maximum number of attempts to be made. (default: 240)
-    :param aws_conn_id: The Airflow connection used for AWS credentials.
-    :param region_name: The AWS region where the resources to watch are.
-    :param verify: Whether or not to verify SSL certificates.
-    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :param waiter_delay: Seconds between attempts. (default: 30)
+    :param waiter_max_attempts: The maximum number of attempts. (default: 240)
+    :param kwargs: ``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``, as for
+        :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(
-        self,
-        *,
-        campaign_arn: str,
-        waiter_delay: int = 30,
-        waiter_max_attempts: int = 240,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict | None = None,
-    ) -> None:
+    def __init__(self, *, campaign_arn: str, waiter_delay: int = 30, waiter_max_attempts: int = 240, **kwargs) -> None:
         super().__init__(
-            kind="campaign",
-            waiter_name="campaign_active",
-            arn=campaign_arn,
-            waiter_delay=waiter_delay,
-            waiter_max_attempts=waiter_max_attempts,
-            aws_conn_id=aws_conn_id,
-            region_name=region_name,
-            verify=verify,
-            botocore_config=botocore_config,
+            kind="campaign", waiter_name="campaign_active", arn=campaign_arn,
+            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
         )
 
 
@@ -288,35 +174,16 @@ class PersonalizeBatchInferenceJobCompleteTrigger(PersonalizeWaiterTrigger):
     Trigger when a Personalize batch inference job has finished (ACTIVE).
 
     :param batch_inference_job_arn: The ARN of the batch inference job.
-    :param waiter_delay: The amount of time in seconds to wait between attempts. (default: 60)
-    :param waiter_max_attempts: The maximum number of attempts to be made. (default: 720)
-    :param aws_conn_id: The Airflow connection used for AWS credentials.
-    :param region_name: The AWS region where the resources to watch are.
-    :param verify: Whether or not to verify SSL certificates.
-    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :param waiter_delay: Seconds between attempts. (default: 60)
+    :param waiter_max_attempts: The maximum number of attempts. (default: 720)
+    :param kwargs: ``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``, as for
+        :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(
-        self,
-        *,
-        batch_inference_job_arn: str,
-        waiter_delay: int = 60,
-        waiter_max_attempts: int = 720,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict | None = None,
-    ) -> None:
+    def __init__(self, *, batch_inference_job_arn: str, waiter_delay: int = 60, waiter_max_attempts: int = 720, **kwargs) -> None:
         super().__init__(
-            kind="batch_inference_job",
-            waiter_name="batch_inference_job_complete",
-            arn=batch_inference_job_arn,
-            waiter_delay=waiter_delay,
-            waiter_max_attempts=waiter_max_attempts,
-            aws_conn_id=aws_conn_id,
-            region_name=region_name,
-            verify=verify,
-            botocore_config=botocore_config,
+            kind="batch_inference_job", waiter_name="batch_inference_job_complete", arn=batch_inference_job_arn,
+            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
         )
 
 
@@ -325,35 +192,16 @@ class PersonalizeEventTrackerActiveTrigger(PersonalizeWaiterTrigger):
     Trigger when a Personalize event tracker is ACTIVE.
 
     :param event_tracker_arn: The ARN of the event tracker.
-    :param waiter_delay: The amount of time in seconds to wait between attempts. (default: 30)
-    :param waiter_max_attempts: The maximum number of attempts to be made. (default: 120)
-    :param aws_conn_id: The Airflow connection used for AWS credentials.
-    :param region_name: The AWS region where the resources to watch are.
-    :param verify: Whether or not to verify SSL certificates.
-    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :param waiter_delay: Seconds between attempts. (default: 30)
+    :param waiter_max_attempts: The maximum number of attempts. (default: 120)
+    :param kwargs: ``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``, as for
+        :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(
-        self,
-        *,
-        event_tracker_arn: str,
-        waiter_delay: int = 30,
-        waiter_max_attempts: int = 120,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict | None = None,
-    ) -> None:
+    def __init__(self, *, event_tracker_arn: str, waiter_delay: int = 30, waiter_max_attempts: int = 120, **kwargs) -> None:
         super().__init__(
-            kind="event_tracker",
-            waiter_name="event_tracker_active",
-            arn=event_tracker_arn,
-            waiter_delay=waiter_delay,
-            waiter_max_attempts=waiter_max_attempts,
-            aws_conn_id=aws_conn_id,
-            region_name=region_name,
-            verify=verify,
-            botocore_config=botocore_config,
+            kind="event_tracker", waiter_name="event_tracker_active", arn=event_tracker_arn,
+            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
         )
 
 
@@ -362,35 +210,16 @@ class PersonalizeFilterActiveTrigger(PersonalizeWaiterTrigger):
     Trigger when a Personalize filter is ACTIVE.
 
     :param filter_arn: The ARN of the filter.
-    :param waiter_delay: The amount of time in seconds to wait between attempts. (default: 30)
-    :param waiter_max_attempts: The maximum number of attempts to be made. (default: 120)
-    :param aws_conn_id: The Airflow connection used for AWS credentials.
-    :param region_name: The AWS region where the resources to watch are.
-    :param verify: Whether or not to verify SSL certificates.
-    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :param waiter_delay: Seconds between attempts. (default: 30)
+    :param waiter_max_attempts: The maximum number of attempts. (default: 120)
+    :param kwargs: ``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``, as for
+        :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(
-        self,
-        *,
-        filter_arn: str,
-        waiter_delay: int = 30,
-        waiter_max_attempts: int = 120,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict | None = None,
-    ) -> None:
+    def __init__(self, *, filter_arn: str, waiter_delay: int = 30, waiter_max_attempts: int = 120, **kwargs) -> None:
         super().__init__(
-            kind="filter",
-            waiter_name="filter_active",
-            arn=filter_arn,
-            waiter_delay=waiter_delay,
-            waiter_max_attempts=waiter_max_attempts,
-            aws_conn_id=aws_conn_id,
-            region_name=region_name,
-            verify=verify,
-            botocore_config=botocore_config,
+            kind="filter", waiter_name="filter_active", arn=filter_arn,
+            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
         )
 
 
@@ -399,35 +228,16 @@ class PersonalizeDatasetGroupDeletedTrigger(PersonalizeWaiterTrigger):
     Trigger when a Personalize dataset group is deleted.
 
     :param dataset_group_arn: The ARN of the dataset group.
-    :param waiter_delay: The amount of time in seconds to wait between attempts. (default: 15)
-    :param waiter_max_attempts: The maximum number of attempts to be made. (default: 240)
-    :param aws_conn_id: The Airflow connection used for AWS credentials.
-    :param region_name: The AWS region where the resources to watch are.
-    :param verify: Whether or not to verify SSL certificates.
-    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :param waiter_delay: Seconds between attempts. (default: 15)
+    :param waiter_max_attempts: The maximum number of attempts. (default: 240)
+    :param kwargs: ``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``, as for
+        :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(
-        self,
-        *,
-        dataset_group_arn: str,
-        waiter_delay: int = 15,
-        waiter_max_attempts: int = 240,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict | None = None,
-    ) -> None:
+    def __init__(self, *, dataset_group_arn: str, waiter_delay: int = 15, waiter_max_attempts: int = 240, **kwargs) -> None:
         super().__init__(
-            kind="dataset_group",
-            waiter_name="dataset_group_deleted",
-            arn=dataset_group_arn,
-            waiter_delay=waiter_delay,
-            waiter_max_attempts=waiter_max_attempts,
-            aws_conn_id=aws_conn_id,
-            region_name=region_name,
-            verify=verify,
-            botocore_config=botocore_config,
+            kind="dataset_group", waiter_name="dataset_group_deleted", arn=dataset_group_arn,
+            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
         )
 
 
@@ -436,35 +246,16 @@ class PersonalizeDatasetDeletedTrigger(PersonalizeWaiterTrigger):
     Trigger when a Personalize dataset is deleted.
 
     :param dataset_arn: The ARN of the dataset.
-    :param waiter_delay: The amount of time in seconds to wait between attempts. (default: 15)
-    :param waiter_max_attempts: The maximum number of attempts to be made. (default: 240)
-    :param aws_conn_id: The Airflow connection used for AWS credentials.
-    :param region_name: The AWS region where the resources to watch are.
-    :param verify: Whether or not to verify SSL certificates.
-    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :param waiter_delay: Seconds between attempts. (default: 15)
+    :param waiter_max_attempts: The maximum number of attempts. (default: 240)
+    :param kwargs: ``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``, as for
+        :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(
-        self,
-        *,
-        dataset_arn: str,
-        waiter_delay: int = 15,
-        waiter_max_attempts: int = 240,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict | None = None,
-    ) -> None:
+    def __init__(self, *, dataset_arn: str, waiter_delay: int = 15, waiter_max_attempts: int = 240, **kwargs) -> None:
         super().__init__(
-            kind="dataset",
-            waiter_name="dataset_deleted",
-            arn=dataset_arn,
-            waiter_delay=waiter_delay,
-            waiter_max_attempts=waiter_max_attempts,
-            aws_conn_id=aws_conn_id,
-            region_name=region_name,
-            verify=verify,
-            botocore_config=botocore_config,
+            kind="dataset", waiter_name="dataset_deleted", arn=dataset_arn,
+            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
         )
 
 
@@ -473,35 +264,16 @@ class PersonalizeSchemaDeletedTrigger(PersonalizeWaiterTrigger):
     Trigger when a Personalize schema is deleted.
 
     :param schema_arn: The ARN of the schema.
-    :param waiter_delay: The amount of time in seconds to wait between attempts. (default: 15)
-    :param waiter_max_attempts: The maximum number of attempts to be made. (default: 240)
-    :param aws_conn_id: The Airflow connection used for AWS credentials.
-    :param region_name: The AWS region where the resources to watch are.
-    :param verify: Whether or not to verify SSL certificates.
-    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :param waiter_delay: Seconds between attempts. (default: 15)
+    :param waiter_max_attempts: The maximum number of attempts. (default: 240)
+    :param kwargs: ``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``, as for
+        :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(
-        self,
-        *,
-        schema_arn: str,
-        waiter_delay: int = 15,
-        waiter_max_attempts: int = 240,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict | None = None,
-    ) -> None:
+    def __init__(self, *, schema_arn: str, waiter_delay: int = 15, waiter_max_attempts: int = 240, **kwargs) -> None:
         super().__init__(
-            kind="schema",
-            waiter_name="schema_deleted",
-            arn=schema_arn,
-            waiter_delay=waiter_delay,
-            waiter_max_attempts=waiter_max_attempts,
-            aws_conn_id=aws_conn_id,
-            region_name=region_name,
-            verify=verify,
-            botocore_config=botocore_config,
+            kind="schema", waiter_name="schema_deleted", arn=schema_arn,
+            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
         )
 
 
@@ -510,35 +282,16 @@ class PersonalizeSolutionDeletedTrigger(PersonalizeWaiterTrigger):
     Trigger when a Personalize solution is deleted.
 
     :param solution_arn: The ARN of the solution.
-    :param waiter_delay: The amount of time in seconds to wait between attempts. (default: 15)
-    :param waiter_max_attempts: The maximum number of attempts to be made. (default: 240)
-    :param aws_conn_id: The Airflow connection used for AWS credentials.
-    :param region_name: The AWS region where the resources to watch are.
-    :param verify: Whether or not to verify SSL certificates.
-    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :param waiter_delay: Seconds between attempts. (default: 15)
+    :param waiter_max_attempts: The maximum number of attempts. (default: 240)
+    :param kwargs: ``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``, as for
+        :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(
-        self,
-        *,
-        solution_arn: str,
-        waiter_delay: int = 15,
-        waiter_max_attempts: int = 240,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict | None = None,
-    ) -> None:
+    def __init__(self, *, solution_arn: str, waiter_delay: int = 15, waiter_max_attempts: int = 240, **kwargs) -> None:
         super().__init__(
-            kind="solution",
-            waiter_name="solution_deleted",
-            arn=solution_arn,
-            waiter_delay=waiter_delay,
-            waiter_max_attempts=waiter_max_attempts,
-            aws_conn_id=aws_conn_id,
-            region_name=region_name,
-            verify=verify,
-            botocore_config=botocore_config,
+            kind="solution", waiter_name="solution_deleted", arn=solution_arn,
+            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
         )
 
 
@@ -547,35 +300,16 @@ class PersonalizeCampaignDeletedTrigger(PersonalizeWaiterTrigger):
     Trigger when a Personalize campaign is deleted.
 
     :param campaign_arn: The ARN of the campaign.
-    :param waiter_delay: The amount of time in seconds to wait between attempts. (default: 15)
-    :param waiter_max_attempts: The maximum number of attempts to be made. (default: 240)
-    :param aws_conn_id: The Airflow connection used for AWS credentials.
-    :param region_name: The AWS region where the resources to watch are.
-    :param verify: Whether or not to verify SSL certificates.
-    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :param waiter_delay: Seconds between attempts. (default: 15)
+    :param waiter_max_attempts: The maximum number of attempts. (default: 240)
+    :param kwargs: ``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``, as for
+        :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(
-        self,
-        *,
-        campaign_arn: str,
-        waiter_delay: int = 15,
-        waiter_max_attempts: int = 240,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict | None = None,
-    ) -> None:
+    def __init__(self, *, campaign_arn: str, waiter_delay: int = 15, waiter_max_attempts: int = 240, **kwargs) -> None:
         super().__init__(
-            kind="campaign",
-            waiter_name="campaign_deleted",
-            arn=campaign_arn,
-            waiter_delay=waiter_delay,
-            waiter_max_attempts=waiter_max_attempts,
-            aws_conn_id=aws_conn_id,
-            region_name=region_name,
-            verify=verify,
-            botocore_config=botocore_config,
+            kind="campaign", waiter_name="campaign_deleted", arn=campaign_arn,
+            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
         )
 
 
@@ -584,35 +318,16 @@ class PersonalizeEventTrackerDeletedTrigger(PersonalizeWaiterTrigger):
     Trigger when a Personalize event tracker is deleted.
 
     :param event_tracker_arn: The ARN of the event tracker.
-    :param waiter_delay: The amount of time in seconds to wait between attempts. (default: 15)
-    :param waiter_max_attempts: The maximum number of attempts to be made. (default: 240)
-    :param aws_conn_id: The Airflow connection used for AWS credentials.
-    :param region_name: The AWS region where the resources to watch are.
-    :param verify: Whether or not to verify SSL certificates.
-    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :param waiter_delay: Seconds between attempts. (default: 15)
+    :param waiter_max_attempts: The maximum number of attempts. (default: 240)
+    :param kwargs: ``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``, as for
+        :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(
-        self,
-        *,
-        event_tracker_arn: str,
-        waiter_delay: int = 15,
-        waiter_max_attempts: int = 240,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict | None = None,
-    ) -> None:
+    def __init__(self, *, event_tracker_arn: str, waiter_delay: int = 15, waiter_max_attempts: int = 240, **kwargs) -> None:
         super().__init__(
-            kind="event_tracker",
-            waiter_name="event_tracker_deleted",
-            arn=event_tracker_arn,
-            waiter_delay=waiter_delay,
-            waiter_max_attempts=waiter_max_attempts,
-            aws_conn_id=aws_conn_id,
-            region_name=region_name,
-            verify=verify,
-            botocore_config=botocore_config,
+            kind="event_tracker", waiter_name="event_tracker_deleted", arn=event_tracker_arn,
+            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
         )
 
 
@@ -621,33 +336,14 @@ class PersonalizeFilterDeletedTrigger(PersonalizeWaiterTrigger):
     Trigger when a Personalize filter is deleted.
 
     :param filter_arn: The ARN of the filter.
-    :param waiter_delay: The amount of time in seconds to wait between attempts. (default: 15)
-    :param waiter_max_attempts: The maximum number of attempts to be made. (default: 240)
-    :param aws_conn_id: The Airflow connection used for AWS credentials.
-    :param region_name: The AWS region where the resources to watch are.
-    :param verify: Whether or not to verify SSL certificates.
-    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :param waiter_delay: Seconds between attempts. (default: 15)
+    :param waiter_max_attempts: The maximum number of attempts. (default: 240)
+    :param kwargs: ``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``, as for
+        :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(
-        self,
-        *,
-        filter_arn: str,
-        waiter_delay: int = 15,
-        waiter_max_attempts: int = 240,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict | None = None,
-    ) -> None:
+    def __init__(self, *, filter_arn: str, waiter_delay: int = 15, waiter_max_attempts: int = 240, **kwargs) -> None:
         super().__init__(
-            kind="filter",
-            waiter_name="filter_deleted",
-            arn=filter_arn,
-            waiter_delay=waiter_delay,
-            waiter_max_attempts=waiter_max_attempts,
-            aws_conn_id=aws_conn_id,
-            region_name=region_name,
-            verify=verify,
-            botocore_config=botocore_config,
+            kind="filter", waiter_name="filter_deleted", arn=filter_arn,
+            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
         )
