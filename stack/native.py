@@ -57,8 +57,10 @@ class Stack:
     :param executor: ``CeleryExecutor`` (the production topology) or ``LocalExecutor`` (no worker).
     :param train_seconds: minimum time personalize-local takes to train a solution version.
     :param phase_seconds: minimum time of each other Personalize lifecycle phase.
-    :param warehouse_interactions: size of the synthetic shop warehouse generated when none exists.
+    :param warehouse_interactions: size of the synthetic shop warehouse generated when none exists
+        (0: none).
     :param dags_folder: the DAG files to serve.
+    :param extra_env: more environment for every process (e.g. ``AIRFLOW__PERSONALIZE__POLL_SECONDS``).
     """
 
     home: Path = ROOT / "build" / "stack"
@@ -79,6 +81,7 @@ class Stack:
     phase_seconds: float = 0.2
     warehouse_interactions: int = 200_000
     dags_folder: Path = ROOT / "dags"
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def airflow_home(self) -> Path:
@@ -144,6 +147,7 @@ class Stack:
                 ),
             }
         )
+        env.update(self.extra_env)
         return env
 
     def _jwt_secret(self) -> str:
@@ -161,11 +165,15 @@ class Stack:
         """Start every component that is not already running and wait until Airflow reports healthy."""
         for path in (self.airflow_home, self.logs, self.pids):
             path.mkdir(parents=True, exist_ok=True)
-        if not self.running():
+        if "personalize-local" not in self.running():
+            self._start("personalize-local")
+        if not self.running_airflow():
             self._create_database()
-            self._ensure_warehouse()
+            warehouse = self._generate_warehouse()  # beside the migration: both take a while
             log(f"migrating the metadata DB {self.db_name} on {self.pg_host}:{self.pg_port}")
             self.airflow("db", "migrate")
+            if warehouse is not None and warehouse.wait() != 0:
+                raise StackError(f"generating {self.warehouse} failed (exit {warehouse.returncode})")
         for component in self.components:
             if component not in self.running():
                 self._start(component)
@@ -174,27 +182,32 @@ class Stack:
         self.wait_healthy(timeout=timeout)
 
     def down(self, *, timeout: float = 30) -> list[str]:
-        """Stop every process this stack started (by its pid file); return the components stopped."""
-        stopped = []
-        for component in reversed(COMPONENTS):
-            pid = self._pid(component)
-            if pid is None:
-                continue
+        """Stop every process this stack started (by its pid file); return the components stopped.
+
+        Each component's process group gets SIGTERM at once, and SIGKILL if it is still there after
+        ``timeout`` seconds.
+        """
+        pids = {c: pid for c in reversed(COMPONENTS) if (pid := self._pid(c)) is not None}
+        stopping = {c: pid for c, pid in pids.items() if _alive(pid)}
+        for pid in stopping.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while any(_alive(pid) for pid in stopping.values()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for pid in stopping.values():
             if _alive(pid):
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(pid, signal.SIGTERM)
-                deadline = time.monotonic() + timeout
-                while _alive(pid) and time.monotonic() < deadline:
-                    time.sleep(0.2)
-                if _alive(pid):
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(pid, signal.SIGKILL)
-                stopped.append(component)
+                    os.killpg(pid, signal.SIGKILL)
+        for component in pids:
             self._pid_file(component).unlink(missing_ok=True)
-        return stopped
+        return list(stopping)
 
     def running(self) -> list[str]:
         return [c for c in COMPONENTS if (pid := self._pid(c)) is not None and _alive(pid)]
+
+    def running_airflow(self) -> list[str]:
+        return [c for c in self.running() if c != "personalize-local"]
 
     def wait_healthy(self, *, timeout: float = 240) -> dict:
         """Wait until the api-server answers and reports the DB, scheduler, triggerer and dag-processor healthy."""
@@ -213,6 +226,12 @@ class Stack:
                 pass
             time.sleep(1)
         raise StackError(f"the stack was not healthy within {timeout:.0f}s: {health or 'api-server not answering'}")
+
+    def flush_broker(self) -> None:
+        """Empty this stack's Redis database (Celery messages a killed run left behind)."""
+        import redis
+
+        redis.Redis(host=self.redis_host, port=self.redis_port, db=self.redis_db).flushdb()
 
     def drop_database(self) -> None:
         """Drop this stack's metadata database (the stack must be down)."""
@@ -304,17 +323,17 @@ class Stack:
                 cur.execute(f'CREATE DATABASE "{self.db_name}"')
                 log(f"created database {self.db_name}")
 
-    def _ensure_warehouse(self) -> None:
-        """The synthetic shop, its history ending tomorrow so every run up to now has recent data."""
-        if self.warehouse.exists():
-            return
+    def _generate_warehouse(self) -> subprocess.Popen | None:
+        """Start generating the synthetic shop (history ending tomorrow, so every run up to now has data)."""
+        if self.warehouse.exists() or not self.warehouse_interactions:
+            return None
         self.warehouse.parent.mkdir(parents=True, exist_ok=True)
         end = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
         log(f"generating the shop warehouse ({self.warehouse_interactions:,} interactions, history to {end})")
-        subprocess.run(
+        return subprocess.Popen(
             [str(BIN / "python"), "-m", "personalize_pipelines.warehouse.synthetic", "--interactions",
              str(self.warehouse_interactions), "--end", end, "--out", str(self.warehouse)],
-            check=True, stdout=subprocess.DEVNULL, cwd=ROOT,
+            stdout=subprocess.DEVNULL, cwd=ROOT,
         )
 
     def _ensure_bucket(self, *, timeout: float) -> None:
