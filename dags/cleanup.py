@@ -1,0 +1,79 @@
+"""<use_case>__cleanup: retire superseded Personalize resources past retention, one DAG per use case with
+a serving section."""
+
+from datetime import timedelta
+
+from airflow.sdk import DAG, Param
+from personalize_airflow.alerts import alert_args
+from personalize_airflow.cleanup_tasks import arns_to_delete, plan_cleanup
+from personalize_airflow.operators.personalize import (
+    PersonalizeDeleteCampaignOperator,
+    PersonalizeDeleteDatasetGroupOperator,
+    PersonalizeDeleteDatasetOperator,
+    PersonalizeDeleteEventTrackerOperator,
+    PersonalizeDeleteFilterOperator,
+    PersonalizeDeleteSchemaOperator,
+    PersonalizeDeleteSolutionOperator,
+)
+from personalize_airflow.use_cases import all_use_cases
+
+from personalize_pipelines.windows import parse_instant
+
+DOC = """
+### {name}: retire superseded Personalize resources
+Campaigns keep costing money after a new champion takes over; this DAG deletes what retention retires.
+
+1. **plan_cleanup** — in the dataset groups the registry recorded{prefix}: every campaign, solution,
+   dataset, schema, dataset group, event tracker and filter created more than {days} days ago, except the
+   champion, the {keep} most recent champions (rollback) and everything they depend on (campaign,
+   solution and versions, dataset group, its datasets, schemas, tracker and filters). The list is in the
+   task log and result.
+2. **delete_*** — in dependency order, each delete waited for (deferred): campaigns → event trackers
+   and filters → solutions (with their versions) → datasets → dataset groups → schemas. A dataset group
+   goes only with everything in it; a schema only when no remaining dataset uses it.
+
+**dry_run** (param, default `{dry_run}` from `serving.cleanup.dry_run`): only list. Trigger with
+`{{"dry_run": false}}` to delete once, or set `dry_run: false` in the use case's YAML so scheduled runs
+delete.
+"""
+
+STAGES = [
+    ("campaign", PersonalizeDeleteCampaignOperator, "campaign_arn"),
+    ("event_tracker", PersonalizeDeleteEventTrackerOperator, "event_tracker_arn"),
+    ("filter", PersonalizeDeleteFilterOperator, "filter_arn"),
+    ("solution", PersonalizeDeleteSolutionOperator, "solution_arn"),
+    ("dataset", PersonalizeDeleteDatasetOperator, "dataset_arn"),
+    ("dataset_group", PersonalizeDeleteDatasetGroupOperator, "dataset_group_arn"),
+    ("schema", PersonalizeDeleteSchemaOperator, "schema_arn"),
+]
+
+for uc in all_use_cases():
+    if uc.serving is None:
+        continue
+    cleanup = uc.serving.cleanup
+    with DAG(
+        dag_id=f"{uc.name}__cleanup",
+        schedule=cleanup.schedule,
+        start_date=parse_instant(uc.schedule.start_date),
+        catchup=False,
+        max_active_runs=1,
+        params={"dry_run": Param(cleanup.dry_run, type="boolean", description="only list what would be deleted")},
+        default_args={"owner": uc.owner, "retries": 2, "retry_delay": timedelta(minutes=1), **alert_args(uc)},
+        tags=["personalize", "cleanup", *uc.tags],
+        doc_md=DOC.format(
+            name=uc.name, days=cleanup.retention_days, keep=cleanup.keep_champions,
+            dry_run=str(cleanup.dry_run).lower(),
+            prefix=f" and those named {cleanup.name_prefix}*" if cleanup.name_prefix else "",
+        ),
+    ) as dag:
+        planned = plan_cleanup(uc.name)
+        deletes = {
+            kind: operator.partial(
+                task_id=f"delete_{kind}s", aws_conn_id=uc.s3.conn_id, waiter_delay=uc.serving.waiter_delay,
+                trigger_rule="none_failed", map_index_template=f"{{{{ task.{argument} }}}}",
+            ).expand(**{argument: arns_to_delete.override(task_id=f"{kind}s_to_delete")(planned, kind)})
+            for kind, operator, argument in STAGES
+        }
+        deletes["campaign"] >> [deletes["event_tracker"], deletes["filter"]] >> deletes["solution"]
+        deletes["solution"] >> deletes["dataset"] >> deletes["dataset_group"] >> deletes["schema"]
+    globals()[dag.dag_id] = dag

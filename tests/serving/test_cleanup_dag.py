@@ -1,0 +1,105 @@
+"""shop__cleanup on personalize-local: a dry run lists and deletes nothing; a real run deletes a superseded
+champion's resources in dependency order and never the champion, what it depends on, or other teams'."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.serving.conftest import (
+    build_world,
+    connect,
+    load_dag,
+    task_states,
+    use_test_config,
+    wait_active,
+    xcom,
+)
+
+
+@pytest.fixture(scope="module")
+def worlds(endpoint, tmp_path_factory):
+    """An old champion (superseded), the current champion with a losing challenger beside it, and a dataset
+    group of another team."""
+    url, state = endpoint
+    old = build_world(url, state, tmp_path_factory.mktemp("old"), name="old")
+    new = build_world(url, state, tmp_path_factory.mktemp("new"), name="shop")
+    p = new.personalize
+    filters = {}
+    for world in (old, new):
+        arn = p.create_filter(name=f"{world.group.rsplit('/', 1)[-1]}-no-views", datasetGroupArn=world.group,
+                              filterExpression='EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("View")')["filterArn"]
+        wait_active(p.describe_filter, "filter", filterArn=arn)
+        filters[world.group] = arn
+    challenger = p.create_solution(name="shop-popular", datasetGroupArn=new.group,
+                                   recipeArn="arn:aws:personalize:::recipe/aws-popularity-count")["solutionArn"]
+    wait_active(p.describe_solution, "solution", solutionArn=challenger)
+    other = p.create_dataset_group(name="other-team")["datasetGroupArn"]
+    wait_active(p.describe_dataset_group, "datasetGroup", datasetGroupArn=other)
+    return {"old": old, "new": new, "filters": filters, "challenger": challenger, "other": other}
+
+
+def exists(describe, **arguments) -> bool:
+    try:
+        describe(**arguments)
+    except ClientError as error:
+        assert error.response["Error"]["Code"] == "ResourceNotFoundException"
+        return False
+    return True
+
+
+def test_dry_run_lists_then_a_real_run_deletes_in_order(worlds, monkeypatch, tmp_path, airflow_db):
+    old, new = worlds["old"], worlds["new"]
+    p = new.personalize
+    use_test_config(monkeypatch, tmp_path, cleanup={"retention_days": 0, "keep_champions": 1})
+    connect(monkeypatch, new)
+    dag = load_dag("cleanup.py", "shop__cleanup")
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+
+    dry = dag.test(logical_date=tomorrow)
+    assert dry.state == "success", task_states(dry)
+    planned = xcom(dry, "plan_cleanup")
+    assert planned["dry_run"] is True
+    listed = [(d["kind"], d["arn"]) for d in planned["plan"]]
+    expected = {("campaign", old.campaign), ("event_tracker", old.tracker), ("filter", worlds["filters"][old.group]),
+                ("solution", old.solution), ("solution", worlds["challenger"]), ("dataset", old.dataset),
+                ("dataset_group", old.group), ("schema", old.schema)}
+    assert set(listed) == expected
+    kinds = [kind for kind, _ in listed]
+    assert kinds.index("campaign") < kinds.index("solution") < kinds.index("dataset") < kinds.index(
+        "dataset_group") < kinds.index("schema")
+    assert exists(p.describe_campaign, campaignArn=old.campaign)
+    assert exists(p.describe_dataset_group, datasetGroupArn=old.group)
+    assert {s for s, state in task_states(dry).items() if s.startswith("delete_")} and all(
+        state == "skipped" for s, state in task_states(dry).items() if s.startswith("delete_"))
+
+    real = dag.test(logical_date=tomorrow + timedelta(minutes=1), run_conf={"dry_run": False})
+    assert real.state == "success", task_states(real)
+    assert not exists(p.describe_campaign, campaignArn=old.campaign)
+    assert not exists(p.describe_solution, solutionArn=old.solution)
+    assert not exists(p.describe_solution, solutionArn=worlds["challenger"])
+    assert not exists(p.describe_event_tracker, eventTrackerArn=old.tracker)
+    assert not exists(p.describe_dataset, datasetArn=old.dataset)
+    assert not exists(p.describe_dataset_group, datasetGroupArn=old.group)
+    assert not exists(p.describe_schema, schemaArn=old.schema)
+
+    # the champion and everything it depends on, and the other team's group, are untouched
+    assert p.describe_campaign(campaignArn=new.campaign)["campaign"]["status"] == "ACTIVE"
+    assert p.describe_solution_version(solutionVersionArn=new.version)["solutionVersion"]["status"] == "ACTIVE"
+    for describe, key, argument in ((p.describe_dataset_group, "datasetGroup", {"datasetGroupArn": new.group}),
+                                    (p.describe_dataset, "dataset", {"datasetArn": new.dataset}),
+                                    (p.describe_event_tracker, "eventTracker", {"eventTrackerArn": new.tracker}),
+                                    (p.describe_filter, "filter", {"filterArn": worlds["filters"][new.group]}),
+                                    (p.describe_dataset_group, "datasetGroup", {"datasetGroupArn": worlds["other"]})):
+        assert describe(**argument)[key]["status"] == "ACTIVE"
+    assert exists(p.describe_schema, schemaArn=new.schema)
+
+    # each stage finished before the next began
+    tis = {ti.task_id: ti for ti in real.get_task_instances() if ti.task_id.startswith("delete_")}
+    order = ["delete_campaigns", "delete_filters", "delete_solutions", "delete_datasets", "delete_dataset_groups",
+             "delete_schemas"]
+    assert all(tis[task].state == "success" for task in order)
+    for earlier, later in zip(order, order[1:], strict=False):
+        assert tis[earlier].end_date <= tis[later].start_date, (earlier, later)
