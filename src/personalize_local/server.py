@@ -21,7 +21,7 @@ from personalize_local.settings import Settings
 
 log = logging.getLogger("personalize_local.server")
 
-MOTO_SERVICES = frozenset({"s3", "sts", "iam"})
+MOTO_SERVICES = frozenset({"s3", "sts", "iam", "sns", "sqs"})  # sns/sqs: pipeline alerts
 DEFAULT_REGION = "us-east-1"
 _CREDENTIAL = re.compile(r"Credential=[^/\s,]+/\d{8}/([^/\s,]+)/([^/\s,]+)/aws4_request")
 _QUERY_CREDENTIAL = re.compile(r"^[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request$")
@@ -73,7 +73,7 @@ class EdgeApp:
         if service in MOTO_SERVICES:
             return self.moto(environ, start_response)
         if service != "personalize":
-            error = ServiceError(f"personalize-local serves s3, sts, iam and personalize; "
+            error = ServiceError(f"personalize-local serves s3, sts, iam, sns, sqs and personalize; "
                                  f"the request is signed for {service!r}")
             error.code = "UnknownServiceException"
             return error_response(error)(environ, start_response)
