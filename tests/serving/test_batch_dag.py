@@ -113,3 +113,31 @@ def test_bad_output_lines_are_counted_and_the_rest_load(world, tmp_path):
     assert con.execute("SELECT user_id, rank, item_id, score FROM recs ORDER BY 1, 2").fetchall() == [
         ("u001", 1, "p1", 0.9), ("u001", 2, "p2", 0.5), ("u004", 1, "p3", None)]
     con.close()
+
+
+def test_related_items_cache_from_a_similar_items_solution(world, monkeypatch, tmp_path, airflow_db):
+    from tests.serving.conftest import wait_active
+
+    p = world.personalize
+    sims = p.create_solution(name="shop-similar", datasetGroupArn=world.group,
+                             recipeArn="arn:aws:personalize:::recipe/aws-sims")["solutionArn"]
+    wait_active(p.describe_solution, "solution", solutionArn=sims)
+    version = p.create_solution_version(solutionArn=sims)["solutionVersionArn"]
+    wait_active(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)
+    related = {"solution_arn": sims, "items_sql": "shop/catalog_items.sql", "table": "related_items"}
+    use_test_config(monkeypatch, tmp_path, batch={"related_items": related})
+    connect(monkeypatch, world, cache_path=tmp_path / "cache.duckdb")
+
+    run = load_dag("batch.py", "shop__batch").test(logical_date=RUN_AT)
+    assert run.state == "success", task_states(run)
+    con = duckdb.connect(str(tmp_path / "cache.duckdb"), read_only=True)
+    rows = con.execute("SELECT item_id, rank, related_item_id, solution_version FROM related_items "
+                       "ORDER BY item_id, rank").fetchall()
+    con.close()
+    items = {r[0] for r in rows}
+    catalogue = {f"p{i:03d}" for i in range(50)}  # p999 is created after RUN_AT
+    assert items == catalogue
+    assert {r[3] for r in rows} == {version}
+    assert all(r[0] != r[2] for r in rows)  # an item is not related to itself
+    loaded = xcom(run, "load_related_items")
+    assert loaded["loaded"] == len(items) and loaded["error_lines"] == 0
