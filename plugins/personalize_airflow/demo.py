@@ -1,9 +1,13 @@
 """`make demo`: the lifecycle on this machine, against personalize-local, with real Airflow runs.
 
 Builds the embedded warehouse (build/demo/shop.duckdb), starts personalize-local for S3 and
-Personalize, runs the DAGs with `dag.test()` on an Airflow home under build/, prints a summary and
-writes it to build/demo-summary.json. Nothing here is special-cased for the demo: the DAGs read the
-same connections they read in production, pointed at the local endpoint by `endpoint_url`.
+Personalize (state in build/demo/personalize-local, so it survives between demos), runs
+`shop__export` and then `shop__train` on the version it published with `dag.test()` on an Airflow home
+under build/, prints a summary and writes it to build/demo-summary.json. A second `make demo` trains
+on a new export version and compares against the champion the first one deployed. Nothing here is
+special-cased for the demo: the DAGs read the same connections they read in production, pointed at the
+local endpoint by `endpoint_url`; only the status-check interval is shortened
+(``AIRFLOW__PERSONALIZE__POLL_SECONDS``), since local jobs take seconds, not hours.
 """
 
 from __future__ import annotations
@@ -39,13 +43,20 @@ def prepare_airflow_home() -> None:
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING"),
+            "AIRFLOW__PERSONALIZE__POLL_SECONDS": os.environ.get("AIRFLOW__PERSONALIZE__POLL_SECONDS", "2"),
         }
     )
-    for key, value in {"AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "demo",
+        "AWS_SECRET_ACCESS_KEY": "demo",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         os.environ.setdefault(key, value)
     if not (home / "airflow.db").exists():
         say("creating the Airflow metadata DB (SQLite) under build/airflow-demo")
-        subprocess.run([str(Path(sys.executable).parent / "airflow"), "db", "migrate"], check=True, capture_output=True)
+        subprocess.run(
+            [str(Path(sys.executable).parent / "airflow"), "db", "migrate"], check=True, capture_output=True
+        )
 
 
 def build_warehouse() -> Path:
@@ -53,7 +64,9 @@ def build_warehouse() -> Path:
 
     path = DEMO / "shop.duckdb"
     if not path.exists():
-        say(f"generating the demo warehouse: {INTERACTIONS:,} interactions, 13 months → {path.relative_to(PROJECT_ROOT)}")
+        say(
+            f"generating the demo warehouse: {INTERACTIONS:,} interactions, 13 months → {path.relative_to(PROJECT_ROOT)}"
+        )
         generate(path, interactions=INTERACTIONS)
     return path
 
@@ -80,7 +93,7 @@ def run_dag(dag_id: str, **kwargs):
     return run
 
 
-def xcom(run, task_id: str):
+def xcom(run, task_id: str, key: str = "return_value"):
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
     from sqlalchemy import select
@@ -88,8 +101,10 @@ def xcom(run, task_id: str):
     with create_session() as session:
         row = session.scalars(
             select(XComModel).where(
-                XComModel.dag_id == run.dag_id, XComModel.run_id == run.run_id,
-                XComModel.task_id == task_id, XComModel.key == "return_value",
+                XComModel.dag_id == run.dag_id,
+                XComModel.run_id == run.run_id,
+                XComModel.task_id == task_id,
+                XComModel.key == key,
             )
         ).first()
         return None if row is None else XComModel.deserialize_value(row)
@@ -110,6 +125,90 @@ def export_summary(published: dict, staged: dict) -> dict:
     }
 
 
+METRICS_SHOWN = ("ndcg_at_10", "precision_at_10", "recall_at_10", "mrr_at_25", "coverage")
+
+
+def train_summary(run) -> dict:
+    """What the train run trained, measured, decided and deployed, from its tasks' return values."""
+    plan = {key: xcom(run, "plan", key=key) for key in ("version", "eval_uri")}
+    evaluation = xcom(run, "evaluate_models")
+    sample = xcom(run, "holdout_sample")
+    outcome = xcom(run, "deploy.promote_champion") or xcom(run, "keep_champion")
+    solutions = {}
+    for task_id in sorted(t.task_id for t in run.get_task_instances() if t.task_id.endswith(".solution_metrics")):
+        trained = xcom(run, task_id)
+        solutions[trained["solution"]] = {
+            "recipe": trained["recipe"],
+            "solution_version_arn": trained["solution_version_arn"],
+            "training_hours": trained["training_hours"],
+            "get_solution_metrics": trained["metrics"],
+        }
+    return {
+        "run_id": run.run_id,
+        "export_version": plan["version"],
+        "solutions": solutions,
+        "holdout_evaluation": {
+            "users": sample["users"],
+            "models": {
+                name: {metric: round(values[metric], 4) for metric in METRICS_SHOWN if metric in values}
+                for name, values in evaluation["models"].items()
+            },
+            "report": evaluation["report"],
+        },
+        "decision": {key: evaluation["decision"][key] for key in ("promote", "winner", "reason", "metric",
+                                                                  "champion_value", "winner_value",
+                                                                  "relative_lift")},
+        "estimated_cost_usd": outcome["cost"]["total_usd"],
+        "smoke_users": sample["smoke_users"],
+    }
+
+
+def serving_summary(endpoint: str, users: list[str]) -> dict:
+    """The registry's champion, and what its campaign recommends to three holdout users right now."""
+    import boto3
+
+    from personalize_airflow.use_cases import use_case
+    from personalize_pipelines.registry import RegistryLocation, read_champion
+
+    champion = read_champion(
+        boto3.client("s3", endpoint_url=endpoint), location=RegistryLocation.for_use_case(use_case("shop"))
+    )
+    runtime = boto3.client("personalize-runtime", endpoint_url=endpoint)
+    recommendations = {
+        user: [item["itemId"] for item in runtime.get_recommendations(
+            campaignArn=champion.campaign_arn, userId=user, numResults=5)["itemList"]]
+        for user in users[:3]
+    }
+    return {
+        "campaign_arn": champion.campaign_arn,
+        "solution_version_arn": champion.solution_version_arn,
+        "recipe": champion.recipe,
+        "export_version": champion.export_version,
+        "promoted_at": champion.promoted_at,
+        "event_tracker_arn": champion.event_tracker_arn,
+        "sample_recommendations": recommendations,
+    }
+
+
+def print_summary(summary: dict) -> None:
+    export, train, serving = summary["export"], summary["train"], summary["serving"]
+    say(f"export {export['version']}: {export['rows']} rows, validation {export['validation']}")
+    for name, solution in train["solutions"].items():
+        offline = solution["get_solution_metrics"]
+        say(f"solution {name} ({solution['recipe']}): GetSolutionMetrics "
+            f"ndcg@10={offline.get('normalized_discounted_cumulative_gain_at_10', 0):.4f} "
+            f"precision@10={offline.get('precision_at_10', 0):.4f} coverage={offline.get('coverage', 0):.3f}")
+    say(f"holdout evaluation on {train['holdout_evaluation']['users']} users:")
+    for name, values in train["holdout_evaluation"]["models"].items():
+        say(f"  {name:>14}: " + "  ".join(f"{metric}={value:.4f}" for metric, value in values.items()))
+    decision = train["decision"]
+    say(f"decision: {'PROMOTE' if decision['promote'] else 'KEEP CHAMPION'} — {decision['reason']}")
+    say(f"serving: {serving['recipe']} {serving['solution_version_arn']} on {serving['campaign_arn']}")
+    for user, items in serving["sample_recommendations"].items():
+        say(f"  {user}: {', '.join(items)}")
+    say(f"evaluation page: {train['holdout_evaluation']['report']['html']}")
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     started = time.monotonic()
@@ -117,17 +216,26 @@ def main() -> None:
     warehouse = build_warehouse()
     from personalize_local.testing import running_endpoint
 
-    with running_endpoint(state_dir=DEMO / "personalize-local") as endpoint:
+    seconds = {}
+    with running_endpoint(state_dir=DEMO / "personalize-local", persist_s3=True) as endpoint:
         say(f"personalize-local serving S3 and Personalize at {endpoint}")
         point_connections(warehouse, endpoint)
         _ensure_bucket(endpoint)
         export_run = run_dag("shop__export", logical_date=WINDOW_END)
-        summary = {"export": export_summary(xcom(export_run, "publish"), xcom(export_run, "extract_and_clean"))}
-    summary["seconds"] = round(time.monotonic() - started, 1)
+        seconds["export"] = round(time.monotonic() - started, 1)
+        export = export_summary(xcom(export_run, "publish"), xcom(export_run, "extract_and_clean"))
+        now = datetime.now(UTC)
+        train_run = run_dag("shop__train", logical_date=now, run_after=now, run_conf={"version": export["version"]})
+        seconds["train"] = round(time.monotonic() - started - seconds["export"], 1)
+        train = train_summary(train_run)
+        summary = {"export": export, "train": train, "serving": serving_summary(endpoint, train["smoke_users"])}
+    seconds["total"] = round(time.monotonic() - started, 1)
+    summary["seconds"] = seconds
     out = BUILD / "demo-summary.json"
     out.write_text(json.dumps(summary, indent=2) + "\n")
-    print(json.dumps(summary, indent=2))
-    say(f"summary written to {out.relative_to(PROJECT_ROOT)}")
+    print_summary(summary)
+    say(f"{seconds['total']}s in all (export {seconds['export']}s, train {seconds['train']}s); "
+        f"summary written to {out.relative_to(PROJECT_ROOT)}")
 
 
 def _ensure_bucket(endpoint: str) -> None:

@@ -154,15 +154,15 @@ def plan(use_case_name: str, **context) -> dict[str, Any]:
 
 
 @task
-def serving_champion(use_case_name: str) -> dict[str, Any] | None:
-    """The registry's champion (what serves now), None before the first promotion."""
+def serving_champion(use_case_name: str) -> dict[str, Any]:
+    """The registry's champion (what serves now), empty before the first promotion."""
     from personalize_pipelines.registry import read_champion
 
     uc = _use_case(use_case_name)
     champion = read_champion(_s3(uc), location=_registry(uc))
     if champion is None:
         log.info("no champion yet: the best challenger will be compared against nothing")
-        return None
+        return {}
     log.info(
         "champion: %s (%s), promoted %s", champion.solution_version_arn, champion.recipe, champion.promoted_at
     )
@@ -170,9 +170,9 @@ def serving_champion(use_case_name: str) -> dict[str, Any] | None:
 
 
 @task.short_circuit(ignore_downstream_trigger_rules=False)
-def champion_to_evaluate(champion: dict[str, Any] | None) -> bool:
+def champion_to_evaluate(champion: dict[str, Any]) -> bool:
     """Go on to the champion's batch inference only when there is a champion."""
-    return champion is not None
+    return bool(champion)
 
 
 @task
@@ -261,7 +261,7 @@ def evaluate_models(
     batch_outputs: dict[str, str],
     sample: dict[str, Any],
     trained: list[dict[str, Any]],
-    champion: dict[str, Any] | None,
+    champion: dict[str, Any],
     **context,
 ) -> dict[str, Any]:
     """Score every challenger and the champion on the same holdout users, decide, publish the report."""
@@ -300,7 +300,7 @@ def evaluate_models(
         for t in trained
     ]
     defending = None
-    if champion is not None:
+    if champion:
         defending = _evaluated(
             s3,
             uc,
@@ -395,7 +395,7 @@ def _cost(uc: Any, *, trained: list[dict], batch_users: int, ingested_bytes: int
 def keep_champion(
     use_case_name: str,
     evaluation: dict[str, Any],
-    champion: dict[str, Any] | None,
+    champion: dict[str, Any],
     trained: list[dict[str, Any]],
     sample: dict[str, Any],
     ingested_bytes: int,
@@ -455,9 +455,9 @@ def smoke_test(use_case_name: str, campaign_arn: str, sample: dict[str, Any], fi
 
 
 @task.short_circuit(trigger_rule="one_failed")
-def rollback_target(champion: dict[str, Any] | None) -> str | None:
+def rollback_target(champion: dict[str, Any]) -> str | None:
     """After a failed deploy: the champion's solution version to put back, None when there is none."""
-    if champion is None:
+    if not champion:
         log.error("the deploy failed and there is no champion to roll back to; the campaign is left as it is")
         return None
     log.error("the deploy failed: rolling the campaign back to %s", champion["solution_version_arn"])
@@ -474,7 +474,7 @@ def promote_champion(
     event_tracker_arn: str,
     tracking_id: str | None,
     recommendations: dict[str, list[str]],
-    champion: dict[str, Any] | None,
+    champion: dict[str, Any],
     trained: list[dict[str, Any]],
     sample: dict[str, Any],
     ingested_bytes: int,
