@@ -31,11 +31,13 @@ def topic(endpoint, monkeypatch, tmp_path, airflow_db):
     return arn, received
 
 
-def test_every_serving_dag_announces_task_failures_on_the_topic(topic):
+def test_every_dag_announces_task_failures_on_the_topic(topic):
     from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
 
     arn, _ = topic
-    for file, dag_id in (("batch.py", "shop__batch"), ("events.py", "shop__events"), ("cleanup.py", "shop__cleanup")):
+    dags = (("export.py", "shop__export"), ("batch.py", "shop__batch"), ("events.py", "shop__events"),
+            ("cleanup.py", "shop__cleanup"))
+    for file, dag_id in dags:
         dag = load_dag(file, dag_id)
         for task in dag.tasks:
             callbacks = task.on_failure_callback
