@@ -43,7 +43,7 @@ Runs on every export version of `{name}` (the `{name}__export` Asset), or by han
    schemas, and the deterministic name of every resource (a retry reuses, never duplicates).
 2. **dataset_group → import** — dataset group (`{mode}`), schemas, datasets, and one import per dataset
    from the version's interactions/items/users folders (never the holdout).
-3. **train_&lt;solution&gt;** — one group per configured solution ({solutions}): solution, version
+3. **`train_<solution>`** — one group per configured solution ({solutions}): solution, version
    (training), GetSolutionMetrics, batch inference for the sampled holdout users.
 4. **champion** — the registry's champion, scored by batch inference on the same users.
 5. **evaluate_models** — NDCG/precision/recall/MRR/coverage on the holdout for every model; the gate

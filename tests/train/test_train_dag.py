@@ -148,3 +148,23 @@ def test_a_better_challenger_is_deployed(rollback_case, s3, personalize, config_
     served = campaign(personalize, "shop_rollback")
     assert served["campaignArn"] == old.campaign_arn and served["solutionVersionArn"] == champion.solution_version_arn
     assert champion.metrics["ndcg_at_10"] > old.metrics["ndcg_at_10"] * 1.02
+
+
+def test_a_long_lived_group_is_reimported_and_its_solution_retrained(config_dir, export_version, s3, personalize):
+    write_use_case(config_dir, "shop_live", solutions=[PERSONALIZED], training={"dataset_group": "long_lived"})
+    publish_copy(s3, version=export_version, use_case="shop_live")
+
+    first = run_train("shop_live", export_version)
+    second = run_train("shop_live", export_version)
+
+    assert first.state == second.state == "success", (first.tasks, second.tasks)
+    assert second.tasks["keep_champion"] == "success"  # the same data trains the same model: a tie keeps it
+    groups = [g for g in personalize.list_dataset_groups()["datasetGroups"] if g["name"].startswith("shop_live-")]
+    assert len(groups) == 1
+    group = groups[0]["datasetGroupArn"]
+    for dataset in personalize.list_datasets(datasetGroupArn=group)["datasets"]:
+        assert len(personalize.list_dataset_import_jobs(datasetArn=dataset["datasetArn"])["datasetImportJobs"]) == 2
+    (solution,) = personalize.list_solutions(datasetGroupArn=group)["solutions"]
+    assert len(personalize.list_solution_versions(solutionArn=solution["solutionArn"])["solutionVersions"]) == 2
+    champion, _ = registry(s3, "shop_live")
+    assert champion.dataset_group_arn == group and champion.run_id == first.run.run_id
