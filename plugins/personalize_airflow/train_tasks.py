@@ -79,7 +79,8 @@ def requested_version(params: Mapping[str, Any], asset_events: Mapping[Any, Any]
     """The export version to train on: the ``version`` param, else the triggering export event's extra."""
     if params.get("version"):
         return str(params["version"]).strip().strip("/")
-    events = [event for events in (asset_events or {}).values() for event in events]
+    asset_events = asset_events or {}
+    events = [event for asset in list(asset_events) for event in asset_events[asset]]
     for event in reversed(events):
         version = (event.extra or {}).get("version")
         if version:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
+from datetime import UTC, datetime
 
 import pytest
 import yaml
@@ -39,18 +39,30 @@ def test_each_configured_solution_trains_in_its_own_group(shop_train):
     assert shop_train.get_task("deploy.campaign").min_provisioned_tps == 1
 
 
-def event(extra):
-    return SimpleNamespace(extra=extra)
+def triggering_events(*extras: dict):
+    """What a run triggered by export events sees as ``triggering_asset_events``."""
+    from airflow.sdk.execution_time.comms import AssetEventDagRunReferenceResult
+    from airflow.sdk.execution_time.context import TriggeringAssetEventsAccessor
+
+    asset = {"name": "shop__export", "uri": "s3://personalize-demo/exports/shop", "extra": {}}
+    return TriggeringAssetEventsAccessor.build(
+        AssetEventDagRunReferenceResult(
+            asset=asset, extra=extra, source_dag_id="shop__export", source_task_id="publish",
+            source_run_id=f"run{index}", source_map_index=-1, source_aliases=[],
+            timestamp=datetime(2026, 11, 1, index, tzinfo=UTC),
+        )
+        for index, extra in enumerate(extras)
+    )
 
 
 def test_the_version_comes_from_the_param_else_the_latest_export_event():
     from personalize_airflow.train_tasks import requested_version
 
-    events = {"shop__export": [event({"version": "v1"}), event({"version": "v2"})]}
+    events = triggering_events({"version": "v1"}, {"version": "v2", "uri": "s3://personalize-demo/exports/shop/v2/"})
     assert requested_version({"version": None}, events) == "v2"
     assert requested_version({"version": " v0/ "}, events) == "v0"
     with pytest.raises(AirflowFailException, match="no 'version' param"):
-        requested_version({"version": None}, {"shop__export": [event({})]})
+        requested_version({"version": None}, triggering_events({}))
 
 
 def test_names_are_deterministic_per_run_and_shared_by_a_long_lived_group():
