@@ -23,11 +23,15 @@ POPULAR = {"name": "popular", "recipe": "aws-popularity-count"}
 _run_dates = itertools.count(1)
 
 
+CAMPAIGN_FAILS = "shop_campaign_fails"  # a use case whose campaign (named after it) the endpoint fails
+
+
 @pytest.fixture(scope="session")
 def train_endpoint(tmp_path_factory):
     from personalize_local.testing import running_endpoint
 
-    with running_endpoint(state_dir=tmp_path_factory.mktemp("train-personalize-local"), phase_seconds=0.02) as url:
+    state = tmp_path_factory.mktemp("train-personalize-local")
+    with running_endpoint(state_dir=state, phase_seconds=0.02, fail_jobs=[CAMPAIGN_FAILS]) as url:
         yield url
 
 

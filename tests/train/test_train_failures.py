@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.train.conftest import (
+    CAMPAIGN_FAILS,
     EXPORT_PREFIX,
     POPULAR,
     campaign,
@@ -65,3 +66,17 @@ def test_a_training_that_fails_fails_its_task_with_the_reason(serving, s3, perso
     assert run.tasks["evaluate_models"] == "upstream_failed" and run.tasks["deploy.campaign"] == "upstream_failed"
     assert "Insufficient data: 0 interactions after filtering" in capfd.readouterr().out
     assert (registry(s3, "shop_failures"), campaign(personalize, "shop_failures")) == serving
+
+
+def test_a_campaign_that_fails_fails_the_deploy_and_records_no_champion(config_dir, export_version, s3, capfd):
+    write_use_case(config_dir, CAMPAIGN_FAILS, solutions=[POPULAR])
+    publish_copy(s3, version=export_version, use_case=CAMPAIGN_FAILS)
+
+    run = run_train(CAMPAIGN_FAILS, export_version)
+
+    assert run.state == "failed"
+    assert run.tasks["deploy.campaign"] == "failed"
+    assert run.tasks["deploy.smoke_test"] == run.tasks["deploy.promote_champion"] == "upstream_failed"
+    assert run.tasks["deploy.rollback_campaign"] == "skipped"  # nothing served before: nothing to roll back to
+    assert f"Forced failure: '{CAMPAIGN_FAILS}'" in capfd.readouterr().out
+    assert registry(s3, CAMPAIGN_FAILS) == (None, [])
