@@ -248,6 +248,8 @@ class TrainingSpec(_Strict):
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
             raise ValueError(f"solution names must be unique; repeated: {repeated}")
+        if "champion" in names:
+            raise ValueError("'champion' names the serving model in evaluations; give the solution another name")
         if self.dataset_group == "per_run":
             updating = [s.name for s in self.solutions if s.training_mode == "UPDATE"]
             if updating:

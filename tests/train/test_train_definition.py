@@ -92,6 +92,8 @@ def test_names_are_deterministic_per_run_and_shared_by_a_long_lived_group():
          "training.solutions.p.event_type: 'Click' is not an EVENT_TYPE"),
         ({"training": {"role_arn": "personalize-role"}}, "training.role_arn"),
         ({"training": {"solutions": [{"name": "p", "recipe": "user-personalization"}]}}, "must be a recipe name"),
+        ({"training": {"solutions": [{"name": "champion", "recipe": "aws-popularity-count"}]}},
+         "'champion' names the serving model"),
         ({"evaluation": {"metric": "accuracy"}}, "evaluation.metric"),
         ({"campaign": {"min_provisioned_tps": 0}}, "campaign.min_provisioned_tps"),
     ],
