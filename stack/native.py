@@ -10,8 +10,8 @@ endpoint's state, the demo warehouse — is under one directory (build/stack/ by
     python -m stack.native down     # stops every process it started (pid files), keeps the state
     python -m stack.native status
 
-The system tests and bench/waiting.py start their own `Stack` with another database, Redis DB, home and
-ports, so they never touch a developer's running stack.
+The system tests and bench/waiting.py start their own `Stack` with another database, Celery queue, home
+and ports, so they never touch a developer's running stack.
 """
 
 from __future__ import annotations
@@ -100,6 +100,11 @@ class Stack:
         return self.home / "warehouse" / "shop.duckdb"
 
     @property
+    def cache(self) -> Path:
+        """The DuckDB file the batch DAG writes recommendations to (exports read the warehouse meanwhile)."""
+        return self.home / "warehouse" / "cache.duckdb"
+
+    @property
     def api_url(self) -> str:
         return f"http://localhost:{self.api_port}"
 
@@ -110,6 +115,11 @@ class Stack:
     @property
     def components(self) -> tuple[str, ...]:
         return tuple(c for c in COMPONENTS if c != "worker" or self.executor == "CeleryExecutor")
+
+    @property
+    def queue(self) -> str:
+        """The Celery queue of this stack's tasks: stacks sharing a Redis never take each other's."""
+        return self.db_name
 
     def database_url(self, driver: str = "postgresql+psycopg2") -> str:
         return f"{driver}://{self.pg_user}@{self.pg_host}:{self.pg_port}/{self.db_name}"
@@ -135,13 +145,16 @@ class Stack:
                 "AIRFLOW__CELERY__BROKER_URL": f"redis://{self.redis_host}:{self.redis_port}/{self.redis_db}",
                 "AIRFLOW__CELERY__RESULT_BACKEND": self.database_url("db+postgresql"),
                 "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.worker_concurrency),
+                "AIRFLOW__OPERATORS__DEFAULT_QUEUE": self.queue,
                 "AIRFLOW__API__BASE_URL": self.api_url,
                 "AIRFLOW__API__WORKERS": "1",
                 "AIRFLOW__API_AUTH__JWT_SECRET": self._jwt_secret(),
                 "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.logs / "tasks"),
                 "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(self.worker_log_port),
                 "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(self.trigger_log_port),
-                "AIRFLOW_CONN_WAREHOUSE": json.dumps({"conn_type": "duckdb", "host": str(self.warehouse)}),
+                "AIRFLOW_CONN_WAREHOUSE": json.dumps(
+                    {"conn_type": "duckdb", "host": str(self.warehouse), "extra": {"cache_path": str(self.cache)}}
+                ),
                 "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(
                     {"conn_type": "aws", "extra": {"endpoint_url": self.endpoint_url, "region_name": "us-east-1"}}
                 ),
@@ -227,11 +240,12 @@ class Stack:
             time.sleep(1)
         raise StackError(f"the stack was not healthy within {timeout:.0f}s: {health or 'api-server not answering'}")
 
-    def flush_broker(self) -> None:
-        """Empty this stack's Redis database (Celery messages a killed run left behind)."""
+    def purge_broker(self) -> None:
+        """Delete this stack's Celery queue from Redis (messages a killed run left behind)."""
         import redis
 
-        redis.Redis(host=self.redis_host, port=self.redis_port, db=self.redis_db).flushdb()
+        client = redis.Redis(host=self.redis_host, port=self.redis_port, db=self.redis_db)
+        client.delete(self.queue, f"_kombu.binding.{self.queue}")
 
     def drop_database(self) -> None:
         """Drop this stack's metadata database (the stack must be down)."""
@@ -278,7 +292,7 @@ class Stack:
             "dag-processor": [airflow, "dag-processor"],
             "triggerer": [airflow, "triggerer"],
             "worker": [
-                airflow, "celery", "worker", "--celery-hostname", f"{self.db_name}@%h",
+                airflow, "celery", "worker", "--celery-hostname", f"{self.db_name}@%h", "--queues", self.queue,
                 "--without-gossip", "--without-mingle",
             ],
         }[component]

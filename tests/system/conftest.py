@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections.abc import Iterator
 
@@ -11,22 +10,21 @@ import httpx
 import pytest
 
 from stack.native import Stack, StackError
-from tests.conftest import ROOT, free_port
+from tests.conftest import free_port
 
-SYSTEM_HOME = ROOT / "build" / "system-stack"
 REDIS_DB = 14  # a developer's `make stack-up` uses 0, bench/waiting.py 13
 
 
 @pytest.fixture(scope="session")
-def native_stack(pg_server, redis_server) -> Iterator[Stack]:
+def native_stack(pg_server, redis_server, tmp_path_factory) -> Iterator[Stack]:
     """Airflow on Postgres + Celery/Redis + triggerer + personalize-local, started once per session.
 
     Personalize's lifecycle phases are quick (0.02 s) but training takes ≥ 8 s (status checked every
-    2 s), so the training waits really defer. Logs stay in build/system-stack/logs after the session.
+    2 s), so the training waits really defer. Its home is the session's own pytest temp directory
+    (pytest keeps the last three): two sessions at once never share pid files, logs or state.
     """
-    shutil.rmtree(SYSTEM_HOME, ignore_errors=True)
     stack = Stack(
-        home=SYSTEM_HOME,
+        home=tmp_path_factory.mktemp("system-stack"),
         db_name=f"airflow_system_{free_port()}",
         pg_host=pg_server["host"], pg_port=pg_server["port"], pg_user=pg_server["user"],
         redis_host=redis_server["host"], redis_port=redis_server["port"], redis_db=REDIS_DB,
@@ -35,7 +33,7 @@ def native_stack(pg_server, redis_server) -> Iterator[Stack]:
         worker_concurrency=4, phase_seconds=0.02, train_seconds=8, warehouse_interactions=30_000,
         extra_env={"AIRFLOW__PERSONALIZE__POLL_SECONDS": "2", "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO"},
     )
-    stack.flush_broker()
+    stack.purge_broker()
     try:
         stack.up(timeout=300)
         yield stack
@@ -44,7 +42,7 @@ def native_stack(pg_server, redis_server) -> Iterator[Stack]:
     finally:
         stack.down()
         stack.drop_database()
-        stack.flush_broker()
+        stack.purge_broker()
 
 
 class AirflowApi:

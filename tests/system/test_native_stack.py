@@ -18,7 +18,7 @@ from personalize_pipelines.windows import months_before, parse_instant
 
 pytestmark = pytest.mark.system
 
-EXPORT, TRAIN = "shop__export", "shop__train"
+EXPORT, TRAIN, BATCH, EVENTS = "shop__export", "shop__train", "shop__batch", "shop__events"
 PREFIX = "exports/shop"
 BUCKET = "personalize-demo"
 TERMINAL = {"success", "failed"}
@@ -87,7 +87,7 @@ def latest(stack) -> dict:
 @pytest.fixture(scope="module")
 def export_logical_date(api) -> datetime:
     """The export's latest scheduled point: a manual run there means unpausing schedules nothing extra."""
-    api.wait_for_dags(EXPORT, TRAIN)
+    api.wait_for_dags(EXPORT, TRAIN, BATCH, EVENTS)
     return parse_instant(api.get(f"/dags/{EXPORT}")["next_dagrun_logical_date"])
 
 
@@ -123,7 +123,36 @@ def pipeline(native_stack, api, export_logical_date) -> dict:
     watched = Watched()
     train = wait_for_run(api, TRAIN, runs[0]["dag_run_id"], timeout=420, watched=watched)
     api.patch(f"/dags/{TRAIN}", {"is_paused": True})  # the backfill's versions need no training
+    assert train["state"] == "success", failed_tasks(api, TRAIN, train["dag_run_id"])
     return {"export": export, "train": train, "watched": watched, "published_by_export": published_by_export}
+
+
+def trigger_at_latest_point(api, dag_id: str, run_id: str) -> None:
+    """A manual run at the DAG's latest scheduled point, then unpause: the scheduler adds no run there."""
+    logical_date = api.get(f"/dags/{dag_id}")["next_dagrun_logical_date"]
+    api.post(f"/dags/{dag_id}/dagRuns", {"dag_run_id": run_id, "logical_date": logical_date})
+    api.patch(f"/dags/{dag_id}", {"is_paused": False})
+
+
+@pytest.fixture(scope="module")
+def serving(api, pipeline) -> dict:
+    """With a champion deployed, the batch and events DAGs, triggered through the REST API side by side."""
+    for dag_id in (BATCH, EVENTS):
+        trigger_at_latest_point(api, dag_id, "system-serving")
+    runs = {dag_id: wait_for_run(api, dag_id, "system-serving", timeout=240) for dag_id in (BATCH, EVENTS)}
+    for dag_id in runs:
+        api.patch(f"/dags/{dag_id}", {"is_paused": True})
+    return runs
+
+
+def xcom(api, dag_id: str, run_id: str, task_id: str):
+    path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value"
+    return api.get(path, deserialize=True)["value"]
+
+
+def champion(stack) -> dict:
+    body = s3_client(stack).get_object(Bucket=BUCKET, Key=f"{PREFIX}/registry/champion.json")["Body"].read()
+    return json.loads(body)
 
 
 def test_the_export_run_publishes_the_window_ending_at_its_logical_date(native_stack, pipeline,
@@ -140,6 +169,31 @@ def test_the_asset_event_starts_the_train_run_which_succeeds(api, pipeline):
     assert train["state"] == "success", failed_tasks(api, TRAIN, train["dag_run_id"])
     watched = pipeline["watched"]
     assert watched.states["deploy.campaign"][-1] == "success"
+
+
+def test_the_batch_run_caches_the_champions_recommendations(native_stack, api, serving):
+    import duckdb
+
+    assert serving[BATCH]["state"] == "success", failed_tasks(api, BATCH, "system-serving")
+    served_by = champion(native_stack)["solution_version_arn"]
+    with duckdb.connect(str(native_stack.cache), read_only=True) as con:
+        users, rows, versions, max_rank = con.execute(
+            "SELECT count(DISTINCT user_id), count(*), list(DISTINCT solution_version), max(rank)"
+            " FROM personalize_recommendations"
+        ).fetchone()
+    assert users > 0 and rows >= users
+    assert versions == [served_by]
+    assert max_rank <= 25  # shop.yaml: serving.batch.num_results
+
+
+def test_the_events_run_streams_new_interactions_to_the_champions_tracker(native_stack, api, serving):
+    assert serving[EVENTS]["state"] == "success", failed_tasks(api, EVENTS, "system-serving")
+    planned = xcom(api, EVENTS, "system-serving", "plan")
+    assert planned["mode"] == "stream", planned
+    streamed = xcom(api, EVENTS, "system-serving", "stream_events")
+    assert streamed["events_sent"] == planned["pending"] > 0, (planned, streamed)
+    assert streamed["calls"] * 10 >= streamed["events_sent"], streamed  # PutEvents takes ≤ 10 events per call
+    assert streamed["watermark"] is not None
 
 
 def test_waiting_tasks_are_deferred_to_the_triggerer(pipeline):
