@@ -28,7 +28,8 @@ Applications read `{table}` instead of calling Personalize for every user.
 3. **load_recommendations** — the output into `{table}` (user_id, rank, item_id, score,
    solution_version, generated_at): in one transaction the rows of every scored user are replaced, so a
    rerun never duplicates. Error lines, malformed lines, answers for users not in the input and users
-   without an answer are counted in the task's result and log; the rest load.
+   without an answer are counted in the task's result, its log and `batch/<run>/users/report.json`; the rest
+   load.
 4. **prepare_related_items → score_items → load_related_items** — the same for items and a similar-items
    solution ({related}); skipped with the reason in the log when none is configured.
 

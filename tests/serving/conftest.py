@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,6 +43,7 @@ COLD_USER = "u777"  # active in the warehouse, never seen in training
 @dataclass
 class World:
     url: str
+    bucket: str
     state_dir: Path
     warehouse: Path
     personalize: Any
@@ -106,18 +108,23 @@ def training_csv(warehouse: Path) -> str:
     return out.getvalue()
 
 
-def build_world(url: str, state_dir: Path, tmp: Path, *, name: str = "shop") -> World:
-    """Train and deploy a champion on the endpoint and record it in the registry, as the train DAG would."""
+def build_world(url: str, state_dir: Path, tmp: Path, *, name: str = "shop", bucket: str | None = None) -> World:
+    """Train and deploy a champion on the endpoint and record it in the registry, as the train DAG would.
+
+    Each world has its own bucket (moto's S3 is shared by every endpoint in the process) unless given one.
+    """
     from personalize_pipelines.registry import RegistryLocation, promote
+
+    bucket = bucket or f"serving-{uuid.uuid4().hex[:10]}"
 
     options = {"endpoint_url": url, "region_name": "us-east-1", "config": Config(**RETRYING)}
     s3, p = boto3.client("s3", **options), boto3.client("personalize", **options)
-    if BUCKET not in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
-        s3.create_bucket(Bucket=BUCKET)
+    if bucket not in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
+        s3.create_bucket(Bucket=bucket)
     warehouse = build_warehouse(tmp / "shop.duckdb")
-    s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}/v1/interactions/part-00000.csv", Body=training_csv(warehouse).encode())
+    s3.put_object(Bucket=bucket, Key=f"{PREFIX}/v1/interactions/part-00000.csv", Body=training_csv(warehouse).encode())
     window = {"start": "2026-05-01T00:00:00+00:00", "end": EXPORT_WINDOW_END.isoformat()}
-    s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}/v1/manifest.json", Body=json.dumps({"window": window}).encode())
+    s3.put_object(Bucket=bucket, Key=f"{PREFIX}/v1/manifest.json", Body=json.dumps({"window": window}).encode())
 
     group = p.create_dataset_group(name=f"{name}-group")["datasetGroupArn"]
     wait_active(p.describe_dataset_group, "datasetGroup", datasetGroupArn=group)
@@ -126,7 +133,7 @@ def build_world(url: str, state_dir: Path, tmp: Path, *, name: str = "shop") -> 
                                datasetType="Interactions")["datasetArn"]
     wait_active(p.describe_dataset, "dataset", datasetArn=dataset)
     job = p.create_dataset_import_job(jobName=f"{name}-import", datasetArn=dataset, roleArn=ROLE,
-                                      dataSource={"dataLocation": f"s3://{BUCKET}/{PREFIX}/v1/interactions/"})
+                                      dataSource={"dataLocation": f"s3://{bucket}/{PREFIX}/v1/interactions/"})
     wait_active(p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job["datasetImportJobArn"])
     solution = p.create_solution(name=f"{name}-personalized", datasetGroupArn=group,
                                  recipeArn="arn:aws:personalize:::recipe/aws-user-personalization")["solutionArn"]
@@ -139,20 +146,23 @@ def build_world(url: str, state_dir: Path, tmp: Path, *, name: str = "shop") -> 
     tracker = p.create_event_tracker(name=f"{name}-events", datasetGroupArn=group)
     wait_active(p.describe_event_tracker, "eventTracker", eventTrackerArn=tracker["eventTrackerArn"])
 
-    location = RegistryLocation(bucket=BUCKET, use_case_prefix=PREFIX)
+    location = RegistryLocation(bucket=bucket, use_case_prefix=PREFIX)
     promote(s3, location=location, solution_version_arn=version, solution_arn=solution, campaign_arn=campaign,
             recipe="aws-user-personalization", metrics={"ndcg_at_10": 0.1}, export_version="v1",
             dataset_group_arn=group, event_tracker_arn=tracker["eventTrackerArn"], promotion_id=f"{name}-1")
-    return World(url=url, state_dir=state_dir, warehouse=warehouse, personalize=p, s3=s3, group=group,
+    return World(url=url, bucket=bucket, state_dir=state_dir, warehouse=warehouse, personalize=p, s3=s3, group=group,
                  dataset=dataset, schema=schema, solution=solution, version=version, campaign=campaign,
                  tracker=tracker["eventTrackerArn"], tracking_id=tracker["trackingId"])
 
 
-def use_test_config(monkeypatch: pytest.MonkeyPatch, tmp: Path, **serving: dict[str, Any]) -> Path:
-    """include/config/shop.yaml with short waits and the given serving overrides, as the DAGs' config."""
+def use_test_config(monkeypatch: pytest.MonkeyPatch, tmp: Path, *, bucket: str = BUCKET,
+                    **serving: dict[str, Any]) -> Path:
+    """include/config/shop.yaml with the world's bucket, short waits and the given serving overrides, as the
+    DAGs' config."""
     import personalize_airflow.use_cases as use_cases
 
     document = yaml.safe_load((ROOT / "include/config/shop.yaml").read_text())
+    document["s3"]["bucket"] = bucket
     document["serving"]["waiter_delay"] = 1
     for section, values in serving.items():
         document["serving"].setdefault(section, {}).update(values)

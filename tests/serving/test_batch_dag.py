@@ -11,7 +11,6 @@ import duckdb
 import pytest
 
 from tests.serving.conftest import (
-    BUCKET,
     COLD_USER,
     RUN_AT,
     connect,
@@ -35,7 +34,7 @@ def cache(path, table="personalize_recommendations") -> list[tuple]:
 
 @pytest.fixture
 def batch_dag(world, monkeypatch, tmp_path, airflow_db):
-    use_test_config(monkeypatch, tmp_path)
+    use_test_config(monkeypatch, tmp_path, bucket=world.bucket)
     connect(monkeypatch, world)
     return load_dag("batch.py", "shop__batch")
 
@@ -64,6 +63,10 @@ def test_batch_loads_the_cache_and_a_rerun_replaces_its_rows(batch_dag, world):
     loaded = xcom(run, "load_recommendations")
     assert loaded["loaded"] == ACTIVE_USERS and loaded["rows"] == len(rows) and loaded["deleted"] == 0
     assert loaded["error_lines"] == loaded["malformed_lines"] == loaded["unknown_ids"] == loaded["missing_ids"] == 0
+    prepared = xcom(run, "prepare_users")
+    report_key = prepared["output_prefix"].rstrip("/").rsplit("/", 1)[0] + "/report.json"
+    report = json.loads(world.s3.get_object(Bucket=world.bucket, Key=report_key)["Body"].read())
+    assert report["loaded"] == ACTIVE_USERS and report["problems"] == []
 
     again = batch_dag.test(logical_date=RUN_AT)
     assert again.state == "success", task_states(again)
@@ -75,7 +78,7 @@ def test_batch_loads_the_cache_and_a_rerun_replaces_its_rows(batch_dag, world):
 
 
 def test_the_cache_can_live_in_its_own_duckdb_file(world, monkeypatch, tmp_path, airflow_db):
-    use_test_config(monkeypatch, tmp_path)
+    use_test_config(monkeypatch, tmp_path, bucket=world.bucket)
     cache_file = tmp_path / "serving-cache.duckdb"
     connect(monkeypatch, world, cache_path=cache_file)
     run = load_dag("batch.py", "shop__batch").test(logical_date=RUN_AT)
@@ -99,9 +102,9 @@ def test_bad_output_lines_are_counted_and_the_rest_load(world, tmp_path):
         json.dumps({**good, "output": {"recommendedItems": ["p9"], "scores": [0.1]}}),
         json.dumps({"input": {"userId": "u004"}, "output": {"recommendedItems": ["p3"]}, "error": None}),
     ]
-    world.s3.put_object(Bucket=BUCKET, Key=prefix + "users.json.out", Body=("\n".join(lines) + "\n").encode())
+    world.s3.put_object(Bucket=world.bucket, Key=prefix + "users.json.out", Body=("\n".join(lines) + "\n").encode())
     expected = {"u001", "u002", "u003", "u004", "u005"}
-    output = read_scored_output(world.s3, bucket=BUCKET, prefix=prefix, expected=expected)
+    output = read_scored_output(world.s3, bucket=world.bucket, prefix=prefix, expected=expected)
     assert output.counts() == {"lines": 7, "loaded": 2, "rows": 3, "error_lines": 1, "malformed_lines": 2,
                                "unknown_ids": 1, "duplicate_ids": 1, "missing_ids": 1}
     assert [p["reason"][:5] for p in output.problems] == ["error", "not J", "outpu", "userI", "userI"]
@@ -125,7 +128,7 @@ def test_related_items_cache_from_a_similar_items_solution(world, monkeypatch, t
     version = p.create_solution_version(solutionArn=sims)["solutionVersionArn"]
     wait_active(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)
     related = {"solution_arn": sims, "items_sql": "shop/catalog_items.sql", "table": "related_items"}
-    use_test_config(monkeypatch, tmp_path, batch={"related_items": related})
+    use_test_config(monkeypatch, tmp_path, bucket=world.bucket, batch={"related_items": related})
     connect(monkeypatch, world, cache_path=tmp_path / "cache.duckdb")
 
     run = load_dag("batch.py", "shop__batch").test(logical_date=RUN_AT)

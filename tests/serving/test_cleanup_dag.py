@@ -25,7 +25,7 @@ def worlds(endpoint, tmp_path_factory):
     group of another team."""
     url, state = endpoint
     old = build_world(url, state, tmp_path_factory.mktemp("old"), name="old")
-    new = build_world(url, state, tmp_path_factory.mktemp("new"), name="shop")
+    new = build_world(url, state, tmp_path_factory.mktemp("new"), name="shop", bucket=old.bucket)
     p = new.personalize
     filters = {}
     for world in (old, new):
@@ -53,7 +53,7 @@ def exists(describe, **arguments) -> bool:
 def test_dry_run_lists_then_a_real_run_deletes_in_order(worlds, monkeypatch, tmp_path, airflow_db):
     old, new = worlds["old"], worlds["new"]
     p = new.personalize
-    use_test_config(monkeypatch, tmp_path, cleanup={"retention_days": 0, "keep_champions": 1})
+    use_test_config(monkeypatch, tmp_path, bucket=new.bucket, cleanup={"retention_days": 0, "keep_champions": 1})
     connect(monkeypatch, new)
     dag = load_dag("cleanup.py", "shop__cleanup")
     tomorrow = datetime.now(UTC) + timedelta(days=1)

@@ -20,7 +20,6 @@ from personalize_pipelines.events import (
     stream,
 )
 from tests.serving.conftest import (
-    BUCKET,
     EXPORT_WINDOW_END,
     RUN_AT,
     connect,
@@ -115,13 +114,13 @@ def test_a_failed_run_resends_exactly_the_unacknowledged_events_with_the_same_id
             raise LostAck("worker killed after PutEvents returned")
 
     key = "exports/shop/events/test-resend/watermark.json"
-    watermark = S3Watermark(world.s3, bucket=BUCKET, key=key)
+    watermark = S3Watermark(world.s3, bucket=world.bucket, key=key)
     before = len(world.records())
     with pytest.raises(LostAck):
         stream(events, put_events=put_events_then_die_on_third_call, tracking_id=world.tracking_id, start=None,
                checkpoint=watermark.save, calls_per_second=100, max_attempts=3)
     acked = {i for call in sent[:2] for i in call}
-    stored = S3Watermark(world.s3, bucket=BUCKET, key=key).position
+    stored = S3Watermark(world.s3, bucket=world.bucket, key=key).position
     ordered = sorted(events, key=lambda i: i.position)
     assert stored is not None and {i.event_id for i in ordered if i.position <= stored} <= acked
     assert ordered[ordered.index(next(i for i in ordered if i.position == stored)) + 1].event_id not in acked
@@ -131,13 +130,13 @@ def test_a_failed_run_resends_exactly_the_unacknowledged_events_with_the_same_id
     report = stream(remaining, put_events=lambda **r: (events_client.put_events(**r),
                                                      resent.append([e["eventId"] for e in r["eventList"]])),
                     tracking_id=world.tracking_id, start=stored,
-                    checkpoint=S3Watermark(world.s3, bucket=BUCKET, key=key).save, calls_per_second=100,
+                    checkpoint=S3Watermark(world.s3, bucket=world.bucket, key=key).save, calls_per_second=100,
                     max_attempts=3)
     resent_ids = {i for call in resent for i in call}
     assert set(sent[2]) <= resent_ids  # the call whose answer was lost goes again, with the same eventIds
     assert resent_ids | acked == {i.event_id for i in events}
     assert report.watermark == max(i.position for i in events)
-    assert S3Watermark(world.s3, bucket=BUCKET, key=key).position == report.watermark
+    assert S3Watermark(world.s3, bucket=world.bucket, key=key).position == report.watermark
     assert len(resent_ids) == sum(len(call) for call in resent)  # no event twice within a run
     # nothing lost; an event sent twice carries one eventId, which Personalize counts once
     # (personalize-local records both copies, so the comparison is by content)
@@ -175,7 +174,7 @@ def test_retries_throttling_with_backoff_and_gives_up_on_bad_requests():
 @pytest.fixture
 def events_dag(world, monkeypatch, tmp_path, airflow_db):
     def load(**events):
-        use_test_config(monkeypatch, tmp_path, events=events)
+        use_test_config(monkeypatch, tmp_path, bucket=world.bucket, events=events)
         connect(monkeypatch, world)
         return load_dag("events.py", "shop__events")
     return load
@@ -183,7 +182,7 @@ def events_dag(world, monkeypatch, tmp_path, airflow_db):
 
 def _watermark(world):
     key = f"exports/shop/events/{world.tracker.rsplit('/', 1)[-1]}/watermark.json"
-    return key, S3Watermark(world.s3, bucket=BUCKET, key=key).position
+    return key, S3Watermark(world.s3, bucket=world.bucket, key=key).position
 
 
 def _recent(records):
@@ -213,7 +212,7 @@ def test_events_dag_streams_what_is_new_once_then_imports_a_catch_up(world, even
     assert xcom(again, "plan")["mode"] == "idle"
     assert len(_recent(world.records())) == len(recorded)  # nothing sent twice
 
-    world.s3.delete_object(Bucket=BUCKET, Key=key)  # a catch-up from the export window end again
+    world.s3.delete_object(Bucket=world.bucket, Key=key)  # a catch-up from the export window end again
     bulk = world.bulk_rows()
     catch_up = events_dag(import_threshold=10).test(logical_date=RUN_AT.replace(minute=20))
     states = task_states(catch_up)
@@ -224,3 +223,33 @@ def test_events_dag_streams_what_is_new_once_then_imports_a_catch_up(world, even
     job = world.personalize.describe_dataset_import_job(
         datasetImportJobArn=xcom(catch_up, "import_interactions"))["datasetImportJob"]
     assert job["importMode"] == "INCREMENTAL" and job["status"] == "ACTIVE"
+
+
+def test_calls_are_paced_to_the_configured_rate():
+    from personalize_pipelines.events import RateLimiter
+
+    now = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds):
+        slept.append(round(seconds, 6))
+        now[0] += seconds
+
+    limiter = RateLimiter(4, clock=lambda: now[0], sleep=sleep)
+    for _ in range(3):
+        limiter.wait()
+    now[0] += 1.0  # a slow call: no wait after it
+    limiter.wait()
+    assert slept == [0.25, 0.25]
+
+
+def test_server_errors_and_dropped_connections_are_retried():
+    from botocore.exceptions import EndpointConnectionError
+
+    from personalize_pipelines.events import is_retryable
+
+    server = ClientError({"Error": {"Code": "InternalFailure"}, "ResponseMetadata": {"HTTPStatusCode": 500}}, "x")
+    gateway = ClientError({"Error": {"Code": "BadGateway"}, "ResponseMetadata": {"HTTPStatusCode": 502}}, "x")
+    assert is_retryable(server) and is_retryable(gateway)
+    assert is_retryable(EndpointConnectionError(endpoint_url="http://127.0.0.1:1"))
+    assert not is_retryable(ValueError("bad"))

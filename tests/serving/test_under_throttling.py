@@ -22,7 +22,7 @@ def endpoint(tmp_path_factory):
 
 
 def test_batch_and_events_succeed_once_under_throttling(world, monkeypatch, tmp_path, airflow_db):
-    use_test_config(monkeypatch, tmp_path)
+    use_test_config(monkeypatch, tmp_path, bucket=world.bucket)
     connect(monkeypatch, world)
     p = world.personalize
 
