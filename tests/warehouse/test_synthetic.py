@@ -233,6 +233,51 @@ def test_item_popularity_follows_a_power_law(shop, con):
     assert one(con, shares) >= 0.10  # ten times the 1% a uniform choice would give
 
 
+def clean_events_sql(report: dict) -> str:
+    """Human clickstream rows that name a customer and a product, with the product's category."""
+    return f"""
+        SELECT c.customer_id, c.session_id, c.event_id, p.product_id, p.category,
+               lower(trim(c.event_type, {WS})) AS event_type, {SECONDS} AS ts
+        FROM clickstream c JOIN products p ON p.product_id = trim(c.product_id)
+        WHERE trim(c.customer_id, {WS}) <> '' AND c.customer_id NOT IN {bots_sql(report)}"""
+
+
+def test_customers_keep_to_their_favourite_categories(shop, con):
+    """A customer's later events mostly fall in the categories they used most before: far above the share
+    of those categories in the catalogue, yet they still stray (taste, not a wall)."""
+    later_in_earlier_favourites = f"""
+        WITH o AS (SELECT *, row_number() OVER (PARTITION BY customer_id ORDER BY ts, event_id) AS pos,
+                     count(*) OVER (PARTITION BY customer_id) AS n FROM ({clean_events_sql(shop.report)})),
+          earlier AS (SELECT customer_id, category, count(*) AS k FROM o WHERE n >= 20 AND pos <= n / 2 GROUP BY ALL),
+          favourites AS (
+            SELECT customer_id, category FROM (
+              SELECT *, row_number() OVER (PARTITION BY customer_id ORDER BY k DESC, category) AS r FROM earlier)
+            WHERE r <= 3)
+        SELECT avg(CASE WHEN f.category IS NULL THEN 0.0 ELSE 1.0 END), count(DISTINCT o.customer_id)
+        FROM o LEFT JOIN favourites f USING (customer_id, category) WHERE n >= 20 AND pos > n / 2"""
+    share, customers = con.execute(later_in_earlier_favourites).fetchone()
+    three_largest = one(
+        con,
+        """SELECT sum(n) / (SELECT count(*) FROM products)
+           FROM (SELECT count(*) AS n FROM products GROUP BY category ORDER BY n DESC LIMIT 3)""",
+    )
+    assert customers >= 200
+    assert three_largest <= 0.35
+    assert 0.5 <= share <= 0.85, share
+    assert share >= 1.7 * three_largest, (share, three_largest)
+
+
+def test_a_session_browses_the_category_of_its_first_view(shop, con):
+    other_views_in_first_category = f"""
+        WITH v AS (SELECT * FROM ({clean_events_sql(shop.report)}) WHERE event_type = 'view'),
+          first AS (SELECT session_id, arg_min(product_id, event_id) AS item, arg_min(category, event_id) AS category
+                    FROM v GROUP BY session_id)
+        SELECT avg(CASE WHEN v.category = f.category THEN 1.0 ELSE 0.0 END)
+        FROM v JOIN first f USING (session_id) WHERE v.product_id <> f.item"""
+    share = one(con, other_views_in_first_category)
+    assert 0.45 <= share <= 0.9, share  # a tasteless session would land there ~1 time in 12
+
+
 def test_same_seed_gives_identical_tables_and_another_seed_does_not(shop, demo_shop, tmp_path):
     # demo size: tables span several row groups, so DuckDB really works on them in parallel
     again = tmp_path / "again.duckdb"
