@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 MAX_PROBLEMS_KEPT = 20
+POSTGRES_INSERT_ROWS = 1000
 _TABLE = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
 
 
@@ -199,7 +200,7 @@ def replace_rows(
 ) -> dict[str, int]:
     """Replace the cache rows of every id in ``rows`` with ``rows``, in one transaction.
 
-    :param connection: a DuckDB connection (opened read-write) or a psycopg2 connection.
+    :param connection: a DuckDB connection (opened read-write) or a psycopg2 / psycopg 3 connection.
     :param dialect: ``duckdb`` or ``postgres``.
     :param generated_at: stored as UTC without a zone.
     :return: ``{"deleted": rows of those ids replaced, "inserted": rows written}``.
@@ -248,18 +249,19 @@ def _replace_duckdb(connection: Any, table: str, layout: CacheLayout, columns: s
 
 
 def _replace_postgres(connection: Any, table: str, layout: CacheLayout, columns: str, full: list[tuple]) -> dict[str, int]:
-    from psycopg2.extras import execute_values
-
+    """Works with psycopg2 and psycopg 3 connections (multi-row VALUES, no driver-specific helper)."""
     connection.autocommit = False
     try:
         with connection.cursor() as cur:
             if "." in table:
                 cur.execute(f"CREATE SCHEMA IF NOT EXISTS {table.split('.')[0]}")
             cur.execute(create_table_sql(table, layout=layout))
-            cur.execute(
-                f"CREATE TEMPORARY TABLE personalize_incoming_rows (LIKE {table}) ON COMMIT DROP"
-            )
-            execute_values(cur, f"INSERT INTO personalize_incoming_rows ({columns}) VALUES %s", full, page_size=5000)
+            cur.execute(f"CREATE TEMPORARY TABLE personalize_incoming_rows (LIKE {table}) ON COMMIT DROP")
+            for start in range(0, len(full), POSTGRES_INSERT_ROWS):
+                chunk = full[start:start + POSTGRES_INSERT_ROWS]
+                values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
+                cur.execute(f"INSERT INTO personalize_incoming_rows ({columns}) VALUES {values}",
+                            [value for row in chunk for value in row])
             cur.execute(
                 f"DELETE FROM {table} WHERE {layout.key_column} IN "
                 f"(SELECT DISTINCT {layout.key_column} FROM personalize_incoming_rows)"
