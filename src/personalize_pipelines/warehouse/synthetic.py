@@ -20,16 +20,17 @@ Customers have taste: each has 1-3 favourite categories drawn from hash(customer
 sessions browse one of them (the rest the category of a globally popular item). A session's first view
 is in its category, most later views too (80% on a large shelf, fewer on a small one), the rest follow
 global popularity; inside a category items keep their global popularity order and roughly their global
-weight. So ~65% of a customer's later events fall in the 3 categories they used most before (~27% of the
-catalogue), the top 1% of items still take ~25% of views, and a personalization model beats popularity
-on each customer's latest events (NDCG@10 0.043 vs 0.019 at 200k; 0.035 vs 0.038 without taste). No event or
+weight (a product's category follows from its popularity rank, so each category has a similar head). So
+~64% of a customer's later events fall in the 3 categories they used most before (~25% of the catalogue),
+the top 1% of items still take ~26% of views at 200k, and a personalization model beats popularity on
+each customer's latest events (NDCG@10 0.041 vs 0.020 at 200k; 0.035 vs 0.038 without taste). No event or
 order precedes its product's `created_at` or its customer's `signup_date`, and every timestamp lies
 inside the history except the planted future ones.
 
 Everything is computed in DuckDB SQL from `hash(i, stream, seed)` (never random(), whose sequence
 depends on thread scheduling): the same seed and size give byte-identical table contents, in the same
 physical order, on every run with the same DuckDB version (hash() may differ between versions).
-200k interactions take ~1 s; 10M ~25 s on 2 idle cores (~35 s CPU, ~2 GB peak RSS).
+200k interactions take ~1 s; 10M ~45 s on 2 cores shared with others (~38 s CPU, ~2 GB peak RSS).
 
 Planted defects, counted exactly in the report (rates approximate, counts exact). **Defects never
 overlap: a defective clickstream row carries exactly one defect**, bots' rows and duplicated rows are
@@ -151,9 +152,10 @@ SESSION_TAIL_SECONDS = 7_200  # sessions start at least 2 h before `end` (orders
 # a globally popular item. The first view is always in the theme, each later one with probability
 # SESSION_FOCUS * n / (n + SHELF_HALF) for a theme of n products (else a global pick): a small shelf soon
 # has nothing new to show, and views of the same item would leave too few distinct items to order in a
-# small shop. Inside a category, items are Zipf-like by their global popularity order: offset
-# ZIPF_OFFSET / len(CATEGORIES) keeps an item's weight ~ its global one, as the r-th item of a category is
-# about the (12 r)-th of the catalogue.
+# small shop. A product's category follows from its popularity rank R: block R // 12 holds one product of
+# each category, in a hashed order, so the r-th product of a category (its "shelf") is the one ranked
+# 12 r + (its position in block r), found by arithmetic rather than a join. Inside a category, items are
+# Zipf-like by shelf rank: offset ZIPF_OFFSET / len(CATEGORIES) keeps an item's weight ~ its global one.
 MAX_FAVOURITES = 3
 FAVOURITE_SESSION_SHARE = 0.75
 SESSION_FOCUS = 0.8
@@ -301,6 +303,7 @@ def _macros(p: Plan) -> list[str]:
     late_p_slot = 0.97 * p.span / (p.products - p.early_products)
     early_c_slot = 730 * day / p.early_customers
     late_c_slot = _late_customer_slot(p)
+    ncat = len(CATEGORIES)
     lows = "[" + ", ".join(str(c[1]) for c in CATEGORIES) + "]"
     highs = "[" + ", ".join(str(c[2]) for c in CATEGORIES) + "]"
     return [
@@ -309,7 +312,21 @@ def _macros(p: Plan) -> list[str]:
         f"""CREATE OR REPLACE TEMP MACRO product_id(i) AS CASE WHEN i >= {p.products}
               THEN 'SKU-' || CAST(i AS VARCHAR) || '-' || repeat('0123456789abcdef', 17)
               ELSE 'P' || lpad(CAST(i AS VARCHAR), {p.id_width}, '0') END""",
-        f"CREATE OR REPLACE TEMP MACRO category_no(i) AS CAST(hash(i, 40, {p.seed}) % {len(CATEGORIES)} AS INTEGER) + 1",
+        # popularity rank R of product i (inverse of `popular`'s rank -> product permutation); block R // n
+        # of the ranks holds one product of each of the n categories, shifted by a hash of the block
+        f"""CREATE OR REPLACE TEMP MACRO popularity_rank(i) AS
+              CAST(((i + {p.products - p.seed * 7919 % p.products}) * {pow(LARGE_PRIME, -1, p.products)})
+              % {p.products} AS BIGINT)""",
+        f"CREATE OR REPLACE TEMP MACRO block_shift(b) AS CAST(hash(b, 40, {p.seed}) % {ncat} AS INTEGER)",
+        f"""CREATE OR REPLACE TEMP MACRO category_no(i) AS 1 + CASE
+              WHEN i >= {p.products} THEN CAST(hash(i, 40, {p.seed}) % {ncat} AS INTEGER)
+              ELSE CAST((popularity_rank(i) % {ncat} + block_shift(popularity_rank(i) // {ncat})) % {ncat} AS INTEGER)
+              END""",
+        # the product of category `cat` with rank r among that category's products, NULL past the catalogue
+        f"""CREATE OR REPLACE TEMP MACRO shelf_item(cat, r) AS CASE
+              WHEN {ncat} * r + (cat + {ncat - 1} - block_shift(r)) % {ncat} < {p.products}
+              THEN CAST((({ncat} * r + (cat + {ncat - 1} - block_shift(r)) % {ncat}) * {LARGE_PRIME}
+                         + {p.seed * 7919}) % {p.products} AS BIGINT) END""",
         f"""CREATE OR REPLACE TEMP MACRO price(i) AS CAST(greatest(0.99, round(
               {lows}[category_no(i)] * pow({highs}[category_no(i)] / {lows}[category_no(i)], u(i, 41))) - 0.01)
               AS DECIMAL(10, 2))""",
@@ -337,29 +354,9 @@ def _macros(p: Plan) -> list[str]:
     ]
 
 
-def _shelves_sql(p: Plan) -> list[str]:
-    """Each category's products in global popularity order (rank 0 the most popular), all and early ones."""
-    ordered = f"CAST((r * {LARGE_PRIME} + {p.seed * 7919}) % {{n}} AS BIGINT)"
-    return [
-        f"""
-CREATE TEMP TABLE {table} AS
-SELECT category_no(item) AS cat, item,
-  CAST(row_number() OVER (PARTITION BY category_no(item) ORDER BY r) - 1 AS BIGINT) AS rank
-FROM (SELECT r, {ordered.format(n=n)} AS item FROM range({n}) t(r))
-"""
-        for table, n in (("shelves", p.products), ("early_shelves", p.early_products))
-    ] + [
-        """
-CREATE TEMP TABLE shelf_sizes AS
-SELECT cat, count(*) AS n, (SELECT count(*) FROM early_shelves e WHERE e.cat = s.cat) AS early_n
-FROM shelves s GROUP BY cat
-"""
-    ]
-
-
 def _sessions_sql(p: Plan) -> str:
     """One row per human session: start time, a customer signed up by then, views, carts, order intent, and
-    the category it browses (with that category's shelf sizes)."""
+    the category it browses."""
     late_c_slot = _late_customer_slot(p)
     return f"""
 CREATE TEMP TABLE sessions AS
@@ -381,60 +378,50 @@ WITH timed AS (
   SELECT s, CAST(floor(n * pow(u(s, 1), {CUSTOMER_SKEW})) AS BIGINT) AS c, views, carts, wants_order, device, t,
     sum(views + carts) OVER (ORDER BY s ROWS UNBOUNDED PRECEDING) - (views + carts) AS off
   FROM signed_up
-), themed AS (
-  SELECT *, CASE WHEN u(s, 8) < {FAVOURITE_SESSION_SHARE}
-                 THEN favourite(c, CAST(hash(s, 9, {p.seed}) % favourites(c) AS INTEGER))
-                 ELSE category_no(popular(s, 54)) END AS theme
-  FROM customers
 )
-SELECT x.*, z.n AS shelf_n, z.early_n AS early_shelf_n FROM themed x LEFT JOIN shelf_sizes z ON z.cat = x.theme
+SELECT *, CASE WHEN u(s, 8) < {FAVOURITE_SESSION_SHARE}
+               THEN favourite(c, CAST(hash(s, 9, {p.seed}) % favourites(c) AS INTEGER))
+               ELSE category_no(popular(s, 54)) END AS theme
+FROM customers
 """
 
 
 def _events_sql(p: Plan) -> str:
     """Human events (before duplicates and bots), with their true product and one defect code or 0."""
     bands = " ".join(f"WHEN d < {upper} THEN {code}" for code, _, upper in DEFECT_BANDS)
-    q = CATEGORY_ZIPF_OFFSET
+    shelf = math.ceil(p.products / len(CATEGORIES))
+    focus = SESSION_FOCUS * shelf / (shelf + SHELF_HALF)
+
+    def on_shelf(stream: int) -> str:
+        return f"shelf_item(theme, CAST({_zipf_rank(f'u(pkey, {stream})', shelf, CATEGORY_ZIPF_OFFSET)} AS BIGINT))"
+
     return f"""
 CREATE TEMP TABLE events AS
 WITH expanded AS (
-  SELECT s, c, views, t, device, off, theme, shelf_n, early_shelf_n, unnest(range(views + carts)) AS k
+  SELECT s, c, views, t, device, off, theme, unnest(range(views + carts)) AS k
   FROM sessions WHERE off < {p.human_events}
 ), keyed AS (
-  SELECT s, c, views, t, device, k, off + k AS g, k >= views AS is_cart, theme, shelf_n, early_shelf_n,
+  SELECT s, c, views, t, device, k, off + k AS g, k >= views AS is_cart, theme,
     -- a cart event adds an item viewed earlier in the session: the same key gives the same item
     -- (carts take the viewed positions in turn from a random one, so they differ while there are enough)
     s * 32 + CASE WHEN k < views THEN k ELSE (hash(s, 11, {p.seed}) % views + k - views) % views END AS pkey
   FROM expanded WHERE off + k < {p.human_events}
-), focused AS (
-  -- the session's first view, and most later ones, pick inside its theme (by rank on the theme's shelf)
-  SELECT *, shelf_n > 0 AND (pkey % 32 = 0 OR u(pkey, 55) * (shelf_n + {SHELF_HALF}) < {SESSION_FOCUS} * shelf_n)
-    AS in_theme
-  FROM keyed
-), ranked AS (
-  SELECT *,
-    CASE WHEN in_theme THEN CAST({_zipf_rank("u(pkey, 50)", "shelf_n", q)} AS BIGINT) END AS r1,
-    CASE WHEN in_theme THEN CAST({_zipf_rank("u(pkey, 51)", "shelf_n", q)} AS BIGINT) END AS r2,
-    CASE WHEN in_theme THEN CAST({_zipf_rank("u(pkey, 52)", "shelf_n", q)} AS BIGINT) END AS r3,
-    CASE WHEN in_theme AND early_shelf_n > 0
-         THEN CAST({_zipf_rank("u(pkey, 53)", "early_shelf_n", q)} AS BIGINT) END AS r0
-  FROM focused
 ), candidates AS (
-  SELECT k.*,
-    CASE WHEN in_theme THEN a1.item ELSE popular(pkey, 50) END AS c1,
-    CASE WHEN in_theme THEN a2.item ELSE popular(pkey, 51) END AS c2,
-    CASE WHEN in_theme THEN a3.item ELSE popular(pkey, 52) END AS c3,
-    coalesce(a0.item, popular_early(pkey)) AS c0
-  FROM ranked k
-  LEFT JOIN shelves a1 ON a1.cat = k.theme AND a1.rank = k.r1
-  LEFT JOIN shelves a2 ON a2.cat = k.theme AND a2.rank = k.r2
-  LEFT JOIN shelves a3 ON a3.cat = k.theme AND a3.rank = k.r3
-  LEFT JOIN early_shelves a0 ON a0.cat = k.theme AND a0.rank = k.r0
+  -- the session's first view, and most later ones, pick inside its theme (five tries to find a product
+  -- that exists by then); the others follow global popularity
+  SELECT *,
+    CASE WHEN in_theme THEN {on_shelf(50)} ELSE popular(pkey, 50) END AS c1,
+    CASE WHEN in_theme THEN {on_shelf(51)} ELSE popular(pkey, 51) END AS c2,
+    CASE WHEN in_theme THEN {on_shelf(52)} ELSE popular(pkey, 52) END AS c3,
+    CASE WHEN in_theme THEN {on_shelf(56)} END AS c4,
+    CASE WHEN in_theme THEN {on_shelf(57)} END AS c5
+  FROM (SELECT *, pkey % 32 = 0 OR u(pkey, 55) < {focus!r} AS in_theme FROM keyed)
 )
 SELECT g, s, c, k, views, is_cart, device,
   t + k * {EVENT_GAP_SECONDS} + CAST(floor(u(g, 10) * {EVENT_GAP_SECONDS - 1}) AS BIGINT) AS true_ts,
   CASE WHEN created_e(c1) <= t THEN c1 WHEN created_e(c2) <= t THEN c2 WHEN created_e(c3) <= t THEN c3
-       ELSE c0 END AS item,
+       WHEN created_e(c4) <= t THEN c4 WHEN created_e(c5) <= t THEN c5
+       ELSE popular_early(pkey) END AS item,
   CAST(CASE {bands} ELSE 0 END AS TINYINT) AS defect
 FROM (SELECT *, u(g, 12) AS d FROM candidates)
 """
@@ -646,7 +633,6 @@ def generate(
         try:
             statements = [
                 *_macros(p),
-                *_shelves_sql(p),
                 _sessions_sql(p),
                 _events_sql(p),
                 _picks_sql(p),
@@ -667,9 +653,6 @@ def generate(
                 "picks",
                 "events",
                 "sessions",
-                "shelf_sizes",
-                "early_shelves",
-                "shelves",
             ):
                 con.execute(f"DROP TABLE {temp}")
             con.execute("CHECKPOINT")
