@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from airflow.sdk import DAG, Param, TaskGroup
+from personalize_airflow.alerts import alert_args
 from personalize_airflow.operators.personalize import (
     PersonalizeCreateBatchInferenceJobOperator,
     PersonalizeCreateDatasetGroupOperator,
@@ -66,7 +67,7 @@ for uc in all_use_cases():
         max_active_runs=1,  # the registry's single-writer requirement
         default_args={
             "owner": uc.owner, "retries": uc.training.retries,
-            "retry_delay": timedelta(seconds=uc.training.retry_delay_seconds),
+            "retry_delay": timedelta(seconds=uc.training.retry_delay_seconds), **alert_args(uc),
         },
         params={
             "version": Param(

@@ -400,12 +400,16 @@ def keep_champion(
     trained: list[dict[str, Any]],
     sample: dict[str, Any],
     ingested_bytes: int,
+    **context,
 ) -> dict[str, Any]:
-    """The gate kept the champion: nothing is deployed; say why. The run ends successfully."""
+    """The gate kept the champion: nothing is deployed; say why (log, alert, XCom). The run succeeds."""
+    from personalize_airflow.alerts import notify_not_promoted
+
     uc = _use_case(use_case_name)
     reason = evaluation["decision"]["reason"]
     serving = champion["solution_version_arn"] if champion else None
     log.warning("NOT PROMOTED: %s. Still serving: %s", reason, serving or "nothing (no champion yet)")
+    notify_not_promoted(uc, context, reason=reason, champion=serving)
     cost = _cost(
         uc,
         trained=trained,
