@@ -10,7 +10,7 @@ from pathlib import Path
 
 from airflow.providers.common.sql.hooks.sql import DbApiHook
 
-from personalize_pipelines.engines import DuckDBEngine, Engine, PostgresEngine
+from personalize_pipelines.engines import DEFAULT_MEMORY_LIMIT, DuckDBEngine, Engine, PostgresEngine
 
 
 class DuckDBHook(DbApiHook):
@@ -45,13 +45,19 @@ def warehouse_engine(conn_id: str, *, run_key: str) -> tuple[Engine, str | None]
         database = DuckDBHook(duckdb_conn_id=conn_id).database_path()
         staging_dir = Path(extra.get("staging_dir") or database.parent / ".personalize-staging")
         engine = DuckDBEngine(
-            database=database, staging_path=staging_dir / f"{run_key}.duckdb", memory_limit=extra.get("memory_limit")
+            database=database,
+            staging_path=staging_dir / f"{run_key}.duckdb",
+            memory_limit=extra.get("memory_limit", DEFAULT_MEMORY_LIMIT),
         )
         return engine, None
     if conn.conn_type == "postgres":
         from airflow.providers.postgres.hooks.postgres import PostgresHook
 
         hook = PostgresHook(postgres_conn_id=conn_id)
-        engine = PostgresEngine(connection=hook.get_conn(), schema=extra.get("staging_schema", "personalize_staging"))
+        engine = PostgresEngine(
+            connection=hook.get_conn(), schema=extra.get("staging_schema", "personalize_staging")
+        )
         return engine, hook.sqlalchemy_url.render_as_string(hide_password=False)
-    raise ValueError(f"connection {conn_id!r}: conn_type {conn.conn_type!r} is not a supported warehouse (duckdb, postgres)")
+    raise ValueError(
+        f"connection {conn_id!r}: conn_type {conn.conn_type!r} is not a supported warehouse (duckdb, postgres)"
+    )

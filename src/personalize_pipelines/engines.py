@@ -37,13 +37,20 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
+DEFAULT_MEMORY_LIMIT = "256MB"
+
+
 class DuckDBEngine:
-    """The embedded warehouse: a DuckDB file attached read-only, staging in `staging_path`."""
+    """The embedded warehouse: a DuckDB file attached read-only, staging in `staging_path`.
+
+    DuckDB's memory is capped (`memory_limit`, default 256MB; spilling beyond it to a temp folder
+    beside the staging file), so an export's memory stays flat as rows grow.
+    """
 
     dialect = "duckdb"
     qualifier = "stg.main."
 
-    def __init__(self, *, database: Path, staging_path: Path, memory_limit: str | None = None) -> None:
+    def __init__(self, *, database: Path, staging_path: Path, memory_limit: str | None = DEFAULT_MEMORY_LIMIT) -> None:
         import duckdb
 
         database = Path(database)
