@@ -205,3 +205,35 @@ def test_concurrent_put_events_all_reach_training(clients):
     version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
     trained = wait_for(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)
     assert trained["status"] == "ACTIVE", trained.get("failureReason")
+
+
+def test_a_resent_event_id_is_recorded_once(clients):
+    """990 distinct events sent, 50 of them twice: training still sees fewer than 1000 interactions."""
+    from tests.local_endpoint.conftest import INTERACTIONS_SCHEMA, RECIPE
+
+    p = clients.personalize
+    name = unique("resent")
+    group = p.create_dataset_group(name=name)["datasetGroupArn"]
+    wait_for(p.describe_dataset_group, "datasetGroup", datasetGroupArn=group)
+    schema = p.create_schema(name=name, schema=json.dumps(INTERACTIONS_SCHEMA))["schemaArn"]
+    dataset = p.create_dataset(name=name, schemaArn=schema, datasetGroupArn=group,
+                               datasetType="Interactions")["datasetArn"]
+    tracker = p.create_event_tracker(name=name, datasetGroupArn=group)
+    wait_for(p.describe_dataset, "dataset", datasetArn=dataset)
+    wait_for(p.describe_event_tracker, "eventTracker", eventTrackerArn=tracker["eventTrackerArn"])
+
+    def send(call: int) -> None:
+        clients.events.put_events(
+            trackingId=tracker["trackingId"], userId=f"u{call % 40}", sessionId=f"s{call}",
+            eventList=[{"eventId": f"e{call}-{n}", "eventType": "click", "itemId": f"i{(call + n) % 30}",
+                        "sentAt": 1_700_000_000 + call} for n in range(10)])
+
+    for call in [*range(99), *range(5)]:
+        send(call)
+    solution = p.create_solution(name=name, datasetGroupArn=group,
+                                 recipeArn=RECIPE + "aws-popularity-count")["solutionArn"]
+    wait_for(p.describe_solution, "solution", solutionArn=solution)
+    version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
+    trained = wait_for(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)
+    assert trained["status"] == "CREATE FAILED"
+    assert "1000" in trained["failureReason"]

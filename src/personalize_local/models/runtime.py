@@ -257,10 +257,29 @@ def _timestamp(value: Any) -> int:
 
 
 class EventsBackend:
-    """PutEvents, PutItems and PutUsers."""
+    """PutEvents, PutItems and PutUsers.
+
+    As Personalize does, an event whose ``eventId`` this tracker has already recorded is not recorded
+    again, so a client may resend a batch it is unsure of (the ids seen are kept while the process runs).
+    """
 
     def __init__(self, backend: PersonalizeBackend) -> None:
         self.backend = backend
+        self._event_ids: dict[str, set[str]] = defaultdict(set)
+        self._event_ids_lock = threading.Lock()
+
+    def _unseen(self, tracking_id: str, events: list[dict]) -> list[dict]:
+        with self._event_ids_lock:
+            seen = self._event_ids[tracking_id]
+            fresh = []
+            for event in events:
+                event_id = event.get("eventId")
+                if event_id and event_id in seen:
+                    continue
+                if event_id:
+                    seen.add(event_id)
+                fresh.append(event)
+            return fresh
 
     def put_events(self, request: RequestContext, *, trackingId: str, sessionId: str, eventList: list[dict],
                    userId: str | None = None) -> dict:
@@ -277,7 +296,7 @@ class EventsBackend:
         records = [{"USER_ID": user, "ITEM_ID": event["itemId"], "TIMESTAMP": _timestamp(event["sentAt"]),
                     "EVENT_TYPE": event["eventType"],
                     **({"EVENT_VALUE": float(event["eventValue"])} if "eventValue" in event else {})}
-                   for event in eventList if event.get("itemId")]
+                   for event in self._unseen(trackingId, eventList) if event.get("itemId")]
         if records:
             self.backend.dataset_data(interactions["datasetArn"]).append_records(records)
             data = self.backend.runtime.group_data(group)
