@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from personalize_pipelines import metrics
+from personalize_pipelines.batch_output import parse_output_line
 from personalize_pipelines.publish import MANIFEST, read_json
 
 if TYPE_CHECKING:
@@ -204,28 +205,6 @@ class BatchOutput:
             self.problems.append({"line": line, "user": user, "reason": reason})
 
 
-def _parse_line(text: str) -> tuple[str | None, list[str] | None, str | None, str | None]:
-    """(user, recommended items, Personalize error, malformation reason) of one output line."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return None, None, None, f"not JSON: {exc}"
-    if not isinstance(document, dict):
-        return None, None, None, "not a JSON object"
-    request = document.get("input")
-    user = request.get("userId") if isinstance(request, dict) else None
-    if not isinstance(user, str) or not user:
-        return None, None, None, "input.userId missing or not a string"
-    error = document.get("error")
-    if error is not None:
-        return user, None, str(error), None
-    output = document.get("output")
-    items = output.get("recommendedItems") if isinstance(output, dict) else None
-    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
-        return user, None, None, "output.recommendedItems missing or not a list of strings"
-    return user, items, None, None
-
-
 def parse_batch_output(
     lines: Iterable[str | bytes],
     *,
@@ -251,7 +230,8 @@ def parse_batch_output(
         if not text.strip():
             continue
         result.lines += 1
-        user, items, error, malformed = _parse_line(text)
+        user, ranked, error, malformed = parse_output_line(text, key_field="userId")
+        items = None if ranked is None else [item for item, _ in ranked]
         where = f"{source}:{line_number}" if source else line_number
         if malformed is not None:
             result.malformed_lines += 1

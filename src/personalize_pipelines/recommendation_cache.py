@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from personalize_pipelines.batch_output import parse_output_line
+
 MAX_PROBLEMS_KEPT = 20
 POSTGRES_INSERT_ROWS = 1000
 _TABLE = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
@@ -76,34 +78,6 @@ class ScoredOutput:
             self.problems.append({"line": where, "id": key, "reason": reason})
 
 
-def _parse(text: str, key_field: str) -> tuple[str | None, list[tuple[str, float | None]] | None, str | None, str | None]:
-    """(key, ranked items with scores, Personalize error, malformation) of one output line."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return None, None, None, f"not JSON: {exc}"
-    if not isinstance(document, dict):
-        return None, None, None, "not a JSON object"
-    request = document.get("input")
-    key = request.get(key_field) if isinstance(request, dict) else None
-    if not isinstance(key, str) or not key:
-        return None, None, None, f"input.{key_field} missing or not a string"
-    if document.get("error") is not None:
-        return key, None, str(document["error"]), None
-    output = document.get("output")
-    items = output.get("recommendedItems") if isinstance(output, dict) else None
-    if not isinstance(items, list) or not all(isinstance(item, str) and item for item in items):
-        return key, None, None, "output.recommendedItems missing or not a list of strings"
-    scores = output.get("scores")
-    if scores is None:
-        scores = [None] * len(items)
-    if not isinstance(scores, list) or len(scores) != len(items) or not all(
-        s is None or (isinstance(s, int | float) and not isinstance(s, bool)) for s in scores
-    ):
-        return key, None, None, "output.scores is not a list of numbers as long as recommendedItems"
-    return key, [(item, None if s is None else float(s)) for item, s in zip(items, scores, strict=True)], None, None
-
-
 def parse_scored_output(
     lines: Iterable[str | bytes],
     *,
@@ -123,7 +97,7 @@ def parse_scored_output(
         if not text.strip():
             continue
         result.lines += 1
-        key, ranked, error, malformed = _parse(text, layout.key_field)
+        key, ranked, error, malformed = parse_output_line(text, key_field=layout.key_field)
         where = f"{source}:{number}" if source else str(number)
         if malformed is not None:
             result.malformed_lines += 1
@@ -165,7 +139,7 @@ def read_scored_output(
             lines = list(body.iter_lines())
             parse_scored_output(lines, expected=expected, layout=layout, source=obj["Key"], into=result)
             for raw in lines:
-                key, *_ = _parse(raw.decode("utf-8", errors="replace"), layout.key_field) if raw.strip() else (None,)
+                key, *_ = parse_output_line(raw.decode("utf-8", errors="replace"), key_field=layout.key_field) if raw.strip() else (None,)
                 if key:
                     answered.add(key)
     if not files:
