@@ -175,13 +175,12 @@ def test_context_and_unknown_users_are_served(clients, trained_group):
     assert sorted(item_ids(ranked, "personalizedRanking")) == ["a0", "b0", "zzz-unknown"]
 
 
-def test_concurrent_put_events_all_reach_training(clients):
-    from concurrent.futures import ThreadPoolExecutor
-
-    from tests.local_endpoint.conftest import INTERACTIONS_SCHEMA, RECIPE
+def _group_with_event_tracker(clients, prefix: str) -> tuple[str, str, dict]:
+    """An empty dataset group with an Interactions dataset and an ACTIVE event tracker."""
+    from tests.local_endpoint.conftest import INTERACTIONS_SCHEMA
 
     p = clients.personalize
-    name = unique("streamed")
+    name = unique(prefix)
     group = p.create_dataset_group(name=name)["datasetGroupArn"]
     wait_for(p.describe_dataset_group, "datasetGroup", datasetGroupArn=group)
     schema = p.create_schema(name=name, schema=json.dumps(INTERACTIONS_SCHEMA))["schemaArn"]
@@ -190,6 +189,25 @@ def test_concurrent_put_events_all_reach_training(clients):
     tracker = p.create_event_tracker(name=name, datasetGroupArn=group)
     wait_for(p.describe_dataset, "dataset", datasetArn=dataset)
     wait_for(p.describe_event_tracker, "eventTracker", eventTrackerArn=tracker["eventTrackerArn"])
+    return name, group, tracker
+
+
+def _train_popularity(clients, name: str, group: str) -> dict:
+    """Train aws-popularity-count on what the group holds; the finished solution version."""
+    from tests.local_endpoint.conftest import RECIPE
+
+    p = clients.personalize
+    solution = p.create_solution(name=name, datasetGroupArn=group,
+                                 recipeArn=RECIPE + "aws-popularity-count")["solutionArn"]
+    wait_for(p.describe_solution, "solution", solutionArn=solution)
+    version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
+    return wait_for(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)
+
+
+def test_concurrent_put_events_all_reach_training(clients):
+    from concurrent.futures import ThreadPoolExecutor
+
+    name, group, tracker = _group_with_event_tracker(clients, "streamed")
 
     def send(call: int) -> None:
         clients.events.put_events(
@@ -199,28 +217,13 @@ def test_concurrent_put_events_all_reach_training(clients):
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(send, range(100)))  # exactly 1000 events: training needs every one of them
-    solution = p.create_solution(name=name, datasetGroupArn=group,
-                                 recipeArn=RECIPE + "aws-popularity-count")["solutionArn"]
-    wait_for(p.describe_solution, "solution", solutionArn=solution)
-    version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
-    trained = wait_for(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)
+    trained = _train_popularity(clients, name, group)
     assert trained["status"] == "ACTIVE", trained.get("failureReason")
 
 
 def test_a_resent_event_id_is_recorded_once(clients):
     """990 distinct events sent, 50 of them twice: training still sees fewer than 1000 interactions."""
-    from tests.local_endpoint.conftest import INTERACTIONS_SCHEMA, RECIPE
-
-    p = clients.personalize
-    name = unique("resent")
-    group = p.create_dataset_group(name=name)["datasetGroupArn"]
-    wait_for(p.describe_dataset_group, "datasetGroup", datasetGroupArn=group)
-    schema = p.create_schema(name=name, schema=json.dumps(INTERACTIONS_SCHEMA))["schemaArn"]
-    dataset = p.create_dataset(name=name, schemaArn=schema, datasetGroupArn=group,
-                               datasetType="Interactions")["datasetArn"]
-    tracker = p.create_event_tracker(name=name, datasetGroupArn=group)
-    wait_for(p.describe_dataset, "dataset", datasetArn=dataset)
-    wait_for(p.describe_event_tracker, "eventTracker", eventTrackerArn=tracker["eventTrackerArn"])
+    name, group, tracker = _group_with_event_tracker(clients, "resent")
 
     def send(call: int) -> None:
         clients.events.put_events(
@@ -230,10 +233,6 @@ def test_a_resent_event_id_is_recorded_once(clients):
 
     for call in [*range(99), *range(5)]:
         send(call)
-    solution = p.create_solution(name=name, datasetGroupArn=group,
-                                 recipeArn=RECIPE + "aws-popularity-count")["solutionArn"]
-    wait_for(p.describe_solution, "solution", solutionArn=solution)
-    version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
-    trained = wait_for(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)
+    trained = _train_popularity(clients, name, group)
     assert trained["status"] == "CREATE FAILED"
     assert "1000" in trained["failureReason"]
