@@ -90,10 +90,6 @@ def _s3(uc: Any) -> Any:
     return S3Hook(aws_conn_id=uc.s3.conn_id).get_conn()
 
 
-def use_case_prefix(uc: Any) -> str:
-    return f"{uc.s3.prefix}/{uc.name}" if uc.s3.prefix else uc.name
-
-
 def champion_of(uc: Any, s3: Any) -> Any:
     """The registry's champion; the run is skipped, with the reason, before the first promotion."""
     from personalize_pipelines.registry import RegistryLocation, read_champion
@@ -150,7 +146,7 @@ def _job(
     from personalize_pipelines.export import run_key
     from personalize_pipelines.recommendation_cache import batch_input
 
-    folder = f"{use_case_prefix(uc)}/batch/{run_key(uc.name, run_id)}/{kind}"
+    folder = f"{uc.s3_prefix}/batch/{run_key(uc.name, run_id)}/{kind}"
     input_key = f"{folder}/input/{kind}.json"
     s3.put_object(
         Bucket=uc.s3.bucket,

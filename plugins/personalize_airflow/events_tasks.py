@@ -25,7 +25,6 @@ from personalize_airflow.batch_tasks import (
     query_warehouse,
     run_moment,
     serving_of,
-    use_case_prefix,
 )
 
 log = logging.getLogger(__name__)
@@ -50,14 +49,14 @@ def _clients(uc: Any) -> tuple[Any, Any, Any]:
 
 
 def watermark_key(uc: Any, tracker_arn: str) -> str:
-    return f"{use_case_prefix(uc)}/events/{tracker_arn.rsplit('/', 1)[-1]}/watermark.json"
+    return f"{uc.s3_prefix}/events/{tracker_arn.rsplit('/', 1)[-1]}/watermark.json"
 
 
 def _start_position(uc: Any, s3: Any, champion: Any, moment: datetime) -> Any:
     """Where a tracker without a watermark starts: its model's export window end, else the lookback."""
     from personalize_pipelines.events import Position
 
-    key = f"{use_case_prefix(uc)}/{champion.export_version}/manifest.json"
+    key = f"{uc.s3_prefix}/{champion.export_version}/manifest.json"
     try:
         manifest = json.loads(s3.get_object(Bucket=uc.s3.bucket, Key=key)["Body"].read())
         end = datetime.fromisoformat(manifest["window"]["end"])
@@ -231,7 +230,7 @@ def stage_import(use_case_name: str, planned: dict[str, Any], **context) -> dict
             f"dataset {dataset['datasetArn']} requires columns the events SQL has no value for: {unfilled}"
         )
     kept = [c for c in columns if c in values]
-    key = f"{use_case_prefix(uc)}/events/imports/{run_key(uc.name, context['run_id'])}/interactions.csv"
+    key = f"{uc.s3_prefix}/events/imports/{run_key(uc.name, context['run_id'])}/interactions.csv"
     add, rows, last = _normaliser(uc, after), 0, None
     with tempfile.NamedTemporaryFile("w", suffix=".csv", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")

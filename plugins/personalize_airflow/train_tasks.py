@@ -29,10 +29,6 @@ def dataset_kinds(uc: Any) -> list[str]:
     return ["interactions"] + [kind for kind in ("items", "users") if getattr(uc, kind) is not None]
 
 
-def use_case_prefix(uc: Any) -> str:
-    return f"{uc.s3.prefix}/{uc.name}" if uc.s3.prefix else uc.name
-
-
 def poll_seconds(uc: Any) -> int:
     """Seconds between status checks: ``[personalize] poll_seconds`` if set, else the use case's."""
     from airflow.configuration import conf
@@ -117,7 +113,7 @@ def plan(use_case_name: str, **context) -> dict[str, Any]:
 
     uc = _use_case(use_case_name)
     version = requested_version(context["params"], context.get("triggering_asset_events"))
-    s3, bucket, prefix = _s3(uc), uc.s3.bucket, use_case_prefix(uc)
+    s3, bucket, prefix = _s3(uc), uc.s3.bucket, uc.s3_prefix
     manifest = read_json(s3, bucket, f"{prefix}/{version}/{MANIFEST}")
     if manifest is None:
         raise AirflowFailException(
@@ -186,7 +182,7 @@ def holdout_sample(use_case_name: str, version: str, eval_uri: str) -> dict[str,
     holdout = read_holdout(
         s3,
         bucket=uc.s3.bucket,
-        use_case_prefix=use_case_prefix(uc),
+        use_case_prefix=uc.s3_prefix,
         version=version,
         event_types=uc.evaluation.event_types,
     )
@@ -277,7 +273,7 @@ def evaluate_models(
     from personalize_pipelines.registry import evaluation_history, record_evaluation
 
     uc = _use_case(use_case_name)
-    s3, prefix = _s3(uc), use_case_prefix(uc)
+    s3, prefix = _s3(uc), uc.s3_prefix
     users = _read_users(s3, sample["input_path"])
     holdout = read_holdout(
         s3,

@@ -18,5 +18,4 @@ def use_case(name: str) -> UseCase:
 
 def export_asset(uc: UseCase) -> Asset:
     """Updated by each published export version; the event's extra carries the version's URI."""
-    prefix = f"{uc.s3.prefix}/{uc.name}" if uc.s3.prefix else uc.name
-    return Asset(name=f"{uc.name}__export", uri=f"s3://{uc.s3.bucket}/{prefix}/")
+    return Asset(name=f"{uc.name}__export", uri=f"s3://{uc.s3.bucket}/{uc.s3_prefix}/")

@@ -34,7 +34,8 @@ ROW_RULES = (
     "before_window",
     "future_timestamp",
 )
-SCOPE_RULES = frozenset({"before_window", "future_timestamp", "below_min_interactions"})
+WINDOW_RULES = frozenset({"before_window", "future_timestamp"})
+SCOPE_RULES = WINDOW_RULES | {"below_min_interactions"}
 CHANGE_RULES = ("timestamp_milliseconds", "event_type_normalised", "id_trimmed")
 
 

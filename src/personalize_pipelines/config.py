@@ -330,6 +330,11 @@ class UseCase(_Strict):
         return sorted({target for source in self.sources for target in source.event_types.values()})
 
     @property
+    def s3_prefix(self) -> str:
+        """The use case's folder in its bucket, `<s3.prefix>/<name>`: versions, registry, batch, events."""
+        return f"{self.s3.prefix}/{self.name}" if self.s3.prefix else self.name
+
+    @property
     def has_event_value(self) -> bool:
         return any(source.event_value for source in self.sources)
 

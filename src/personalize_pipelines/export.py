@@ -115,7 +115,7 @@ def _interaction_accounting(engine: Engine, ctx: ExportContext) -> dict[str, Any
     accounted = sum(dropped.values()) + train_rows + holdout_rows
     if accounted != raw_rows:
         raise AssertionError(f"row accounting broken: {raw_rows} raw but {accounted} accounted for")
-    in_scope = raw_rows - sum(dropped[rule] for rule in cleaning.SCOPE_RULES if rule != "below_min_interactions")
+    in_scope = raw_rows - sum(dropped[rule] for rule in cleaning.WINDOW_RULES)
     defects = sum(count for rule, count in dropped.items() if rule not in cleaning.SCOPE_RULES)
     return {
         "raw_rows": raw_rows,
@@ -241,9 +241,8 @@ def publish(
 ) -> dict[str, Any]:
     """Write every dataset, schema and report under a new version, then the manifest, then `latest`."""
     uc = ctx.use_case
-    use_case_prefix = f"{uc.s3.prefix}/{uc.name}" if uc.s3.prefix else uc.name
     writer = VersionWriter(
-        client=s3_client, bucket=uc.s3.bucket, use_case_prefix=use_case_prefix,
+        client=s3_client, bucket=uc.s3.bucket, use_case_prefix=uc.s3_prefix,
         version=version or new_version_name(ctx.window.end),
     )
     writer.ensure_new()
@@ -289,7 +288,7 @@ def publish(
             "code_version": code_version(),
         }
     )
-    moved = move_latest_pointer(s3_client, bucket=uc.s3.bucket, use_case_prefix=use_case_prefix, manifest=manifest)
+    moved = move_latest_pointer(s3_client, bucket=uc.s3.bucket, use_case_prefix=uc.s3_prefix, manifest=manifest)
     progress(f"published {writer.uri} ({datasets['interactions']['rows']:,} training rows); latest moved: {moved}")
     return manifest
 

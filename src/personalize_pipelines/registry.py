@@ -58,8 +58,7 @@ class RegistryLocation:
     @classmethod
     def for_use_case(cls, use_case: Any) -> RegistryLocation:
         """From a :class:`personalize_pipelines.config.UseCase`: its bucket and ``<prefix>/<name>``."""
-        prefix = f"{use_case.s3.prefix}/{use_case.name}" if use_case.s3.prefix else use_case.name
-        return cls(bucket=use_case.s3.bucket, use_case_prefix=prefix)
+        return cls(bucket=use_case.s3.bucket, use_case_prefix=use_case.s3_prefix)
 
     @property
     def root(self) -> str:
