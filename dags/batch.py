@@ -1,8 +1,6 @@
 """<use_case>__batch: the champion's recommendations into a warehouse cache table, one DAG per use case
 with a serving.batch section."""
 
-from datetime import timedelta
-
 from airflow.sdk import DAG
 from personalize_airflow.alerts import alert_args
 from personalize_airflow.batch_tasks import (
@@ -12,7 +10,7 @@ from personalize_airflow.batch_tasks import (
     prepare_users,
 )
 from personalize_airflow.operators.personalize import PersonalizeCreateBatchInferenceJobOperator
-from personalize_airflow.use_cases import all_use_cases
+from personalize_airflow.use_cases import all_use_cases, retry_delay
 
 from personalize_pipelines.windows import parse_instant
 
@@ -48,7 +46,7 @@ for uc in all_use_cases():
         start_date=parse_instant(uc.schedule.start_date),
         catchup=False,
         max_active_runs=1,
-        default_args={"owner": uc.owner, "retries": 2, "retry_delay": timedelta(minutes=1), **alert_args(uc)},
+        default_args={"owner": uc.owner, "retries": 2, "retry_delay": retry_delay(60), **alert_args(uc)},
         tags=["personalize", "batch", *uc.tags],
         doc_md=DOC.format(
             name=uc.name, table=batch.table, bucket=uc.s3.bucket, prefix=f"{uc.s3.prefix}/{uc.name}",

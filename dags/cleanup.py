@@ -1,8 +1,6 @@
 """<use_case>__cleanup: retire superseded Personalize resources past retention, one DAG per use case with
 a serving section."""
 
-from datetime import timedelta
-
 from airflow.sdk import DAG, Param
 from personalize_airflow.alerts import alert_args
 from personalize_airflow.cleanup_tasks import arns_to_delete, plan_cleanup
@@ -15,7 +13,7 @@ from personalize_airflow.operators.personalize import (
     PersonalizeDeleteSchemaOperator,
     PersonalizeDeleteSolutionOperator,
 )
-from personalize_airflow.use_cases import all_use_cases
+from personalize_airflow.use_cases import all_use_cases, retry_delay
 
 from personalize_pipelines.windows import parse_instant
 
@@ -58,7 +56,7 @@ for uc in all_use_cases():
         catchup=False,
         max_active_runs=1,
         params={"dry_run": Param(cleanup.dry_run, type="boolean", description="only list what would be deleted")},
-        default_args={"owner": uc.owner, "retries": 2, "retry_delay": timedelta(minutes=1), **alert_args(uc)},
+        default_args={"owner": uc.owner, "retries": 2, "retry_delay": retry_delay(60), **alert_args(uc)},
         tags=["personalize", "cleanup", *uc.tags],
         doc_md=DOC.format(
             name=uc.name, days=cleanup.retention_days, keep=cleanup.keep_champions,

@@ -7,7 +7,7 @@ from airflow.sdk import DAG
 from personalize_airflow.alerts import alert_args
 from personalize_airflow.events_tasks import advance_after_import, choose, plan, stage_import, stream_events
 from personalize_airflow.operators.personalize import PersonalizeCreateDatasetImportJobOperator
-from personalize_airflow.use_cases import all_use_cases
+from personalize_airflow.use_cases import all_use_cases, retry_delay
 
 from personalize_pipelines.windows import parse_instant
 
@@ -40,7 +40,7 @@ for uc in all_use_cases():
         catchup=False,
         max_active_runs=1,
         dagrun_timeout=timedelta(hours=6),
-        default_args={"owner": uc.owner, "retries": 3, "retry_delay": timedelta(minutes=1),
+        default_args={"owner": uc.owner, "retries": 3, "retry_delay": retry_delay(60),
                       "retry_exponential_backoff": True, **alert_args(uc)},
         tags=["personalize", "events", *uc.tags],
         doc_md=DOC.format(

@@ -1,11 +1,9 @@
 """<use_case>__export: warehouse → cleaned, validated, versioned S3 export, one DAG per include/config/*.yaml."""
 
-from datetime import timedelta
-
 from airflow.sdk import DAG
 from personalize_airflow.alerts import alert_args
 from personalize_airflow.export_tasks import drop_staging, extract_and_clean, publish, validate
-from personalize_airflow.use_cases import all_use_cases, export_asset
+from personalize_airflow.use_cases import all_use_cases, export_asset, retry_delay
 
 from personalize_pipelines.windows import parse_instant
 
@@ -32,7 +30,7 @@ for uc in all_use_cases():
         start_date=parse_instant(uc.schedule.start_date),
         catchup=False,
         max_active_runs=1,
-        default_args={"owner": uc.owner, "retries": 2, "retry_delay": timedelta(minutes=1), **alert_args(uc)},
+        default_args={"owner": uc.owner, "retries": 2, "retry_delay": retry_delay(60), **alert_args(uc)},
         tags=["personalize", "export", *uc.tags],
         doc_md=DOC.format(
             name=uc.name, description=uc.description, months=uc.window.months,

@@ -1,7 +1,5 @@
 """<use_case>__train: each new export version → trained, evaluated and (when it earns it) deployed model."""
 
-from datetime import timedelta
-
 from airflow.sdk import DAG, Param, TaskGroup
 from personalize_airflow.alerts import alert_args
 from personalize_airflow.operators.personalize import (
@@ -32,7 +30,7 @@ from personalize_airflow.train_tasks import (
     smoke_test,
     solution_metrics,
 )
-from personalize_airflow.use_cases import all_use_cases, export_asset
+from personalize_airflow.use_cases import all_use_cases, export_asset, retry_delay
 
 from personalize_pipelines.windows import parse_instant
 
@@ -67,7 +65,7 @@ for uc in all_use_cases():
         max_active_runs=1,  # the registry's single-writer requirement
         default_args={
             "owner": uc.owner, "retries": uc.training.retries,
-            "retry_delay": timedelta(seconds=uc.training.retry_delay_seconds), **alert_args(uc),
+            "retry_delay": retry_delay(uc.training.retry_delay_seconds), **alert_args(uc),
         },
         params={
             "version": Param(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from airflow.sdk import Asset
 
 from personalize_pipelines.config import UseCase, discover_use_cases, load_use_case
@@ -19,3 +21,12 @@ def use_case(name: str) -> UseCase:
 def export_asset(uc: UseCase) -> Asset:
     """Updated by each published export version; the event's extra carries the version's URI."""
     return Asset(name=f"{uc.name}__export", uri=f"s3://{uc.s3.bucket}/{uc.s3_prefix}/")
+
+
+def retry_delay(default_seconds: int) -> timedelta:
+    """The wait before a failed task's next try: ``[personalize] retry_delay_seconds`` if set (for every DAG
+    of every use case, e.g. ``AIRFLOW__PERSONALIZE__RETRY_DELAY_SECONDS=5`` on a test stack), else the DAG's
+    default."""
+    from airflow.configuration import conf
+
+    return timedelta(seconds=conf.getint("personalize", "retry_delay_seconds", fallback=default_seconds))

@@ -82,3 +82,22 @@ def test_a_bad_use_case_file_is_a_dag_import_error_naming_file_and_field(tmp_pat
     errors = json.loads(out.stdout.strip().splitlines()[-1])
     assert len(errors) == 1
     assert "broken.yaml" in errors[0] and "s3.bucket" in errors[0]
+
+
+def test_retry_delay_is_each_dags_default_unless_personalize_retry_delay_seconds_is_set(monkeypatch):
+    """A test stack sets [personalize] retry_delay_seconds so a killed task's retry starts in seconds."""
+    from airflow.dag_processing.dagbag import DagBag
+    from personalize_airflow.use_cases import use_case
+
+    def delays() -> dict[str, set[float]]:
+        bag = DagBag(dag_folder=str(ROOT / "dags"))
+        assert bag.import_errors == {}
+        return {dag_id: {t.retry_delay.total_seconds() for t in dag.tasks} for dag_id, dag in bag.dags.items()}
+
+    monkeypatch.delenv("AIRFLOW__PERSONALIZE__RETRY_DELAY_SECONDS", raising=False)
+    default = delays()
+    assert default["shop__export"] == default["shop__batch"] == default["shop__cleanup"] == {60}
+    assert default["shop__train"] == {use_case("shop").training.retry_delay_seconds}
+
+    monkeypatch.setenv("AIRFLOW__PERSONALIZE__RETRY_DELAY_SECONDS", "3")
+    assert set().union(*delays().values()) == {3}
