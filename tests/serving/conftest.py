@@ -17,6 +17,7 @@ import boto3
 import pytest
 import yaml
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from tests.conftest import ROOT
 from tests.export import shop_fixture
@@ -225,3 +226,34 @@ def endpoint(tmp_path_factory):
 def world(endpoint, tmp_path_factory) -> World:
     url, state = endpoint
     return build_world(url, state, tmp_path_factory.mktemp("serving-world"))
+
+
+@pytest.fixture(scope="module")
+def worlds(endpoint, tmp_path_factory):
+    """An old champion (superseded), the current champion with a losing challenger beside it, and a dataset
+    group of another team."""
+    url, state = endpoint
+    old = build_world(url, state, tmp_path_factory.mktemp("old"), name="old")
+    new = build_world(url, state, tmp_path_factory.mktemp("new"), name="shop", bucket=old.bucket)
+    p = new.personalize
+    filters = {}
+    for world in (old, new):
+        arn = p.create_filter(name=f"{world.group.rsplit('/', 1)[-1]}-no-views", datasetGroupArn=world.group,
+                              filterExpression='EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("View")')["filterArn"]
+        wait_active(p.describe_filter, "filter", filterArn=arn)
+        filters[world.group] = arn
+    challenger = p.create_solution(name="shop-popular", datasetGroupArn=new.group,
+                                   recipeArn="arn:aws:personalize:::recipe/aws-popularity-count")["solutionArn"]
+    wait_active(p.describe_solution, "solution", solutionArn=challenger)
+    other = p.create_dataset_group(name="other-team")["datasetGroupArn"]
+    wait_active(p.describe_dataset_group, "datasetGroup", datasetGroupArn=other)
+    return {"old": old, "new": new, "filters": filters, "challenger": challenger, "other": other}
+
+
+def exists(describe, **arguments) -> bool:
+    try:
+        describe(**arguments)
+    except ClientError as error:
+        assert error.response["Error"]["Code"] == "ResourceNotFoundException"
+        return False
+    return True

@@ -5,49 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from botocore.exceptions import ClientError
-
 from tests.serving.conftest import (
-    build_world,
     connect,
+    exists,
     load_dag,
     task_states,
     use_test_config,
-    wait_active,
     xcom,
 )
-
-
-@pytest.fixture(scope="module")
-def worlds(endpoint, tmp_path_factory):
-    """An old champion (superseded), the current champion with a losing challenger beside it, and a dataset
-    group of another team."""
-    url, state = endpoint
-    old = build_world(url, state, tmp_path_factory.mktemp("old"), name="old")
-    new = build_world(url, state, tmp_path_factory.mktemp("new"), name="shop", bucket=old.bucket)
-    p = new.personalize
-    filters = {}
-    for world in (old, new):
-        arn = p.create_filter(name=f"{world.group.rsplit('/', 1)[-1]}-no-views", datasetGroupArn=world.group,
-                              filterExpression='EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("View")')["filterArn"]
-        wait_active(p.describe_filter, "filter", filterArn=arn)
-        filters[world.group] = arn
-    challenger = p.create_solution(name="shop-popular", datasetGroupArn=new.group,
-                                   recipeArn="arn:aws:personalize:::recipe/aws-popularity-count")["solutionArn"]
-    wait_active(p.describe_solution, "solution", solutionArn=challenger)
-    other = p.create_dataset_group(name="other-team")["datasetGroupArn"]
-    wait_active(p.describe_dataset_group, "datasetGroup", datasetGroupArn=other)
-    return {"old": old, "new": new, "filters": filters, "challenger": challenger, "other": other}
-
-
-def exists(describe, **arguments) -> bool:
-    try:
-        describe(**arguments)
-    except ClientError as error:
-        assert error.response["Error"]["Code"] == "ResourceNotFoundException"
-        return False
-    return True
 
 
 def test_dry_run_lists_then_a_real_run_deletes_in_order(worlds, monkeypatch, tmp_path, airflow_db):
