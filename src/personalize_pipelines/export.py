@@ -65,11 +65,14 @@ def stage(engine: Engine, ctx: ExportContext, *, progress: Callable[[str], None]
     uc, names = ctx.use_case, ctx.names
     drop_staging(engine, names)
     rendered = {s.name: render_sql(s.sql, window=ctx.window, use_case=uc, sql_root=ctx.sql_root) for s in uc.sources}
+    raw_union = cleaning.raw_union_sql(rendered, uc)
+    order = cleaning.interaction_order(engine.dialect) if engine.keeps_insertion_order else None
     steps = [
-        ("extract sources", f"CREATE TABLE {names.raw} AS {cleaning.raw_union_sql(rendered, uc)}"),
-        ("classify rows", cleaning.classify_sql(names, uc, window_start=ctx.window.start_epoch, window_end=ctx.window.end_epoch)),
+        ("extract and classify sources",
+         cleaning.classify_sql(names, raw_union, uc, window_start=ctx.window.start_epoch, window_end=ctx.window.end_epoch)),
+        ("raw view", cleaning.raw_view_sql(names)),
         ("deduplicate; part into train, holdout, bots, sparse users",
-         cleaning.partition_sql(names, uc, holdout_start=ctx.holdout_start_epoch or 0)),
+         cleaning.partition_sql(names, uc, holdout_start=ctx.holdout_start_epoch or 0, order_by=order)),
         *(("part views", sql) for sql in cleaning.part_views_sql(names)),
     ]
     for label, sql in steps:
@@ -209,9 +212,11 @@ def validate(
     }
 
 
-def _interactions_view_sql(table: str, *, event_value: bool, dialect: str) -> str:
+def _interactions_view_sql(table: str, *, event_value: bool, engine: Engine) -> str:
+    """The part's rows in a total order: as stored where the engine keeps it (staged sorted), else sorted."""
     columns = "user_id, item_id, timestamp, event_type" + (", event_value" if event_value else "")
-    return f"SELECT {columns} FROM {table} ORDER BY {cleaning.interaction_order(dialect)}"
+    order = "" if engine.keeps_insertion_order else f" ORDER BY {cleaning.interaction_order(engine.dialect)}"
+    return f"SELECT {columns} FROM {table}{order}"
 
 
 def _dataset_view_sql(table: str, id_column: str, columns: list[str]) -> str:
@@ -253,7 +258,7 @@ def publish(
     schema_docs = {"interactions": schemas.interactions_schema(event_value=event_value)}
     for folder, table in (("interactions", ctx.names.interactions), ("holdout", ctx.names.holdout)):
         parts = writer.put_csv_parts(
-            folder, engine.stream(_interactions_view_sql(table, event_value=event_value, dialect=engine.dialect), batch_rows=256_000),
+            folder, engine.stream(_interactions_view_sql(table, event_value=event_value, engine=engine), batch_rows=256_000),
             columns=interaction_columns, part_rows=uc.s3.part_rows, progress=progress,
         )
         datasets[folder] = {"rows": sum(p.rows or 0 for p in parts), "parts": len(parts), "columns": interaction_columns}

@@ -7,16 +7,17 @@ never overwritten: each publish writes a new version name.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import queue
+import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -82,6 +83,19 @@ class VersionWriter:
         body = (json.dumps(document, indent=2, sort_keys=True, default=str) + "\n").encode()
         return self.put_bytes(relative_key, body, content_type="application/json")
 
+    def put_file(self, relative_key: str, path: Path, *, rows: int | None = None, content_type: str) -> PublishedFile:
+        """Upload a local file, streamed from disk; its sha256 is read back in chunks."""
+        digest = hashlib.sha256()
+        with path.open("rb") as body:
+            while chunk := body.read(1 << 20):
+                digest.update(chunk)
+            body.seek(0)
+            self.client.put_object(Bucket=self.bucket, Key=f"{self.prefix}/{relative_key}", Body=body,
+                                   ContentType=content_type)
+        published = PublishedFile(key=relative_key, rows=rows, sha256=digest.hexdigest(), bytes=path.stat().st_size)
+        self.files.append(published)
+        return published
+
     def put_csv_parts(
         self,
         folder: str,
@@ -93,37 +107,42 @@ class VersionWriter:
     ) -> list[PublishedFile]:
         """Stream Arrow batches into CSV parts of at most `part_rows` rows, uploading in the background.
 
-        Memory stays bounded by about three parts whatever the total row count.
+        Each part is spooled to a local file and streamed from there, and at most two wait for the
+        uploader: memory stays the same whatever the part size or the total row count.
         """
-        uploads: queue.Queue = queue.Queue(maxsize=2)
+        uploads: queue.Queue = queue.Queue(maxsize=1)
         written: list[PublishedFile] = []
         failure: list[BaseException] = []
 
         def uploader() -> None:
             while (item := uploads.get()) is not None:
-                if failure:
-                    continue
-                name, body, rows = item
+                path, rows = item
                 try:
-                    written.append(self.put_bytes(f"{folder}/{name}", body, rows=rows, content_type="text/csv"))
+                    if not failure:
+                        written.append(self.put_file(f"{folder}/{path.name}", path, rows=rows, content_type="text/csv"))
                 except BaseException as exc:  # re-raised in the producer
                     failure.append(exc)
+                finally:
+                    path.unlink(missing_ok=True)
 
-        thread = threading.Thread(target=uploader, name=f"upload-{folder}", daemon=True)
-        thread.start()
-        started = time.monotonic()
-        total = 0
-        try:
-            for index, (body, rows) in enumerate(_csv_parts(batches, columns=columns, part_rows=part_rows)):
-                if failure:
-                    break
-                uploads.put((f"part-{index:05d}.csv", body, rows))
-                total += rows
-                elapsed = max(time.monotonic() - started, 1e-9)
-                progress(f"{folder}: {total:,} rows in {index + 1} part(s), {total / elapsed:,.0f} rows/s")
-        finally:
-            uploads.put(None)
-            thread.join()
+        with tempfile.TemporaryDirectory(prefix=f"publish-{folder}-") as spool:
+            thread = threading.Thread(target=uploader, name=f"upload-{folder}", daemon=True)
+            thread.start()
+            started = time.monotonic()
+            total = 0
+            try:
+                for index, (path, rows) in enumerate(
+                    _csv_parts(batches, columns=columns, part_rows=part_rows, spool=Path(spool))
+                ):
+                    uploads.put((path, rows))
+                    total += rows
+                    elapsed = max(time.monotonic() - started, 1e-9)
+                    progress(f"{folder}: {total:,} rows in {index + 1} part(s), {total / elapsed:,.0f} rows/s")
+                    if failure:
+                        break
+            finally:
+                uploads.put(None)
+                thread.join()
         if failure:
             raise failure[0]
         return written
@@ -136,33 +155,34 @@ class VersionWriter:
         return document
 
 
-def _csv_parts(batches: Iterable[pa.RecordBatch], *, columns: list[str], part_rows: int):
-    """Yield (csv bytes, rows) per part, header in each part, RFC 4180 quoting where needed."""
+def _csv_parts(batches: Iterable[pa.RecordBatch], *, columns: list[str], part_rows: int, spool: Path):
+    """Yield (file, rows) per part written under `spool`: header in each part, RFC 4180 quoting where needed."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     options = pacsv.WriteOptions(include_header=True, quoting_style="needed")
-    buffer: io.BytesIO | None = None
     writer = None
+    path = None
     rows_in_part = 0
+    index = 0
     for batch in batches:
         batch = pa.RecordBatch.from_arrays(batch.columns, names=columns)
         offset = 0
         while offset < batch.num_rows:
             if writer is None:
-                buffer = io.BytesIO()
-                writer = pacsv.CSVWriter(buffer, batch.schema, write_options=options)
+                path = spool / f"part-{index:05d}.csv"
+                writer = pacsv.CSVWriter(str(path), batch.schema, write_options=options)
             take = min(part_rows - rows_in_part, batch.num_rows - offset)
             writer.write_batch(batch.slice(offset, take))
             offset += take
             rows_in_part += take
             if rows_in_part == part_rows:
                 writer.close()
-                yield buffer.getvalue(), rows_in_part
-                buffer, writer, rows_in_part = None, None, 0
+                yield path, rows_in_part
+                writer, rows_in_part, index = None, 0, index + 1
     if writer is not None and rows_in_part:
         writer.close()
-        yield buffer.getvalue(), rows_in_part
+        yield path, rows_in_part
 
 
 def read_json(client: Any, bucket: str, key: str) -> dict | None:

@@ -87,3 +87,21 @@ def test_staging_is_dropped_and_restaging_is_idempotent(engine, shop_use_case, s
     assert first == second
     assert len(drop_staging(engine, ctx.names)) == len(ctx.names.all_tables())
     assert engine.staged_tables("r_t1_") == []
+
+
+def test_a_user_fraction_holdout_takes_each_users_latest_events(engine, shop_use_case, sql_root):
+    holdout = shop_use_case.holdout.model_copy(update={"strategy": "user_fraction", "fraction": 0.1})
+    ctx = make_ctx(shop_use_case, engine, sql_root, holdout=holdout)
+    report = stage(engine, ctx)
+
+    # 33 or 34 events per valid user → floor(10%) = 3 held out; u999's single event is below the minimum
+    assert report["holdout_rows"] == shop_fixture.VALID_USERS * 3
+    assert report["users_below_min"] == 1
+    overlapping = engine.query(
+        f"SELECT t.user_id FROM (SELECT user_id, max(timestamp) AS last FROM {ctx.names.interactions} GROUP BY user_id) t "
+        f"JOIN (SELECT user_id, min(timestamp) AS first FROM {ctx.names.holdout} GROUP BY user_id) h "
+        "ON h.user_id = t.user_id WHERE t.last > h.first"
+    )
+    assert overlapping == []
+    held_users = engine.query(f"SELECT count(DISTINCT user_id) FROM {ctx.names.holdout}")[0][0]
+    assert held_users == shop_fixture.VALID_USERS
