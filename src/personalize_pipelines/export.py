@@ -184,7 +184,7 @@ def validate(
     gx_connection_string: str | None = None,
     suites_dir: Path = EXPECTATIONS_DIR,
 ) -> dict[str, Any]:
-    """Source quality (warn) on the raw rows, then the Personalize contract (fail) on the training rows.
+    """Source quality (warn) on the unified source rows, then the Personalize contract (fail) on the training rows.
 
     GX Core runs the suites itself on engines it supports (pass `gx_connection_string`); elsewhere the
     same suites are evaluated as SQL aggregates in the warehouse. Raises ContractViolation.
