@@ -216,6 +216,48 @@ class Stack:
             self._pid_file(component).unlink(missing_ok=True)
         return list(stopping)
 
+    def kill(self, component: str, sig: int = signal.SIGKILL) -> list[int]:
+        """Signal a component's whole process tree at once, as a host or container dying would.
+
+        That is its process group and the group of every descendant: Airflow's task runners run in
+        process groups of their own, so signalling only the worker's group would leave a task running
+        with no worker behind it. ``SIGSTOP`` freezes the tree in place (``SIGCONT`` resumes it); with
+        ``SIGKILL`` this returns once every process is gone. Returns the pids signalled.
+        """
+        import psutil
+
+        pid = self._pid(component)
+        if pid is None or not _alive(pid):
+            raise StackError(f"{component} is not running")
+        signalled: set[int] = set()
+        deadline = time.monotonic() + 30
+        while True:
+            tree = {pid, *signalled}
+            with contextlib.suppress(psutil.NoSuchProcess):
+                tree.update(child.pid for child in psutil.Process(pid).children(recursive=True))
+            tree = {p for p in tree if _alive(p)}
+            if not tree or (sig != signal.SIGKILL and tree <= signalled):
+                return sorted(signalled)
+            if time.monotonic() > deadline:
+                raise StackError(f"{component}: {tree} still alive after {sig!r}")
+            groups = set()
+            for member in tree:
+                with contextlib.suppress(ProcessLookupError):
+                    groups.add(os.getpgid(member))
+            for target in groups:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(target, sig)
+            for member in tree:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(member, sig)
+            signalled.update(tree)
+            time.sleep(0.05)
+
+    def start(self, component: str) -> None:
+        """Start one component if it is not running (e.g. a worker again after :meth:`kill`)."""
+        if component not in self.running():
+            self._start(component)
+
     def running(self) -> list[str]:
         return [c for c in COMPONENTS if (pid := self._pid(c)) is not None and _alive(pid)]
 

@@ -31,7 +31,17 @@ def native_stack(pg_server, redis_server, tmp_path_factory) -> Iterator[Stack]:
         api_port=free_port(), endpoint_port=free_port(),
         worker_log_port=free_port(), trigger_log_port=free_port(),
         worker_concurrency=4, phase_seconds=0.02, train_seconds=8, warehouse_interactions=30_000,
-        extra_env={"AIRFLOW__PERSONALIZE__POLL_SECONDS": "2", "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO"},
+        extra_env={
+            "AIRFLOW__PERSONALIZE__POLL_SECONDS": "2", "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            # a killed worker's running task is noticed in ~20 s, not 5 minutes, and retried 3 s later (a
+            # live task heartbeats every 5 s); one it had taken from the queue but not started is queued
+            # again after 30 s, not 10 minutes (test_worker_killed.py)
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "2",
+            "AIRFLOW__PERSONALIZE__RETRY_DELAY_SECONDS": "3",
+            "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "30",
+            "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL": "5",
+        },
     )
     stack.purge_broker()
     try:
@@ -67,6 +77,11 @@ class AirflowApi:
         response = self.client.post(path, json=body)
         assert response.status_code == 200, response.text
         return response.json()
+
+    def delete(self, path: str) -> None:
+        """DELETE; a resource that is not there (404) is already deleted."""
+        response = self.client.delete(path)
+        assert response.status_code in (204, 404), response.text
 
     def wait_for_dags(self, *dag_ids: str, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
