@@ -12,19 +12,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from airflow.sdk import task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+from personalize_airflow.moments import run_moment
+
 log = logging.getLogger(__name__)
-
-
-def run_moment(context: dict[str, Any]) -> datetime:
-    """The run's logical date; a manual run without one uses the time it was asked to run."""
-    moment = context.get("logical_date") or context["dag_run"].run_after
-    return moment.astimezone(UTC)
 
 
 def serving_of(uc: Any, section: str | None = None) -> Any:

@@ -23,9 +23,9 @@ from airflow.sdk.exceptions import AirflowFailException
 from personalize_airflow.batch_tasks import (
     champion_of,
     query_warehouse,
-    run_moment,
     serving_of,
 )
+from personalize_airflow.moments import run_moment
 
 log = logging.getLogger(__name__)
 

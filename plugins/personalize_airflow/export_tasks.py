@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from airflow.sdk import task
 from airflow.sdk.exceptions import AirflowFailException
 
+from personalize_airflow.moments import run_moment
+
 log = logging.getLogger(__name__)
-
-
-def _window_end(context: dict[str, Any]) -> datetime:
-    """The run's logical date; a manual run without one uses the time it was asked to run."""
-    moment = context.get("logical_date") or context["dag_run"].run_after
-    return moment.astimezone(UTC)
 
 
 def _open(use_case_name: str, run_id: str, window_end: str):
@@ -42,7 +37,7 @@ def extract_and_clean(use_case_name: str, **context) -> dict[str, Any]:
     """Extract every source for the window and clean it in the warehouse; returns the accounting."""
     from personalize_pipelines.export import DataQualityError, stage
 
-    window_end = _window_end(context).isoformat()
+    window_end = run_moment(context).isoformat()
     engine, _, ctx = _open(use_case_name, context["run_id"], window_end)
     try:
         log.info("window %s → %s", ctx.window.start, ctx.window.end)
@@ -101,7 +96,7 @@ def drop_staging(use_case_name: str, staged: dict[str, Any] | None = None, **con
     """Drop this run's staged tables; wired as a teardown, so it runs whatever happened upstream."""
     from personalize_pipelines.export import drop_staging as drop
 
-    window_end = staged["window_end"] if staged else _window_end(context).isoformat()
+    window_end = staged["window_end"] if staged else run_moment(context).isoformat()
     engine, _, ctx = _open(use_case_name, context["run_id"], window_end)
     try:
         dropped = drop(engine, ctx.names)
