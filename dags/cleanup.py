@@ -1,9 +1,9 @@
-"""<use_case>__cleanup: retire superseded Personalize resources past retention, one DAG per use case with
-a serving section."""
+"""<use_case>__cleanup: retire superseded Personalize resources and dead publishes' export folders past
+retention, one DAG per use case with a serving section."""
 
 from airflow.sdk import DAG, Param
 from personalize_airflow.alerts import alert_args
-from personalize_airflow.cleanup_tasks import arns_to_delete, plan_cleanup
+from personalize_airflow.cleanup_tasks import arns_to_delete, plan_cleanup, remove_abandoned_exports
 from personalize_airflow.operators.personalize import (
     PersonalizeDeleteCampaignOperator,
     PersonalizeDeleteDatasetGroupOperator,
@@ -29,6 +29,9 @@ Campaigns keep costing money after a new champion takes over; this DAG deletes w
 2. **delete_*** — in dependency order, each delete waited for (deferred): campaigns → event trackers
    and filters → solutions (with their versions) → datasets → dataset groups → schemas. A dataset group
    goes only with everything in it; a schema only when no remaining dataset uses it.
+3. **remove_abandoned_exports** — export version folders that never got a manifest (a publish that died
+   with its worker) and whose publishing began more than {days} days (and at least a day) ago. Readers
+   already ignore them; this gives their storage back. Complete versions are never touched.
 
 **dry_run** (param, default `{dry_run}` from `serving.cleanup.dry_run`): only list. Trigger with
 `{{"dry_run": false}}` to delete once, or set `dry_run: false` in the use case's YAML so scheduled runs
@@ -74,4 +77,5 @@ for uc in all_use_cases():
         }
         deletes["campaign"] >> [deletes["event_tracker"], deletes["filter"]] >> deletes["solution"]
         deletes["solution"] >> deletes["dataset"] >> deletes["dataset_group"] >> deletes["schema"]
+        remove_abandoned_exports(uc.name)
     globals()[dag.dag_id] = dag

@@ -8,7 +8,8 @@ from typing import Any
 
 from airflow.sdk import task
 
-from personalize_airflow.batch_tasks import run_moment, serving_of
+from personalize_airflow.batch_tasks import serving_of
+from personalize_airflow.moments import run_moment
 
 log = logging.getLogger(__name__)
 
@@ -140,3 +141,35 @@ def plan_cleanup(use_case_name: str, **context) -> dict[str, Any]:
 def arns_to_delete(planned: dict[str, Any], kind: str) -> list[str]:
     """One kind's ARNs from the plan, for the mapped delete of that kind (empty on a dry run)."""
     return planned[kind]
+
+
+ABANDONED_AFTER = timedelta(days=1)
+"""A version folder without a manifest this long after its publishing began is a dead publish's, however
+short the retention: no publish takes a day, so one in flight is never touched."""
+
+
+@task
+def remove_abandoned_exports(use_case_name: str, **context) -> dict[str, Any]:
+    """Delete export version folders that never got a manifest (a publish that died), once past retention."""
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    from personalize_airflow.use_cases import use_case
+    from personalize_pipelines.publish import abandoned_versions, delete_folder
+
+    uc = use_case(use_case_name)
+    cleanup = serving_of(uc).cleanup
+    dry_run = bool(context["params"].get("dry_run", cleanup.dry_run))
+    started_before = min(
+        run_moment(context) - timedelta(days=cleanup.retention_days), datetime.now(UTC) - ABANDONED_AFTER
+    )
+    s3 = S3Hook(aws_conn_id=uc.s3.conn_id).get_conn()
+    abandoned = abandoned_versions(s3, bucket=uc.s3.bucket, use_case_prefix=uc.s3_prefix, started_before=started_before)
+    log.info(
+        "%s %d export version folder(s) without a manifest, publishing begun before %s: %s",
+        "DRY RUN: would delete" if dry_run else "deleting",
+        len(abandoned), started_before.isoformat(), ", ".join(abandoned) or "none",
+    )
+    deleted = {} if dry_run else {
+        version: delete_folder(s3, bucket=uc.s3.bucket, prefix=f"{uc.s3_prefix}/{version}/") for version in abandoned
+    }
+    return {"dry_run": dry_run, "abandoned": abandoned, "objects_deleted": deleted}

@@ -10,11 +10,12 @@ import hashlib
 import json
 import logging
 import queue
+import re
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +38,9 @@ def new_version_name(window_end: datetime, *, now: datetime | None = None) -> st
     """`<window end>-<publish time>-<random>`: sorts by window then by publish time, never reused."""
     now = now or datetime.now(UTC)
     return f"{window_end:%Y%m%dT%H%M%SZ}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+VERSION_NAME = re.compile(r"^\d{8}T\d{6}Z-(\d{8}T\d{6})-[0-9a-f]{6}$")
 
 
 @dataclass
@@ -210,14 +214,52 @@ def move_latest_pointer(client: Any, *, bucket: str, use_case_prefix: str, manif
     return True
 
 
-def complete_versions(client: Any, *, bucket: str, use_case_prefix: str) -> list[str]:
-    """Published versions (those with a manifest), oldest first; incomplete folders are ignored."""
+def _version_folders(client: Any, *, bucket: str, use_case_prefix: str) -> Iterator[tuple[str, bool]]:
+    """Each folder directly under the use case's prefix, and whether it holds a manifest."""
     paginator = client.get_paginator("list_objects_v2")
-    versions = []
     for page in paginator.paginate(Bucket=bucket, Prefix=f"{use_case_prefix}/", Delimiter="/"):
         for common in page.get("CommonPrefixes", []):
-            version = common["Prefix"].rstrip("/").rsplit("/", 1)[-1]
+            folder = common["Prefix"].rstrip("/").rsplit("/", 1)[-1]
             listed = client.list_objects_v2(Bucket=bucket, Prefix=f"{common['Prefix']}{MANIFEST}", MaxKeys=1)
-            if listed.get("KeyCount", 0):
-                versions.append(version)
-    return sorted(versions)
+            yield folder, bool(listed.get("KeyCount", 0))
+
+
+def complete_versions(client: Any, *, bucket: str, use_case_prefix: str) -> list[str]:
+    """Published versions (those with a manifest), oldest first; incomplete folders are ignored."""
+    return sorted(
+        folder
+        for folder, has_manifest in _version_folders(client, bucket=bucket, use_case_prefix=use_case_prefix)
+        if has_manifest
+    )
+
+
+def publishing_started(version: str) -> datetime | None:
+    """When a version's publishing began, read from its name; None for a folder that is not a version."""
+    match = VERSION_NAME.match(version)
+    return datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC) if match else None
+
+
+def abandoned_versions(client: Any, *, bucket: str, use_case_prefix: str, started_before: datetime) -> list[str]:
+    """Version folders without a manifest whose publishing began before `started_before`: what a publish
+    that died (a killed worker, a lost host) left behind. Readers ignore them; only storage is lost.
+    Folders whose name is not a version's (the registry, batch files) are never listed."""
+    return sorted(
+        folder
+        for folder, has_manifest in _version_folders(client, bucket=bucket, use_case_prefix=use_case_prefix)
+        if not has_manifest and (started := publishing_started(folder)) is not None and started < started_before
+    )
+
+
+def delete_folder(client: Any, *, bucket: str, prefix: str) -> int:
+    """Delete every object under `prefix` (a folder, ending in '/'); returns how many went."""
+    if not prefix.endswith("/"):
+        raise ValueError(f"refusing to delete a prefix that is not a folder: {prefix!r}")
+    deleted = 0
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
+        if keys:
+            response = client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+            if response.get("Errors"):
+                raise RuntimeError(f"could not delete under s3://{bucket}/{prefix}: {response['Errors'][:3]}")
+            deleted += len(keys)
+    return deleted

@@ -7,7 +7,7 @@ import pytest
 from personalize_pipelines.cleaning import StagingNames
 from personalize_pipelines.engines import DuckDBEngine
 from personalize_pipelines.export import ExportContext, publish, stage
-from personalize_pipelines.publish import VersionExistsError, complete_versions
+from personalize_pipelines.publish import VersionExistsError, complete_versions, delete_folder
 from personalize_pipelines.windows import sliding_window
 from tests.export import shop_fixture
 
@@ -52,3 +52,13 @@ def test_versions_without_manifest_are_ignored(tiny_warehouse, tmp_path, shop_us
     s3.put_object(Bucket="personalize-demo", Key="exports/shop/v0-crashed/interactions/part-00000.csv", Body=b"x")
     export_once(tiny_warehouse, tmp_path, shop_use_case, s3, "a", "v1")
     assert complete_versions(s3, bucket="personalize-demo", use_case_prefix="exports/shop") == ["v1"]
+
+
+def test_deleting_a_folder_never_takes_a_sibling_that_shares_its_prefix(s3):
+    for key in ("exports/shop/v1/part.csv", "exports/shop/v10/part.csv"):
+        s3.put_object(Bucket="personalize-demo", Key=key, Body=b"x")
+    with pytest.raises(ValueError, match="not a folder"):
+        delete_folder(s3, bucket="personalize-demo", prefix="exports/shop/v1")
+    assert delete_folder(s3, bucket="personalize-demo", prefix="exports/shop/v1/") == 1
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="personalize-demo", Prefix="exports/shop/")["Contents"]] == [
+        "exports/shop/v10/part.csv"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tests.serving.conftest import (
+    PREFIX,
     connect,
     exists,
     load_dag,
@@ -68,3 +69,43 @@ def test_dry_run_lists_then_a_real_run_deletes_in_order(worlds, monkeypatch, tmp
     assert all(tis[task].state == "success" for task in order)
     for earlier, later in zip(order, order[1:], strict=False):
         assert tis[earlier].end_date <= tis[later].start_date, (earlier, later)
+
+
+def test_a_dead_publishs_version_folder_goes_once_past_retention_and_nothing_else(worlds, monkeypatch, tmp_path,
+                                                                                  airflow_db):
+    new = worlds["new"]
+    use_test_config(monkeypatch, tmp_path, bucket=new.bucket, cleanup={"retention_days": 3})
+    connect(monkeypatch, new)
+    now = datetime.now(UTC)
+
+    def version(publishing_began: datetime) -> str:
+        return f"20260101T000000Z-{publishing_began:%Y%m%dT%H%M%S}-abc123"
+
+    folders = {
+        "dead": (version(now - timedelta(days=5)), ["interactions/part-00000.csv", "interactions/part-00001.csv"]),
+        "dead_within_retention": (version(now - timedelta(days=2)), ["interactions/part-00000.csv"]),
+        "in_flight": (version(now - timedelta(hours=2)), ["interactions/part-00000.csv"]),
+        "complete": (version(now - timedelta(days=9)), ["interactions/part-00000.csv", "manifest.json"]),
+        "not_a_version": ("scratch", ["notes.csv"]),
+    }
+    for name, files in folders.values():
+        for file in files:
+            new.s3.put_object(Bucket=new.bucket, Key=f"{PREFIX}/{name}/{file}", Body=b"USER_ID\n")
+
+    def left(name: str) -> int:
+        return new.s3.list_objects_v2(Bucket=new.bucket, Prefix=f"{PREFIX}/{name}/").get("KeyCount", 0)
+
+    dag = load_dag("cleanup.py", "shop__cleanup")
+    dead = folders["dead"][0]
+    dry = dag.test(logical_date=now + timedelta(hours=2))
+    assert dry.state == "success", task_states(dry)
+    assert xcom(dry, "remove_abandoned_exports") == {"dry_run": True, "abandoned": [dead], "objects_deleted": {}}
+    assert left(dead) == 2
+
+    real = dag.test(logical_date=now + timedelta(hours=2, minutes=1), run_conf={"dry_run": False})
+    assert real.state == "success", task_states(real)
+    assert xcom(real, "remove_abandoned_exports") == {"dry_run": False, "abandoned": [dead],
+                                                     "objects_deleted": {dead: 2}}
+    assert left(dead) == 0
+    assert {kind: left(name) for kind, (name, _) in folders.items() if kind != "dead"} == {
+        "dead_within_retention": 1, "in_flight": 1, "complete": 2, "not_a_version": 1}
