@@ -215,6 +215,19 @@ def made_for(plan: dict, task_id: str, resources: dict[str, list[dict]]) -> bool
     return any(v["solutionArn"] in arns for v in resources["solution_versions"])
 
 
+def stop_run(api, dag_id: str, run_id: str, *, timeout: float = 120) -> None:
+    """Fail a run, wait until none of its tasks still runs (a running run cannot be deleted, and a task
+    still running could create a resource later), then delete it."""
+    api.patch(f"/dags/{dag_id}/dagRuns/{run_id}", {"state": "failed"})
+    deadline = time.monotonic() + timeout
+    busy = {"running", "deferred", "queued", "scheduled", "restarting", "up_for_retry", "up_for_reschedule"}
+    while active := {t["task_id"]: t["state"] for t in api.task_instances(dag_id, run_id) if t["state"] in busy}:
+        assert time.monotonic() < deadline, f"{dag_id} {run_id} still has tasks at work: {active}"
+        time.sleep(1)
+    time.sleep(10)  # a task failed in the DB is stopped on its process's next heartbeat (every few seconds)
+    api.delete(f"/dags/{dag_id}/dagRuns/{run_id}")
+
+
 @pytest.fixture(scope="module")
 def killed_train(native_stack, api, killed_export) -> dict:
     """A train run on the export's version, its worker killed right after a create task made its resource
@@ -224,7 +237,7 @@ def killed_train(native_stack, api, killed_export) -> dict:
     # earlier tests' leftovers (backfilled versions published while the train DAG was unpaused start runs
     # that stop half-way when it is paused again) would run first and mix their resources with this run's
     for run in api.get(f"/dags/{TRAIN}/dagRuns", state=["queued", "running"])["dag_runs"]:
-        api.delete(f"/dags/{TRAIN}/dagRuns/{run['dag_run_id']}")
+        stop_run(api, TRAIN, run["dag_run_id"])
     api.delete(f"/dags/{TRAIN}/assets/queuedEvents")
     before = personalize_resources(native_stack)
     run_id = "reliability-train"
