@@ -93,6 +93,15 @@ def inventory(personalize: Any, *, scope_groups: set[str], name_prefix: str | No
     return found
 
 
+def _dry_run(context: dict[str, Any], cleanup: Any) -> bool:
+    """The run's ``dry_run`` param; the use case's ``serving.cleanup.dry_run`` when the run gives none."""
+    return bool(context["params"].get("dry_run", cleanup.dry_run))
+
+
+def _verb(dry_run: bool) -> str:
+    return "DRY RUN: would delete" if dry_run else "deleting"
+
+
 @task
 def plan_cleanup(use_case_name: str, **context) -> dict[str, Any]:
     """What retention retires, in dependency order; with ``dry_run`` it is only listed."""
@@ -105,7 +114,7 @@ def plan_cleanup(use_case_name: str, **context) -> dict[str, Any]:
 
     uc = use_case(use_case_name)
     cleanup = serving_of(uc).cleanup
-    dry_run = bool(context["params"].get("dry_run", cleanup.dry_run))
+    dry_run = _dry_run(context, cleanup)
     s3 = S3Hook(aws_conn_id=uc.s3.conn_id).get_conn()
     location = RegistryLocation.for_use_case(uc)
     champion = read_champion(s3, location=location)
@@ -124,7 +133,7 @@ def plan_cleanup(use_case_name: str, **context) -> dict[str, Any]:
     listing = describe_plan(deletions)
     log.info(
         "%s (cutoff %s, %d protected ARN(s) of %d champion(s)):\n%s",
-        "DRY RUN: would delete" if dry_run else "deleting",
+        _verb(dry_run),
         cutoff.isoformat(),
         len(protected),
         len(kept),
@@ -158,7 +167,7 @@ def remove_abandoned_exports(use_case_name: str, **context) -> dict[str, Any]:
 
     uc = use_case(use_case_name)
     cleanup = serving_of(uc).cleanup
-    dry_run = bool(context["params"].get("dry_run", cleanup.dry_run))
+    dry_run = _dry_run(context, cleanup)
     started_before = min(
         run_moment(context) - timedelta(days=cleanup.retention_days), datetime.now(UTC) - ABANDONED_AFTER
     )
@@ -166,7 +175,7 @@ def remove_abandoned_exports(use_case_name: str, **context) -> dict[str, Any]:
     abandoned = abandoned_versions(s3, bucket=uc.s3.bucket, use_case_prefix=uc.s3_prefix, started_before=started_before)
     log.info(
         "%s %d export version folder(s) without a manifest, publishing begun before %s: %s",
-        "DRY RUN: would delete" if dry_run else "deleting",
+        _verb(dry_run),
         len(abandoned), started_before.isoformat(), ", ".join(abandoned) or "none",
     )
     deleted = {} if dry_run else {

@@ -7,6 +7,7 @@ never overwritten: each publish writes a new version name.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import queue
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -78,26 +79,28 @@ class VersionWriter:
             raise VersionExistsError(f"{self.uri} already has objects; versions are immutable")
 
     def put_bytes(self, relative_key: str, body: bytes, *, rows: int | None = None, content_type: str) -> PublishedFile:
-        key = f"{self.prefix}/{relative_key}"
-        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
-        published = PublishedFile(key=relative_key, rows=rows, sha256=hashlib.sha256(body).hexdigest(), bytes=len(body))
-        self.files.append(published)
-        return published
+        return self._put(relative_key, io.BytesIO(body), rows=rows, content_type=content_type)
 
     def put_json(self, relative_key: str, document: Any) -> PublishedFile:
         body = (json.dumps(document, indent=2, sort_keys=True, default=str) + "\n").encode()
         return self.put_bytes(relative_key, body, content_type="application/json")
 
     def put_file(self, relative_key: str, path: Path, *, rows: int | None = None, content_type: str) -> PublishedFile:
-        """Upload a local file, streamed from disk; its sha256 is read back in chunks."""
-        digest = hashlib.sha256()
+        """Upload a local file, streamed from disk."""
         with path.open("rb") as body:
-            while chunk := body.read(1 << 20):
-                digest.update(chunk)
-            body.seek(0)
-            self.client.put_object(Bucket=self.bucket, Key=f"{self.prefix}/{relative_key}", Body=body,
-                                   ContentType=content_type)
-        published = PublishedFile(key=relative_key, rows=rows, sha256=digest.hexdigest(), bytes=path.stat().st_size)
+            return self._put(relative_key, body, rows=rows, content_type=content_type)
+
+    def _put(self, relative_key: str, body: BinaryIO, *, rows: int | None, content_type: str) -> PublishedFile:
+        """Hash the body in chunks, upload it from its start, and record it for the manifest."""
+        digest = hashlib.sha256()
+        size = 0
+        while chunk := body.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+        body.seek(0)
+        self.client.put_object(Bucket=self.bucket, Key=f"{self.prefix}/{relative_key}", Body=body,
+                               ContentType=content_type)
+        published = PublishedFile(key=relative_key, rows=rows, sha256=digest.hexdigest(), bytes=size)
         self.files.append(published)
         return published
 
