@@ -55,6 +55,54 @@ print(time.perf_counter() - started)
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def floor_copy_seconds(path: Path, months: int) -> float:
+    """The export's cleaning as one bare DuckDB `COPY` of the kept rows to one local CSV: the same
+    classification, deduplication, per-user rules and deterministic order, but no memory cap, no
+    staged tables, no validation, no S3. No arrangement of the export's steps can beat this query."""
+    code = f"""
+import time, duckdb
+from personalize_pipelines import cleaning
+from personalize_pipelines.config import load_use_case
+from personalize_pipelines.paths import CONFIG_DIR
+from personalize_pipelines.export import render_sql
+from personalize_pipelines.windows import holdout_start, sliding_window, parse_instant
+uc = load_use_case(CONFIG_DIR / 'shop.yaml')
+uc = uc.model_copy(update={{'window': uc.window.model_copy(update={{'months': {months}}})}})
+window = sliding_window(parse_instant('2026-11-01T00:00:00+00:00'), months={months})
+union = cleaning.raw_union_sql({{s.name: render_sql(s.sql, window=window, use_case=uc) for s in uc.sources}}, uc)
+classified = cleaning.classify_select(union, uc, window_start=window.start_epoch, window_end=window.end_epoch)
+parted = cleaning.partition_select('classified', uc, holdout_start=int(holdout_start(window, days=uc.holdout.days).timestamp()))
+select = (f"WITH classified AS ({{classified}}) SELECT user_id, item_id, timestamp, event_type, event_value "
+          f"FROM ({{parted}}) p WHERE part IN ('train', 'holdout') ORDER BY {{cleaning.interaction_order('duckdb')}}")
+con = duckdb.connect({str(path)!r}, read_only=True)
+started = time.perf_counter()
+con.execute(f"COPY ({{select}}) TO '{BUILD / 'floor.csv'}' (HEADER)")
+print(time.perf_counter() - started)
+"""
+    out = subprocess.run([PYTHON, "-c", code], check=True, capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def floor_upload_seconds(endpoint: str, bucket: str, path: Path, *, parts: int = 9) -> float:
+    """A bare upload of the floor's CSV to the S3 server: split into `parts` objects, as many uploads at
+    once as publishing uses, no hashing, no CSV writing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import boto3
+
+    from personalize_pipelines.publish import UPLOADERS
+
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    client.create_bucket(Bucket=bucket)
+    data = path.read_bytes()
+    size = len(data) // parts + 1
+    chunks = [data[n * size:(n + 1) * size] for n in range(parts)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(UPLOADERS) as pool:
+        list(pool.map(lambda n: client.put_object(Bucket=bucket, Key=f"part-{n:05d}.csv", Body=chunks[n]), range(parts)))
+    return time.perf_counter() - started
+
+
 def s3_server() -> tuple[subprocess.Popen, str]:
     from tests.conftest import free_port
 
@@ -97,7 +145,10 @@ def export_benchmark() -> dict:
     try:
         log("baseline: bare DuckDB COPY of the extraction select")
         baseline = baseline_copy_seconds(big, months)
-        log(f"baseline {baseline:.2f}s; export of {small_rows:,}")
+        log(f"baseline {baseline:.2f}s; floor: the cleaning as one bare COPY")
+        floor = floor_copy_seconds(big, months)
+        floor_upload = floor_upload_seconds(endpoint, "bench-floor", BUILD / "floor.csv")
+        log(f"floor {floor:.2f}s + upload {floor_upload:.2f}s; export of {small_rows:,}")
         small_result = export_run(small, endpoint, "bench-small", months)
         log(f"export of {rows:,}")
         big_result = export_run(big, endpoint, "bench-big", months)
@@ -112,6 +163,9 @@ def export_benchmark() -> dict:
         "phases": {k: big_result[k] for k in ("stage_seconds", "validate_seconds", "publish_seconds")},
         "baseline_copy_seconds": round(baseline, 3),
         "ratio_vs_copy": round(big_result["seconds"] / baseline, 2),
+        "floor_copy_seconds": round(floor, 3),
+        "floor_upload_seconds": round(floor_upload, 3),
+        "floor_ratio_vs_copy": round((floor + floor_upload) / baseline, 2),
         "peak_rss_mb": big_result["peak_rss_mb"],
         "peak_rss_mb_small": small_result["peak_rss_mb"],
         "small_rows": small_result["raw_rows"],

@@ -129,15 +129,20 @@ def _event_type_case(use_case: UseCase) -> str:
 
 
 def classify_sql(names: StagingNames, raw_union: str, use_case: UseCase, *, window_start: int, window_end: int) -> str:
-    """Extract and classify in one pass: ids trimmed, time and event type as read and normalised, the drop rule.
+    """Extract and classify in one pass, materialised once, so the accounting, the partition and the
+    source-quality suite all read a table rather than re-running the normalisation."""
+    select = classify_select(raw_union, use_case, window_start=window_start, window_end=window_end)
+    return f"CREATE TABLE {names.classified} AS\n{select}"
 
-    Materialised once, so the accounting, the partition and the source-quality suite all read a
-    table rather than re-running the normalisation. Ids are kept trimmed only: storing them twice
-    cost a quarter of this step at 10M rows, and trimming never turns a value into NULL or back.
+
+def classify_select(raw_union: str, use_case: UseCase, *, window_start: int, window_end: int) -> str:
+    """Every raw row with ids trimmed, time and event type as read and normalised, and its drop rule.
+
+    Ids are kept trimmed only: storing them twice cost a quarter of the staging step at 10M rows,
+    and trimming never turns a value into NULL or back.
     """
     threshold = use_case.cleaning.millisecond_threshold
     return f"""
-CREATE TABLE {names.classified} AS
 SELECT source, user_id, item_id, event_ts, event_type_raw, event_value, ts, mapped_event_type AS event_type,
   CASE
     WHEN user_id IS NULL OR user_id = '' THEN 'missing_user_id'
@@ -187,11 +192,19 @@ FROM {names.classified} GROUP BY source, drop_rule ORDER BY source, drop_rule
 
 
 def partition_sql(names: StagingNames, use_case: UseCase, *, holdout_start: int, order_by: str | None = None) -> str:
-    """Deduplicate kept rows, then put each in one part: bot_user, holdout, below_min_interactions or train.
+    """The partitioned rows as a staged table; with `order_by`, stored in that order, so readers need
+    not sort again."""
+    select = partition_select(names.classified, use_case, holdout_start=holdout_start)
+    return f"CREATE TABLE {names.partitioned} AS\n{select}" + (f"ORDER BY {order_by}\n" if order_by else "")
+
+
+def partition_select(classified: str, use_case: UseCase, *, holdout_start: int) -> str:
+    """Deduplicate the kept rows of `classified`, then put each in one part: bot_user, holdout,
+    below_min_interactions or train.
 
     Per-user counts come from a GROUP BY joined back (a hash join on users), not from window functions
     over every row: at 9M rows that is twice as fast. Only the user_fraction holdout ranks each user's
-    rows. With `order_by`, rows are stored in that order, so readers need not sort again.
+    rows.
     """
     holdout = use_case.holdout
     cap = use_case.cleaning.max_events_per_user
@@ -209,10 +222,9 @@ def partition_sql(names: StagingNames, use_case: UseCase, *, holdout_start: int,
         user_counts = f"count(*) - {held} AS train_rows, {held} AS holdout_rows"
         is_holdout = "k.rn <= u.holdout_rows"
     return f"""
-CREATE TABLE {names.partitioned} AS
 WITH kept AS (
   SELECT DISTINCT user_id, item_id, ts AS timestamp, event_type, event_value
-  FROM {names.classified} WHERE drop_rule IS NULL
+  FROM {classified} WHERE drop_rule IS NULL
 ),
 users AS (
   SELECT user_id, count(*) AS n, {user_counts}
@@ -226,7 +238,6 @@ SELECT * FROM (
          ELSE 'train' END AS part
   FROM {rows} k JOIN users u ON u.user_id = k.user_id
 ) parted
-{f"ORDER BY {order_by}" if order_by else ""}
 """
 
 
