@@ -34,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--fault-operation", dest="fault_operations", action="append",
                        help="operation the fault rates apply to (repeatable; default all)")
     serve.add_argument("--fail-job", dest="fail_jobs", action="append",
-                       help="resource name whose creation is forced to fail (repeatable)")
+                       help="resource name whose creation is forced to fail, or update:<campaign name> "
+                            "to fail that campaign's updates (repeatable)")
     serve.add_argument("--fault-seed", type=int, help="seed for reproducible fault injection")
     serve.add_argument("--no-persist-s3", dest="persist_s3", action="store_false", default=None,
                        help="keep S3 objects in memory only (by default they are mirrored under the state dir)")

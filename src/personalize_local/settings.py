@@ -25,8 +25,9 @@ class Settings:
     - ``throttle_rate`` / ``error_rate``: probability that a call to one of ``fault_operations`` (all
       Personalize operations when empty) answers ThrottlingException / HTTP 500.
     - ``fail_jobs``: resource names (import job, solution or solution version, campaign, batch job) whose
-      creation is forced to end in CREATE FAILED; a solution version ARN listed here makes campaign
-      updates to that version fail.
+      creation is forced to end in CREATE FAILED; ``update:<campaign name>`` makes every update of that
+      campaign fail, and a solution version ARN makes campaign updates to that version fail (a failed
+      update leaves the campaign ACTIVE, serving the version it served before).
     - ``fault_seed``: seed for the fault draws, for reproducible runs.
     - ``persist_s3``: mirror S3 objects under ``state_dir/s3`` every ``s3_sync_seconds`` so they survive a
       restart (moto itself keeps them in memory only).

@@ -18,6 +18,7 @@ from tests.local_endpoint.conftest import (
     train,
     unique,
     wait_for,
+    wait_for_campaign_update,
 )
 
 
@@ -136,6 +137,27 @@ def test_a_named_job_is_forced_to_fail(tmp_path, restart_bucket):
         failed = wait_for(clients.personalize.describe_dataset_import_job, "datasetImportJob",
                           datasetImportJobArn=job["datasetImportJobArn"])
         assert failed["status"] == "CREATE FAILED" and doomed in failed["failureReason"]
+
+
+def test_a_campaign_update_forced_to_fail_leaves_the_campaign_serving_its_version(tmp_path, restart_bucket):
+    name = unique("stuck")
+    with running_endpoint(state_dir=tmp_path, phase_seconds=0.02, fail_jobs=frozenset({f"update:{name}"})) as url:
+        clients = make_clients(url)
+        p = clients.personalize
+        arns = create_group_with_data(clients, bucket=restart_bucket, name=unique("updates"),
+                                      interactions=interactions_csv())
+        served = train(clients, group=arns["group"], name=name, recipe="aws-popularity-count")
+        newer = p.create_solution_version(solutionArn=served["solution"])["solutionVersionArn"]
+        assert wait_for(p.describe_solution_version, "solutionVersion", solutionVersionArn=newer)["status"] == "ACTIVE"
+
+        p.update_campaign(campaignArn=served["campaign"], solutionVersionArn=newer)
+        campaign = wait_for_campaign_update(p, served["campaign"])
+
+        update = campaign["latestCampaignUpdate"]
+        assert (update["status"], update["solutionVersionArn"]) == ("CREATE FAILED", newer)
+        assert f"update:{name}" in update["failureReason"]
+        assert (campaign["status"], campaign["solutionVersionArn"]) == ("ACTIVE", served["version"])
+        assert clients.runtime.get_recommendations(campaignArn=served["campaign"], userId="u1")["itemList"]
 
 
 @pytest.mark.parametrize(("header", "rows", "reason"), [

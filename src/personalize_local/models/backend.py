@@ -478,9 +478,10 @@ class PersonalizeBackend:
             self.lifecycle.sleep(phase)
             progress(status="CREATE IN_PROGRESS")
             try:
-                if update["solutionVersionArn"] in self.settings.fail_jobs:
-                    raise JobFailed(f"Forced failure: {update['solutionVersionArn']} is in personalize-local's "
-                                    "fail_jobs (fault injection)")
+                forced = {update["solutionVersionArn"], f"update:{campaign['name']}"} & self.settings.fail_jobs
+                if forced:
+                    raise JobFailed(f"Forced failure: {min(forced)!r} is in personalize-local's fail_jobs "
+                                    "(fault injection)")
                 self._warm(target)
             except StoreClosed:
                 raise
