@@ -24,6 +24,7 @@ _run_dates = itertools.count(1)
 
 
 CAMPAIGN_FAILS = "shop_campaign_fails"  # a use case whose campaign (named after it) the endpoint fails
+UPDATE_FAILS = "shop_update_fails"  # a use case whose campaign is created, but every update of it fails
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +32,7 @@ def train_endpoint(tmp_path_factory):
     from personalize_local.testing import running_endpoint
 
     state = tmp_path_factory.mktemp("train-personalize-local")
-    with running_endpoint(state_dir=state, phase_seconds=0.02, fail_jobs=[CAMPAIGN_FAILS]) as url:
+    with running_endpoint(state_dir=state, phase_seconds=0.02, fail_jobs=[CAMPAIGN_FAILS, f"update:{UPDATE_FAILS}"]) as url:
         yield url
 
 

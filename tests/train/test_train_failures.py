@@ -7,7 +7,9 @@ import pytest
 from tests.train.conftest import (
     CAMPAIGN_FAILS,
     EXPORT_PREFIX,
+    PERSONALIZED,
     POPULAR,
+    UPDATE_FAILS,
     campaign,
     publish_copy,
     registry,
@@ -80,3 +82,29 @@ def test_a_campaign_that_fails_fails_the_deploy_and_records_no_champion(config_d
     assert run.tasks["deploy.rollback_campaign"] == "skipped"  # nothing served before: nothing to roll back to
     assert f"Forced failure: '{CAMPAIGN_FAILS}'" in capfd.readouterr().out
     assert registry(s3, CAMPAIGN_FAILS) == (None, [])
+
+
+def test_a_campaign_update_that_fails_fails_the_deploy_and_the_champion_keeps_serving(
+    config_dir, export_version, s3, personalize, capfd
+):
+    write_use_case(config_dir, UPDATE_FAILS, solutions=[POPULAR])
+    publish_copy(s3, version=export_version, use_case=UPDATE_FAILS)
+    assert run_train(UPDATE_FAILS, export_version).state == "success"
+    champion, history = registry(s3, UPDATE_FAILS)
+    write_use_case(config_dir, UPDATE_FAILS, solutions=[PERSONALIZED])  # a better challenger: the gate lets it through
+
+    run = run_train(UPDATE_FAILS, export_version)
+
+    assert run.state == "failed"
+    assert run.tasks["deploy.campaign"] == "failed"
+    assert run.tasks["deploy.smoke_test"] == run.tasks["deploy.promote_champion"] == "upstream_failed"
+    assert run.tasks["deploy.rollback_campaign"] == "success"  # the campaign still serves the champion: no update
+    assert f"Forced failure: 'update:{UPDATE_FAILS}'" in capfd.readouterr().out
+    served = campaign(personalize, UPDATE_FAILS)
+    challenger = run.xcom("evaluate_models")["winner"]["solution_version_arn"]
+    assert challenger != champion.solution_version_arn
+    assert (served["latestCampaignUpdate"]["status"], served["latestCampaignUpdate"]["solutionVersionArn"]) == (
+        "CREATE FAILED", challenger
+    )
+    assert (served["status"], served["solutionVersionArn"]) == ("ACTIVE", champion.solution_version_arn)
+    assert registry(s3, UPDATE_FAILS) == (champion, history)
