@@ -144,6 +144,31 @@ def train(clients: Clients, *, group: str, name: str, recipe: str, **solution: A
     return {"solution": solution_arn, "version": version, "campaign": campaign}
 
 
+def group_with_event_tracker(clients, prefix: str) -> tuple[str, str, dict]:
+    """An empty dataset group with an Interactions dataset and an ACTIVE event tracker."""
+    p = clients.personalize
+    name = unique(prefix)
+    group = p.create_dataset_group(name=name)["datasetGroupArn"]
+    wait_for(p.describe_dataset_group, "datasetGroup", datasetGroupArn=group)
+    schema = p.create_schema(name=name, schema=json.dumps(INTERACTIONS_SCHEMA))["schemaArn"]
+    dataset = p.create_dataset(name=name, schemaArn=schema, datasetGroupArn=group,
+                               datasetType="Interactions")["datasetArn"]
+    tracker = p.create_event_tracker(name=name, datasetGroupArn=group)
+    wait_for(p.describe_dataset, "dataset", datasetArn=dataset)
+    wait_for(p.describe_event_tracker, "eventTracker", eventTrackerArn=tracker["eventTrackerArn"])
+    return name, group, tracker
+
+
+def train_popularity(clients, name: str, group: str) -> dict:
+    """Train aws-popularity-count on what the group holds; the finished solution version."""
+    p = clients.personalize
+    solution = p.create_solution(name=name, datasetGroupArn=group,
+                                 recipeArn=RECIPE + "aws-popularity-count")["solutionArn"]
+    wait_for(p.describe_solution, "solution", solutionArn=solution)
+    version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
+    return wait_for(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)
+
+
 @pytest.fixture(scope="session")
 def clients(local_endpoint: str) -> Clients:
     return make_clients(local_endpoint)

@@ -12,10 +12,12 @@ from personalize_local.testing import running_endpoint
 from tests.local_endpoint.conftest import (
     ROLE,
     create_group_with_data,
+    group_with_event_tracker,
     interactions_csv,
     items_csv,
     make_clients,
     train,
+    train_popularity,
     unique,
     wait_for,
     wait_for_campaign_update,
@@ -101,6 +103,29 @@ def test_training_in_flight_at_shutdown_fails_with_a_reason_on_restart(tmp_path,
         failed = make_clients(url).personalize.describe_solution_version(solutionVersionArn=version)["solutionVersion"]
         assert failed["status"] == "CREATE FAILED"
         assert "stopped while this solution version was CREATE IN_PROGRESS" in failed["failureReason"]
+
+
+def test_a_resent_event_id_is_recorded_once_across_a_restart(tmp_path):
+    """990 distinct events, 50 of them sent again after a restart: the group still holds exactly 990."""
+
+    def send(clients, tracker: dict, call: int) -> None:
+        clients.events.put_events(
+            trackingId=tracker["trackingId"], userId=f"u{call % 40}", sessionId=f"s{call}",
+            eventList=[{"eventId": f"e{call}-{n}", "eventType": "click", "itemId": f"i{(call + n) % 30}",
+                        "sentAt": 1_700_000_000 + call} for n in range(10)])
+
+    with running_endpoint(state_dir=tmp_path, phase_seconds=0.02) as url:
+        clients = make_clients(url)
+        name, group, tracker = group_with_event_tracker(clients, "restarted-events")
+        for call in range(99):
+            send(clients, tracker, call)
+    with running_endpoint(state_dir=tmp_path, phase_seconds=0.02) as url:
+        clients = make_clients(url)
+        for call in range(5):
+            send(clients, tracker, call)
+        trained = train_popularity(clients, name, group)
+    assert trained["status"] == "CREATE FAILED"
+    assert "fewer than 1000 interactions in the dataset group (990)" in trained["failureReason"]
 
 
 def test_throttling_and_server_errors_are_injected_on_chosen_operations(tmp_path):

@@ -8,7 +8,14 @@ from collections import Counter
 
 import pytest
 
-from tests.local_endpoint.conftest import interactions_csv, unique, wait_for, wait_for_campaign_update
+from tests.local_endpoint.conftest import (
+    group_with_event_tracker,
+    interactions_csv,
+    train_popularity,
+    unique,
+    wait_for,
+    wait_for_campaign_update,
+)
 
 
 def item_ids(response: dict, key: str = "itemList") -> list[str]:
@@ -175,39 +182,10 @@ def test_context_and_unknown_users_are_served(clients, trained_group):
     assert sorted(item_ids(ranked, "personalizedRanking")) == ["a0", "b0", "zzz-unknown"]
 
 
-def _group_with_event_tracker(clients, prefix: str) -> tuple[str, str, dict]:
-    """An empty dataset group with an Interactions dataset and an ACTIVE event tracker."""
-    from tests.local_endpoint.conftest import INTERACTIONS_SCHEMA
-
-    p = clients.personalize
-    name = unique(prefix)
-    group = p.create_dataset_group(name=name)["datasetGroupArn"]
-    wait_for(p.describe_dataset_group, "datasetGroup", datasetGroupArn=group)
-    schema = p.create_schema(name=name, schema=json.dumps(INTERACTIONS_SCHEMA))["schemaArn"]
-    dataset = p.create_dataset(name=name, schemaArn=schema, datasetGroupArn=group,
-                               datasetType="Interactions")["datasetArn"]
-    tracker = p.create_event_tracker(name=name, datasetGroupArn=group)
-    wait_for(p.describe_dataset, "dataset", datasetArn=dataset)
-    wait_for(p.describe_event_tracker, "eventTracker", eventTrackerArn=tracker["eventTrackerArn"])
-    return name, group, tracker
-
-
-def _train_popularity(clients, name: str, group: str) -> dict:
-    """Train aws-popularity-count on what the group holds; the finished solution version."""
-    from tests.local_endpoint.conftest import RECIPE
-
-    p = clients.personalize
-    solution = p.create_solution(name=name, datasetGroupArn=group,
-                                 recipeArn=RECIPE + "aws-popularity-count")["solutionArn"]
-    wait_for(p.describe_solution, "solution", solutionArn=solution)
-    version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
-    return wait_for(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)
-
-
 def test_concurrent_put_events_all_reach_training(clients):
     from concurrent.futures import ThreadPoolExecutor
 
-    name, group, tracker = _group_with_event_tracker(clients, "streamed")
+    name, group, tracker = group_with_event_tracker(clients, "streamed")
 
     def send(call: int) -> None:
         clients.events.put_events(
@@ -217,13 +195,13 @@ def test_concurrent_put_events_all_reach_training(clients):
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(send, range(100)))  # exactly 1000 events: training needs every one of them
-    trained = _train_popularity(clients, name, group)
+    trained = train_popularity(clients, name, group)
     assert trained["status"] == "ACTIVE", trained.get("failureReason")
 
 
 def test_a_resent_event_id_is_recorded_once(clients):
     """990 distinct events sent, 50 of them twice: training still sees fewer than 1000 interactions."""
-    name, group, tracker = _group_with_event_tracker(clients, "resent")
+    name, group, tracker = group_with_event_tracker(clients, "resent")
 
     def send(call: int) -> None:
         clients.events.put_events(
@@ -233,6 +211,6 @@ def test_a_resent_event_id_is_recorded_once(clients):
 
     for call in [*range(99), *range(5)]:
         send(call)
-    trained = _train_popularity(clients, name, group)
+    trained = train_popularity(clients, name, group)
     assert trained["status"] == "CREATE FAILED"
     assert "1000" in trained["failureReason"]

@@ -569,7 +569,8 @@ class PersonalizeBackend:
 
     def delete_event_tracker(self, request: RequestContext, *, eventTrackerArn: str) -> dict:
         self._deletable("event-tracker", eventTrackerArn)
-        self.lifecycle.delete("event-tracker", eventTrackerArn)
+        ids = self.store.dir_for("event-ids", eventTrackerArn)
+        self.lifecycle.delete("event-tracker", eventTrackerArn, cleanup=lambda: shutil.rmtree(ids, ignore_errors=True))
         return {}
 
     # ---- filters

@@ -9,7 +9,8 @@ import re
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from personalize_local.errors import InternalFailure, InvalidInput, ResourceNotFound
@@ -260,26 +261,45 @@ class EventsBackend:
     """PutEvents, PutItems and PutUsers.
 
     As Personalize does, an event whose ``eventId`` this tracker has already recorded is not recorded
-    again, so a client may resend a batch it is unsure of (the ids seen are kept while the process runs).
+    again, so a client may resend a batch it is unsure of. The ids recorded are kept under the state
+    dir, beside the tracker, so this holds across a restart too.
     """
 
     def __init__(self, backend: PersonalizeBackend) -> None:
         self.backend = backend
-        self._event_ids: dict[str, set[str]] = defaultdict(set)
+        self._event_ids: dict[str, set[str]] = {}
         self._event_ids_lock = threading.Lock()
 
-    def _unseen(self, tracking_id: str, events: list[dict]) -> list[dict]:
+    def _ids_path(self, tracker_arn: str) -> Path:
+        return self.backend.store.dir_for("event-ids", tracker_arn) / "ids.txt"
+
+    def _seen(self, tracker_arn: str) -> set[str]:
+        if tracker_arn not in self._event_ids:
+            path = self._ids_path(tracker_arn)
+            text = path.read_text() if path.exists() else ""
+            complete = text[: text.rfind("\n") + 1]  # an id cut short by a crash mid-append was not recorded
+            self._event_ids[tracker_arn] = set(complete.splitlines())
+        return self._event_ids[tracker_arn]
+
+    def _record_unseen(self, tracker_arn: str, events: list[dict], record: Callable[[list[dict]], None]) -> None:
+        """Pass the events whose eventId this tracker has not recorded to `record`, then remember their ids."""
         with self._event_ids_lock:
-            seen = self._event_ids[tracking_id]
-            fresh = []
+            seen = self._seen(tracker_arn)
+            fresh, ids = [], []
             for event in events:
                 event_id = event.get("eventId")
-                if event_id and event_id in seen:
+                if event_id and (event_id in seen or event_id in ids):
                     continue
                 if event_id:
-                    seen.add(event_id)
+                    ids.append(event_id)
                 fresh.append(event)
-            return fresh
+            record(fresh)
+            if ids:
+                path = self._ids_path(tracker_arn)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with path.open("a") as handle:
+                    handle.write("".join(f"{event_id}\n" for event_id in ids))
+                seen.update(ids)
 
     def put_events(self, request: RequestContext, *, trackingId: str, sessionId: str, eventList: list[dict],
                    userId: str | None = None) -> dict:
@@ -293,16 +313,21 @@ class EventsBackend:
         if interactions is None or interactions["status"] != "ACTIVE":
             raise InvalidInput(f"Dataset group {group} has no ACTIVE Interactions dataset to record events in")
         user = userId or sessionId
-        records = [{"USER_ID": user, "ITEM_ID": event["itemId"], "TIMESTAMP": _timestamp(event["sentAt"]),
-                    "EVENT_TYPE": event["eventType"],
-                    **({"EVENT_VALUE": float(event["eventValue"])} if "eventValue" in event else {})}
-                   for event in self._unseen(trackingId, eventList) if event.get("itemId")]
-        if records:
+
+        def record(events: list[dict]) -> None:
+            records = [{"USER_ID": user, "ITEM_ID": event["itemId"], "TIMESTAMP": _timestamp(event["sentAt"]),
+                        "EVENT_TYPE": event["eventType"],
+                        **({"EVENT_VALUE": float(event["eventValue"])} if "eventValue" in event else {})}
+                       for event in events if event.get("itemId")]
+            if not records:
+                return
             self.backend.dataset_data(interactions["datasetArn"]).append_records(records)
             data = self.backend.runtime.group_data(group)
-            for record in records:
-                data.add_event(user, record["ITEM_ID"], record["EVENT_TYPE"])
+            for entry in records:
+                data.add_event(user, entry["ITEM_ID"], entry["EVENT_TYPE"])
             self.backend.models.observe(group, user, [r["ITEM_ID"] for r in records])
+
+        self._record_unseen(trackers[0]["eventTrackerArn"], eventList, record)
         return {}
 
     def _put(self, dataset_arn: str, dataset_type: str, id_field: str, entries: list[dict], id_key: str) -> None:
