@@ -34,55 +34,13 @@ def warehouse(rows: int) -> Path:
     return path
 
 
-def baseline_copy_seconds(path: Path, months: int) -> float:
-    """A bare DuckDB COPY of the same extraction select (every source, the same window) to one CSV."""
-    code = f"""
-import time, duckdb
-from personalize_pipelines.config import load_use_case
-from personalize_pipelines.paths import CONFIG_DIR
-from personalize_pipelines.export import render_sql
-from personalize_pipelines.cleaning import raw_union_sql
-from personalize_pipelines.windows import sliding_window, parse_instant
-uc = load_use_case(CONFIG_DIR / 'shop.yaml')
-window = sliding_window(parse_instant('2026-11-01T00:00:00+00:00'), months={months})
-select = raw_union_sql({{s.name: render_sql(s.sql, window=window, use_case=uc) for s in uc.sources}}, uc)
-con = duckdb.connect({str(path)!r}, read_only=True)
-con.execute('SET enable_progress_bar = false')
-started = time.perf_counter()
-con.execute(f"COPY ({{select}}) TO '{BUILD / 'baseline.csv'}' (HEADER)")
-print(time.perf_counter() - started)
-"""
-    out = subprocess.run([PYTHON, "-c", code], check=True, capture_output=True, text=True)
-    return float(out.stdout.strip().splitlines()[-1])
-
-
-def floor_copy_seconds(path: Path, months: int) -> float:
-    """The export's cleaning as one bare DuckDB `COPY` of the kept rows to one local CSV: the same
-    classification, deduplication, per-user rules and deterministic order, but no memory cap, no
-    staged tables, no validation, no S3. No arrangement of the export's steps can beat this query."""
-    code = f"""
-import time, duckdb
-from personalize_pipelines import cleaning
-from personalize_pipelines.config import load_use_case
-from personalize_pipelines.paths import CONFIG_DIR
-from personalize_pipelines.export import render_sql
-from personalize_pipelines.windows import holdout_start, sliding_window, parse_instant
-uc = load_use_case(CONFIG_DIR / 'shop.yaml')
-uc = uc.model_copy(update={{'window': uc.window.model_copy(update={{'months': {months}}})}})
-window = sliding_window(parse_instant('2026-11-01T00:00:00+00:00'), months={months})
-union = cleaning.raw_union_sql({{s.name: render_sql(s.sql, window=window, use_case=uc) for s in uc.sources}}, uc)
-classified = cleaning.classify_select(union, uc, window_start=window.start_epoch, window_end=window.end_epoch)
-parted = cleaning.partition_select('classified', uc, holdout_start=int(holdout_start(window, days=uc.holdout.days).timestamp()))
-select = (f"WITH classified AS ({{classified}}) SELECT user_id, item_id, timestamp, event_type, event_value "
-          f"FROM ({{parted}}) p WHERE part IN ('train', 'holdout') ORDER BY {{cleaning.interaction_order('duckdb')}}")
-con = duckdb.connect({str(path)!r}, read_only=True)
-con.execute('SET enable_progress_bar = false')
-started = time.perf_counter()
-con.execute(f"COPY ({{select}}) TO '{BUILD / 'floor.csv'}' (HEADER)")
-print(time.perf_counter() - started)
-"""
-    out = subprocess.run([PYTHON, "-c", code], check=True, capture_output=True, text=True)
-    return float(out.stdout.strip().splitlines()[-1])
+def bare_copy_seconds(which: str, path: Path, months: int, out: Path) -> float:
+    """bench/bare_copy.py in a fresh process: `extraction` is the baseline, `cleaning` the floor."""
+    result = subprocess.run(
+        [PYTHON, "-m", "bench.bare_copy", which, "--warehouse", str(path), "--out", str(out), "--months", str(months)],
+        check=True, capture_output=True, text=True, cwd=ROOT,
+    )
+    return float(result.stdout.strip().splitlines()[-1])
 
 
 def floor_upload_seconds(endpoint: str, bucket: str, path: Path, *, parts: int = 9) -> float:
@@ -146,9 +104,9 @@ def export_benchmark() -> dict:
     proc, endpoint = s3_server()
     try:
         log("baseline: bare DuckDB COPY of the extraction select")
-        baseline = baseline_copy_seconds(big, months)
+        baseline = bare_copy_seconds("extraction", big, months, BUILD / "baseline.csv")
         log(f"baseline {baseline:.2f}s; floor: the cleaning as one bare COPY")
-        floor = floor_copy_seconds(big, months)
+        floor = bare_copy_seconds("cleaning", big, months, BUILD / "floor.csv")
         floor_upload = floor_upload_seconds(endpoint, "bench-floor", BUILD / "floor.csv")
         log(f"floor {floor:.2f}s + upload {floor_upload:.2f}s; export of {small_rows:,}")
         small_result = export_run(small, endpoint, "bench-small", months)

@@ -1,0 +1,58 @@
+"""A bare DuckDB `COPY (<select>) TO '<file>.csv'`, timed in its own process; prints the seconds.
+
+`extraction` is the export's extraction select: every source over the same window, as read.
+`cleaning` is the export's cleaning as one query: the same classification, deduplication, per-user
+rules and deterministic order, writing the kept (training and holdout) rows — with no memory cap, no
+staged tables, no validation and no S3, so no arrangement of the export's steps can beat it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+WINDOW_END = "2026-11-01T00:00:00+00:00"
+
+
+def select(which: str, months: int) -> str:
+    from personalize_pipelines import cleaning
+    from personalize_pipelines.config import load_use_case
+    from personalize_pipelines.export import render_sql
+    from personalize_pipelines.paths import CONFIG_DIR
+    from personalize_pipelines.windows import holdout_start, parse_instant, sliding_window
+
+    shop = load_use_case(CONFIG_DIR / "shop.yaml")
+    uc = shop.model_copy(update={"window": shop.window.model_copy(update={"months": months})})
+    window = sliding_window(parse_instant(WINDOW_END), months=months)
+    union = cleaning.raw_union_sql({s.name: render_sql(s.sql, window=window, use_case=uc) for s in uc.sources}, uc)
+    if which == "extraction":
+        return union
+    classified = cleaning.classify_select(union, uc, window_start=window.start_epoch, window_end=window.end_epoch)
+    start = int(holdout_start(window, days=uc.holdout.days).timestamp())
+    parted = cleaning.partition_select("classified", uc, holdout_start=start)
+    return (
+        f"WITH classified AS ({classified}) SELECT user_id, item_id, timestamp, event_type, event_value "
+        f"FROM ({parted}) p WHERE part IN ('train', 'holdout') ORDER BY {cleaning.interaction_order('duckdb')}"
+    )
+
+
+def main() -> None:
+    import duckdb
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("which", choices=("extraction", "cleaning"))
+    parser.add_argument("--warehouse", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--months", type=int, default=12)
+    args = parser.parse_args()
+    query = select(args.which, args.months)
+    con = duckdb.connect(str(args.warehouse), read_only=True)
+    con.execute("SET enable_progress_bar = false")
+    started = time.perf_counter()
+    con.execute(f"COPY ({query}) TO '{args.out}' (HEADER)")
+    print(time.perf_counter() - started)
+
+
+if __name__ == "__main__":
+    main()
