@@ -17,10 +17,11 @@ WINDOW_END = "2026-11-01T00:00:00+00:00"
 
 def select(which: str, months: int) -> str:
     from personalize_pipelines import cleaning
+    from personalize_pipelines.cleaning import StagingNames
     from personalize_pipelines.config import load_use_case
-    from personalize_pipelines.export import render_sql
+    from personalize_pipelines.export import ExportContext, render_sql
     from personalize_pipelines.paths import CONFIG_DIR
-    from personalize_pipelines.windows import holdout_start, parse_instant, sliding_window
+    from personalize_pipelines.windows import parse_instant, sliding_window
 
     shop = load_use_case(CONFIG_DIR / "shop.yaml")
     uc = shop.model_copy(update={"window": shop.window.model_copy(update={"months": months})})
@@ -29,8 +30,8 @@ def select(which: str, months: int) -> str:
     if which == "extraction":
         return union
     classified = cleaning.classify_select(union, uc, window_start=window.start_epoch, window_end=window.end_epoch)
-    start = int(holdout_start(window, days=uc.holdout.days).timestamp())
-    parted = cleaning.partition_select("classified", uc, holdout_start=start)
+    ctx = ExportContext(use_case=uc, window=window, names=StagingNames(qualifier="", run_key="bare"))
+    parted = cleaning.partition_select("classified", uc, holdout_start=ctx.holdout_start_epoch or 0)
     return (
         f"WITH classified AS ({classified}) SELECT user_id, item_id, timestamp, event_type, event_value "
         f"FROM ({parted}) p WHERE part IN ('train', 'holdout') ORDER BY {cleaning.interaction_order('duckdb')}"

@@ -41,6 +41,9 @@ from personalize_local.models.training_job import train_solution_version
 from personalize_local.protocol.dispatch import RequestContext
 from personalize_local.settings import Settings
 
+EVENT_IDS = "event-ids"
+"""The state dir area where each event tracker keeps the eventIds PutEvents has recorded."""
+
 log = logging.getLogger("personalize_local.backend")
 
 ACCOUNT_ID = "123456789012"
@@ -108,7 +111,7 @@ class PersonalizeBackend:
         for version in self.store.find("solution-version"):
             if version["solutionArn"] not in self.store.resources["solution"]:
                 self.store.remove("solution-version", version["solutionVersionArn"])
-        for area, kind in (("datasets", "dataset"), ("models", "solution-version")):
+        for area, kind in (("datasets", "dataset"), ("models", "solution-version"), (EVENT_IDS, "event-tracker")):
             kept = {self.store.dir_for(area, resource_arn) for resource_arn in self.store.resources[kind]}
             root = self.settings.state_dir / area
             for directory in root.iterdir() if root.is_dir() else ():
@@ -126,6 +129,9 @@ class PersonalizeBackend:
 
     def model_dir(self, solution_version_arn: str) -> Path:
         return self.store.dir_for("models", solution_version_arn)
+
+    def event_ids_dir(self, event_tracker_arn: str) -> Path:
+        return self.store.dir_for(EVENT_IDS, event_tracker_arn)
 
     def datasets_of(self, dataset_group_arn: str) -> dict[str, dict]:
         """Live datasets of a group by type (Interactions, Items, Users)."""
@@ -569,7 +575,7 @@ class PersonalizeBackend:
 
     def delete_event_tracker(self, request: RequestContext, *, eventTrackerArn: str) -> dict:
         self._deletable("event-tracker", eventTrackerArn)
-        ids = self.store.dir_for("event-ids", eventTrackerArn)
+        ids = self.event_ids_dir(eventTrackerArn)
         self.lifecycle.delete("event-tracker", eventTrackerArn, cleanup=lambda: shutil.rmtree(ids, ignore_errors=True))
         return {}
 

@@ -271,7 +271,7 @@ class EventsBackend:
         self._event_ids_lock = threading.Lock()
 
     def _ids_path(self, tracker_arn: str) -> Path:
-        return self.backend.store.dir_for("event-ids", tracker_arn) / "ids.txt"
+        return self.backend.event_ids_dir(tracker_arn) / "ids.txt"
 
     def _seen(self, tracker_arn: str) -> set[str]:
         if tracker_arn not in self._event_ids:
