@@ -26,10 +26,14 @@ def select(which: str, months: int) -> str:
     shop = load_use_case(CONFIG_DIR / "shop.yaml")
     uc = shop.model_copy(update={"window": shop.window.model_copy(update={"months": months})})
     window = sliding_window(parse_instant(WINDOW_END), months=months)
-    union = cleaning.raw_union_sql({s.name: render_sql(s.sql, window=window, use_case=uc) for s in uc.sources}, uc)
+    union = cleaning.raw_union_sql(
+        {s.name: render_sql(s.sql, window=window, use_case=uc) for s in uc.sources}, uc
+    )
     if which == "extraction":
         return union
-    classified = cleaning.classify_select(union, uc, window_start=window.start_epoch, window_end=window.end_epoch)
+    classified = cleaning.classify_select(
+        union, uc, window_start=window.start_epoch, window_end=window.end_epoch
+    )
     ctx = ExportContext(use_case=uc, window=window, names=StagingNames(qualifier="", run_key="bare"))
     parted = cleaning.partition_select("classified", uc, holdout_start=ctx.holdout_start_epoch or 0)
     return (

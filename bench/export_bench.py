@@ -40,9 +40,14 @@ def run_export(*, warehouse: Path, endpoint: str, bucket: str, window_end: datet
         }
     )
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-    engine = DuckDBEngine(database=warehouse, staging_path=warehouse.parent / "staging" / f"{warehouse.stem}.duckdb")
-    ctx = ExportContext(use_case=use_case, window=sliding_window(window_end, months=months),
-                        names=StagingNames(engine.qualifier, "bench"))
+    engine = DuckDBEngine(
+        database=warehouse, staging_path=warehouse.parent / "staging" / f"{warehouse.stem}.duckdb"
+    )
+    ctx = ExportContext(
+        use_case=use_case,
+        window=sliding_window(window_end, months=months),
+        names=StagingNames(engine.qualifier, "bench"),
+    )
     timings = {}
     started = time.perf_counter()
     report = stage(engine, ctx, progress=lambda _: None)
@@ -51,7 +56,9 @@ def run_export(*, warehouse: Path, endpoint: str, bucket: str, window_end: datet
     validation = validate(engine, ctx)
     timings["validate_seconds"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    manifest = publish(engine, ctx, s3_client=s3, report=report, validation=validation, progress=lambda _: None)
+    manifest = publish(
+        engine, ctx, s3_client=s3, report=report, validation=validation, progress=lambda _: None
+    )
     timings["publish_seconds"] = time.perf_counter() - mark
     timings["seconds"] = time.perf_counter() - started
     engine.close()
@@ -73,8 +80,11 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=12)
     args = parser.parse_args()
     result = run_export(
-        warehouse=args.warehouse, endpoint=args.endpoint, bucket=args.bucket,
-        window_end=datetime.fromisoformat(args.window_end).astimezone(UTC), months=args.months,
+        warehouse=args.warehouse,
+        endpoint=args.endpoint,
+        bucket=args.bucket,
+        window_end=datetime.fromisoformat(args.window_end).astimezone(UTC),
+        months=args.months,
     )
     print(json.dumps(result))
 

@@ -26,9 +26,18 @@ RATE = 100
 SECONDS = 10.0
 ROLE = "arn:aws:iam::123456789012:role/bench"
 RECIPE_ARN = "arn:aws:personalize:::recipe/aws-user-personalization-v2"
-SCHEMA = {"type": "record", "name": "Interactions", "namespace": "com.amazonaws.personalize.schema",
-          "version": "1.0", "fields": [{"name": "USER_ID", "type": "string"}, {"name": "ITEM_ID", "type": "string"},
-                                       {"name": "TIMESTAMP", "type": "long"}, {"name": "EVENT_VALUE", "type": "float"}]}
+SCHEMA = {
+    "type": "record",
+    "name": "Interactions",
+    "namespace": "com.amazonaws.personalize.schema",
+    "version": "1.0",
+    "fields": [
+        {"name": "USER_ID", "type": "string"},
+        {"name": "ITEM_ID", "type": "string"},
+        {"name": "TIMESTAMP", "type": "long"},
+        {"name": "EVENT_VALUE", "type": "float"},
+    ],
+}
 
 
 def _interactions_csv() -> tuple[bytes, list[str]]:
@@ -63,14 +72,20 @@ def _deploy(url: str, options: dict) -> tuple[str, list[str]]:
     group = p.create_dataset_group(name="bench-serving")["datasetGroupArn"]
     _wait(p.describe_dataset_group, "datasetGroup", datasetGroupArn=group)
     schema = p.create_schema(name="bench-serving", schema=json.dumps(SCHEMA))["schemaArn"]
-    dataset = p.create_dataset(name="bench-serving", schemaArn=schema, datasetGroupArn=group,
-                               datasetType="Interactions")["datasetArn"]
+    dataset = p.create_dataset(
+        name="bench-serving", schemaArn=schema, datasetGroupArn=group, datasetType="Interactions"
+    )["datasetArn"]
     _wait(p.describe_dataset, "dataset", datasetArn=dataset)
-    job = p.create_dataset_import_job(jobName="bench-serving", datasetArn=dataset, roleArn=ROLE,
-                                      dataSource={"dataLocation": "s3://bench-serving/ratings/"})
+    job = p.create_dataset_import_job(
+        jobName="bench-serving",
+        datasetArn=dataset,
+        roleArn=ROLE,
+        dataSource={"dataLocation": "s3://bench-serving/ratings/"},
+    )
     _wait(p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job["datasetImportJobArn"])
-    solution = p.create_solution(name="bench-serving", datasetGroupArn=group,
-                                 recipeArn=RECIPE_ARN)["solutionArn"]
+    solution = p.create_solution(name="bench-serving", datasetGroupArn=group, recipeArn=RECIPE_ARN)[
+        "solutionArn"
+    ]
     _wait(p.describe_solution, "solution", solutionArn=solution)
     version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
     _wait(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)
@@ -83,8 +98,22 @@ def _deploy(url: str, options: dict) -> tuple[str, list[str]]:
 def _served(state_dir: str) -> Iterator[str]:
     """``personalize-local serve`` in its own process (as users run it), on a free loopback port."""
     script = Path(sys.executable).parent / "personalize-local"
-    process = subprocess.Popen([str(script), "serve", "--port", "0", "--state-dir", state_dir, "--phase-seconds",
-                                "0.01", "--log-level", "WARNING"], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            str(script),
+            "serve",
+            "--port",
+            "0",
+            "--state-dir",
+            state_dir,
+            "--phase-seconds",
+            "0.01",
+            "--log-level",
+            "WARNING",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = process.stdout.readline().strip()
         if not line.startswith("personalize-local serving "):
@@ -99,15 +128,19 @@ def _served(state_dir: str) -> Iterator[str]:
 def run() -> dict:
     """Measure GetRecommendations p50/p99 at 100 requests/s for about 10 s."""
     with tempfile.TemporaryDirectory() as state_dir, _served(state_dir) as url:
-        options = {"endpoint_url": url, "region_name": "us-east-1", "aws_access_key_id": "testing",
-                   "aws_secret_access_key": "testing", "config": Config(retries={"max_attempts": 1})}
+        options = {
+            "endpoint_url": url,
+            "region_name": "us-east-1",
+            "aws_access_key_id": "testing",
+            "aws_secret_access_key": "testing",
+            "config": Config(retries={"max_attempts": 1}),
+        }
         campaign, users = _deploy(url, options)
         runtime = boto3.client("personalize-runtime", **options)
         personalize = boto3.client("personalize", **options)
         for user in users[:20]:  # warm the connection pool and code paths
             runtime.get_recommendations(campaignArn=campaign, userId=user)
-        baseline = _paced(lambda _: personalize.describe_recipe(recipeArn=RECIPE_ARN),
-                          seconds=2.0)
+        baseline = _paced(lambda _: personalize.describe_recipe(recipeArn=RECIPE_ARN), seconds=2.0)
         latencies = _paced(lambda index: _recommend(runtime, campaign, users, index), seconds=SECONDS)
     return {
         "get_recommendations_p50_ms": _percentile(latencies, 50),

@@ -28,8 +28,17 @@ def warehouse(rows: int) -> Path:
     if not path.exists():
         log(f"generating a {rows:,}-interaction warehouse")
         subprocess.run(
-            [PYTHON, "-m", "personalize_pipelines.warehouse.synthetic", "--interactions", str(rows), "--out", str(path)],
-            check=True, stdout=subprocess.DEVNULL,
+            [
+                PYTHON,
+                "-m",
+                "personalize_pipelines.warehouse.synthetic",
+                "--interactions",
+                str(rows),
+                "--out",
+                str(path),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
     return path
 
@@ -37,8 +46,22 @@ def warehouse(rows: int) -> Path:
 def bare_copy_seconds(which: str, path: Path, months: int, out: Path) -> float:
     """bench/bare_copy.py in a fresh process: `extraction` is the baseline, `cleaning` the floor."""
     result = subprocess.run(
-        [PYTHON, "-m", "bench.bare_copy", which, "--warehouse", str(path), "--out", str(out), "--months", str(months)],
-        check=True, capture_output=True, text=True, cwd=ROOT,
+        [
+            PYTHON,
+            "-m",
+            "bench.bare_copy",
+            which,
+            "--warehouse",
+            str(path),
+            "--out",
+            str(out),
+            "--months",
+            str(months),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     return float(result.stdout.strip().splitlines()[-1])
 
@@ -56,10 +79,15 @@ def floor_upload_seconds(endpoint: str, bucket: str, path: Path, *, parts: int =
     client.create_bucket(Bucket=bucket)
     data = path.read_bytes()
     size = len(data) // parts + 1
-    chunks = [data[n * size:(n + 1) * size] for n in range(parts)]
+    chunks = [data[n * size : (n + 1) * size] for n in range(parts)]
     started = time.perf_counter()
     with ThreadPoolExecutor(UPLOADERS) as pool:
-        list(pool.map(lambda n: client.put_object(Bucket=bucket, Key=f"part-{n:05d}.csv", Body=chunks[n]), range(parts)))
+        list(
+            pool.map(
+                lambda n: client.put_object(Bucket=bucket, Key=f"part-{n:05d}.csv", Body=chunks[n]),
+                range(parts),
+            )
+        )
     return time.perf_counter() - started
 
 
@@ -69,7 +97,8 @@ def s3_server() -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen(
         [str(Path(PYTHON).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     endpoint = f"http://127.0.0.1:{port}"
     import boto3
@@ -89,9 +118,23 @@ def export_run(path: Path, endpoint: str, bucket: str, months: int) -> dict:
 
     boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
     out = subprocess.run(
-        [PYTHON, "-m", "bench.export_bench", "--warehouse", str(path), "--endpoint", endpoint,
-         "--bucket", bucket, "--months", str(months)],
-        check=True, capture_output=True, text=True, cwd=ROOT,
+        [
+            PYTHON,
+            "-m",
+            "bench.export_bench",
+            "--warehouse",
+            str(path),
+            "--endpoint",
+            endpoint,
+            "--bucket",
+            bucket,
+            "--months",
+            str(months),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -158,7 +201,9 @@ print(json.dumps((time.perf_counter() - started) * 1000))
     for dag_file in sorted((ROOT / "dags").glob("*.py")):
         runs = []
         for _ in range(3):  # best of three fresh interpreters: other load on the machine only adds time
-            out = subprocess.run([PYTHON, "-c", code, str(dag_file)], check=True, capture_output=True, text=True, cwd=ROOT)
+            out = subprocess.run(
+                [PYTHON, "-c", code, str(dag_file)], check=True, capture_output=True, text=True, cwd=ROOT
+            )
             runs.append(float(out.stdout.strip().splitlines()[-1]))
         results[dag_file.name] = round(min(runs), 1)
     return results

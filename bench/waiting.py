@@ -112,10 +112,18 @@ def run() -> dict:
     home = ROOT / "build" / "bench" / "waiting-stack"
     shutil.rmtree(home, ignore_errors=True)
     stack = Stack(
-        home=home, db_name="airflow_bench_waiting", executor="LocalExecutor", redis_db=13,
-        api_port=_free_port(), endpoint_port=_free_port(), worker_log_port=_free_port(),
-        trigger_log_port=_free_port(), train_seconds=train_seconds, phase_seconds=0.2,
-        warehouse_interactions=0, dags_folder=ROOT / ROOT_DAGS,
+        home=home,
+        db_name="airflow_bench_waiting",
+        executor="LocalExecutor",
+        redis_db=13,
+        api_port=_free_port(),
+        endpoint_port=_free_port(),
+        worker_log_port=_free_port(),
+        trigger_log_port=_free_port(),
+        train_seconds=train_seconds,
+        phase_seconds=0.2,
+        warehouse_interactions=0,
+        dags_folder=ROOT / ROOT_DAGS,
         extra_env={"AIRFLOW__CORE__PARALLELISM": "8"},
     )
     started = time.monotonic()
@@ -124,26 +132,41 @@ def run() -> dict:
         stack.drop_database()
         log(f"starting the stack (LocalExecutor, personalize-local training ≥ {train_seconds:.0f}s)")
         stack.up(timeout=300)
-        local = {"endpoint_url": stack.endpoint_url, "region_name": "us-east-1", "aws_access_key_id": "local",
-                 "aws_secret_access_key": "local"}
+        local = {
+            "endpoint_url": stack.endpoint_url,
+            "region_name": "us-east-1",
+            "aws_access_key_id": "local",
+            "aws_secret_access_key": "local",
+        }
         s3 = boto3.client("s3", **local)
         s3.create_bucket(Bucket=BUCKET)
         s3.put_object(Bucket=BUCKET, Key="interactions.csv", Body=interactions_csv())
 
         api = httpx.Client(
-            base_url=f"{stack.api_url}/api/v2", headers={"Authorization": f"Bearer {stack.token()}"}, timeout=30
+            base_url=f"{stack.api_url}/api/v2",
+            headers={"Authorization": f"Bearer {stack.token()}"},
+            timeout=30,
         )
         _wait_for_dags(api, [f"bench_waiting__{v}" for v in VARIANTS])
         stamp = datetime.now(UTC).strftime("%H%M%S")
         for variant in VARIANTS:
             dag_id = f"bench_waiting__{variant}"
             api.patch(f"/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
-            api.post(f"/dags/{dag_id}/dagRuns", json={
-                "dag_run_id": "bench", "logical_date": None,
-                "conf": {"name": f"bench-{variant}-{stamp}", "data_location": f"s3://{BUCKET}/interactions.csv"},
-            }).raise_for_status()
+            api.post(
+                f"/dags/{dag_id}/dagRuns",
+                json={
+                    "dag_run_id": "bench",
+                    "logical_date": None,
+                    "conf": {
+                        "name": f"bench-{variant}-{stamp}",
+                        "data_location": f"s3://{BUCKET}/interactions.csv",
+                    },
+                },
+            ).raise_for_status()
         log("both DAG runs triggered; sampling task instances")
-        observed = _sample(psycopg2.connect(stack.database_url("postgresql")), timeout=train_seconds * 3 + 300)
+        observed = _sample(
+            psycopg2.connect(stack.database_url("postgresql")), timeout=train_seconds * 3 + 300
+        )
 
         personalize = boto3.client("personalize", **local)
         result: dict = {}
@@ -159,8 +182,11 @@ def run() -> dict:
                 result["worker_slot_seconds_before_deferral"] = round(ti.seconds_before_deferral(), 2)
                 result["deferred_seconds"] = round(ti.deferred_seconds(), 1)
         result.update(
-            executor=stack.executor, train_seconds_setting=train_seconds, status_check_seconds=5,
-            sample_seconds=SAMPLE_SECONDS, wall_seconds=round(time.monotonic() - started, 1),
+            executor=stack.executor,
+            train_seconds_setting=train_seconds,
+            status_check_seconds=5,
+            sample_seconds=SAMPLE_SECONDS,
+            wall_seconds=round(time.monotonic() - started, 1),
             load_average_1m=round(os.getloadavg()[0], 2),
         )
         return result
@@ -176,7 +202,9 @@ def _wait_for_dags(api, dag_ids: list[str], timeout: float = 180) -> None:
         if response.status_code == 200 and set(dag_ids) <= {d["dag_id"] for d in response.json()["dags"]}:
             return
         time.sleep(1)
-    raise RuntimeError(f"{dag_ids} not parsed within {timeout}s; import errors: {api.get('/importErrors').text}")
+    raise RuntimeError(
+        f"{dag_ids} not parsed within {timeout}s; import errors: {api.get('/importErrors').text}"
+    )
 
 
 def _sample(con, *, timeout: float) -> dict[tuple[str, str], Observed]:
@@ -193,12 +221,19 @@ def _sample(con, *, timeout: float) -> dict[tuple[str, str], Observed]:
             )
             now = datetime.now(UTC)
             for dag_id, task_id, state, start, end, trigger_created in cur.fetchall():
-                observed.setdefault((dag_id, task_id), Observed()).see(now, state, start, end, trigger_created)
-            cur.execute("SELECT dag_id, state FROM dag_run WHERE dag_id LIKE 'bench_waiting__%%' AND run_id = 'bench'")
+                observed.setdefault((dag_id, task_id), Observed()).see(
+                    now, state, start, end, trigger_created
+                )
+            cur.execute(
+                "SELECT dag_id, state FROM dag_run WHERE dag_id LIKE 'bench_waiting__%%' AND run_id = 'bench'"
+            )
             runs = dict(cur.fetchall())
             if len(runs) == len(VARIANTS) and all(s in ("success", "failed") for s in runs.values()):
-                failed = {d: [t for (dd, t), o in observed.items() if dd == d and o.samples[-1][1] != "success"]
-                          for d, s in runs.items() if s == "failed"}
+                failed = {
+                    d: [t for (dd, t), o in observed.items() if dd == d and o.samples[-1][1] != "success"]
+                    for d, s in runs.items()
+                    if s == "failed"
+                }
                 if failed:
                     raise RuntimeError(f"bench runs failed: {failed}")
                 return observed
@@ -213,7 +248,9 @@ def _training_seconds(personalize, solution_name: str) -> float:
     described = personalize.describe_solution_version(solutionVersionArn=versions[0]["solutionVersionArn"])
     version = described["solutionVersion"]
     if version["status"] != "ACTIVE":
-        raise RuntimeError(f"{solution_name}: training ended {version['status']}: {version.get('failureReason')}")
+        raise RuntimeError(
+            f"{solution_name}: training ended {version['status']}: {version.get('failureReason')}"
+        )
     return (version["lastUpdatedDateTime"] - version["creationDateTime"]).total_seconds()
 
 

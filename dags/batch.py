@@ -49,24 +49,38 @@ for uc in all_use_cases():
         default_args={"owner": uc.owner, "retries": 2, "retry_delay": retry_delay(60), **alert_args(uc)},
         tags=["personalize", "batch", *uc.tags],
         doc_md=DOC.format(
-            name=uc.name, table=batch.table, bucket=uc.s3.bucket, prefix=f"{uc.s3.prefix}/{uc.name}",
-            users_sql=batch.users_sql, days=batch.active_days,
+            name=uc.name,
+            table=batch.table,
+            bucket=uc.s3.bucket,
+            prefix=f"{uc.s3.prefix}/{uc.name}",
+            users_sql=batch.users_sql,
+            days=batch.active_days,
             related=f"`{batch.related_items.table}`" if batch.related_items else "not configured",
         ),
     ) as dag:
         users = prepare_users(uc.name)
         scored = PersonalizeCreateBatchInferenceJobOperator(
-            task_id="score_users", job_name=users["job_name"], solution_version_arn=users["solution_version_arn"],
-            input_path=users["input_path"], output_path=users["output_path"], role_arn=users["role_arn"],
-            num_results=users["num_results"], **job_args,
+            task_id="score_users",
+            job_name=users["job_name"],
+            solution_version_arn=users["solution_version_arn"],
+            input_path=users["input_path"],
+            output_path=users["output_path"],
+            role_arn=users["role_arn"],
+            num_results=users["num_results"],
+            **job_args,
         )
         scored >> load_recommendations(uc.name, users)
 
         items = prepare_related_items(uc.name)
         scored_items = PersonalizeCreateBatchInferenceJobOperator(
-            task_id="score_items", job_name=items["job_name"], solution_version_arn=items["solution_version_arn"],
-            input_path=items["input_path"], output_path=items["output_path"], role_arn=items["role_arn"],
-            num_results=items["num_results"], **job_args,
+            task_id="score_items",
+            job_name=items["job_name"],
+            solution_version_arn=items["solution_version_arn"],
+            input_path=items["input_path"],
+            output_path=items["output_path"],
+            role_arn=items["role_arn"],
+            num_results=items["num_results"],
+            **job_args,
         )
         scored_items >> load_related_items(uc.name, items)
     globals()[dag.dag_id] = dag

@@ -58,11 +58,15 @@ for uc in all_use_cases():
         start_date=parse_instant(uc.schedule.start_date),
         catchup=False,
         max_active_runs=1,
-        params={"dry_run": Param(cleanup.dry_run, type="boolean", description="only list what would be deleted")},
+        params={
+            "dry_run": Param(cleanup.dry_run, type="boolean", description="only list what would be deleted")
+        },
         default_args={"owner": uc.owner, "retries": 2, "retry_delay": retry_delay(60), **alert_args(uc)},
         tags=["personalize", "cleanup", *uc.tags],
         doc_md=DOC.format(
-            name=uc.name, days=cleanup.retention_days, keep=cleanup.keep_champions,
+            name=uc.name,
+            days=cleanup.retention_days,
+            keep=cleanup.keep_champions,
             dry_run=str(cleanup.dry_run).lower(),
             prefix=f" and those named {cleanup.name_prefix}*" if cleanup.name_prefix else "",
         ),
@@ -70,8 +74,11 @@ for uc in all_use_cases():
         planned = plan_cleanup(uc.name)
         deletes = {
             kind: operator.partial(
-                task_id=f"delete_{kind}s", aws_conn_id=uc.s3.conn_id, waiter_delay=uc.serving.waiter_delay,
-                trigger_rule="none_failed", map_index_template=f"{{{{ task.{argument} }}}}",
+                task_id=f"delete_{kind}s",
+                aws_conn_id=uc.s3.conn_id,
+                waiter_delay=uc.serving.waiter_delay,
+                trigger_rule="none_failed",
+                map_index_template=f"{{{{ task.{argument} }}}}",
             ).expand(**{argument: arns_to_delete.override(task_id=f"{kind}s_to_delete")(planned, kind)})
             for kind, operator, argument in STAGES
         }

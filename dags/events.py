@@ -40,12 +40,22 @@ for uc in all_use_cases():
         catchup=False,
         max_active_runs=1,
         dagrun_timeout=timedelta(hours=6),
-        default_args={"owner": uc.owner, "retries": 3, "retry_delay": retry_delay(60),
-                      "retry_exponential_backoff": True, **alert_args(uc)},
+        default_args={
+            "owner": uc.owner,
+            "retries": 3,
+            "retry_delay": retry_delay(60),
+            "retry_exponential_backoff": True,
+            **alert_args(uc),
+        },
         tags=["personalize", "events", *uc.tags],
         doc_md=DOC.format(
-            name=uc.name, bucket=uc.s3.bucket, prefix=f"{uc.s3.prefix}/{uc.name}", sql=events.sql,
-            threshold=events.import_threshold, rate=events.calls_per_second, attempts=events.max_attempts,
+            name=uc.name,
+            bucket=uc.s3.bucket,
+            prefix=f"{uc.s3.prefix}/{uc.name}",
+            sql=events.sql,
+            threshold=events.import_threshold,
+            rate=events.calls_per_second,
+            attempts=events.max_attempts,
             checkpoint=events.checkpoint_calls,
         ),
     ) as dag:
@@ -54,9 +64,14 @@ for uc in all_use_cases():
         streamed = stream_events(uc.name, planned)
         staged = stage_import(uc.name, planned)
         imported = PersonalizeCreateDatasetImportJobOperator(
-            task_id="import_interactions", job_name=staged["job_name"], dataset_arn=staged["dataset_arn"],
-            data_location=staged["data_location"], role_arn=staged["role_arn"], import_mode="INCREMENTAL",
-            aws_conn_id=uc.s3.conn_id, waiter_delay=uc.serving.waiter_delay,
+            task_id="import_interactions",
+            job_name=staged["job_name"],
+            dataset_arn=staged["dataset_arn"],
+            data_location=staged["data_location"],
+            role_arn=staged["role_arn"],
+            import_mode="INCREMENTAL",
+            aws_conn_id=uc.s3.conn_id,
+            waiter_delay=uc.serving.waiter_delay,
         )
         branch >> [streamed, staged]
         advance_after_import(uc.name, staged, imported.output)

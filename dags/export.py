@@ -33,8 +33,11 @@ for uc in all_use_cases():
         default_args={"owner": uc.owner, "retries": 2, "retry_delay": retry_delay(60), **alert_args(uc)},
         tags=["personalize", "export", *uc.tags],
         doc_md=DOC.format(
-            name=uc.name, description=uc.description, months=uc.window.months,
-            bucket=uc.s3.bucket, prefix=f"{uc.s3.prefix}/{uc.name}",
+            name=uc.name,
+            description=uc.description,
+            months=uc.window.months,
+            bucket=uc.s3.bucket,
+            prefix=f"{uc.s3.prefix}/{uc.name}",
         ),
     ) as dag:
         staged = extract_and_clean(uc.name)

@@ -64,8 +64,10 @@ for uc in all_use_cases():
         catchup=False,
         max_active_runs=1,  # the registry's single-writer requirement
         default_args={
-            "owner": uc.owner, "retries": uc.training.retries,
-            "retry_delay": retry_delay(uc.training.retry_delay_seconds), **alert_args(uc),
+            "owner": uc.owner,
+            "retries": uc.training.retries,
+            "retry_delay": retry_delay(uc.training.retry_delay_seconds),
+            **alert_args(uc),
         },
         params={
             "version": Param(
@@ -78,27 +80,44 @@ for uc in all_use_cases():
         },
         tags=["personalize", "train", *uc.tags],
         doc_md=DOC.format(
-            name=uc.name, mode=uc.training.dataset_group, solutions=", ".join(s.name for s in uc.training.solutions),
-            metric=uc.evaluation.metric, lift=uc.evaluation.min_relative_lift, tps=uc.campaign.min_provisioned_tps,
+            name=uc.name,
+            mode=uc.training.dataset_group,
+            solutions=", ".join(s.name for s in uc.training.solutions),
+            metric=uc.evaluation.metric,
+            lift=uc.evaluation.min_relative_lift,
+            tps=uc.campaign.min_provisioned_tps,
         ),
     ) as dag:
         run = plan(uc.name)
         champion = serving_champion(uc.name)
-        group = PersonalizeCreateDatasetGroupOperator(task_id="dataset_group", name=run["dataset_group"], **waits)
+        group = PersonalizeCreateDatasetGroupOperator(
+            task_id="dataset_group", name=run["dataset_group"], **waits
+        )
 
         with TaskGroup("import") as imports:
             for kind in dataset_kinds(uc):
                 schema = PersonalizeCreateSchemaOperator(
-                    task_id=f"schema_{kind}", name=run[f"schema__{kind}"], schema=run[f"schema_json__{kind}"],
+                    task_id=f"schema_{kind}",
+                    name=run[f"schema__{kind}"],
+                    schema=run[f"schema_json__{kind}"],
                     aws_conn_id=uc.s3.conn_id,
                 )
                 dataset = PersonalizeCreateDatasetOperator(
-                    task_id=f"dataset_{kind}", name=run[f"dataset__{kind}"], dataset_group_arn=group.output,
-                    schema_arn=schema.output, dataset_type=DATASET_TYPES[kind], **waits,
+                    task_id=f"dataset_{kind}",
+                    name=run[f"dataset__{kind}"],
+                    dataset_group_arn=group.output,
+                    schema_arn=schema.output,
+                    dataset_type=DATASET_TYPES[kind],
+                    **waits,
                 )
                 PersonalizeCreateDatasetImportJobOperator(
-                    task_id=f"import_{kind}", job_name=run[f"import__{kind}"], dataset_arn=dataset.output,
-                    data_location=run[f"data__{kind}"], role_arn=uc.training.role_arn, import_mode="FULL", **waits,
+                    task_id=f"import_{kind}",
+                    job_name=run[f"import__{kind}"],
+                    dataset_arn=dataset.output,
+                    data_location=run[f"data__{kind}"],
+                    role_arn=uc.training.role_arn,
+                    import_mode="FULL",
+                    **waits,
                 )
 
         sample = holdout_sample(uc.name, run["version"], run["eval_uri"])
@@ -106,35 +125,58 @@ for uc in all_use_cases():
         for spec in uc.training.solutions:
             with TaskGroup(f"train_{spec.name}"):
                 solution = PersonalizeCreateSolutionOperator(
-                    task_id="solution", name=run[f"solution__{spec.name}"], dataset_group_arn=group.output,
-                    recipe_arn=spec.recipe_arn, event_type=spec.event_type, perform_hpo=spec.perform_hpo,
-                    solution_config=spec.solution_config(), **waits,
+                    task_id="solution",
+                    name=run[f"solution__{spec.name}"],
+                    dataset_group_arn=group.output,
+                    recipe_arn=spec.recipe_arn,
+                    event_type=spec.event_type,
+                    perform_hpo=spec.perform_hpo,
+                    solution_config=spec.solution_config(),
+                    **waits,
                 )
                 version = PersonalizeCreateSolutionVersionOperator(
-                    task_id="solution_version", solution_arn=solution.output, training_mode=spec.training_mode,
+                    task_id="solution_version",
+                    solution_arn=solution.output,
+                    training_mode=spec.training_mode,
                     **waits,
                 )
                 trained.append(solution_metrics(uc.name, spec.name, solution.output, version.output))
-                scored.append(PersonalizeCreateBatchInferenceJobOperator(
-                    task_id="batch_inference", job_name=run[f"batch__{spec.name}"], solution_version_arn=version.output,
-                    input_path=sample["input_path"], output_path=run[f"batch_output__{spec.name}"],
-                    role_arn=uc.training.role_arn, num_results=uc.evaluation.num_results, **waits,
-                ))
+                scored.append(
+                    PersonalizeCreateBatchInferenceJobOperator(
+                        task_id="batch_inference",
+                        job_name=run[f"batch__{spec.name}"],
+                        solution_version_arn=version.output,
+                        input_path=sample["input_path"],
+                        output_path=run[f"batch_output__{spec.name}"],
+                        role_arn=uc.training.role_arn,
+                        num_results=uc.evaluation.num_results,
+                        **waits,
+                    )
+                )
             imports >> solution
 
         with TaskGroup("champion") as champion_group:
             champion_batch = PersonalizeCreateBatchInferenceJobOperator(
-                task_id="batch_inference", job_name=run["batch__champion"],
+                task_id="batch_inference",
+                job_name=run["batch__champion"],
                 solution_version_arn="{{ ti.xcom_pull(task_ids='serving_champion')['solution_version_arn'] }}",
-                input_path=sample["input_path"], output_path=run["batch_output__champion"],
-                role_arn=uc.training.role_arn, num_results=uc.evaluation.num_results, **waits,
+                input_path=sample["input_path"],
+                output_path=run["batch_output__champion"],
+                role_arn=uc.training.role_arn,
+                num_results=uc.evaluation.num_results,
+                **waits,
             )
             champion_to_evaluate(champion) >> champion_batch
 
         batch_outputs = {s.name: run[f"batch_output__{s.name}"] for s in uc.training.solutions}
         evaluation = evaluate_models(
-            uc.name, run["version"], run["run_key"], {**batch_outputs, "champion": run["batch_output__champion"]},
-            sample, trained, champion,
+            uc.name,
+            run["version"],
+            run["run_key"],
+            {**batch_outputs, "champion": run["batch_output__champion"]},
+            sample,
+            trained,
+            champion,
         )
         [champion_group, *scored] >> evaluation
 
@@ -146,27 +188,46 @@ for uc in all_use_cases():
             smoke_filter = None
             if uc.campaign.smoke_test_filter:
                 smoke_filter = PersonalizeCreateFilterOperator(
-                    task_id="smoke_test_filter", name=run["smoke_filter"], dataset_group_arn=group.output,
-                    filter_expression=uc.campaign.smoke_test_filter, **waits,
+                    task_id="smoke_test_filter",
+                    name=run["smoke_filter"],
+                    dataset_group_arn=group.output,
+                    filter_expression=uc.campaign.smoke_test_filter,
+                    **waits,
                 )
                 tracker >> smoke_filter
             campaign = PersonalizeCreateOrUpdateCampaignOperator(
-                task_id="campaign", name=run["campaign"],
+                task_id="campaign",
+                name=run["campaign"],
                 solution_version_arn="{{ ti.xcom_pull(task_ids='evaluate_models')['winner']['solution_version_arn'] }}",
-                min_provisioned_tps=uc.campaign.min_provisioned_tps, **waits,
+                min_provisioned_tps=uc.campaign.min_provisioned_tps,
+                **waits,
             )
             (smoke_filter or tracker) >> campaign
-            checked = smoke_test(uc.name, campaign.output, sample, smoke_filter.output if smoke_filter else None)
+            checked = smoke_test(
+                uc.name, campaign.output, sample, smoke_filter.output if smoke_filter else None
+            )
             rollback = rollback_target(champion)
             checked >> rollback
             PersonalizeCreateOrUpdateCampaignOperator(
-                task_id="rollback_campaign", name=run["campaign"], solution_version_arn=rollback,
-                min_provisioned_tps=uc.campaign.min_provisioned_tps, **waits,
+                task_id="rollback_campaign",
+                name=run["campaign"],
+                solution_version_arn=rollback,
+                min_provisioned_tps=uc.campaign.min_provisioned_tps,
+                **waits,
             )
             promote_champion(
-                uc.name, run["version"], evaluation, group.output, campaign.output, tracker.output,
+                uc.name,
+                run["version"],
+                evaluation,
+                group.output,
+                campaign.output,
+                tracker.output,
                 "{{ ti.xcom_pull(task_ids='deploy.event_tracker', key='tracking_id') }}",
-                checked, champion, trained, sample, run["ingested_bytes"],
+                checked,
+                champion,
+                trained,
+                sample,
+                run["ingested_bytes"],
             )
         gate(evaluation, "deploy.event_tracker", "keep_champion") >> [tracker, kept]
     globals()[dag.dag_id] = dag

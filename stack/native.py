@@ -153,10 +153,17 @@ class Stack:
                 "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(self.worker_log_port),
                 "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(self.trigger_log_port),
                 "AIRFLOW_CONN_WAREHOUSE": json.dumps(
-                    {"conn_type": "duckdb", "host": str(self.warehouse), "extra": {"cache_path": str(self.cache)}}
+                    {
+                        "conn_type": "duckdb",
+                        "host": str(self.warehouse),
+                        "extra": {"cache_path": str(self.cache)},
+                    }
                 ),
                 "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(
-                    {"conn_type": "aws", "extra": {"endpoint_url": self.endpoint_url, "region_name": "us-east-1"}}
+                    {
+                        "conn_type": "aws",
+                        "extra": {"endpoint_url": self.endpoint_url, "region_name": "us-east-1"},
+                    }
                 ),
             }
         )
@@ -280,7 +287,9 @@ class Stack:
             except (OSError, ValueError):
                 pass
             time.sleep(1)
-        raise StackError(f"the stack was not healthy within {timeout:.0f}s: {health or 'api-server not answering'}")
+        raise StackError(
+            f"the stack was not healthy within {timeout:.0f}s: {health or 'api-server not answering'}"
+        )
 
     def purge_broker(self) -> None:
         """Delete this stack's Celery queue from Redis (messages a killed run left behind)."""
@@ -302,7 +311,9 @@ class Stack:
             [str(BIN / "airflow"), *args], env=self.environment(), capture_output=True, text=True, cwd=ROOT
         )
         if check and result.returncode != 0:
-            raise StackError(f"airflow {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+            raise StackError(
+                f"airflow {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+            )
         return result
 
     def credentials(self) -> dict[str, str]:
@@ -325,25 +336,46 @@ class Stack:
         airflow = str(BIN / "airflow")
         return {
             "personalize-local": [
-                str(BIN / "personalize-local"), "serve", "--host", "127.0.0.1", "--port", str(self.endpoint_port),
-                "--state-dir", str(self.home / "personalize-local"), "--train-seconds", str(self.train_seconds),
-                "--phase-seconds", str(self.phase_seconds),
+                str(BIN / "personalize-local"),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.endpoint_port),
+                "--state-dir",
+                str(self.home / "personalize-local"),
+                "--train-seconds",
+                str(self.train_seconds),
+                "--phase-seconds",
+                str(self.phase_seconds),
             ],
             "api-server": [airflow, "api-server", "--host", "127.0.0.1", "--port", str(self.api_port)],
             "scheduler": [airflow, "scheduler"],
             "dag-processor": [airflow, "dag-processor"],
             "triggerer": [airflow, "triggerer"],
             "worker": [
-                airflow, "celery", "worker", "--celery-hostname", f"{self.db_name}@%h", "--queues", self.queue,
-                "--without-gossip", "--without-mingle",
+                airflow,
+                "celery",
+                "worker",
+                "--celery-hostname",
+                f"{self.db_name}@%h",
+                "--queues",
+                self.queue,
+                "--without-gossip",
+                "--without-mingle",
             ],
         }[component]
 
     def _start(self, component: str) -> None:
         with open(self.logs / f"{component}.log", "ab") as out:
             process = subprocess.Popen(
-                self._command(component), env=self.environment(), stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, cwd=ROOT, start_new_session=True,
+                self._command(component),
+                env=self.environment(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=ROOT,
+                start_new_session=True,
             )
         self._pid_file(component).write_text(str(process.pid))
         log(f"started {component} (pid {process.pid}, log {self.logs / (component + '.log')})")
@@ -387,9 +419,19 @@ class Stack:
         end = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
         log(f"generating the shop warehouse ({self.warehouse_interactions:,} interactions, history to {end})")
         return subprocess.Popen(
-            [str(BIN / "python"), "-m", "personalize_pipelines.warehouse.synthetic", "--interactions",
-             str(self.warehouse_interactions), "--end", end, "--out", str(self.warehouse)],
-            stdout=subprocess.DEVNULL, cwd=ROOT,
+            [
+                str(BIN / "python"),
+                "-m",
+                "personalize_pipelines.warehouse.synthetic",
+                "--interactions",
+                str(self.warehouse_interactions),
+                "--end",
+                end,
+                "--out",
+                str(self.warehouse),
+            ],
+            stdout=subprocess.DEVNULL,
+            cwd=ROOT,
         )
 
     def _ensure_bucket(self, *, timeout: float) -> None:
@@ -400,8 +442,11 @@ class Stack:
         from personalize_pipelines.paths import CONFIG_DIR
 
         s3 = boto3.client(
-            "s3", endpoint_url=self.endpoint_url, region_name="us-east-1",
-            aws_access_key_id="local", aws_secret_access_key="local",
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
         )
         deadline = time.monotonic() + timeout
         while True:
@@ -410,7 +455,9 @@ class Stack:
                 break
             except Exception as exc:
                 if time.monotonic() > deadline or "personalize-local" not in self.running():
-                    raise StackError(f"personalize-local not answering at {self.endpoint_url}: {exc}") from exc
+                    raise StackError(
+                        f"personalize-local not answering at {self.endpoint_url}: {exc}"
+                    ) from exc
                 time.sleep(0.3)
         for config in sorted(CONFIG_DIR.glob("*.yaml")):
             bucket = (yaml.safe_load(config.read_text()).get("s3") or {}).get("bucket")

@@ -111,4 +111,6 @@ def fresh_local_endpoint(tmp_path: Path):
 
     with running_endpoint(state_dir=tmp_path / "personalize-local", phase_seconds=0.02) as url:
         yield url
+
+
 # ---- end personalize-local endpoint ------------------------------------------------------------------

@@ -24,7 +24,9 @@ POLL_SECONDS = 5
 ROLE_ARN = "arn:aws:iam::123456789012:role/personalize-bench"
 RECIPE_ARN = "arn:aws:personalize:::recipe/aws-user-personalization"
 INTERACTIONS_SCHEMA = {
-    "type": "record", "name": "Interactions", "namespace": "com.amazonaws.personalize.schema",
+    "type": "record",
+    "name": "Interactions",
+    "namespace": "com.amazonaws.personalize.schema",
     "fields": [
         {"name": "USER_ID", "type": "string"},
         {"name": "ITEM_ID", "type": "string"},
@@ -48,17 +50,31 @@ for variant in ("deferrable", "poke"):
         tags=["bench"],
     ) as dag:
         group = PersonalizeCreateDatasetGroupOperator(task_id="dataset_group", name=f"{NAME}-group", **WAITS)
-        schema = PersonalizeCreateSchemaOperator(task_id="schema", name=f"{NAME}-schema", schema=INTERACTIONS_SCHEMA)
+        schema = PersonalizeCreateSchemaOperator(
+            task_id="schema", name=f"{NAME}-schema", schema=INTERACTIONS_SCHEMA
+        )
         dataset = PersonalizeCreateDatasetOperator(
-            task_id="dataset", name=f"{NAME}-interactions", dataset_group_arn=group.output,
-            schema_arn=schema.output, dataset_type="Interactions", **WAITS,
+            task_id="dataset",
+            name=f"{NAME}-interactions",
+            dataset_group_arn=group.output,
+            schema_arn=schema.output,
+            dataset_type="Interactions",
+            **WAITS,
         )
         imported = PersonalizeCreateDatasetImportJobOperator(
-            task_id="import", job_name=f"{NAME}-import", dataset_arn=dataset.output,
-            data_location="{{ params.data_location }}", role_arn=ROLE_ARN, import_mode="FULL", **WAITS,
+            task_id="import",
+            job_name=f"{NAME}-import",
+            dataset_arn=dataset.output,
+            data_location="{{ params.data_location }}",
+            role_arn=ROLE_ARN,
+            import_mode="FULL",
+            **WAITS,
         )
         solution = PersonalizeCreateSolutionOperator(
-            task_id="solution", name=f"{NAME}-solution", dataset_group_arn=group.output, recipe_arn=RECIPE_ARN,
+            task_id="solution",
+            name=f"{NAME}-solution",
+            dataset_group_arn=group.output,
+            recipe_arn=RECIPE_ARN,
             **WAITS,
         )
         imported >> solution
@@ -71,7 +87,11 @@ for variant in ("deferrable", "poke"):
                 task_id="solution_version", solution_arn=solution.output, wait_for_completion=False
             )
             PersonalizeSolutionVersionSensor(
-                task_id="wait_for_training", solution_version_arn=version.output, mode="poke",
-                deferrable=False, poke_interval=POLL_SECONDS, timeout=3600,
+                task_id="wait_for_training",
+                solution_version_arn=version.output,
+                mode="poke",
+                deferrable=False,
+                poke_interval=POLL_SECONDS,
+                timeout=3600,
             )
     globals()[dag.dag_id] = dag

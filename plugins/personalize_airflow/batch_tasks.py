@@ -272,9 +272,14 @@ def _load(use_case_name: str, prepared: dict[str, Any], *, table: str, layout: A
     log.info("%s in %s: replaced %d row(s) with %d", table, where, written["deleted"], written["inserted"])
     result = {**counts, **written, "table": table, "solution_version": prepared["solution_version_arn"]}
     report_key = prepared["output_prefix"].rstrip("/").rsplit("/", 1)[0] + "/report.json"
-    s3.put_object(Bucket=uc.s3.bucket, Key=report_key, ContentType="application/json",
-                  Body=json.dumps({**result, "job": prepared["job_name"], "problems": output.problems},
-                                  indent=2, default=str).encode())
+    s3.put_object(
+        Bucket=uc.s3.bucket,
+        Key=report_key,
+        ContentType="application/json",
+        Body=json.dumps(
+            {**result, "job": prepared["job_name"], "problems": output.problems}, indent=2, default=str
+        ).encode(),
+    )
     return result
 
 

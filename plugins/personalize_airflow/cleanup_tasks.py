@@ -172,13 +172,22 @@ def remove_abandoned_exports(use_case_name: str, **context) -> dict[str, Any]:
         run_moment(context) - timedelta(days=cleanup.retention_days), datetime.now(UTC) - ABANDONED_AFTER
     )
     s3 = S3Hook(aws_conn_id=uc.s3.conn_id).get_conn()
-    abandoned = abandoned_versions(s3, bucket=uc.s3.bucket, use_case_prefix=uc.s3_prefix, started_before=started_before)
+    abandoned = abandoned_versions(
+        s3, bucket=uc.s3.bucket, use_case_prefix=uc.s3_prefix, started_before=started_before
+    )
     log.info(
         "%s %d export version folder(s) without a manifest, publishing begun before %s: %s",
         _verb(dry_run),
-        len(abandoned), started_before.isoformat(), ", ".join(abandoned) or "none",
+        len(abandoned),
+        started_before.isoformat(),
+        ", ".join(abandoned) or "none",
     )
-    deleted = {} if dry_run else {
-        version: delete_folder(s3, bucket=uc.s3.bucket, prefix=f"{uc.s3_prefix}/{version}/") for version in abandoned
-    }
+    deleted = (
+        {}
+        if dry_run
+        else {
+            version: delete_folder(s3, bucket=uc.s3.bucket, prefix=f"{uc.s3_prefix}/{version}/")
+            for version in abandoned
+        }
+    )
     return {"dry_run": dry_run, "abandoned": abandoned, "objects_deleted": deleted}

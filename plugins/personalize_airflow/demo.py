@@ -135,7 +135,9 @@ def train_summary(run) -> dict:
     sample = xcom(run, "holdout_sample")
     outcome = xcom(run, "deploy.promote_champion") or xcom(run, "keep_champion")
     solutions = {}
-    for task_id in sorted(t.task_id for t in run.get_task_instances() if t.task_id.endswith(".solution_metrics")):
+    for task_id in sorted(
+        t.task_id for t in run.get_task_instances() if t.task_id.endswith(".solution_metrics")
+    ):
         trained = xcom(run, task_id)
         solutions[trained["solution"]] = {
             "recipe": trained["recipe"],
@@ -155,9 +157,18 @@ def train_summary(run) -> dict:
             },
             "report": evaluation["report"],
         },
-        "decision": {key: evaluation["decision"][key] for key in ("promote", "winner", "reason", "metric",
-                                                                  "champion_value", "winner_value",
-                                                                  "relative_lift")},
+        "decision": {
+            key: evaluation["decision"][key]
+            for key in (
+                "promote",
+                "winner",
+                "reason",
+                "metric",
+                "champion_value",
+                "winner_value",
+                "relative_lift",
+            )
+        },
         "estimated_cost_usd": outcome["cost"]["total_usd"],
         "smoke_users": sample["smoke_users"],
     }
@@ -175,8 +186,12 @@ def serving_summary(endpoint: str, users: list[str]) -> dict:
     )
     runtime = boto3.client("personalize-runtime", endpoint_url=endpoint)
     recommendations = {
-        user: [item["itemId"] for item in runtime.get_recommendations(
-            campaignArn=champion.campaign_arn, userId=user, numResults=5)["itemList"]]
+        user: [
+            item["itemId"]
+            for item in runtime.get_recommendations(
+                campaignArn=champion.campaign_arn, userId=user, numResults=5
+            )["itemList"]
+        ]
         for user in users[:3]
     }
     return {
@@ -195,9 +210,11 @@ def print_summary(summary: dict) -> None:
     say(f"export {export['version']}: {export['rows']} rows, validation {export['validation']}")
     for name, solution in train["solutions"].items():
         offline = solution["get_solution_metrics"]
-        say(f"solution {name} ({solution['recipe']}): GetSolutionMetrics "
+        say(
+            f"solution {name} ({solution['recipe']}): GetSolutionMetrics "
             f"ndcg@10={offline.get('normalized_discounted_cumulative_gain_at_10', 0):.4f} "
-            f"precision@10={offline.get('precision_at_10', 0):.4f} coverage={offline.get('coverage', 0):.3f}")
+            f"precision@10={offline.get('precision_at_10', 0):.4f} coverage={offline.get('coverage', 0):.3f}"
+        )
     say(f"holdout evaluation on {train['holdout_evaluation']['users']} users:")
     for name, values in train["holdout_evaluation"]["models"].items():
         say(f"  {name:>14}: " + "  ".join(f"{metric}={value:.4f}" for metric, value in values.items()))
@@ -225,17 +242,25 @@ def main() -> None:
         seconds["export"] = round(time.monotonic() - started, 1)
         export = export_summary(xcom(export_run, "publish"), xcom(export_run, "extract_and_clean"))
         now = datetime.now(UTC)
-        train_run = run_dag("shop__train", logical_date=now, run_after=now, run_conf={"version": export["version"]})
+        train_run = run_dag(
+            "shop__train", logical_date=now, run_after=now, run_conf={"version": export["version"]}
+        )
         seconds["train"] = round(time.monotonic() - started - seconds["export"], 1)
         train = train_summary(train_run)
-        summary = {"export": export, "train": train, "serving": serving_summary(endpoint, train["smoke_users"])}
+        summary = {
+            "export": export,
+            "train": train,
+            "serving": serving_summary(endpoint, train["smoke_users"]),
+        }
     seconds["total"] = round(time.monotonic() - started, 1)
     summary["seconds"] = seconds
     out = BUILD / "demo-summary.json"
     out.write_text(json.dumps(summary, indent=2) + "\n")
     print_summary(summary)
-    say(f"{seconds['total']}s in all (export {seconds['export']}s, train {seconds['train']}s); "
-        f"summary written to {out.relative_to(PROJECT_ROOT)}")
+    say(
+        f"{seconds['total']}s in all (export {seconds['export']}s, train {seconds['train']}s); "
+        f"summary written to {out.relative_to(PROJECT_ROOT)}"
+    )
 
 
 def _ensure_bucket(endpoint: str) -> None:

@@ -85,8 +85,11 @@ class S3Snapshot:
     def _sync_bucket(self, name: str, bucket: Any) -> None:
         bucket_dir = self.directory / name
         index_path = bucket_dir / "index.json"
-        index = json.loads(index_path.read_text()) if index_path.is_file() else {
-            "bucket": name, "region": bucket.region_name, "objects": {}}
+        index = (
+            json.loads(index_path.read_text())
+            if index_path.is_file()
+            else {"bucket": name, "region": bucket.region_name, "objects": {}}
+        )
         objects = {key: fake for key, fake in bucket.keys.items() if hasattr(fake, "value")}
         changed = False
         for key, fake in objects.items():

@@ -60,7 +60,9 @@ class EdgeApp:
         try:
             return self._route(environ, start_response)
         except Exception:  # a bug must still answer the client, never drop the connection
-            log.exception("unhandled error for %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
+            log.exception(
+                "unhandled error for %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
+            )
             response = error_response(InternalFailure("personalize-local hit an internal error; see its log"))
             return response(environ, start_response)
 
@@ -73,18 +75,22 @@ class EdgeApp:
         if service in MOTO_SERVICES:
             return self.moto(environ, start_response)
         if service != "personalize":
-            error = ServiceError(f"personalize-local serves s3, sts, iam, sns, sqs and personalize; "
-                                 f"the request is signed for {service!r}")
+            error = ServiceError(
+                f"personalize-local serves s3, sts, iam, sns, sqs and personalize; "
+                f"the request is signed for {service!r}"
+            )
             error.code = "UnknownServiceException"
             return error_response(error)(environ, start_response)
         request = Request(environ)
         context = RequestContext(region=region)
         if target:
-            response: Response = json11.handle(request, backend=self.backend, faults=self.faults,
-                                               context=context)
+            response: Response = json11.handle(
+                request, backend=self.backend, faults=self.faults, context=context
+            )
         else:
-            response = rest_json.handle(request, backends=self._rest_backends, faults=self.faults,
-                                        context=context)
+            response = rest_json.handle(
+                request, backends=self._rest_backends, faults=self.faults, context=context
+            )
         return response(environ, start_response)
 
 
@@ -95,8 +101,9 @@ class Endpoint:
         self.settings = settings
         self.backend = PersonalizeBackend(settings=settings)
         self.app = EdgeApp(settings=settings, backend=self.backend)
-        self.server: BaseWSGIServer = make_server(settings.host, settings.port, self.app, threaded=True,
-                                                  request_handler=RequestHandler)
+        self.server: BaseWSGIServer = make_server(
+            settings.host, settings.port, self.app, threaded=True, request_handler=RequestHandler
+        )
         self.server.daemon_threads = True
         self._thread: threading.Thread | None = None
         self.s3_snapshot: S3Snapshot | None = None

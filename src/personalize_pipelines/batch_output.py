@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 
 
-def parse_output_line(text: str, *, key_field: str = "userId") -> tuple[str | None, list[tuple[str, float | None]] | None, str | None, str | None]:
+def parse_output_line(
+    text: str, *, key_field: str = "userId"
+) -> tuple[str | None, list[tuple[str, float | None]] | None, str | None, str | None]:
     """(key, ranked items with scores, Personalize error, malformation) of one output line."""
     try:
         document = json.loads(text)
@@ -30,8 +32,15 @@ def parse_output_line(text: str, *, key_field: str = "userId") -> tuple[str | No
     scores = output.get("scores")
     if scores is None:
         scores = [None] * len(items)
-    if not isinstance(scores, list) or len(scores) != len(items) or not all(
-        s is None or (isinstance(s, int | float) and not isinstance(s, bool)) for s in scores
+    if (
+        not isinstance(scores, list)
+        or len(scores) != len(items)
+        or not all(s is None or (isinstance(s, int | float) and not isinstance(s, bool)) for s in scores)
     ):
         return key, None, None, "output.scores is not a list of numbers as long as recommendedItems"
-    return key, [(item, None if s is None else float(s)) for item, s in zip(items, scores, strict=True)], None, None
+    return (
+        key,
+        [(item, None if s is None else float(s)) for item, s in zip(items, scores, strict=True)],
+        None,
+        None,
+    )

@@ -49,6 +49,8 @@ def interaction_order(dialect: str) -> str:
     if dialect == "duckdb":
         return "timestamp, hash(user_id, item_id, event_type, event_value)"
     return "timestamp, user_id, item_id, event_type, event_value"
+
+
 WHITESPACE = "' ' || chr(9) || chr(10) || chr(13)"
 
 
@@ -100,14 +102,26 @@ class StagingNames:
         return self.table("users")
 
     def all_tables(self) -> list[str]:
-        return [self.raw, self.classified, self.partitioned, self.interactions, self.holdout, self.items, self.users]
+        return [
+            self.raw,
+            self.classified,
+            self.partitioned,
+            self.interactions,
+            self.holdout,
+            self.items,
+            self.users,
+        ]
 
 
 def raw_union_sql(rendered_sources: dict[str, str], use_case: UseCase) -> str:
     """Wrap each source's rendered SQL into one typed union with a `source` column."""
     parts = []
     for source in use_case.sources:
-        value = "CAST(s.event_value AS DOUBLE PRECISION)" if source.event_value else "CAST(NULL AS DOUBLE PRECISION)"
+        value = (
+            "CAST(s.event_value AS DOUBLE PRECISION)"
+            if source.event_value
+            else "CAST(NULL AS DOUBLE PRECISION)"
+        )
         parts.append(
             f"SELECT {quote_literal(source.name)} AS source, CAST(s.user_id AS VARCHAR) AS user_id, "
             f"CAST(s.item_id AS VARCHAR) AS item_id, CAST(s.event_ts AS DOUBLE PRECISION) AS event_ts, "
@@ -128,7 +142,9 @@ def _event_type_case(use_case: UseCase) -> str:
     return "CASE " + " ".join(whens) + " END"
 
 
-def classify_sql(names: StagingNames, raw_union: str, use_case: UseCase, *, window_start: int, window_end: int) -> str:
+def classify_sql(
+    names: StagingNames, raw_union: str, use_case: UseCase, *, window_start: int, window_end: int
+) -> str:
     """Extract and classify in one pass, materialised once, so the accounting, the partition and the
     source-quality suite all read a table rather than re-running the normalisation."""
     select = classify_select(raw_union, use_case, window_start=window_start, window_end=window_end)
@@ -163,7 +179,7 @@ FROM (
     CASE WHEN user_id_raw <> user_id OR item_id_raw <> item_id THEN 1 ELSE 0 END AS id_changed
   FROM (
     SELECT source, event_value, event_ts, user_id AS user_id_raw, item_id AS item_id_raw, event_type AS event_type_raw,
-      {strip('user_id')} AS user_id, {strip('item_id')} AS item_id, lower({strip('event_type')}) AS event_type_norm
+      {strip("user_id")} AS user_id, {strip("item_id")} AS item_id, lower({strip("event_type")}) AS event_type_norm
     FROM (
 {raw_union}
     ) unified
@@ -191,7 +207,9 @@ FROM {names.classified} GROUP BY source, drop_rule ORDER BY source, drop_rule
 """
 
 
-def partition_sql(names: StagingNames, use_case: UseCase, *, holdout_start: int, order_by: str | None = None) -> str:
+def partition_sql(
+    names: StagingNames, use_case: UseCase, *, holdout_start: int, order_by: str | None = None
+) -> str:
     """The partitioned rows as a staged table; with `order_by`, stored in that order, so readers need
     not sort again."""
     select = partition_select(names.classified, use_case, holdout_start=holdout_start)
@@ -251,7 +269,9 @@ def part_views_sql(names: StagingNames) -> list[str]:
 
 def part_counts_sql(names: StagingNames) -> str:
     """Rows and users per part."""
-    return f"SELECT part, count(*), count(DISTINCT user_id) FROM {names.partitioned} GROUP BY part ORDER BY part"
+    return (
+        f"SELECT part, count(*), count(DISTINCT user_id) FROM {names.partitioned} GROUP BY part ORDER BY part"
+    )
 
 
 def dataset_sql(target: str, rendered: str, spec: DatasetSpec, *, id_column: str) -> str:
@@ -270,7 +290,7 @@ FROM (
   SELECT {id_col}{select_fields}, row_number() OVER (PARTITION BY {id_col} ORDER BY {columns or id_col}) AS dup_rank
   FROM (SELECT {strip(f"CAST(src.{id_col} AS VARCHAR)")} AS {id_col}{(", " + ", ".join("src." + f.name.lower() for f in spec.fields)) if spec.fields else ""}
         FROM (
-{rendered.rstrip().rstrip(';')}
+{rendered.rstrip().rstrip(";")}
 ) src) trimmed
 ) ranked
 """

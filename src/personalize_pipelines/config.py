@@ -250,7 +250,9 @@ class TrainingSpec(_Strict):
         if repeated:
             raise ValueError(f"solution names must be unique; repeated: {repeated}")
         if "champion" in names:
-            raise ValueError("'champion' names the serving model in evaluations; give the solution another name")
+            raise ValueError(
+                "'champion' names the serving model in evaluations; give the solution another name"
+            )
         if self.dataset_group == "per_run":
             updating = [s.name for s in self.solutions if s.training_mode == "UPDATE"]
             if updating:
@@ -318,11 +320,16 @@ class UseCase(_Strict):
     @model_validator(mode="after")
     def _known_event_types(self) -> UseCase:
         known = set(self.event_types)
-        used = [(f"training.solutions.{s.name}.event_type", s.event_type) for s in (self.training.solutions if self.training else [])]
+        used = [
+            (f"training.solutions.{s.name}.event_type", s.event_type)
+            for s in (self.training.solutions if self.training else [])
+        ]
         used += [("evaluation.event_types", e) for e in self.evaluation.event_types or []]
         for where, event_type in used:
             if event_type is not None and event_type not in known:
-                raise ValueError(f"{where}: {event_type!r} is not an EVENT_TYPE the sources produce ({sorted(known)})")
+                raise ValueError(
+                    f"{where}: {event_type!r} is not an EVENT_TYPE the sources produce ({sorted(known)})"
+                )
         return self
 
     @property
@@ -381,7 +388,11 @@ def _serving_sql_files(serving: ServingSpec | None) -> list[tuple[str, str]]:
 
 def _check_sql_files(path: Path, use_case: UseCase, sql_root: Path) -> None:
     referenced = [(f"sources.{s.name}.sql", s.sql) for s in use_case.sources]
-    referenced += [(f"{kind}.sql", spec.sql) for kind, spec in (("items", use_case.items), ("users", use_case.users)) if spec]
+    referenced += [
+        (f"{kind}.sql", spec.sql)
+        for kind, spec in (("items", use_case.items), ("users", use_case.users))
+        if spec
+    ]
     referenced += _serving_sql_files(use_case.serving)
     for field, relative in referenced:
         if not (sql_root / relative).is_file():

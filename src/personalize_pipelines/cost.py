@@ -43,7 +43,13 @@ class CostLine:
     usd: float | None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"item": self.item, "quantity": self.quantity, "unit": self.unit, "unit_price": self.unit_price, "usd": self.usd}
+        return {
+            "item": self.item,
+            "quantity": self.quantity,
+            "unit": self.unit,
+            "unit_price": self.unit_price,
+            "usd": self.usd,
+        }
 
 
 @dataclass(frozen=True)
@@ -77,7 +83,9 @@ class CostEstimate:
             for line in self.lines
         ]
         note = f" ({len(self.unpriced)} line(s) not reported)" if self.unpriced else ""
-        return "\n".join(["estimated cost (list prices, not a bill):", *rows, f"  total ≈ ${self.total_usd:,.4f}{note}"])
+        return "\n".join(
+            ["estimated cost (list prices, not a bill):", *rows, f"  total ≈ ${self.total_usd:,.4f}{note}"]
+        )
 
 
 def _unwrap(response: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -121,13 +129,26 @@ def estimate_run_cost(
         version = _unwrap(response, "solutionVersion")
         hours = version.get("trainingHours")
         name = version.get("solutionVersionArn", "solution version")
-        lines.append(_line(f"training {name}", None if hours is None else float(hours), "training hours", prices.training_hour))
+        lines.append(
+            _line(
+                f"training {name}",
+                None if hours is None else float(hours),
+                "training hours",
+                prices.training_hour,
+            )
+        )
     for response in campaigns:
         campaign = _unwrap(response, "campaign")
         tps = campaign.get("minProvisionedTPS")
         name = campaign.get("campaignArn", "campaign")
         quantity = None if tps is None else float(tps) * campaign_hours
-        lines.append(_line(f"campaign {name} ({tps} TPS × {campaign_hours:g} h)", quantity, "TPS-hours", prices.tps_hour))
+        lines.append(
+            _line(
+                f"campaign {name} ({tps} TPS × {campaign_hours:g} h)", quantity, "TPS-hours", prices.tps_hour
+            )
+        )
     if batch_users:
-        lines.append(_line("batch inference", batch_users / 1000, "thousand users", prices.batch_per_1000_users))
+        lines.append(
+            _line("batch inference", batch_users / 1000, "thousand users", prices.batch_per_1000_users)
+        )
     return CostEstimate(lines=tuple(lines))

@@ -53,7 +53,9 @@ class DuckDBEngine:
     qualifier = "stg.main."
     keeps_insertion_order = True
 
-    def __init__(self, *, database: Path, staging_path: Path, memory_limit: str | None = DEFAULT_MEMORY_LIMIT) -> None:
+    def __init__(
+        self, *, database: Path, staging_path: Path, memory_limit: str | None = DEFAULT_MEMORY_LIMIT
+    ) -> None:
         import duckdb
 
         database = Path(database)

@@ -98,7 +98,9 @@ def _csv_rows(s3_client: Any, *, bucket: str, key: str, required: Sequence[str])
                     )
                 yield {name: row[index] for name, index in indexes}
         except (UnicodeDecodeError, csv.Error) as exc:
-            raise EvaluationInputError(f"s3://{bucket}/{key} line {reader.line_num}: not UTF-8 CSV ({exc})") from exc
+            raise EvaluationInputError(
+                f"s3://{bucket}/{key} line {reader.line_num}: not UTF-8 CSV ({exc})"
+            ) from exc
 
 
 def read_holdout(
@@ -152,7 +154,9 @@ def read_catalog(s3_client: Any, *, bucket: str, use_case_prefix: str, version: 
     items: set[str] = set()
     for folder in ("interactions", "items"):
         for key in _part_keys(manifest, folder=folder, use_case_prefix=use_case_prefix, version=version):
-            items.update(row["ITEM_ID"] for row in _csv_rows(s3_client, bucket=bucket, key=key, required=("ITEM_ID",)))
+            items.update(
+                row["ITEM_ID"] for row in _csv_rows(s3_client, bucket=bucket, key=key, required=("ITEM_ID",))
+            )
     return frozenset(items)
 
 
@@ -172,7 +176,9 @@ def sample_users(users: Iterable[str], *, max_users: int | None = None, seed: in
 
 def batch_input_lines(users: Iterable[str], *, max_users: int | None = None, seed: int = 0) -> bytes:
     """Batch inference input: one ``{"userId": ...}`` JSON line per user of :func:`sample_users`."""
-    return "".join(json.dumps({"userId": user}) + "\n" for user in sample_users(users, max_users=max_users, seed=seed)).encode()
+    return "".join(
+        json.dumps({"userId": user}) + "\n" for user in sample_users(users, max_users=max_users, seed=seed)
+    ).encode()
 
 
 @dataclass
@@ -223,7 +229,11 @@ def parse_batch_output(
     :param source: the file the lines come from, named in ``problems``.
     :param into: add to this result (several output files of one job) instead of a new one.
     """
-    expected = None if expected_users is None else (expected_users if isinstance(expected_users, Set) else set(expected_users))
+    expected = (
+        None
+        if expected_users is None
+        else (expected_users if isinstance(expected_users, Set) else set(expected_users))
+    )
     result = into if into is not None else BatchOutput()
     for line_number, raw in enumerate(lines, start=1):
         text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
@@ -371,7 +381,9 @@ _COLOURS = ("#4d4d4d", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#
 
 
 def _models(report: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
-    models = [(f"champion: {report['champion']['name']}", report["champion"])] if report.get("champion") else []
+    models = (
+        [(f"champion: {report['champion']['name']}", report["champion"])] if report.get("champion") else []
+    )
     return models + [(c["name"], c) for c in report.get("challengers", [])]
 
 
@@ -411,7 +423,9 @@ def _bar_chart(report: Mapping[str, Any], chart_metrics: Sequence[str]) -> str:
         )
     for index, (label, _) in enumerate(models):
         y = legend_top + 18 * index
-        parts.append(f'<rect class="legend" x="{left}" y="{y}" width="12" height="12" fill="{_COLOURS[index % len(_COLOURS)]}"/>')
+        parts.append(
+            f'<rect class="legend" x="{left}" y="{y}" width="12" height="12" fill="{_COLOURS[index % len(_COLOURS)]}"/>'
+        )
         parts.append(f'<text x="{left + 18}" y="{y + 10}" font-size="12">{html.escape(label)}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
@@ -442,7 +456,9 @@ def _history_line(history: Sequence[Mapping[str, Any]], metric: str) -> str:
         f'<text x="{left - 6}" y="{top + height}" text-anchor="end" font-size="10">0</text>',
     ]
     for i, (day, *_) in enumerate(points):
-        parts.append(f'<text x="{left + i * step:.1f}" y="{top + height + 14}" text-anchor="middle" font-size="9">{html.escape(day)}</text>')
+        parts.append(
+            f'<text x="{left + i * step:.1f}" y="{top + height + 14}" text-anchor="middle" font-size="9">{html.escape(day)}</text>'
+        )
     for series, (colour, label) in enumerate((("#4d4d4d", "champion"), ("#1f77b4", "best challenger"))):
         coords = [
             (left + i * step, top + height - height * point[series + 1] / peak)
@@ -453,7 +469,9 @@ def _history_line(history: Sequence[Mapping[str, Any]], metric: str) -> str:
             line = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
             parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{line}"/>')
         parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in coords)
-        parts.append(f'<text x="{left + 130 * series}" y="{top + height + 40}" font-size="12" fill="{colour}">{label}</text>')
+        parts.append(
+            f'<text x="{left + 130 * series}" y="{top + height + 40}" font-size="12" fill="{colour}">{label}</text>'
+        )
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -536,8 +554,16 @@ def publish_evaluation(
         raise ValueError(f"run_key {run_key!r} must be letters, digits, '_', '.', '-'")
     folder = f"{use_case_prefix}/{export_version}/evaluation/{run_key}"
     body = (json.dumps(report, indent=2, sort_keys=True, default=str) + "\n").encode()
-    s3_client.put_object(Bucket=bucket, Key=f"{folder}/evaluation.json", Body=body, ContentType="application/json")
     s3_client.put_object(
-        Bucket=bucket, Key=f"{folder}/evaluation.html", Body=html_page.encode(), ContentType="text/html; charset=utf-8"
+        Bucket=bucket, Key=f"{folder}/evaluation.json", Body=body, ContentType="application/json"
     )
-    return {"json": f"s3://{bucket}/{folder}/evaluation.json", "html": f"s3://{bucket}/{folder}/evaluation.html"}
+    s3_client.put_object(
+        Bucket=bucket,
+        Key=f"{folder}/evaluation.html",
+        Body=html_page.encode(),
+        ContentType="text/html; charset=utf-8",
+    )
+    return {
+        "json": f"s3://{bucket}/{folder}/evaluation.json",
+        "html": f"s3://{bucket}/{folder}/evaluation.html",
+    }

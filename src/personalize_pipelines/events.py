@@ -34,8 +34,15 @@ log = logging.getLogger(__name__)
 
 MAX_EVENTS_PER_CALL = 10
 RETRYABLE_CODES = frozenset(
-    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded",
-     "ServiceUnavailable", "InternalFailure", "InternalServerError"}
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ServiceUnavailable",
+        "InternalFailure",
+        "InternalServerError",
+    }
 )
 
 
@@ -89,8 +96,14 @@ class Interaction:
 def event_id(interaction: Interaction) -> str:
     """A stable id: the same interaction always hashes to the same 32 hex characters."""
     value = "" if interaction.event_value is None else repr(float(interaction.event_value))
-    parts = (interaction.user_id, interaction.item_id, str(interaction.timestamp), interaction.event_type,
-             value, interaction.session_id or "")
+    parts = (
+        interaction.user_id,
+        interaction.item_id,
+        str(interaction.timestamp),
+        interaction.event_type,
+        value,
+        interaction.session_id or "",
+    )
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
@@ -150,7 +163,10 @@ def normalise(
         value = row.get("event_value")
         session = row.get("session_id")
         interaction = Interaction(
-            user_id=user, item_id=item, timestamp=int(ts), event_type=mapped,
+            user_id=user,
+            item_id=item,
+            timestamp=int(ts),
+            event_type=mapped,
             event_value=None if value is None else float(value),
             session_id=str(session).strip() or None if session is not None else None,
         )
@@ -161,7 +177,9 @@ def normalise(
     return result
 
 
-def batches(interactions: Sequence[Interaction], *, size: int = MAX_EVENTS_PER_CALL) -> list[list[Interaction]]:
+def batches(
+    interactions: Sequence[Interaction], *, size: int = MAX_EVENTS_PER_CALL
+) -> list[list[Interaction]]:
     """PutEvents calls: each holds one user and session and at most ``size`` events, in time order.
 
     Calls are ordered by their earliest event, so the acknowledged prefix (and the watermark) grows
@@ -172,7 +190,9 @@ def batches(interactions: Sequence[Interaction], *, size: int = MAX_EVENTS_PER_C
     groups: dict[tuple[str, str], list[Interaction]] = {}
     for interaction in sorted(interactions, key=lambda i: i.position):
         groups.setdefault((interaction.user_id, interaction.session), []).append(interaction)
-    calls = [events[start:start + size] for events in groups.values() for start in range(0, len(events), size)]
+    calls = [
+        events[start : start + size] for events in groups.values() for start in range(0, len(events), size)
+    ]
     return sorted(calls, key=lambda call: call[0].position)
 
 
@@ -196,8 +216,13 @@ class AckTracker:
 class RateLimiter:
     """At most ``calls_per_second`` calls, evenly spaced."""
 
-    def __init__(self, calls_per_second: float, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        calls_per_second: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if calls_per_second <= 0:
             raise ValueError(f"calls_per_second must be > 0, got {calls_per_second}")
         self.interval = 1.0 / calls_per_second
@@ -260,9 +285,13 @@ class StreamReport:
     checkpoints: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"events_sent": self.events_sent, "calls": self.calls, "retries": self.retries,
-                "checkpoints": self.checkpoints,
-                "watermark": self.watermark.as_dict() if self.watermark else None}
+        return {
+            "events_sent": self.events_sent,
+            "calls": self.calls,
+            "retries": self.retries,
+            "checkpoints": self.checkpoints,
+            "watermark": self.watermark.as_dict() if self.watermark else None,
+        }
 
 
 def stream(
@@ -309,8 +338,10 @@ def stream(
             }
             limiter.wait()
             report.retries += call_with_retry(
-                lambda request=request: put_events(**request), max_attempts=max_attempts,
-                base_delay=base_delay, sleep=sleep,
+                lambda request=request: put_events(**request),
+                max_attempts=max_attempts,
+                base_delay=base_delay,
+                sleep=sleep,
             )
             report.calls += 1
             report.events_sent += len(call)
@@ -345,22 +376,32 @@ def read_watermark(s3_client: Any, *, bucket: str, key: str) -> tuple[Position |
 
 
 def write_watermark(
-    s3_client: Any, *, bucket: str, key: str, position: Position, etag: str | None, extra: Mapping[str, Any] = {}
+    s3_client: Any,
+    *,
+    bucket: str,
+    key: str,
+    position: Position,
+    etag: str | None,
+    extra: Mapping[str, Any] = {},
 ) -> str:
     """Replace the watermark if it is still at ``etag`` (create it when ``etag`` is None); return the new ETag.
 
     :raises WatermarkConflictError: when another writer changed it in between.
     """
-    body = json.dumps({**position.as_dict(), "updated_at": datetime.now(UTC).isoformat(), **extra},
-                      sort_keys=True).encode()
+    body = json.dumps(
+        {**position.as_dict(), "updated_at": datetime.now(UTC).isoformat(), **extra}, sort_keys=True
+    ).encode()
     condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
     try:
-        response = s3_client.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json",
-                                        **condition)
+        response = s3_client.put_object(
+            Bucket=bucket, Key=key, Body=body, ContentType="application/json", **condition
+        )
     except ClientError as exc:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if exc.response.get("Error", {}).get("Code") in {"PreconditionFailed", "ConditionalRequestConflict"} or \
-                status in (409, 412):
+        if exc.response.get("Error", {}).get("Code") in {
+            "PreconditionFailed",
+            "ConditionalRequestConflict",
+        } or status in (409, 412):
             raise WatermarkConflictError(
                 f"s3://{bucket}/{key} changed while this run held it; another events run is moving it"
             ) from exc
@@ -378,8 +419,9 @@ class S3Watermark:
     def save(self, position: Position, **extra: Any) -> None:
         if self.position is not None and position <= self.position:
             return
-        self.etag = write_watermark(self.s3, bucket=self.bucket, key=self.key, position=position,
-                                    etag=self.etag, extra=extra)
+        self.etag = write_watermark(
+            self.s3, bucket=self.bucket, key=self.key, position=position, etag=self.etag, extra=extra
+        )
         self.position = position
 
 

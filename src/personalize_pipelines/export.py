@@ -60,19 +60,29 @@ class ExportContext:
         return int(holdout_start(self.window, days=self.use_case.holdout.days).timestamp())
 
 
-def stage(engine: Engine, ctx: ExportContext, *, progress: Callable[[str], None] = log.info) -> dict[str, Any]:
+def stage(
+    engine: Engine, ctx: ExportContext, *, progress: Callable[[str], None] = log.info
+) -> dict[str, Any]:
     """Extract every source, clean it in the warehouse, and return the per-rule accounting."""
     uc, names = ctx.use_case, ctx.names
     drop_staging(engine, names)
-    rendered = {s.name: render_sql(s.sql, window=ctx.window, use_case=uc, sql_root=ctx.sql_root) for s in uc.sources}
+    rendered = {
+        s.name: render_sql(s.sql, window=ctx.window, use_case=uc, sql_root=ctx.sql_root) for s in uc.sources
+    }
     raw_union = cleaning.raw_union_sql(rendered, uc)
     order = cleaning.interaction_order(engine.dialect) if engine.keeps_insertion_order else None
     steps = [
-        ("extract and classify sources",
-         cleaning.classify_sql(names, raw_union, uc, window_start=ctx.window.start_epoch, window_end=ctx.window.end_epoch)),
+        (
+            "extract and classify sources",
+            cleaning.classify_sql(
+                names, raw_union, uc, window_start=ctx.window.start_epoch, window_end=ctx.window.end_epoch
+            ),
+        ),
         ("raw view", cleaning.raw_view_sql(names)),
-        ("deduplicate; part into train, holdout, bots, sparse users",
-         cleaning.partition_sql(names, uc, holdout_start=ctx.holdout_start_epoch or 0, order_by=order)),
+        (
+            "deduplicate; part into train, holdout, bots, sparse users",
+            cleaning.partition_sql(names, uc, holdout_start=ctx.holdout_start_epoch or 0, order_by=order),
+        ),
         *(("part views", sql) for sql in cleaning.part_views_sql(names)),
     ]
     for label, sql in steps:
@@ -88,7 +98,9 @@ def stage(engine: Engine, ctx: ExportContext, *, progress: Callable[[str], None]
         if spec is not None:
             sql = render_sql(spec.sql, window=ctx.window, use_case=uc, sql_root=ctx.sql_root)
             engine.execute(cleaning.dataset_sql(getattr(names, kind), sql, spec, id_column=id_column))
-            report[kind] = _dataset_accounting(engine, getattr(names, kind), spec, uc.cleaning.min_column_fill)
+            report[kind] = _dataset_accounting(
+                engine, getattr(names, kind), spec, uc.cleaning.min_column_fill
+            )
             progress(f"{kind}: {report[kind]['rows']:,} rows; dropped {report[kind]['dropped']}")
     _enforce_defect_threshold(report, uc)
     return report
@@ -108,7 +120,10 @@ def _interaction_accounting(engine: Engine, ctx: ExportContext) -> dict[str, Any
         else:
             entry["dropped"][rule] = int(count)
             dropped[rule] += int(count)
-    parts = {part: (int(rows), int(users)) for part, rows, users in engine.query(cleaning.part_counts_sql(ctx.names))}
+    parts = {
+        part: (int(rows), int(users))
+        for part, rows, users in engine.query(cleaning.part_counts_sql(ctx.names))
+    }
     kept = sum(entry["kept"] for entry in by_source.values())
     dropped["duplicate"] = kept - sum(rows for rows, _ in parts.values())
     dropped["bot_user"], bot_users = parts.get("bot_user", (0, 0))
@@ -145,7 +160,9 @@ def _dataset_accounting(engine: Engine, table: str, spec: DatasetSpec, min_fill:
             fills = [int(v or 0) for v in filled]
         else:
             dropped[rule] = int(count)
-    fill_ratio = {f.name: round(n / kept, 6) if kept else 0.0 for f, n in zip(spec.fields, fills, strict=True)}
+    fill_ratio = {
+        f.name: round(n / kept, 6) if kept else 0.0 for f, n in zip(spec.fields, fills, strict=True)
+    }
     too_sparse = {name: ratio for name, ratio in fill_ratio.items() if ratio < min_fill}
     return {
         "raw": kept + sum(dropped.values()),
@@ -193,22 +210,34 @@ def validate(
 
     params = validation_parameters(ctx)
     outcomes = {}
-    for suite_name, table in (("source_quality", ctx.names.raw), ("personalize_contract", ctx.names.interactions)):
+    for suite_name, table in (
+        ("source_quality", ctx.names.raw),
+        ("personalize_contract", ctx.names.interactions),
+    ):
         suite = load_suite(suites_dir / f"{suite_name}.json")
         if gx_connection_string:
             schema, _, bare_table = table.partition(".")
             result = validate_with_gx(
-                suite=suite, connection_string=gx_connection_string, schema=schema, table=bare_table, parameters=params
+                suite=suite,
+                connection_string=gx_connection_string,
+                schema=schema,
+                table=bare_table,
+                parameters=params,
             )
         else:
-            result = validate_in_sql(suite=suite, table=table, dialect=engine.dialect, run_query=engine.query, parameters=params)
+            result = validate_in_sql(
+                suite=suite, table=table, dialect=engine.dialect, run_query=engine.query, parameters=params
+            )
         outcomes[suite_name] = result
         log.info("%s: %s", suite_name, "passed" if result.success else "FAILED")
     outcomes["personalize_contract"].raise_for_contract()
     return {
         "success": all(r.success for r in outcomes.values()),
         "suites": {name: r.to_dict() for name, r in outcomes.items()},
-        "report_html": html_report(list(outcomes.values()), title=f"{ctx.use_case.name}: export validation, window {ctx.window.start:%Y-%m-%d} to {ctx.window.end:%Y-%m-%d}"),
+        "report_html": html_report(
+            list(outcomes.values()),
+            title=f"{ctx.use_case.name}: export validation, window {ctx.window.start:%Y-%m-%d} to {ctx.window.end:%Y-%m-%d}",
+        ),
     }
 
 
@@ -227,11 +256,18 @@ def _dataset_view_sql(table: str, id_column: str, columns: list[str]) -> str:
 def code_version() -> str:
     try:
         sha = subprocess.run(
-            ["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5
+            ["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         sha = ""
-    return f"{package_version('personalize-pipelines')}+{sha}" if sha else package_version("personalize-pipelines")
+    return (
+        f"{package_version('personalize-pipelines')}+{sha}"
+        if sha
+        else package_version("personalize-pipelines")
+    )
 
 
 def publish(
@@ -247,7 +283,9 @@ def publish(
     """Write every dataset, schema and report under a new version, then the manifest, then `latest`."""
     uc = ctx.use_case
     writer = VersionWriter(
-        client=s3_client, bucket=uc.s3.bucket, use_case_prefix=uc.s3_prefix,
+        client=s3_client,
+        bucket=uc.s3.bucket,
+        use_case_prefix=uc.s3_prefix,
         version=version or new_version_name(ctx.window.end),
     )
     writer.ensure_new()
@@ -258,10 +296,19 @@ def publish(
     schema_docs = {"interactions": schemas.interactions_schema(event_value=event_value)}
     for folder, table in (("interactions", ctx.names.interactions), ("holdout", ctx.names.holdout)):
         parts = writer.put_csv_parts(
-            folder, engine.stream(_interactions_view_sql(table, event_value=event_value, engine=engine), batch_rows=256_000),
-            columns=interaction_columns, part_rows=uc.s3.part_rows, progress=progress,
+            folder,
+            engine.stream(
+                _interactions_view_sql(table, event_value=event_value, engine=engine), batch_rows=256_000
+            ),
+            columns=interaction_columns,
+            part_rows=uc.s3.part_rows,
+            progress=progress,
         )
-        datasets[folder] = {"rows": sum(p.rows or 0 for p in parts), "parts": len(parts), "columns": interaction_columns}
+        datasets[folder] = {
+            "rows": sum(p.rows or 0 for p in parts),
+            "parts": len(parts),
+            "columns": interaction_columns,
+        }
     for kind, spec, id_column, make_schema in (
         ("items", uc.items, "ITEM_ID", schemas.items_schema),
         ("users", uc.users, "USER_ID", schemas.users_schema),
@@ -271,10 +318,17 @@ def publish(
         kept = report[kind]["columns"]
         fields: list[FieldSpec] = [f for f in spec.fields if f.name in kept]
         parts = writer.put_csv_parts(
-            kind, engine.stream(_dataset_view_sql(getattr(ctx.names, kind), id_column, kept), batch_rows=256_000),
-            columns=[id_column, *kept], part_rows=uc.s3.part_rows, progress=progress,
+            kind,
+            engine.stream(_dataset_view_sql(getattr(ctx.names, kind), id_column, kept), batch_rows=256_000),
+            columns=[id_column, *kept],
+            part_rows=uc.s3.part_rows,
+            progress=progress,
         )
-        datasets[kind] = {"rows": sum(p.rows or 0 for p in parts), "parts": len(parts), "columns": [id_column, *kept]}
+        datasets[kind] = {
+            "rows": sum(p.rows or 0 for p in parts),
+            "parts": len(parts),
+            "columns": [id_column, *kept],
+        }
         schema_docs[kind] = make_schema(fields)
     for kind, document in schema_docs.items():
         writer.put_json(f"schemas/{kind}.json", document)
@@ -289,12 +343,19 @@ def publish(
             "holdout": _holdout_description(ctx),
             "datasets": datasets,
             "cleaning": report,
-            "validation": {"success": validation["success"], "suites": {n: r["success"] for n, r in validation["suites"].items()}},
+            "validation": {
+                "success": validation["success"],
+                "suites": {n: r["success"] for n, r in validation["suites"].items()},
+            },
             "code_version": code_version(),
         }
     )
-    moved = move_latest_pointer(s3_client, bucket=uc.s3.bucket, use_case_prefix=uc.s3_prefix, manifest=manifest)
-    progress(f"published {writer.uri} ({datasets['interactions']['rows']:,} training rows); latest moved: {moved}")
+    moved = move_latest_pointer(
+        s3_client, bucket=uc.s3.bucket, use_case_prefix=uc.s3_prefix, manifest=manifest
+    )
+    progress(
+        f"published {writer.uri} ({datasets['interactions']['rows']:,} training rows); latest moved: {moved}"
+    )
     return manifest
 
 
@@ -302,7 +363,12 @@ def _holdout_description(ctx: ExportContext) -> dict[str, Any]:
     holdout = ctx.use_case.holdout
     if holdout.strategy == "last_days":
         start = holdout_start(ctx.window, days=holdout.days)
-        return {"strategy": "last_days", "days": holdout.days, "start": start.isoformat(), "end": ctx.window.end.isoformat()}
+        return {
+            "strategy": "last_days",
+            "days": holdout.days,
+            "start": start.isoformat(),
+            "end": ctx.window.end.isoformat(),
+        }
     return {"strategy": "user_fraction", "fraction": holdout.fraction}
 
 

@@ -106,16 +106,28 @@ def decide(
     if len(set(names)) != len(names):
         raise ValueError(f"challenger names must be unique: {names}")
     if not challengers:
-        return Decision(promote=False, winner=None, metric=metric, reason="no challengers to evaluate; the champion keeps serving")
+        return Decision(
+            promote=False,
+            winner=None,
+            metric=metric,
+            reason="no challengers to evaluate; the champion keeps serving",
+        )
 
     ineligible = {
-        c.name: why for c in challengers if (why := _unusable(c, metric=metric, max_missing_fraction=max_missing_fraction))
+        c.name: why
+        for c in challengers
+        if (why := _unusable(c, metric=metric, max_missing_fraction=max_missing_fraction))
     }
-    eligible = sorted((c for c in challengers if c.name not in ineligible), key=lambda c: (-c.metric(metric), c.name))
+    eligible = sorted(
+        (c for c in challengers if c.name not in ineligible), key=lambda c: (-c.metric(metric), c.name)
+    )
     if not eligible:
         listed = "; ".join(f"{name}: {why}" for name, why in ineligible.items())
         return Decision(
-            promote=False, winner=None, metric=metric, ineligible=ineligible,
+            promote=False,
+            winner=None,
+            metric=metric,
+            ineligible=ineligible,
             reason=f"no challenger can be compared on {metric} ({listed}); the champion keeps serving",
         )
     best = eligible[0]
@@ -126,13 +138,15 @@ def decide(
 
     if champion is None:
         return Decision(
-            promote=True, **common,
+            promote=True,
+            **common,
             reason=f"no champion yet: challenger {best.name} {metric} {value:.4f}{tie_note} becomes the champion",
         )
     broken = _unusable(champion, metric=metric, max_missing_fraction=max_missing_fraction)
     if broken:
         return Decision(
-            promote=False, **common,
+            promote=False,
+            **common,
             reason=f"champion {champion.name} cannot be compared ({broken}); it keeps serving. "
             f"Best challenger {best.name} {metric} {value:.4f}; promote by hand if that is right",
         )
@@ -144,7 +158,8 @@ def decide(
     required = _required_text(min_relative_lift, min_absolute_lift)
     if value > current and value >= needed:
         return Decision(
-            promote=True, **common,
+            promote=True,
+            **common,
             reason=f"challenger {best.name} {metric} {value:.4f}{tie_note} beats champion {current:.4f} "
             f"({lift_text}{f'; required {required}' if required else ''})",
         )
@@ -152,7 +167,9 @@ def decide(
         why = f"ties champion {current:.4f}; a tie keeps the champion"
     else:
         why = f"does not beat champion {current:.4f}{f' by {required}' if required else ''} ({lift_text})"
-    return Decision(promote=False, **common, reason=f"challenger {best.name} {metric} {value:.4f}{tie_note} {why}")
+    return Decision(
+        promote=False, **common, reason=f"challenger {best.name} {metric} {value:.4f}{tie_note} {why}"
+    )
 
 
 def _required_text(relative: float, absolute: float) -> str:

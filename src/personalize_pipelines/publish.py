@@ -78,19 +78,25 @@ class VersionWriter:
         if listed.get("KeyCount", 0):
             raise VersionExistsError(f"{self.uri} already has objects; versions are immutable")
 
-    def put_bytes(self, relative_key: str, body: bytes, *, rows: int | None = None, content_type: str) -> PublishedFile:
+    def put_bytes(
+        self, relative_key: str, body: bytes, *, rows: int | None = None, content_type: str
+    ) -> PublishedFile:
         return self._put(relative_key, io.BytesIO(body), rows=rows, content_type=content_type)
 
     def put_json(self, relative_key: str, document: Any) -> PublishedFile:
         body = (json.dumps(document, indent=2, sort_keys=True, default=str) + "\n").encode()
         return self.put_bytes(relative_key, body, content_type="application/json")
 
-    def put_file(self, relative_key: str, path: Path, *, rows: int | None = None, content_type: str) -> PublishedFile:
+    def put_file(
+        self, relative_key: str, path: Path, *, rows: int | None = None, content_type: str
+    ) -> PublishedFile:
         """Upload a local file, streamed from disk."""
         with path.open("rb") as body:
             return self._put(relative_key, body, rows=rows, content_type=content_type)
 
-    def _put(self, relative_key: str, body: BinaryIO, *, rows: int | None, content_type: str) -> PublishedFile:
+    def _put(
+        self, relative_key: str, body: BinaryIO, *, rows: int | None, content_type: str
+    ) -> PublishedFile:
         """Hash the body in chunks, upload it from its start, and record it for the manifest."""
         digest = hashlib.sha256()
         size = 0
@@ -98,8 +104,9 @@ class VersionWriter:
             digest.update(chunk)
             size += len(chunk)
         body.seek(0)
-        self.client.put_object(Bucket=self.bucket, Key=f"{self.prefix}/{relative_key}", Body=body,
-                               ContentType=content_type)
+        self.client.put_object(
+            Bucket=self.bucket, Key=f"{self.prefix}/{relative_key}", Body=body, ContentType=content_type
+        )
         published = PublishedFile(key=relative_key, rows=rows, sha256=digest.hexdigest(), bytes=size)
         self.files.append(published)
         return published
@@ -128,14 +135,19 @@ class VersionWriter:
                 path, rows = item
                 try:
                     if not failure:
-                        written.append(self.put_file(f"{folder}/{path.name}", path, rows=rows, content_type="text/csv"))
+                        written.append(
+                            self.put_file(f"{folder}/{path.name}", path, rows=rows, content_type="text/csv")
+                        )
                 except BaseException as exc:  # re-raised in the producer
                     failure.append(exc)
                 finally:
                     path.unlink(missing_ok=True)
 
         with tempfile.TemporaryDirectory(prefix=f"publish-{folder}-") as spool:
-            threads = [threading.Thread(target=uploader, name=f"upload-{folder}-{n}", daemon=True) for n in range(UPLOADERS)]
+            threads = [
+                threading.Thread(target=uploader, name=f"upload-{folder}-{n}", daemon=True)
+                for n in range(UPLOADERS)
+            ]
             for thread in threads:
                 thread.start()
             started = time.monotonic()
@@ -147,7 +159,9 @@ class VersionWriter:
                     uploads.put((path, rows))
                     total += rows
                     elapsed = max(time.monotonic() - started, 1e-9)
-                    progress(f"{folder}: {total:,} rows in {index + 1} part(s), {total / elapsed:,.0f} rows/s")
+                    progress(
+                        f"{folder}: {total:,} rows in {index + 1} part(s), {total / elapsed:,.0f} rows/s"
+                    )
                     if failure:
                         break
             finally:
@@ -161,9 +175,16 @@ class VersionWriter:
 
     def commit(self, manifest: dict[str, Any]) -> dict[str, Any]:
         """Write manifest.json last: from this moment the version exists for readers."""
-        document = {**manifest, "version": self.version, "uri": self.uri, "files": [f.as_dict() for f in sorted(self.files, key=lambda f: f.key)]}
+        document = {
+            **manifest,
+            "version": self.version,
+            "uri": self.uri,
+            "files": [f.as_dict() for f in sorted(self.files, key=lambda f: f.key)],
+        }
         body = (json.dumps(document, indent=2, sort_keys=True, default=str) + "\n").encode()
-        self.client.put_object(Bucket=self.bucket, Key=f"{self.prefix}/{MANIFEST}", Body=body, ContentType="application/json")
+        self.client.put_object(
+            Bucket=self.bucket, Key=f"{self.prefix}/{MANIFEST}", Body=body, ContentType="application/json"
+        )
         return document
 
 
@@ -213,7 +234,9 @@ def move_latest_pointer(client: Any, *, bucket: str, use_case_prefix: str, manif
         log.info("latest stays at %s: its window ends after this backfilled one", current["version"])
         return False
     pointer = {k: manifest[k] for k in ("version", "uri", "window", "created_at")}
-    client.put_object(Bucket=bucket, Key=key, Body=json.dumps(pointer, indent=2).encode(), ContentType="application/json")
+    client.put_object(
+        Bucket=bucket, Key=key, Body=json.dumps(pointer, indent=2).encode(), ContentType="application/json"
+    )
     return True
 
 
@@ -242,14 +265,18 @@ def publishing_started(version: str) -> datetime | None:
     return datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC) if match else None
 
 
-def abandoned_versions(client: Any, *, bucket: str, use_case_prefix: str, started_before: datetime) -> list[str]:
+def abandoned_versions(
+    client: Any, *, bucket: str, use_case_prefix: str, started_before: datetime
+) -> list[str]:
     """Version folders without a manifest whose publishing began before `started_before`: what a publish
     that died (a killed worker, a lost host) left behind. Readers ignore them; only storage is lost.
     Folders whose name is not a version's (the registry, batch files) are never listed."""
     return sorted(
         folder
         for folder, has_manifest in _version_folders(client, bucket=bucket, use_case_prefix=use_case_prefix)
-        if not has_manifest and (started := publishing_started(folder)) is not None and started < started_before
+        if not has_manifest
+        and (started := publishing_started(folder)) is not None
+        and started < started_before
     )
 
 

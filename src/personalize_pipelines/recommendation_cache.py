@@ -139,7 +139,11 @@ def read_scored_output(
             lines = list(body.iter_lines())
             parse_scored_output(lines, expected=expected, layout=layout, source=obj["Key"], into=result)
             for raw in lines:
-                key, *_ = parse_output_line(raw.decode("utf-8", errors="replace"), key_field=layout.key_field) if raw.strip() else (None,)
+                key, *_ = (
+                    parse_output_line(raw.decode("utf-8", errors="replace"), key_field=layout.key_field)
+                    if raw.strip()
+                    else (None,)
+                )
                 if key:
                     answered.add(key)
     if not files:
@@ -150,7 +154,9 @@ def read_scored_output(
 
 def _check_table(table: str) -> str:
     if not _TABLE.match(table):
-        raise ValueError(f"cache table {table!r} must be a lower-case identifier, optionally schema-qualified")
+        raise ValueError(
+            f"cache table {table!r} must be a lower-case identifier, optionally schema-qualified"
+        )
     return table
 
 
@@ -190,7 +196,9 @@ def replace_rows(
     raise ValueError(f"dialect {dialect!r} is not supported for the cache (duckdb, postgres)")
 
 
-def _replace_duckdb(connection: Any, table: str, layout: CacheLayout, columns: str, full: list[tuple]) -> dict[str, int]:
+def _replace_duckdb(
+    connection: Any, table: str, layout: CacheLayout, columns: str, full: list[tuple]
+) -> dict[str, int]:
     import pyarrow as pa
 
     incoming = pa.table(
@@ -212,7 +220,9 @@ def _replace_duckdb(connection: Any, table: str, layout: CacheLayout, columns: s
                 f"DELETE FROM {table} WHERE {layout.key_column} IN "
                 f"(SELECT DISTINCT {layout.key_column} FROM personalize_incoming_rows)"
             ).fetchone()[0]
-            connection.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM personalize_incoming_rows")
+            connection.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM personalize_incoming_rows"
+            )
             connection.execute("COMMIT")
         except Exception:
             connection.execute("ROLLBACK")
@@ -222,7 +232,9 @@ def _replace_duckdb(connection: Any, table: str, layout: CacheLayout, columns: s
     return {"deleted": int(deleted), "inserted": len(full)}
 
 
-def _replace_postgres(connection: Any, table: str, layout: CacheLayout, columns: str, full: list[tuple]) -> dict[str, int]:
+def _replace_postgres(
+    connection: Any, table: str, layout: CacheLayout, columns: str, full: list[tuple]
+) -> dict[str, int]:
     """Works with psycopg2 and psycopg 3 connections (multi-row VALUES, no driver-specific helper)."""
     connection.autocommit = False
     try:
@@ -232,10 +244,12 @@ def _replace_postgres(connection: Any, table: str, layout: CacheLayout, columns:
             cur.execute(create_table_sql(table, layout=layout))
             cur.execute(f"CREATE TEMPORARY TABLE personalize_incoming_rows (LIKE {table}) ON COMMIT DROP")
             for start in range(0, len(full), POSTGRES_INSERT_ROWS):
-                chunk = full[start:start + POSTGRES_INSERT_ROWS]
+                chunk = full[start : start + POSTGRES_INSERT_ROWS]
                 values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
-                cur.execute(f"INSERT INTO personalize_incoming_rows ({columns}) VALUES {values}",
-                            [value for row in chunk for value in row])
+                cur.execute(
+                    f"INSERT INTO personalize_incoming_rows ({columns}) VALUES {values}",
+                    [value for row in chunk for value in row],
+                )
             cur.execute(
                 f"DELETE FROM {table} WHERE {layout.key_column} IN "
                 f"(SELECT DISTINCT {layout.key_column} FROM personalize_incoming_rows)"

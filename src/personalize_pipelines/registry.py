@@ -108,7 +108,9 @@ class Champion:
         if not isinstance(document, dict):
             raise RegistryError(f"{source}: expected a JSON object, got {type(document).__name__}")
         known = {f.name: f for f in fields(cls)}
-        required = [name for name, f in known.items() if f.default is MISSING and f.default_factory is MISSING]
+        required = [
+            name for name, f in known.items() if f.default is MISSING and f.default_factory is MISSING
+        ]
         missing = [name for name in required if document.get(name) in (None, "")]
         if missing:
             raise RegistryError(f"{source}: missing field(s) {missing}")
@@ -118,7 +120,6 @@ class Champion:
         values = {k: v for k, v in document.items() if k in known}
         values["extra"] = {**values.get("extra", {}), **unknown}
         return cls(**values)
-
 
 
 def promotion_id_for(*, use_case: str, run_id: str) -> str:
@@ -155,11 +156,17 @@ def _put_new(s3_client: Any, location: RegistryLocation, key: str, document: Map
     """Create an object that must not exist yet (IfNoneMatch="*")."""
     try:
         s3_client.put_object(
-            Bucket=location.bucket, Key=key, Body=_encode(document), ContentType="application/json", IfNoneMatch="*"
+            Bucket=location.bucket,
+            Key=key,
+            Body=_encode(document),
+            ContentType="application/json",
+            IfNoneMatch="*",
         )
     except ClientError as exc:
         if _is_conflict(exc):
-            raise RegistryError(f"{location.uri(key)} already exists; registry records are never overwritten") from exc
+            raise RegistryError(
+                f"{location.uri(key)} already exists; registry records are never overwritten"
+            ) from exc
         raise
 
 
@@ -257,13 +264,18 @@ def promote(
             previous_solution_version_arn=current.solution_version_arn if current else None,
             run_id=run_id,
         )
-        _put_new(s3_client, location, _record_key(location.history_prefix, moment, promotion_id), entry.as_dict())
+        _put_new(
+            s3_client, location, _record_key(location.history_prefix, moment, promotion_id), entry.as_dict()
+        )
 
     condition = {"IfMatch": found[1]} if found else {"IfNoneMatch": "*"}
     try:
         s3_client.put_object(
-            Bucket=location.bucket, Key=location.champion_key, Body=_encode(entry.as_dict()),
-            ContentType="application/json", **condition,
+            Bucket=location.bucket,
+            Key=location.champion_key,
+            Body=_encode(entry.as_dict()),
+            ContentType="application/json",
+            **condition,
         )
     except ClientError as exc:
         if _is_conflict(exc):
@@ -318,7 +330,9 @@ def record_evaluation(
     return key
 
 
-def evaluation_history(s3_client: Any, *, location: RegistryLocation, limit: int | None = 20) -> list[dict[str, Any]]:
+def evaluation_history(
+    s3_client: Any, *, location: RegistryLocation, limit: int | None = 20
+) -> list[dict[str, Any]]:
     """Recorded evaluation reports, oldest first (the last ``limit``; all when None)."""
     keys = _keys(s3_client, location, location.evaluations_prefix)
     if limit is not None:

@@ -63,8 +63,15 @@ def protected_arns(champions: Iterable[Any], inventory: Inventory) -> set[str]:
     groups: set[str] = set()
     for champion in champions:
         protected.update(
-            arn for arn in (champion.campaign_arn, champion.solution_arn, champion.solution_version_arn,
-                            champion.dataset_group_arn, champion.event_tracker_arn) if arn
+            arn
+            for arn in (
+                champion.campaign_arn,
+                champion.solution_arn,
+                champion.solution_version_arn,
+                champion.dataset_group_arn,
+                champion.event_tracker_arn,
+            )
+            if arn
         )
         groups.add(champion.dataset_group_arn)
     for kind in ("dataset", "event_tracker", "filter"):
@@ -103,7 +110,8 @@ def plan(
     :param name_prefix: dataset groups whose name starts with it are in scope too.
     """
     groups = {
-        g.arn: g for g in inventory.of("dataset_group")
+        g.arn: g
+        for g in inventory.of("dataset_group")
         if g.arn in scope_groups or (name_prefix and g.name.startswith(name_prefix))
     }
 
@@ -112,11 +120,14 @@ def plan(
     def old_and_free(resource: Resource) -> bool:
         return resource.arn not in protected and _utc(resource.created) < cutoff
 
-    campaigns = [c for c in inventory.of("campaign") if _solution_group(c, inventory) in groups and old_and_free(c)]
+    campaigns = [
+        c for c in inventory.of("campaign") if _solution_group(c, inventory) in groups and old_and_free(c)
+    ]
     going = {c.arn for c in campaigns}
     staying_campaigns = {c.solution_arn for c in inventory.of("campaign") if c.arn not in going}
     solutions = [
-        s for s in inventory.of("solution")
+        s
+        for s in inventory.of("solution")
         if s.dataset_group_arn in groups and old_and_free(s) and s.arn not in staying_campaigns
     ]
     going |= {s.arn for s in solutions}
@@ -127,9 +138,12 @@ def plan(
         return found + [c for c in inventory.of("campaign") if _solution_group(c, inventory) == group_arn]
 
     whole_groups = [
-        g for g in groups.values()
-        if old_and_free(g) and all(
-            child.arn in going or (child.kind in ("dataset", "event_tracker", "filter") and old_and_free(child))
+        g
+        for g in groups.values()
+        if old_and_free(g)
+        and all(
+            child.arn in going
+            or (child.kind in ("dataset", "event_tracker", "filter") and old_and_free(child))
             for child in children(g.arn)
         )
     ]
@@ -140,13 +154,24 @@ def plan(
     going_datasets = {d.arn for d in datasets}
     used = {d.schema_arn for d in inventory.of("dataset") if d.arn not in going_datasets}
     schemas = [
-        s for s in inventory.of("schema")
+        s
+        for s in inventory.of("schema")
         if s.arn in {d.schema_arn for d in datasets} and s.arn not in used and old_and_free(s)
     ]
-    chosen = {"campaign": campaigns, "event_tracker": trackers, "filter": filters, "solution": solutions,
-              "dataset": datasets, "dataset_group": whole_groups, "schema": schemas}
+    chosen = {
+        "campaign": campaigns,
+        "event_tracker": trackers,
+        "filter": filters,
+        "solution": solutions,
+        "dataset": datasets,
+        "dataset_group": whole_groups,
+        "schema": schemas,
+    }
     return {
-        kind: [Deletion(kind, r.arn, r.name, r.created.isoformat()) for r in sorted(chosen[kind], key=lambda r: _utc(r.created))]
+        kind: [
+            Deletion(kind, r.arn, r.name, r.created.isoformat())
+            for r in sorted(chosen[kind], key=lambda r: _utc(r.created))
+        ]
         for kind in ORDER
     }
 
@@ -165,6 +190,8 @@ def _solution_group(campaign: Resource, inventory: Inventory) -> str | None:
 
 def describe_plan(deletions: Mapping[str, Sequence[Deletion]]) -> str:
     """One line per deletion, in order, for the task log."""
-    lines = [f"{index}. {d.kind} {d.name} ({d.arn}), created {d.created}"
-             for index, d in enumerate((d for kind in ORDER for d in deletions.get(kind, [])), start=1)]
+    lines = [
+        f"{index}. {d.kind} {d.name} ({d.arn}), created {d.created}"
+        for index, d in enumerate((d for kind in ORDER for d in deletions.get(kind, [])), start=1)
+    ]
     return "\n".join(lines) or "nothing to delete"

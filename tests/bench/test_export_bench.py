@@ -16,10 +16,20 @@ def test_export_benchmark_reports_the_export_against_its_baseline_and_floor(tmp_
 
     assert result["rows"] > result["small_rows"] > 0
     assert 0 < result["train_rows"] < result["rows"]
-    for key in ("seconds", "baseline_copy_seconds", "floor_copy_seconds", "floor_upload_seconds", "peak_rss_mb"):
+    for key in (
+        "seconds",
+        "baseline_copy_seconds",
+        "floor_copy_seconds",
+        "floor_upload_seconds",
+        "peak_rss_mb",
+    ):
         assert result[key] > 0, key
-    assert result["ratio_vs_copy"] == pytest.approx(result["seconds"] / result["baseline_copy_seconds"], rel=0.05)
-    assert result["seconds"] > result["floor_copy_seconds"], "the floor is the cleaning alone, so it cannot take longer"
+    assert result["ratio_vs_copy"] == pytest.approx(
+        result["seconds"] / result["baseline_copy_seconds"], rel=0.05
+    )
+    assert result["seconds"] > result["floor_copy_seconds"], (
+        "the floor is the cleaning alone, so it cannot take longer"
+    )
     assert sum(result["phases"].values()) <= result["seconds"] + 0.01
     # the floor writes the kept rows, training and holdout, as one CSV with a header
     floor_rows = sum(1 for _ in (tmp_path / "floor.csv").open()) - 1

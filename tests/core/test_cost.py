@@ -14,15 +14,21 @@ def version(name, hours):
     return {"solutionVersion": inner}
 
 
-CAMPAIGN = {"campaign": {"campaignArn": "arn:aws:personalize:us-east-1:1:campaign/shop", "minProvisionedTPS": 2}}
+CAMPAIGN = {
+    "campaign": {"campaignArn": "arn:aws:personalize:us-east-1:1:campaign/shop", "minProvisionedTPS": 2}
+}
 
 
 def test_training_campaign_and_batch_are_priced_at_list_prices():
     estimate = estimate_run_cost(
-        solution_versions=[version("ease", 1.5), version("sims", 0.25)], campaigns=[CAMPAIGN],
-        campaign_hours=24, batch_users=3000,
+        solution_versions=[version("ease", 1.5), version("sims", 0.25)],
+        campaigns=[CAMPAIGN],
+        campaign_hours=24,
+        batch_users=3000,
     )
-    assert [line.usd for line in estimate.lines] == pytest.approx([1.5 * 0.24, 0.25 * 0.24, 2 * 24 * 0.20, 3 * 0.067])
+    assert [line.usd for line in estimate.lines] == pytest.approx(
+        [1.5 * 0.24, 0.25 * 0.24, 2 * 24 * 0.20, 3 * 0.067]
+    )
     assert estimate.total_usd == pytest.approx(0.42 + 9.6 + 0.201)
     assert estimate.unpriced == []
 
@@ -30,8 +36,12 @@ def test_training_campaign_and_batch_are_priced_at_list_prices():
 def test_prices_are_parameters_and_inner_resources_are_accepted():
     prices = Prices(training_hour=1.0, tps_hour=0.5, batch_per_1000_users=2.0, ingestion_per_gb=0.1)
     estimate = estimate_run_cost(
-        solution_versions=[version("ease", 2.0)["solutionVersion"]], campaigns=[CAMPAIGN["campaign"]],
-        campaign_hours=10, batch_users=500, ingested_bytes=3_000_000_000, prices=prices,
+        solution_versions=[version("ease", 2.0)["solutionVersion"]],
+        campaigns=[CAMPAIGN["campaign"]],
+        campaign_hours=10,
+        batch_users=500,
+        ingested_bytes=3_000_000_000,
+        prices=prices,
     )
     assert estimate.total_usd == pytest.approx(0.3 + 2.0 + 2 * 10 * 0.5 + 0.5 * 2.0)
 

@@ -27,7 +27,9 @@ def publish_version(s3, bucket, *, version="v1", holdout_parts, interactions="",
     writer = VersionWriter(client=s3, bucket=bucket, use_case_prefix=PREFIX, version=version)
     writer.put_bytes("interactions/part-00000.csv", (HEADER + interactions).encode(), content_type="text/csv")
     if items is not None:
-        writer.put_bytes("items/part-00000.csv", ("ITEM_ID,CATEGORY\n" + items).encode(), content_type="text/csv")
+        writer.put_bytes(
+            "items/part-00000.csv", ("ITEM_ID,CATEGORY\n" + items).encode(), content_type="text/csv"
+        )
     for index, body in enumerate(holdout_parts):
         body = body if isinstance(body, bytes) else body.encode()
         writer.put_bytes(f"holdout/part-{index:05d}.csv", body, content_type="text/csv")
@@ -103,7 +105,13 @@ def test_sample_refuses_a_non_positive_cap():
 
 
 def _ok(user, items):
-    return json.dumps({"input": {"userId": user}, "output": {"recommendedItems": items, "scores": [0.1] * len(items)}, "error": None})
+    return json.dumps(
+        {
+            "input": {"userId": user},
+            "output": {"recommendedItems": items, "scores": [0.1] * len(items)},
+            "error": None,
+        }
+    )
 
 
 def test_batch_output_counts_every_line_that_does_not_count():
@@ -144,7 +152,9 @@ def test_without_expected_users_nobody_is_unknown_and_bytes_are_accepted():
 
 
 def test_batch_output_files_are_read_from_s3(s3, bucket):
-    s3.put_object(Bucket=bucket, Key="batch/out/users.json.out", Body=(_ok("u1", ["a"]) + "\n" + "oops\n").encode())
+    s3.put_object(
+        Bucket=bucket, Key="batch/out/users.json.out", Body=(_ok("u1", ["a"]) + "\n" + "oops\n").encode()
+    )
     s3.put_object(Bucket=bucket, Key="batch/out/more.json.out", Body=(_ok("u2", ["b"]) + "\n").encode())
     s3.put_object(Bucket=bucket, Key="batch/out/users.json", Body=b'{"userId": "u1"}\n')
     s3.put_object(Bucket=bucket, Key="batch/out/_SUCCESS.json", Body=b"not an output file")
@@ -165,9 +175,10 @@ def test_a_job_that_wrote_no_output_is_an_error_not_zero_users(s3, bucket):
 
 def test_holdout_parts_stream_into_relevant_items(s3, bucket):
     publish_version(
-        s3, bucket,
+        s3,
+        bucket,
         holdout_parts=[
-            HEADER + "u1,a,100,purchase\nu1,b,101,view\nu2,\"c,with comma\",102,purchase\n",
+            HEADER + 'u1,a,100,purchase\nu1,b,101,view\nu2,"c,with comma",102,purchase\n',
             HEADER + "u1,a,103,purchase\nu3,d,104,view\n",
         ],
     )
@@ -193,7 +204,9 @@ def test_a_version_without_manifest_is_refused(s3, bucket):
 def test_a_holdout_without_the_needed_column_names_the_file(s3, bucket):
     publish_version(s3, bucket, holdout_parts=["USER_ID,ITEM_ID\nu1,a\n"])
     assert read_holdout(s3, bucket=bucket, use_case_prefix=PREFIX, version="v1").relevant == {"u1": {"a"}}
-    with pytest.raises(EvaluationInputError, match=r"holdout/part-00000.csv: header .* lacks column\(s\) \['EVENT_TYPE'\]"):
+    with pytest.raises(
+        EvaluationInputError, match=r"holdout/part-00000.csv: header .* lacks column\(s\) \['EVENT_TYPE'\]"
+    ):
         read_holdout(s3, bucket=bucket, use_case_prefix=PREFIX, version="v1", event_types=["view"])
 
 
@@ -204,14 +217,21 @@ def test_a_ragged_row_names_the_file_and_line(s3, bucket):
 
 
 def test_a_part_that_is_not_utf8_names_the_file(s3, bucket):
-    publish_version(s3, bucket, holdout_parts=[HEADER + "u1,a,1,view\n", (HEADER + "u2,caf\xe9,1,view\n").encode("latin-1")])
+    publish_version(
+        s3,
+        bucket,
+        holdout_parts=[HEADER + "u1,a,1,view\n", (HEADER + "u2,caf\xe9,1,view\n").encode("latin-1")],
+    )
     with pytest.raises(EvaluationInputError, match=r"part-00001.csv line \d+: not UTF-8 CSV"):
         read_holdout(s3, bucket=bucket, use_case_prefix=PREFIX, version="v1")
 
 
 def test_catalog_is_the_items_of_interactions_and_items_parts(s3, bucket):
     publish_version(
-        s3, bucket, holdout_parts=[HEADER + "u1,held_out_only,1,view\n"],
-        interactions="u1,a,1,view\nu2,b,2,view\nu2,a,3,view\n", items="c,shoes\na,hats\n",
+        s3,
+        bucket,
+        holdout_parts=[HEADER + "u1,held_out_only,1,view\n"],
+        interactions="u1,a,1,view\nu2,b,2,view\nu2,a,3,view\n",
+        items="c,shoes\na,hats\n",
     )
     assert read_catalog(s3, bucket=bucket, use_case_prefix=PREFIX, version="v1") == {"a", "b", "c"}

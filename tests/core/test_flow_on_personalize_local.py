@@ -75,20 +75,33 @@ def world(local_endpoint):
     group = p.create_dataset_group(name=unique("shop"))["datasetGroupArn"]
     wait_for(p.describe_dataset_group, "datasetGroup", datasetGroupArn=group)
     schema = p.create_schema(name=unique("interactions"), schema=json.dumps(INTERACTIONS_SCHEMA))["schemaArn"]
-    dataset = p.create_dataset(name=unique("interactions"), schemaArn=schema, datasetGroupArn=group,
-                               datasetType="Interactions")["datasetArn"]
+    dataset = p.create_dataset(
+        name=unique("interactions"), schemaArn=schema, datasetGroupArn=group, datasetType="Interactions"
+    )["datasetArn"]
     wait_for(p.describe_dataset, "dataset", datasetArn=dataset)
-    job = p.create_dataset_import_job(jobName=unique("import"), datasetArn=dataset, roleArn=ROLE,
-                                      dataSource={"dataLocation": f"s3://{bucket}/{PREFIX}/v1/interactions/"})
-    assert wait_for(p.describe_dataset_import_job, "datasetImportJob",
-                    datasetImportJobArn=job["datasetImportJobArn"])["status"] == "ACTIVE"
+    job = p.create_dataset_import_job(
+        jobName=unique("import"),
+        datasetArn=dataset,
+        roleArn=ROLE,
+        dataSource={"dataLocation": f"s3://{bucket}/{PREFIX}/v1/interactions/"},
+    )
+    assert (
+        wait_for(
+            p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job["datasetImportJobArn"]
+        )["status"]
+        == "ACTIVE"
+    )
     versions = {}
     for recipe in ("aws-user-personalization", "aws-popularity-count"):
-        solution = p.create_solution(name=unique(recipe), datasetGroupArn=group,
-                                     recipeArn=f"arn:aws:personalize:::recipe/{recipe}")["solutionArn"]
+        solution = p.create_solution(
+            name=unique(recipe), datasetGroupArn=group, recipeArn=f"arn:aws:personalize:::recipe/{recipe}"
+        )["solutionArn"]
         wait_for(p.describe_solution, "solution", solutionArn=solution)
         version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
-        assert wait_for(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)["status"] == "ACTIVE"
+        assert (
+            wait_for(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)["status"]
+            == "ACTIVE"
+        )
         versions[recipe] = {"solution": solution, "version": version}
     return {"clients": clients, "bucket": bucket, "group": group, "versions": versions}
 
@@ -98,15 +111,24 @@ def batch_evaluate(world, *, name, version_arn, users, relevant, catalog):
     run = unique(name)
     clients.s3.put_object(Bucket=bucket, Key=f"batch/{run}/in/users.json", Body=batch_input_lines(users))
     job = clients.personalize.create_batch_inference_job(
-        jobName=run, solutionVersionArn=version_arn, roleArn=ROLE, numResults=25,
+        jobName=run,
+        solutionVersionArn=version_arn,
+        roleArn=ROLE,
+        numResults=25,
         jobInput={"s3DataSource": {"path": f"s3://{bucket}/batch/{run}/in/users.json"}},
         jobOutput={"s3DataDestination": {"path": f"s3://{bucket}/batch/{run}/out/"}},
     )["batchInferenceJobArn"]
-    done = wait_for(clients.personalize.describe_batch_inference_job, "batchInferenceJob", batchInferenceJobArn=job)
+    done = wait_for(
+        clients.personalize.describe_batch_inference_job, "batchInferenceJob", batchInferenceJobArn=job
+    )
     assert done["status"] == "ACTIVE", done.get("failureReason")
-    output = read_batch_output(clients.s3, bucket=bucket, prefix=f"batch/{run}/out/", expected_users=set(users))
+    output = read_batch_output(
+        clients.s3, bucket=bucket, prefix=f"batch/{run}/out/", expected_users=set(users)
+    )
     metrics = evaluate(output.recommendations, {u: relevant[u] for u in users}, catalog=catalog)
-    return Evaluated(name=name, solution_version_arn=version_arn, metrics=metrics, batch=output.counts()), output
+    return Evaluated(
+        name=name, solution_version_arn=version_arn, metrics=metrics, batch=output.counts()
+    ), output
 
 
 def test_two_runs_evaluate_gate_and_record_the_champion(world):
@@ -120,11 +142,25 @@ def test_two_runs_evaluate_gate_and_record_the_champion(world):
     evaluated = {}
     for recipe, arns in world["versions"].items():
         evaluated[recipe], output = batch_evaluate(
-            world, name=recipe, version_arn=arns["version"], users=users, relevant=holdout.relevant, catalog=catalog
+            world,
+            name=recipe,
+            version_arn=arns["version"],
+            users=users,
+            relevant=holdout.relevant,
+            catalog=catalog,
         )
-        assert output.counts() == {"lines": 40, "users_recommended": 40, "error_lines": 0, "malformed_lines": 0,
-                                   "unknown_users": 0, "duplicate_users": 0}
-        assert evaluated[recipe].metrics["users_evaluated"] == 40 and evaluated[recipe].metrics["users_missing"] == 0
+        assert output.counts() == {
+            "lines": 40,
+            "users_recommended": 40,
+            "error_lines": 0,
+            "malformed_lines": 0,
+            "unknown_users": 0,
+            "duplicate_users": 0,
+        }
+        assert (
+            evaluated[recipe].metrics["users_evaluated"] == 40
+            and evaluated[recipe].metrics["users_missing"] == 0
+        )
     personal, popular = evaluated["aws-user-personalization"], evaluated["aws-popularity-count"]
     # two taste groups: a personalized model finds each user's group, a popularity list cannot
     assert personal.metrics["ndcg_at_10"] > popular.metrics["ndcg_at_10"]
@@ -134,26 +170,51 @@ def test_two_runs_evaluate_gate_and_record_the_champion(world):
     first = decide(champion=None, challengers=[popular, personal])
     assert first.promote and first.winner is personal
     promoted = promote(
-        s3, location=location, solution_version_arn=personal.solution_version_arn,
+        s3,
+        location=location,
+        solution_version_arn=personal.solution_version_arn,
         solution_arn=world["versions"]["aws-user-personalization"]["solution"],
-        campaign_arn="arn:aws:personalize:us-east-1:000000000000:campaign/shop", recipe="aws-user-personalization",
-        metrics=personal.metrics, export_version="v1", dataset_group_arn=world["group"], promotion_id="run-1",
+        campaign_arn="arn:aws:personalize:us-east-1:000000000000:campaign/shop",
+        recipe="aws-user-personalization",
+        metrics=personal.metrics,
+        export_version="v1",
+        dataset_group_arn=world["group"],
+        promotion_id="run-1",
     )
-    report = evaluation_report(use_case="shop", export_version="v1", champion=None, challengers=[popular, personal],
-                               decision=first, holdout={"users": len(users)}, run_id="run-1")
+    report = evaluation_report(
+        use_case="shop",
+        export_version="v1",
+        champion=None,
+        challengers=[popular, personal],
+        decision=first,
+        holdout={"users": len(users)},
+        run_id="run-1",
+    )
     record_evaluation(s3, location=location, report=report, evaluation_id="run-1")
 
     # run two: the champion from the registry, re-evaluated on the same users, against a weaker challenger
     champion_entry = read_champion(s3, location=location)
     assert champion_entry == promoted
-    champion, _ = batch_evaluate(world, name="champion", version_arn=champion_entry.solution_version_arn,
-                                 users=users, relevant=holdout.relevant, catalog=catalog)
+    champion, _ = batch_evaluate(
+        world,
+        name="champion",
+        version_arn=champion_entry.solution_version_arn,
+        users=users,
+        relevant=holdout.relevant,
+        catalog=catalog,
+    )
     assert champion.metrics == personal.metrics  # same model, same users: same numbers
     second = decide(champion=champion, challengers=[popular], min_relative_lift=0.05)
     assert not second.promote
     assert second.reason.startswith("challenger aws-popularity-count ndcg_at_10")
-    report2 = evaluation_report(use_case="shop", export_version="v1", champion=champion, challengers=[popular],
-                                decision=second, run_id="run-2")
+    report2 = evaluation_report(
+        use_case="shop",
+        export_version="v1",
+        champion=champion,
+        challengers=[popular],
+        decision=second,
+        run_id="run-2",
+    )
     record_evaluation(s3, location=location, report=report2, evaluation_id="run-2")
 
     assert read_champion(s3, location=location) == promoted

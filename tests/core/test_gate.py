@@ -12,11 +12,15 @@ def model(name, ndcg=None, *, evaluated=100, missing=0, **extra):
     metrics = {"users_evaluated": evaluated, "users_missing": missing, **extra}
     if ndcg is not None:
         metrics["ndcg_at_10"] = ndcg
-    return Evaluated(name=name, solution_version_arn=f"arn:aws:personalize:us-east-1:1:solution/{name}/v", metrics=metrics)
+    return Evaluated(
+        name=name, solution_version_arn=f"arn:aws:personalize:us-east-1:1:solution/{name}/v", metrics=metrics
+    )
 
 
 def test_first_run_promotes_the_best_challenger():
-    decision = decide(champion=None, challengers=[model("sims", 0.05), model("ease", 0.09), model("pop", 0.02)])
+    decision = decide(
+        champion=None, challengers=[model("sims", 0.05), model("ease", 0.09), model("pop", 0.02)]
+    )
     assert decision.promote
     assert decision.winner.name == "ease"
     assert decision.reason == "no champion yet: challenger ease ndcg_at_10 0.0900 becomes the champion"
@@ -31,7 +35,9 @@ def test_a_worse_challenger_is_not_promoted():
 
 
 def test_a_better_challenger_is_promoted():
-    decision = decide(champion=model("champion", 0.08), challengers=[model("ease", 0.07), model("item_knn", 0.1)])
+    decision = decide(
+        champion=model("champion", 0.08), challengers=[model("ease", 0.07), model("item_knn", 0.1)]
+    )
     assert decision.promote
     assert decision.winner.name == "item_knn"
     assert (decision.champion_value, decision.winner_value) == (0.08, 0.1)
@@ -53,7 +59,9 @@ def test_the_absolute_margin_is_respected_too():
     champion = model("champion", 0.10)
     assert not decide(champion=champion, challengers=[model("x", 0.105)], min_absolute_lift=0.01).promote
     assert decide(champion=champion, challengers=[model("x", 0.111)], min_absolute_lift=0.01).promote
-    both = decide(champion=champion, challengers=[model("x", 0.111)], min_absolute_lift=0.01, min_relative_lift=0.2)
+    both = decide(
+        champion=champion, challengers=[model("x", 0.111)], min_absolute_lift=0.01, min_relative_lift=0.2
+    )
     assert not both.promote
     assert "by 20% and 0.01 absolute" in both.reason
 
@@ -71,7 +79,10 @@ def test_tied_challengers_are_broken_by_name_and_said_so():
 
 
 def test_a_challenger_missing_the_metric_is_not_eligible():
-    decision = decide(champion=model("champion", 0.08), challengers=[model("broken"), model("nan", float("nan")), model("ok", 0.09)])
+    decision = decide(
+        champion=model("champion", 0.08),
+        challengers=[model("broken"), model("nan", float("nan")), model("ok", 0.09)],
+    )
     assert decision.promote and decision.winner.name == "ok"
     assert decision.ineligible == {
         "broken": "ndcg_at_10 is missing or not a number",
@@ -82,7 +93,9 @@ def test_a_challenger_missing_the_metric_is_not_eligible():
 def test_no_eligible_challenger_promotes_nothing():
     decision = decide(champion=None, challengers=[model("broken")])
     assert not decision.promote and decision.winner is None
-    assert decision.reason.startswith("no challenger can be compared on ndcg_at_10 (broken: ndcg_at_10 is missing")
+    assert decision.reason.startswith(
+        "no challenger can be compared on ndcg_at_10 (broken: ndcg_at_10 is missing"
+    )
 
 
 def test_no_challengers_promotes_nothing():
@@ -105,7 +118,9 @@ def test_an_unmeasurable_champion_is_never_replaced():
     decision = decide(champion=model("champion", 0.2, missing=80), challengers=[model("x", 0.09)])
     assert not decision.promote
     assert decision.winner.name == "x"
-    assert decision.reason.startswith("champion champion cannot be compared (no recommendations for 80 of 100")
+    assert decision.reason.startswith(
+        "champion champion cannot be compared (no recommendations for 80 of 100"
+    )
 
     without_metric = decide(champion=model("champion"), challengers=[model("x", 0.09)])
     assert not without_metric.promote
@@ -121,7 +136,9 @@ def test_a_zero_champion_is_beaten_by_any_gain():
 
 def test_another_metric_can_be_gated():
     champion = model("champion", 0.2, precision_at_10=0.01)
-    decision = decide(champion=champion, challengers=[model("x", 0.1, precision_at_10=0.02)], metric="precision_at_10")
+    decision = decide(
+        champion=champion, challengers=[model("x", 0.1, precision_at_10=0.02)], metric="precision_at_10"
+    )
     assert decision.promote and decision.metric == "precision_at_10"
 
 

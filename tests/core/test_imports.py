@@ -13,5 +13,7 @@ def test_core_modules_import_without_airflow_or_pandas():
         "import personalize_pipelines.registry, personalize_pipelines.cost\n"
         "print(sorted(m for m in ('airflow', 'pandas', 'pyarrow', 'duckdb', 'great_expectations') if m in sys.modules))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     assert result.stdout.strip() == "[]"

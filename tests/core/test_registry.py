@@ -64,7 +64,9 @@ def test_no_champion_before_the_first_promotion(s3, location):
 
 
 def test_promotion_round_trip(s3, bucket, location):
-    written = promote_model(s3, location, "ease", event_tracker_arn="arn:aws:personalize:us-east-1:1:event-tracker/t", run_id="r1")
+    written = promote_model(
+        s3, location, "ease", event_tracker_arn="arn:aws:personalize:us-east-1:1:event-tracker/t", run_id="r1"
+    )
 
     champion = read_champion(s3, location=location)
     assert champion == written
@@ -74,7 +76,9 @@ def test_promotion_round_trip(s3, bucket, location):
     assert champion.event_tracker_arn.endswith("event-tracker/t")
     assert champion.previous_solution_version_arn is None
     assert history(s3, location=location) == [champion]
-    body = json.loads(s3.get_object(Bucket=bucket, Key="personalize/shop/registry/champion.json")["Body"].read())
+    body = json.loads(
+        s3.get_object(Bucket=bucket, Key="personalize/shop/registry/champion.json")["Body"].read()
+    )
     assert body["campaign_arn"] == "arn:aws:personalize:us-east-1:1:campaign/shop"
 
 
@@ -83,7 +87,11 @@ def test_history_is_append_only_and_oldest_first(s3, bucket, location):
     second = promote_model(s3, location, "sims", now=T0 + timedelta(days=7))
     third = promote_model(s3, location, "ease", now=T0 + timedelta(days=14), metrics={"ndcg_at_10": 0.1})
 
-    assert [h.promotion_id for h in history(s3, location=location)] == [first.promotion_id, second.promotion_id, third.promotion_id]
+    assert [h.promotion_id for h in history(s3, location=location)] == [
+        first.promotion_id,
+        second.promotion_id,
+        third.promotion_id,
+    ]
     assert history(s3, location=location, limit=2) == [second, third]
     assert second.previous_solution_version_arn == first.solution_version_arn
     assert read_champion(s3, location=location) == third
@@ -118,7 +126,9 @@ class Interfering:
 
 def test_a_concurrent_promotion_loses_instead_of_overwriting(s3, location):
     promote_model(s3, location, "ease")
-    rival = Interfering(s3, location, lambda: promote_model(s3, location, "rival", now=T0 + timedelta(hours=1)))
+    rival = Interfering(
+        s3, location, lambda: promote_model(s3, location, "rival", now=T0 + timedelta(hours=1))
+    )
 
     with pytest.raises(ConcurrentPromotionError, match="another promotion won"):
         promote_model(rival, location, "sims", now=T0 + timedelta(hours=2))
@@ -146,12 +156,18 @@ def test_history_is_written_before_the_champion_and_a_retry_completes_once(s3, b
     promotion_id = promotion_id_for(use_case="shop", run_id="scheduled__2026-11-08T00:00:00+00:00")
 
     with pytest.raises(ClientError, match="worker died"):
-        promote_model(Crashing(s3, location), location, "sims", promotion_id=promotion_id, now=T0 + timedelta(days=7))
+        promote_model(
+            Crashing(s3, location), location, "sims", promotion_id=promotion_id, now=T0 + timedelta(days=7)
+        )
     assert read_champion(s3, location=location) == old  # the champion still serves
     assert [h.promotion_id for h in history(s3, location=location)][-1] == promotion_id  # already in history
 
-    retried = promote_model(s3, location, "sims", promotion_id=promotion_id, now=T0 + timedelta(days=7, minutes=5))
-    again = promote_model(s3, location, "sims", promotion_id=promotion_id, now=T0 + timedelta(days=7, minutes=9))
+    retried = promote_model(
+        s3, location, "sims", promotion_id=promotion_id, now=T0 + timedelta(days=7, minutes=5)
+    )
+    again = promote_model(
+        s3, location, "sims", promotion_id=promotion_id, now=T0 + timedelta(days=7, minutes=9)
+    )
 
     assert retried == again == read_champion(s3, location=location)
     assert retried.promoted_at == (T0 + timedelta(days=7)).isoformat()  # the entry the crashed try wrote
@@ -172,7 +188,10 @@ def test_unsafe_promotion_ids_are_refused(s3, location):
 
 def test_a_broken_champion_file_is_named(s3, bucket, location):
     s3.put_object(Bucket=bucket, Key=location.champion_key, Body=b'{"solution_version_arn": "x"}')
-    with pytest.raises(RegistryError, match=r"s3://.*/personalize/shop/registry/champion.json: missing field\(s\) \['solution_arn'"):
+    with pytest.raises(
+        RegistryError,
+        match=r"s3://.*/personalize/shop/registry/champion.json: missing field\(s\) \['solution_arn'",
+    ):
         read_champion(s3, location=location)
     s3.put_object(Bucket=bucket, Key=location.champion_key, Body=b"{oops")
     with pytest.raises(RegistryError, match="champion.json is not valid JSON"):
@@ -181,12 +200,16 @@ def test_a_broken_champion_file_is_named(s3, bucket, location):
 
 def test_unknown_fields_survive_a_round_trip(s3, bucket, location):
     entry = promote_model(s3, location, "ease").as_dict()
-    s3.put_object(Bucket=bucket, Key=location.champion_key, Body=json.dumps({**entry, "owner": "growth-team"}).encode())
+    s3.put_object(
+        Bucket=bucket, Key=location.champion_key, Body=json.dumps({**entry, "owner": "growth-team"}).encode()
+    )
     assert read_champion(s3, location=location).extra == {"owner": "growth-team"}
 
 
 def test_evaluation_records_are_kept_oldest_first(s3, location):
-    reports = [{"created_at": (T0 + timedelta(days=d)).isoformat(), "export_version": f"v{d}"} for d in (0, 7, 14)]
+    reports = [
+        {"created_at": (T0 + timedelta(days=d)).isoformat(), "export_version": f"v{d}"} for d in (0, 7, 14)
+    ]
     for report in reversed(reports):
         record_evaluation(s3, location=location, report=report)
     assert evaluation_history(s3, location=location) == reports
@@ -197,6 +220,11 @@ def test_evaluation_records_are_kept_oldest_first(s3, location):
 def test_recording_an_evaluation_twice_with_its_id_writes_it_once(s3, bucket, location):
     report = {"created_at": T0.isoformat(), "export_version": "v1"}
     first = record_evaluation(s3, location=location, report=report, evaluation_id="run-1")
-    second = record_evaluation(s3, location=location, report={**report, "created_at": (T0 + timedelta(minutes=3)).isoformat()}, evaluation_id="run-1")
+    second = record_evaluation(
+        s3,
+        location=location,
+        report={**report, "created_at": (T0 + timedelta(minutes=3)).isoformat()},
+        evaluation_id="run-1",
+    )
     assert first == second
     assert keys(s3, bucket, location.evaluations_prefix) == [first]

@@ -16,18 +16,34 @@ from personalize_pipelines.publish import complete_versions
 
 def model(name, ndcg, **metrics):
     return Evaluated(
-        name=name, solution_version_arn=f"arn:aws:personalize:us-east-1:1:solution/{name}/v1",
-        metrics={"ndcg_at_10": ndcg, "precision_at_10": ndcg / 2, "recall_at_10": ndcg * 2, "mrr_at_25": ndcg,
-                 "coverage": 0.3, "users_evaluated": 50, "users_missing": 0, **metrics},
-        recipe="aws-user-personalization", batch={"lines": 50, "error_lines": 0},
+        name=name,
+        solution_version_arn=f"arn:aws:personalize:us-east-1:1:solution/{name}/v1",
+        metrics={
+            "ndcg_at_10": ndcg,
+            "precision_at_10": ndcg / 2,
+            "recall_at_10": ndcg * 2,
+            "mrr_at_25": ndcg,
+            "coverage": 0.3,
+            "users_evaluated": 50,
+            "users_missing": 0,
+            **metrics,
+        },
+        recipe="aws-user-personalization",
+        batch={"lines": 50, "error_lines": 0},
     )
 
 
 def report_for(champion, challengers, *, version="v2", when=datetime(2026, 11, 29, tzinfo=UTC)):
     decision = decide(champion=champion, challengers=challengers, min_relative_lift=0.05)
     return evaluation_report(
-        use_case="shop", export_version=version, champion=champion, challengers=challengers, decision=decision,
-        holdout={"users": 50, "rows": 180}, run_id="manual__1", created_at=when,
+        use_case="shop",
+        export_version=version,
+        champion=champion,
+        challengers=challengers,
+        decision=decision,
+        holdout={"users": 50, "rows": 180},
+        run_id="manual__1",
+        created_at=when,
     )
 
 
@@ -51,14 +67,20 @@ def test_report_is_json_with_every_model_and_the_decision():
 
 
 def test_html_has_an_inline_chart_with_every_model_and_no_scripts_or_network():
-    report = report_for(model("champion", 0.08), [model("ease", 0.09), model("sims", 0.05), model("pop", 0.02)])
+    report = report_for(
+        model("champion", 0.08), [model("ease", 0.09), model("sims", 0.05), model("pop", 0.02)]
+    )
     page = evaluation_html(report)
 
     parser = Tags()
     parser.feed(page)
     tags = [tag for tag, _ in parser.tags]
     assert "svg" in tags
-    bars = [attrs for tag, attrs in parser.tags if tag == "rect" and attrs.get("class") == "bar" and float(attrs["height"]) > 0]
+    bars = [
+        attrs
+        for tag, attrs in parser.tags
+        if tag == "rect" and attrs.get("class") == "bar" and float(attrs["height"]) > 0
+    ]
     assert len(bars) == 4 * 5  # four models × five metrics
     for name in ("champion", "ease", "sims", "pop"):
         assert f"solution/{name}/v1" in page
@@ -70,13 +92,18 @@ def test_html_has_an_inline_chart_with_every_model_and_no_scripts_or_network():
 def test_the_tallest_bar_is_the_best_value():
     report = report_for(model("champion", 0.08), [model("ease", 0.2)])
     page = evaluation_html(report, chart_metrics=("ndcg_at_10",))
-    heights = [float(h) for h in re.findall(r'<rect class="bar" x="[^"]+" y="[^"]+" width="12" height="([^"]+)"', page)]
+    heights = [
+        float(h)
+        for h in re.findall(r'<rect class="bar" x="[^"]+" y="[^"]+" width="12" height="([^"]+)"', page)
+    ]
     assert heights == sorted(heights) and heights[-1] == 220.0 and heights[0] == 220.0 * 0.08 / 0.2
 
 
 def test_html_lists_past_runs_and_draws_their_line():
     first = report_for(None, [model("ease", 0.07)], version="v1", when=datetime(2026, 11, 1, tzinfo=UTC))
-    second = report_for(model("champion", 0.07), [model("ease", 0.071)], version="v2", when=datetime(2026, 11, 8, tzinfo=UTC))
+    second = report_for(
+        model("champion", 0.07), [model("ease", 0.071)], version="v2", when=datetime(2026, 11, 8, tzinfo=UTC)
+    )
     current = report_for(model("champion", 0.07), [model("sims", 0.09)], version="v3")
     page = evaluation_html(current, history=[first, second])
 
@@ -102,8 +129,13 @@ def test_report_and_page_are_published_next_to_the_version(s3, bucket):
     s3.put_object(Bucket=bucket, Key="personalize/shop/v2/manifest.json", Body=b"{}")
     report = report_for(None, [model("ease", 0.1)])
     uris = publish_evaluation(
-        s3, bucket=bucket, use_case_prefix="personalize/shop", export_version="v2", run_key="run-1",
-        report=report, html_page=evaluation_html(report),
+        s3,
+        bucket=bucket,
+        use_case_prefix="personalize/shop",
+        export_version="v2",
+        run_key="run-1",
+        report=report,
+        html_page=evaluation_html(report),
     )
     assert uris == {
         "json": f"s3://{bucket}/personalize/shop/v2/evaluation/run-1/evaluation.json",
@@ -111,8 +143,22 @@ def test_report_and_page_are_published_next_to_the_version(s3, bucket):
     }
     stored = s3.get_object(Bucket=bucket, Key="personalize/shop/v2/evaluation/run-1/evaluation.html")
     assert stored["ContentType"].startswith("text/html") and b"<svg" in stored["Body"].read()
-    assert json.loads(s3.get_object(Bucket=bucket, Key="personalize/shop/v2/evaluation/run-1/evaluation.json")["Body"].read()) == report
+    assert (
+        json.loads(
+            s3.get_object(Bucket=bucket, Key="personalize/shop/v2/evaluation/run-1/evaluation.json")[
+                "Body"
+            ].read()
+        )
+        == report
+    )
     assert complete_versions(s3, bucket=bucket, use_case_prefix="personalize/shop") == ["v2"]
     with pytest.raises(ValueError, match="run_key 'a/b'"):
-        publish_evaluation(s3, bucket=bucket, use_case_prefix="personalize/shop", export_version="v2", run_key="a/b",
-                           report=report, html_page="")
+        publish_evaluation(
+            s3,
+            bucket=bucket,
+            use_case_prefix="personalize/shop",
+            export_version="v2",
+            run_key="a/b",
+            report=report,
+            html_page="",
+        )

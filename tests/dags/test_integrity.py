@@ -69,7 +69,9 @@ def test_a_bad_use_case_file_is_a_dag_import_error_naming_file_and_field(tmp_pat
 
     shutil.copytree(ROOT / "include", tmp_path / "include")
     (tmp_path / "include/config/broken.yaml").write_text(
-        (ROOT / "include/config/shop.yaml").read_text().replace("bucket: personalize-demo", "bucket: Not_A_Bucket")
+        (ROOT / "include/config/shop.yaml")
+        .read_text()
+        .replace("bucket: personalize-demo", "bucket: Not_A_Bucket")
     )
     code = (
         "import json\n"
@@ -92,7 +94,9 @@ def test_retry_delay_is_each_dags_default_unless_personalize_retry_delay_seconds
     def delays() -> dict[str, set[float]]:
         bag = DagBag(dag_folder=str(ROOT / "dags"))
         assert bag.import_errors == {}
-        return {dag_id: {t.retry_delay.total_seconds() for t in dag.tasks} for dag_id, dag in bag.dags.items()}
+        return {
+            dag_id: {t.retry_delay.total_seconds() for t in dag.tasks} for dag_id, dag in bag.dags.items()
+        }
 
     monkeypatch.delenv("AIRFLOW__PERSONALIZE__RETRY_DELAY_SECONDS", raising=False)
     default = delays()

@@ -63,7 +63,9 @@ def pg_warehouse(pg_server, tiny_warehouse):
     from personalize_pipelines.warehouse.postgres_copy import copy_to_postgres
 
     name = f"personalize_test_{free_port()}"
-    admin = psycopg2.connect(host=pg_server["host"], port=pg_server["port"], user=pg_server["user"], dbname="postgres")
+    admin = psycopg2.connect(
+        host=pg_server["host"], port=pg_server["port"], user=pg_server["user"], dbname="postgres"
+    )
     admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute(f"CREATE DATABASE {name}")

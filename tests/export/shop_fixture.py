@@ -81,7 +81,9 @@ def build(path: Path) -> Path:
     columns = ["event_id", "session_id", "customer_id", "product_id", "event_type", "event_ts", "device"]
     batch = pa.Table.from_pylist([dict(zip(columns, row, strict=True)) for row in clickstream_rows()])  # noqa: F841
     con.execute("INSERT INTO clickstream SELECT * FROM batch")
-    con.execute("CREATE TABLE orders(order_id VARCHAR, customer_id VARCHAR, ordered_at TIMESTAMP, status VARCHAR)")
+    con.execute(
+        "CREATE TABLE orders(order_id VARCHAR, customer_id VARCHAR, ordered_at TIMESTAMP, status VARCHAR)"
+    )
     con.execute(
         "CREATE TABLE order_items(order_id VARCHAR, line_no INTEGER, product_id VARCHAR, quantity INTEGER,"
         " unit_price DECIMAL(10,2))"

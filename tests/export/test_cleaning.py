@@ -46,8 +46,12 @@ def test_valid_rows_are_all_kept_and_every_row_accounted(engine, shop_use_case, 
     kept_odd_rows = 4  # ms timestamp, two messy event types, one padded id
     assert report["train_rows"] == views + shop_fixture.PURCHASES + kept_odd_rows
     assert report["holdout_rows"] == shop_fixture.VALID_USERS * shop_fixture.HOLDOUT_PER_USER
-    assert report["raw_rows"] == sum(report["dropped"].values()) + report["train_rows"] + report["holdout_rows"]
-    assert report["by_source"]["purchases"]["raw"] == shop_fixture.PURCHASES  # the cancelled order never enters
+    assert (
+        report["raw_rows"] == sum(report["dropped"].values()) + report["train_rows"] + report["holdout_rows"]
+    )
+    assert (
+        report["by_source"]["purchases"]["raw"] == shop_fixture.PURCHASES
+    )  # the cancelled order never enters
 
 
 def test_cleaned_rows_have_the_personalize_shape(engine, shop_use_case, sql_root):

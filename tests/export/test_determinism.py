@@ -49,7 +49,9 @@ def test_a_version_is_never_overwritten(tiny_warehouse, tmp_path, shop_use_case,
 
 
 def test_versions_without_manifest_are_ignored(tiny_warehouse, tmp_path, shop_use_case, s3):
-    s3.put_object(Bucket="personalize-demo", Key="exports/shop/v0-crashed/interactions/part-00000.csv", Body=b"x")
+    s3.put_object(
+        Bucket="personalize-demo", Key="exports/shop/v0-crashed/interactions/part-00000.csv", Body=b"x"
+    )
     export_once(tiny_warehouse, tmp_path, shop_use_case, s3, "a", "v1")
     assert complete_versions(s3, bucket="personalize-demo", use_case_prefix="exports/shop") == ["v1"]
 
@@ -60,5 +62,6 @@ def test_deleting_a_folder_never_takes_a_sibling_that_shares_its_prefix(s3):
     with pytest.raises(ValueError, match="not a folder"):
         delete_folder(s3, bucket="personalize-demo", prefix="exports/shop/v1")
     assert delete_folder(s3, bucket="personalize-demo", prefix="exports/shop/v1/") == 1
-    assert [o["Key"] for o in s3.list_objects_v2(Bucket="personalize-demo", Prefix="exports/shop/")["Contents"]] == [
-        "exports/shop/v10/part.csv"]
+    assert [
+        o["Key"] for o in s3.list_objects_v2(Bucket="personalize-demo", Prefix="exports/shop/")["Contents"]
+    ] == ["exports/shop/v10/part.csv"]

@@ -26,7 +26,9 @@ def _load_dag(dag_id):
 
 def _connections(monkeypatch, warehouse_path, s3_endpoint, kind="duckdb", pg=None):
     if kind == "duckdb":
-        monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", json.dumps({"conn_type": "duckdb", "host": str(warehouse_path)}))
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_WAREHOUSE", json.dumps({"conn_type": "duckdb", "host": str(warehouse_path)})
+        )
     else:
         monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", json.dumps({"conn_type": "postgres", **pg}))
     monkeypatch.setenv(
@@ -53,9 +55,16 @@ def assert_published_version(s3):
     manifest = json.loads(_get(s3, f"{version_prefix}/manifest.json"))
     assert manifest["window"] == {"start": "2026-05-01T00:00:00+00:00", "end": "2026-11-01T00:00:00+00:00"}
     keys = {f["key"] for f in manifest["files"]}
-    for required in ("interactions/part-00000.csv", "holdout/part-00000.csv", "items/part-00000.csv",
-                     "users/part-00000.csv", "schemas/interactions.json", "schemas/items.json",
-                     "validation/personalize_contract.json", "validation/report.html"):
+    for required in (
+        "interactions/part-00000.csv",
+        "holdout/part-00000.csv",
+        "items/part-00000.csv",
+        "users/part-00000.csv",
+        "schemas/interactions.json",
+        "schemas/items.json",
+        "validation/personalize_contract.json",
+        "validation/report.html",
+    ):
         assert required in keys
     for entry in manifest["files"]:
         body = _get(s3, f"{version_prefix}/{entry['key']}")
@@ -63,9 +72,15 @@ def assert_published_version(s3):
         if entry["key"].endswith(".csv"):
             rows = list(csv.reader(io.StringIO(body.decode("utf-8"))))
             assert len(rows) - 1 == entry["rows"], entry["key"]
-    interactions = list(csv.DictReader(io.StringIO(_get(s3, f"{version_prefix}/interactions/part-00000.csv").decode())))
+    interactions = list(
+        csv.DictReader(io.StringIO(_get(s3, f"{version_prefix}/interactions/part-00000.csv").decode()))
+    )
     assert list(interactions[0]) == ["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE"]
-    assert len(interactions) == manifest["datasets"]["interactions"]["rows"] == manifest["cleaning"]["train_rows"]
+    assert (
+        len(interactions)
+        == manifest["datasets"]["interactions"]["rows"]
+        == manifest["cleaning"]["train_rows"]
+    )
     return manifest
 
 
@@ -82,7 +97,13 @@ def test_export_dag_publishes_a_complete_version(exported, s3):
     assert manifest["cleaning"]["dropped"]["missing_user_id"] == 5
     assert manifest["validation"]["success"] is True
     schema = json.loads(_get(s3, f"{PREFIX}/{manifest['version']}/schemas/interactions.json"))
-    assert [f["name"] for f in schema["fields"]] == ["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE"]
+    assert [f["name"] for f in schema["fields"]] == [
+        "USER_ID",
+        "ITEM_ID",
+        "TIMESTAMP",
+        "EVENT_TYPE",
+        "EVENT_VALUE",
+    ]
 
 
 def test_export_dag_emits_the_asset_event_with_the_version(exported, s3):
@@ -93,8 +114,10 @@ def test_export_dag_emits_the_asset_event_with_the_version(exported, s3):
     latest = json.loads(_get(s3, f"{PREFIX}/latest.json"))
     with create_session() as session:
         events = session.scalars(
-            select(AssetEvent).join(AssetModel, AssetEvent.asset_id == AssetModel.id)
-            .where(AssetModel.name == "shop__export").order_by(AssetEvent.id.desc())
+            select(AssetEvent)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .where(AssetModel.name == "shop__export")
+            .order_by(AssetEvent.id.desc())
         ).all()
         assert events, "no asset event"
         assert events[0].extra["version"] == latest["version"]
@@ -120,7 +143,9 @@ def test_export_dag_on_a_postgres_warehouse(airflow_db, pg_warehouse, s3_endpoin
     assert manifest["cleaning"]["train_rows"] == 1444
 
 
-def test_a_contract_failure_publishes_nothing(airflow_db, tiny_warehouse, s3_endpoint, s3, monkeypatch, tmp_path):
+def test_a_contract_failure_publishes_nothing(
+    airflow_db, tiny_warehouse, s3_endpoint, s3, monkeypatch, tmp_path
+):
     """Too few users with two interactions: the run fails at validate, no manifest, latest unchanged."""
     import duckdb
 

@@ -19,15 +19,28 @@ ITEMS_PER_GROUP = 60
 NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
 
 INTERACTIONS_SCHEMA = {
-    "type": "record", "name": "Interactions", "namespace": "com.amazonaws.personalize.schema", "version": "1.0",
-    "fields": [{"name": "USER_ID", "type": "string"}, {"name": "ITEM_ID", "type": "string"},
-               {"name": "TIMESTAMP", "type": "long"}, {"name": "EVENT_TYPE", "type": "string"},
-               {"name": "EVENT_VALUE", "type": ["null", "float"]}],
+    "type": "record",
+    "name": "Interactions",
+    "namespace": "com.amazonaws.personalize.schema",
+    "version": "1.0",
+    "fields": [
+        {"name": "USER_ID", "type": "string"},
+        {"name": "ITEM_ID", "type": "string"},
+        {"name": "TIMESTAMP", "type": "long"},
+        {"name": "EVENT_TYPE", "type": "string"},
+        {"name": "EVENT_VALUE", "type": ["null", "float"]},
+    ],
 }
 ITEMS_SCHEMA = {
-    "type": "record", "name": "Items", "namespace": "com.amazonaws.personalize.schema", "version": "1.0",
-    "fields": [{"name": "ITEM_ID", "type": "string"}, {"name": "GENRE", "type": "string", "categorical": True},
-               {"name": "PRICE", "type": "float"}],
+    "type": "record",
+    "name": "Items",
+    "namespace": "com.amazonaws.personalize.schema",
+    "version": "1.0",
+    "fields": [
+        {"name": "ITEM_ID", "type": "string"},
+        {"name": "GENRE", "type": "string", "categorical": True},
+        {"name": "PRICE", "type": "float"},
+    ],
 }
 
 
@@ -41,18 +54,34 @@ class Clients:
 
 
 def make_clients(url: str, *, config: Config = NO_RETRIES) -> Clients:
-    options = {"endpoint_url": url, "region_name": "us-east-1", "aws_access_key_id": "testing",
-               "aws_secret_access_key": "testing", "config": config}
-    return Clients(url, boto3.client("s3", **options), boto3.client("personalize", **options),
-                   boto3.client("personalize-runtime", **options), boto3.client("personalize-events", **options))
+    options = {
+        "endpoint_url": url,
+        "region_name": "us-east-1",
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+        "config": config,
+    }
+    return Clients(
+        url,
+        boto3.client("s3", **options),
+        boto3.client("personalize", **options),
+        boto3.client("personalize-runtime", **options),
+        boto3.client("personalize-events", **options),
+    )
 
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def wait_for(describe, key: str, *, until=("ACTIVE", "CREATE FAILED", "CREATE STOPPED"), timeout: float = 60,
-             **arguments: Any) -> dict:
+def wait_for(
+    describe,
+    key: str,
+    *,
+    until=("ACTIVE", "CREATE FAILED", "CREATE STOPPED"),
+    timeout: float = 60,
+    **arguments: Any,
+) -> dict:
     """Poll a Describe* call until the resource's status is one of ``until``."""
     deadline = time.monotonic() + timeout
     while True:
@@ -98,33 +127,50 @@ def items_csv() -> str:
     return "\n".join(lines) + "\n"
 
 
-def create_group_with_data(clients: Clients, *, bucket: str, name: str, interactions: str,
-                           items: str | None = None) -> dict:
+def create_group_with_data(
+    clients: Clients, *, bucket: str, name: str, interactions: str, items: str | None = None
+) -> dict:
     """Schema → dataset group → datasets → imports; returns the ARNs."""
     p = clients.personalize
     clients.s3.put_object(Bucket=bucket, Key=f"{name}/interactions/part-0.csv", Body=interactions.encode())
     group = p.create_dataset_group(name=name)["datasetGroupArn"]
     wait_for(p.describe_dataset_group, "datasetGroup", datasetGroupArn=group)
     schema = p.create_schema(name=f"{name}-interactions", schema=json.dumps(INTERACTIONS_SCHEMA))["schemaArn"]
-    dataset = p.create_dataset(name=f"{name}-interactions", schemaArn=schema, datasetGroupArn=group,
-                               datasetType="Interactions")["datasetArn"]
+    dataset = p.create_dataset(
+        name=f"{name}-interactions", schemaArn=schema, datasetGroupArn=group, datasetType="Interactions"
+    )["datasetArn"]
     wait_for(p.describe_dataset, "dataset", datasetArn=dataset)
-    job = p.create_dataset_import_job(jobName=f"{name}-import", datasetArn=dataset, roleArn=ROLE,
-                                      dataSource={"dataLocation": f"s3://{bucket}/{name}/interactions/"})
+    job = p.create_dataset_import_job(
+        jobName=f"{name}-import",
+        datasetArn=dataset,
+        roleArn=ROLE,
+        dataSource={"dataLocation": f"s3://{bucket}/{name}/interactions/"},
+    )
     arns = {"group": group, "schema": schema, "dataset": dataset, "import": job["datasetImportJobArn"]}
     if items is not None:
         clients.s3.put_object(Bucket=bucket, Key=f"{name}/items.csv", Body=items.encode())
         items_schema = p.create_schema(name=f"{name}-items", schema=json.dumps(ITEMS_SCHEMA))["schemaArn"]
-        items_dataset = p.create_dataset(name=f"{name}-items", schemaArn=items_schema, datasetGroupArn=group,
-                                         datasetType="Items")["datasetArn"]
+        items_dataset = p.create_dataset(
+            name=f"{name}-items", schemaArn=items_schema, datasetGroupArn=group, datasetType="Items"
+        )["datasetArn"]
         wait_for(p.describe_dataset, "dataset", datasetArn=items_dataset)
-        items_job = p.create_dataset_import_job(jobName=f"{name}-items-import", datasetArn=items_dataset,
-                                                roleArn=ROLE,
-                                                dataSource={"dataLocation": f"s3://{bucket}/{name}/items.csv"})
-        arns.update(items_schema=items_schema, items_dataset=items_dataset,
-                    items_import=items_job["datasetImportJobArn"])
-        assert wait_for(p.describe_dataset_import_job, "datasetImportJob",
-                        datasetImportJobArn=arns["items_import"])["status"] == "ACTIVE"
+        items_job = p.create_dataset_import_job(
+            jobName=f"{name}-items-import",
+            datasetArn=items_dataset,
+            roleArn=ROLE,
+            dataSource={"dataLocation": f"s3://{bucket}/{name}/items.csv"},
+        )
+        arns.update(
+            items_schema=items_schema,
+            items_dataset=items_dataset,
+            items_import=items_job["datasetImportJobArn"],
+        )
+        assert (
+            wait_for(
+                p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=arns["items_import"]
+            )["status"]
+            == "ACTIVE"
+        )
     imported = wait_for(p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=arns["import"])
     assert imported["status"] == "ACTIVE", imported.get("failureReason")
     return arns
@@ -133,8 +179,9 @@ def create_group_with_data(clients: Clients, *, bucket: str, name: str, interact
 def train(clients: Clients, *, group: str, name: str, recipe: str, **solution: Any) -> dict:
     """Solution → ACTIVE solution version → ACTIVE campaign; returns the ARNs."""
     p = clients.personalize
-    solution_arn = p.create_solution(name=name, datasetGroupArn=group, recipeArn=RECIPE + recipe,
-                                     **solution)["solutionArn"]
+    solution_arn = p.create_solution(name=name, datasetGroupArn=group, recipeArn=RECIPE + recipe, **solution)[
+        "solutionArn"
+    ]
     wait_for(p.describe_solution, "solution", solutionArn=solution_arn)
     version = p.create_solution_version(solutionArn=solution_arn)["solutionVersionArn"]
     trained = wait_for(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)
@@ -151,8 +198,9 @@ def group_with_event_tracker(clients, prefix: str) -> tuple[str, str, dict]:
     group = p.create_dataset_group(name=name)["datasetGroupArn"]
     wait_for(p.describe_dataset_group, "datasetGroup", datasetGroupArn=group)
     schema = p.create_schema(name=name, schema=json.dumps(INTERACTIONS_SCHEMA))["schemaArn"]
-    dataset = p.create_dataset(name=name, schemaArn=schema, datasetGroupArn=group,
-                               datasetType="Interactions")["datasetArn"]
+    dataset = p.create_dataset(
+        name=name, schemaArn=schema, datasetGroupArn=group, datasetType="Interactions"
+    )["datasetArn"]
     tracker = p.create_event_tracker(name=name, datasetGroupArn=group)
     wait_for(p.describe_dataset, "dataset", datasetArn=dataset)
     wait_for(p.describe_event_tracker, "eventTracker", eventTrackerArn=tracker["eventTrackerArn"])
@@ -162,8 +210,9 @@ def group_with_event_tracker(clients, prefix: str) -> tuple[str, str, dict]:
 def train_popularity(clients, name: str, group: str) -> dict:
     """Train aws-popularity-count on what the group holds; the finished solution version."""
     p = clients.personalize
-    solution = p.create_solution(name=name, datasetGroupArn=group,
-                                 recipeArn=RECIPE + "aws-popularity-count")["solutionArn"]
+    solution = p.create_solution(name=name, datasetGroupArn=group, recipeArn=RECIPE + "aws-popularity-count")[
+        "solutionArn"
+    ]
     wait_for(p.describe_solution, "solution", solutionArn=solution)
     version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
     return wait_for(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)
@@ -184,10 +233,14 @@ def bucket(clients: Clients) -> str:
 @pytest.fixture(scope="session")
 def trained_group(clients: Clients, bucket: str) -> dict:
     """A dataset group with interactions and items, and one ACTIVE campaign per recipe family."""
-    arns = create_group_with_data(clients, bucket=bucket, name=unique("shop"), interactions=interactions_csv(),
-                                  items=items_csv())
-    arns["personalization"] = train(clients, group=arns["group"], name=unique("up"),
-                                    recipe="aws-user-personalization-v2")
+    arns = create_group_with_data(
+        clients, bucket=bucket, name=unique("shop"), interactions=interactions_csv(), items=items_csv()
+    )
+    arns["personalization"] = train(
+        clients, group=arns["group"], name=unique("up"), recipe="aws-user-personalization-v2"
+    )
     arns["sims"] = train(clients, group=arns["group"], name=unique("sims"), recipe="aws-sims")
-    arns["ranking"] = train(clients, group=arns["group"], name=unique("rank"), recipe="aws-personalized-ranking-v2")
+    arns["ranking"] = train(
+        clients, group=arns["group"], name=unique("rank"), recipe="aws-personalized-ranking-v2"
+    )
     return arns

@@ -23,9 +23,18 @@ SCRIPT = Path(sys.executable).parent / "personalize-local"
 @contextlib.contextmanager
 def serve(state_dir: Path, *flags: str):
     """Run the console script on a free loopback port; yields (process, url)."""
-    environment = {**os.environ, "PERSONALIZE_LOCAL_PHASE_SECONDS": "0.01", "PERSONALIZE_LOCAL_S3_SYNC_SECONDS": "0.05"}
-    process = subprocess.Popen([str(SCRIPT), "serve", "--port", "0", "--state-dir", str(state_dir), *flags],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=environment)
+    environment = {
+        **os.environ,
+        "PERSONALIZE_LOCAL_PHASE_SECONDS": "0.01",
+        "PERSONALIZE_LOCAL_S3_SYNC_SECONDS": "0.05",
+    }
+    process = subprocess.Popen(
+        [str(SCRIPT), "serve", "--port", "0", "--state-dir", str(state_dir), *flags],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=environment,
+    )
     try:
         line = process.stdout.readline().strip()
         assert line.startswith("personalize-local serving http://127.0.0.1:"), line
@@ -47,12 +56,19 @@ def test_serve_survives_being_killed_mid_training(tmp_path):
         name = unique("cli")
         arns = create_group_with_data(clients, bucket=bucket, name=name, interactions=interactions_csv())
         p = clients.personalize
-        solution = p.create_solution(name=unique("cli"), datasetGroupArn=arns["group"],
-                                     recipeArn="arn:aws:personalize:::recipe/aws-popularity-count")["solutionArn"]
+        solution = p.create_solution(
+            name=unique("cli"),
+            datasetGroupArn=arns["group"],
+            recipeArn="arn:aws:personalize:::recipe/aws-popularity-count",
+        )["solutionArn"]
         wait_for(p.describe_solution, "solution", solutionArn=solution)
         version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
-        wait_for(p.describe_solution_version, "solutionVersion", until=("CREATE IN_PROGRESS",),
-                 solutionVersionArn=version)
+        wait_for(
+            p.describe_solution_version,
+            "solutionVersion",
+            until=("CREATE IN_PROGRESS",),
+            solutionVersionArn=version,
+        )
         process.kill()  # SIGKILL: no chance to clean up
     with serve(tmp_path) as (process, url):
         clients = make_clients(url)
@@ -67,7 +83,13 @@ def test_serve_survives_being_killed_mid_training(tmp_path):
 
 
 def test_settings_come_from_env_and_flags_override():
-    settings = Settings.from_env({"PERSONALIZE_LOCAL_TRAIN_SECONDS": "120", "PERSONALIZE_LOCAL_FAIL_JOBS": "a, b",
-                                  "PERSONALIZE_LOCAL_THROTTLE_RATE": "0.5"}, throttle_rate=0.1)
+    settings = Settings.from_env(
+        {
+            "PERSONALIZE_LOCAL_TRAIN_SECONDS": "120",
+            "PERSONALIZE_LOCAL_FAIL_JOBS": "a, b",
+            "PERSONALIZE_LOCAL_THROTTLE_RATE": "0.5",
+        },
+        throttle_rate=0.1,
+    )
     assert (settings.train_seconds, settings.fail_jobs, settings.throttle_rate) == (120.0, {"a", "b"}, 0.1)
     assert settings.host == "127.0.0.1"

@@ -35,11 +35,19 @@ def restart_bucket(local_endpoint) -> str:
 def test_resources_data_and_models_survive_a_restart(tmp_path, restart_bucket):
     with running_endpoint(state_dir=tmp_path, phase_seconds=0.02) as url:
         clients = make_clients(url)
-        arns = create_group_with_data(clients, bucket=restart_bucket, name=unique("durable"),
-                                      interactions=interactions_csv(), items=items_csv())
-        served = train(clients, group=arns["group"], name=unique("durable"), recipe="aws-user-personalization-v2")
-        before = clients.runtime.get_recommendations(campaignArn=served["campaign"], userId="u2",
-                                                     numResults=10)["itemList"]
+        arns = create_group_with_data(
+            clients,
+            bucket=restart_bucket,
+            name=unique("durable"),
+            interactions=interactions_csv(),
+            items=items_csv(),
+        )
+        served = train(
+            clients, group=arns["group"], name=unique("durable"), recipe="aws-user-personalization-v2"
+        )
+        before = clients.runtime.get_recommendations(
+            campaignArn=served["campaign"], userId="u2", numResults=10
+        )["itemList"]
         metrics = clients.personalize.get_solution_metrics(solutionVersionArn=served["version"])["metrics"]
     with running_endpoint(state_dir=tmp_path, phase_seconds=0.02) as url:
         clients = make_clients(url)
@@ -47,13 +55,16 @@ def test_resources_data_and_models_survive_a_restart(tmp_path, restart_bucket):
         assert p.describe_dataset_group(datasetGroupArn=arns["group"])["datasetGroup"]["status"] == "ACTIVE"
         assert p.describe_campaign(campaignArn=served["campaign"])["campaign"]["status"] == "ACTIVE"
         assert p.get_solution_metrics(solutionVersionArn=served["version"])["metrics"] == metrics
-        after = clients.runtime.get_recommendations(campaignArn=served["campaign"], userId="u2",
-                                                    numResults=10)["itemList"]
+        after = clients.runtime.get_recommendations(
+            campaignArn=served["campaign"], userId="u2", numResults=10
+        )["itemList"]
         assert [i["itemId"] for i in after] == [i["itemId"] for i in before]
         # the imported data survived too: a new version trains on it without a new import
         version = p.create_solution_version(solutionArn=served["solution"])["solutionVersionArn"]
-        assert wait_for(p.describe_solution_version, "solutionVersion",
-                        solutionVersionArn=version)["status"] == "ACTIVE"
+        assert (
+            wait_for(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)["status"]
+            == "ACTIVE"
+        )
     with running_endpoint(state_dir=tmp_path, phase_seconds=30) as url:
         p = make_clients(url).personalize
         pending = p.create_dataset_group(name=unique("pending"))["datasetGroupArn"]
@@ -91,16 +102,26 @@ def test_training_in_flight_at_shutdown_fails_with_a_reason_on_restart(tmp_path,
     with running_endpoint(state_dir=tmp_path, phase_seconds=0.02, train_seconds=60) as url:
         clients = make_clients(url)
         p = clients.personalize
-        arns = create_group_with_data(clients, bucket=restart_bucket, name=unique("inflight"),
-                                      interactions=interactions_csv())
-        solution = p.create_solution(name=unique("inflight"), datasetGroupArn=arns["group"],
-                                     recipeArn="arn:aws:personalize:::recipe/aws-popularity-count")["solutionArn"]
+        arns = create_group_with_data(
+            clients, bucket=restart_bucket, name=unique("inflight"), interactions=interactions_csv()
+        )
+        solution = p.create_solution(
+            name=unique("inflight"),
+            datasetGroupArn=arns["group"],
+            recipeArn="arn:aws:personalize:::recipe/aws-popularity-count",
+        )["solutionArn"]
         wait_for(p.describe_solution, "solution", solutionArn=solution)
         version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
-        wait_for(p.describe_solution_version, "solutionVersion", until=("CREATE IN_PROGRESS",),
-                 solutionVersionArn=version)
+        wait_for(
+            p.describe_solution_version,
+            "solutionVersion",
+            until=("CREATE IN_PROGRESS",),
+            solutionVersionArn=version,
+        )
     with running_endpoint(state_dir=tmp_path, phase_seconds=0.02) as url:
-        failed = make_clients(url).personalize.describe_solution_version(solutionVersionArn=version)["solutionVersion"]
+        failed = make_clients(url).personalize.describe_solution_version(solutionVersionArn=version)[
+            "solutionVersion"
+        ]
         assert failed["status"] == "CREATE FAILED"
         assert "stopped while this solution version was CREATE IN_PROGRESS" in failed["failureReason"]
 
@@ -110,9 +131,19 @@ def test_a_resent_event_id_is_recorded_once_across_a_restart(tmp_path):
 
     def send(clients, tracker: dict, call: int) -> None:
         clients.events.put_events(
-            trackingId=tracker["trackingId"], userId=f"u{call % 40}", sessionId=f"s{call}",
-            eventList=[{"eventId": f"e{call}-{n}", "eventType": "click", "itemId": f"i{(call + n) % 30}",
-                        "sentAt": 1_700_000_000 + call} for n in range(10)])
+            trackingId=tracker["trackingId"],
+            userId=f"u{call % 40}",
+            sessionId=f"s{call}",
+            eventList=[
+                {
+                    "eventId": f"e{call}-{n}",
+                    "eventType": "click",
+                    "itemId": f"i{(call + n) % 30}",
+                    "sentAt": 1_700_000_000 + call,
+                }
+                for n in range(10)
+            ],
+        )
 
     with running_endpoint(state_dir=tmp_path, phase_seconds=0.02) as url:
         clients = make_clients(url)
@@ -129,14 +160,17 @@ def test_a_resent_event_id_is_recorded_once_across_a_restart(tmp_path):
 
 
 def test_throttling_and_server_errors_are_injected_on_chosen_operations(tmp_path):
-    with running_endpoint(state_dir=tmp_path, throttle_rate=1.0,
-                          fault_operations=frozenset({"ListDatasetGroups"})) as url:
+    with running_endpoint(
+        state_dir=tmp_path, throttle_rate=1.0, fault_operations=frozenset({"ListDatasetGroups"})
+    ) as url:
         p = make_clients(url).personalize
         with pytest.raises(ClientError) as raised:
             p.list_dataset_groups()
         assert raised.value.response["Error"]["Code"] == "ThrottlingException"
         assert p.list_schemas()["schemas"] == []  # other operations are untouched
-    with running_endpoint(state_dir=tmp_path, error_rate=1.0, fault_operations=frozenset({"ListSchemas"})) as url:
+    with running_endpoint(
+        state_dir=tmp_path, error_rate=1.0, fault_operations=frozenset({"ListSchemas"})
+    ) as url:
         with pytest.raises(ClientError) as raised:
             make_clients(url).personalize.list_schemas()
         assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
@@ -154,26 +188,44 @@ def test_a_named_job_is_forced_to_fail(tmp_path, restart_bucket):
     doomed = unique("doomed")
     with running_endpoint(state_dir=tmp_path, phase_seconds=0.02, fail_jobs=frozenset({doomed})) as url:
         clients = make_clients(url)
-        arns = create_group_with_data(clients, bucket=restart_bucket, name=unique("faults"),
-                                      interactions=interactions_csv(users=30, per_user=2))
+        arns = create_group_with_data(
+            clients,
+            bucket=restart_bucket,
+            name=unique("faults"),
+            interactions=interactions_csv(users=30, per_user=2),
+        )
         job = clients.personalize.create_dataset_import_job(
-            jobName=doomed, datasetArn=arns["dataset"], roleArn=ROLE,
-            dataSource={"dataLocation": f"s3://{restart_bucket}/{arns['group'].rsplit('/', 1)[1]}/interactions/"})
-        failed = wait_for(clients.personalize.describe_dataset_import_job, "datasetImportJob",
-                          datasetImportJobArn=job["datasetImportJobArn"])
+            jobName=doomed,
+            datasetArn=arns["dataset"],
+            roleArn=ROLE,
+            dataSource={
+                "dataLocation": f"s3://{restart_bucket}/{arns['group'].rsplit('/', 1)[1]}/interactions/"
+            },
+        )
+        failed = wait_for(
+            clients.personalize.describe_dataset_import_job,
+            "datasetImportJob",
+            datasetImportJobArn=job["datasetImportJobArn"],
+        )
         assert failed["status"] == "CREATE FAILED" and doomed in failed["failureReason"]
 
 
 def test_a_campaign_update_forced_to_fail_leaves_the_campaign_serving_its_version(tmp_path, restart_bucket):
     name = unique("stuck")
-    with running_endpoint(state_dir=tmp_path, phase_seconds=0.02, fail_jobs=frozenset({f"update:{name}"})) as url:
+    with running_endpoint(
+        state_dir=tmp_path, phase_seconds=0.02, fail_jobs=frozenset({f"update:{name}"})
+    ) as url:
         clients = make_clients(url)
         p = clients.personalize
-        arns = create_group_with_data(clients, bucket=restart_bucket, name=unique("updates"),
-                                      interactions=interactions_csv())
+        arns = create_group_with_data(
+            clients, bucket=restart_bucket, name=unique("updates"), interactions=interactions_csv()
+        )
         served = train(clients, group=arns["group"], name=name, recipe="aws-popularity-count")
         newer = p.create_solution_version(solutionArn=served["solution"])["solutionVersionArn"]
-        assert wait_for(p.describe_solution_version, "solutionVersion", solutionVersionArn=newer)["status"] == "ACTIVE"
+        assert (
+            wait_for(p.describe_solution_version, "solutionVersion", solutionVersionArn=newer)["status"]
+            == "ACTIVE"
+        )
 
         p.update_campaign(campaignArn=served["campaign"], solutionVersionArn=newer)
         campaign = wait_for_campaign_update(p, served["campaign"])
@@ -185,59 +237,115 @@ def test_a_campaign_update_forced_to_fail_leaves_the_campaign_serving_its_versio
         assert clients.runtime.get_recommendations(campaignArn=served["campaign"], userId="u1")["itemList"]
 
 
-@pytest.mark.parametrize(("header", "rows", "reason"), [
-    ("USER_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE", ["u1,1700000000,click,1.0"], "missing required column(s) ITEM_ID"),
-    ("USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE", ["u1,i1,yesterday,click,1.0"],
-     "column TIMESTAMP has value 'yesterday', which is not of the schema's type long"),
-    ("USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE,COLOUR", ["u1,i1,1700000000,click,1.0,red"],
-     "COLOUR that the schema does not define"),
-    ("USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE", ["u1,,1700000000,click,1.0"],
-     "line 2: column ITEM_ID is empty"),
-])
+@pytest.mark.parametrize(
+    ("header", "rows", "reason"),
+    [
+        (
+            "USER_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE",
+            ["u1,1700000000,click,1.0"],
+            "missing required column(s) ITEM_ID",
+        ),
+        (
+            "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE",
+            ["u1,i1,yesterday,click,1.0"],
+            "column TIMESTAMP has value 'yesterday', which is not of the schema's type long",
+        ),
+        (
+            "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE,COLOUR",
+            ["u1,i1,1700000000,click,1.0,red"],
+            "COLOUR that the schema does not define",
+        ),
+        (
+            "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE",
+            ["u1,,1700000000,click,1.0"],
+            "line 2: column ITEM_ID is empty",
+        ),
+    ],
+)
 def test_import_rows_are_checked_against_the_schema(clients, bucket, header, rows, reason):
     p = clients.personalize
-    arns = create_group_with_data(clients, bucket=bucket, name=unique("schema-check"),
-                                  interactions=interactions_csv(users=2, per_user=2))
+    arns = create_group_with_data(
+        clients,
+        bucket=bucket,
+        name=unique("schema-check"),
+        interactions=interactions_csv(users=2, per_user=2),
+    )
     key = f"{unique('bad')}.csv"
     clients.s3.put_object(Bucket=bucket, Key=key, Body="\n".join([header, *rows]).encode())
-    job = p.create_dataset_import_job(jobName=unique("bad"), datasetArn=arns["dataset"], roleArn=ROLE,
-                                      dataSource={"dataLocation": f"s3://{bucket}/{key}"})
-    failed = wait_for(p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job["datasetImportJobArn"])
+    job = p.create_dataset_import_job(
+        jobName=unique("bad"),
+        datasetArn=arns["dataset"],
+        roleArn=ROLE,
+        dataSource={"dataLocation": f"s3://{bucket}/{key}"},
+    )
+    failed = wait_for(
+        p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job["datasetImportJobArn"]
+    )
     assert failed["status"] == "CREATE FAILED"
     assert reason in failed["failureReason"] and key in failed["failureReason"]
 
 
 def test_header_case_and_byte_order_mark_do_not_matter(clients, bucket):
     p = clients.personalize
-    arns = create_group_with_data(clients, bucket=bucket, name=unique("case"),
-                                  interactions=interactions_csv(users=2, per_user=2))
+    arns = create_group_with_data(
+        clients, bucket=bucket, name=unique("case"), interactions=interactions_csv(users=2, per_user=2)
+    )
     key = f"{unique('lower')}.csv"
     body = "\ufeffuser_id,item_id,timestamp,event_type,event_value\nu1,i1,1700000000,click,1.0\n"
     clients.s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
-    job = p.create_dataset_import_job(jobName=unique("lower"), datasetArn=arns["dataset"], roleArn=ROLE,
-                                      importMode="INCREMENTAL", dataSource={"dataLocation": f"s3://{bucket}/{key}"})
-    done = wait_for(p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job["datasetImportJobArn"])
+    job = p.create_dataset_import_job(
+        jobName=unique("lower"),
+        datasetArn=arns["dataset"],
+        roleArn=ROLE,
+        importMode="INCREMENTAL",
+        dataSource={"dataLocation": f"s3://{bucket}/{key}"},
+    )
+    done = wait_for(
+        p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job["datasetImportJobArn"]
+    )
     assert done["status"] == "ACTIVE", done.get("failureReason")
 
 
 def test_incremental_import_appends_and_full_replaces(clients, bucket):
     p = clients.personalize
-    arns = create_group_with_data(clients, bucket=bucket, name=unique("modes"),
-                                  interactions=interactions_csv(users=30, per_user=20))  # 600 rows: too few
+    arns = create_group_with_data(
+        clients, bucket=bucket, name=unique("modes"), interactions=interactions_csv(users=30, per_user=20)
+    )  # 600 rows: too few
     key = f"{unique('more')}.csv"
-    clients.s3.put_object(Bucket=bucket, Key=key, Body=interactions_csv(users=30, per_user=20, seed=9).encode())
-    job = p.create_dataset_import_job(jobName=unique("more"), datasetArn=arns["dataset"], roleArn=ROLE,
-                                      importMode="INCREMENTAL", dataSource={"dataLocation": f"s3://{bucket}/{key}"})
-    wait_for(p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job["datasetImportJobArn"])
-    solution = p.create_solution(name=unique("modes"), datasetGroupArn=arns["group"],
-                                 recipeArn="arn:aws:personalize:::recipe/aws-popularity-count")["solutionArn"]
+    clients.s3.put_object(
+        Bucket=bucket, Key=key, Body=interactions_csv(users=30, per_user=20, seed=9).encode()
+    )
+    job = p.create_dataset_import_job(
+        jobName=unique("more"),
+        datasetArn=arns["dataset"],
+        roleArn=ROLE,
+        importMode="INCREMENTAL",
+        dataSource={"dataLocation": f"s3://{bucket}/{key}"},
+    )
+    wait_for(
+        p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job["datasetImportJobArn"]
+    )
+    solution = p.create_solution(
+        name=unique("modes"),
+        datasetGroupArn=arns["group"],
+        recipeArn="arn:aws:personalize:::recipe/aws-popularity-count",
+    )["solutionArn"]
     wait_for(p.describe_solution, "solution", solutionArn=solution)
     version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
-    assert wait_for(p.describe_solution_version, "solutionVersion",
-                    solutionVersionArn=version)["status"] == "ACTIVE"  # 1200 rows now
-    job = p.create_dataset_import_job(jobName=unique("replace"), datasetArn=arns["dataset"], roleArn=ROLE,
-                                      importMode="FULL", dataSource={"dataLocation": f"s3://{bucket}/{key}"})
-    wait_for(p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job["datasetImportJobArn"])
+    assert (
+        wait_for(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)["status"]
+        == "ACTIVE"
+    )  # 1200 rows now
+    job = p.create_dataset_import_job(
+        jobName=unique("replace"),
+        datasetArn=arns["dataset"],
+        roleArn=ROLE,
+        importMode="FULL",
+        dataSource={"dataLocation": f"s3://{bucket}/{key}"},
+    )
+    wait_for(
+        p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job["datasetImportJobArn"]
+    )
     version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
     failed = wait_for(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)
     assert failed["status"] == "CREATE FAILED" and "(600)" in failed["failureReason"]
@@ -245,9 +353,15 @@ def test_incremental_import_appends_and_full_replaces(clients, bucket):
 
 def test_schema_must_suit_the_dataset_type(clients):
     p = clients.personalize
-    schema = p.create_schema(name=unique("items-only"), schema=json.dumps({
-        "type": "record", "name": "Items", "fields": [{"name": "ITEM_ID", "type": "string"}]}))["schemaArn"]
+    schema = p.create_schema(
+        name=unique("items-only"),
+        schema=json.dumps(
+            {"type": "record", "name": "Items", "fields": [{"name": "ITEM_ID", "type": "string"}]}
+        ),
+    )["schemaArn"]
     group = p.create_dataset_group(name=unique("types"))["datasetGroupArn"]
     wait_for(p.describe_dataset_group, "datasetGroup", datasetGroupArn=group)
     with pytest.raises(p.exceptions.InvalidInputException, match="USER_ID, TIMESTAMP"):
-        p.create_dataset(name=unique("d"), schemaArn=schema, datasetGroupArn=group, datasetType="Interactions")
+        p.create_dataset(
+            name=unique("d"), schemaArn=schema, datasetGroupArn=group, datasetType="Interactions"
+        )

@@ -12,8 +12,10 @@ from botocore.exceptions import ClientError
 
 from tests.local_endpoint.conftest import unique
 
-SIGNED = ("AWS4-HMAC-SHA256 Credential=testing/20261129/us-east-1/{service}/aws4_request, "
-          "SignedHeaders=host;x-amz-date, Signature=0")
+SIGNED = (
+    "AWS4-HMAC-SHA256 Credential=testing/20261129/us-east-1/{service}/aws4_request, "
+    "SignedHeaders=host;x-amz-date, Signature=0"
+)
 
 
 def raw(url: str, *, body: bytes, headers: dict[str, str], path: str = "/", method: str = "POST"):
@@ -27,7 +29,10 @@ def raw(url: str, *, body: bytes, headers: dict[str, str], path: str = "/", meth
 
 
 def control_plane(url: str, body: bytes, *, target: str | None = "AmazonPersonalize.ListSchemas"):
-    headers = {"Authorization": SIGNED.format(service="personalize"), "Content-Type": "application/x-amz-json-1.1"}
+    headers = {
+        "Authorization": SIGNED.format(service="personalize"),
+        "Content-Type": "application/x-amz-json-1.1",
+    }
     if target:
         headers["X-Amz-Target"] = target
     status, content_type, payload = raw(url, body=body, headers=headers)
@@ -39,8 +44,12 @@ def test_s3_sts_and_iam_are_served_by_moto_on_the_same_url(clients):
     clients.s3.create_bucket(Bucket=bucket)
     clients.s3.put_object(Bucket=bucket, Key="folder/a.csv", Body=b"x,y\n1,2\n")
     assert clients.s3.get_object(Bucket=bucket, Key="folder/a.csv")["Body"].read() == b"x,y\n1,2\n"
-    options = {"endpoint_url": clients.url, "region_name": "us-east-1", "aws_access_key_id": "testing",
-               "aws_secret_access_key": "testing"}
+    options = {
+        "endpoint_url": clients.url,
+        "region_name": "us-east-1",
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
     assert boto3.client("sts", **options).get_caller_identity()["Account"] == "123456789012"
     iam = boto3.client("iam", **options)
     role = iam.create_role(RoleName=unique("role"), AssumeRolePolicyDocument="{}")["Role"]
@@ -53,7 +62,9 @@ def test_presigned_s3_url_works(clients):
     clients.s3.put_object(Bucket=bucket, Key="k.txt", Body=b"hello")
     url = clients.s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k.txt"})
     parsed = urlparse(url)
-    status, _, payload = raw(clients.url, body=b"", headers={}, path=f"{parsed.path}?{parsed.query}", method="GET")
+    status, _, payload = raw(
+        clients.url, body=b"", headers={}, path=f"{parsed.path}?{parsed.query}", method="GET"
+    )
     assert (status, payload) == (200, b"hello")
 
 
@@ -69,7 +80,9 @@ def test_bad_json_is_a_serialization_error(clients):
 
 def test_unknown_target_names_the_operation(clients):
     status, body = control_plane(clients.url, b"{}", target="AmazonPersonalize.LaunchRocket")
-    assert status == 400 and body["__type"] == "UnknownOperationException" and "LaunchRocket" in body["message"]
+    assert (
+        status == 400 and body["__type"] == "UnknownOperationException" and "LaunchRocket" in body["message"]
+    )
 
 
 def test_missing_target_is_rejected(clients):
@@ -85,8 +98,9 @@ def test_unimplemented_operation_answers_a_clear_error(clients):
 
 
 def test_missing_required_member_is_invalid_input(clients):
-    status, body = control_plane(clients.url, json.dumps({"name": "x"}).encode(),
-                                 target="AmazonPersonalize.CreateSchema")
+    status, body = control_plane(
+        clients.url, json.dumps({"name": "x"}).encode(), target="AmazonPersonalize.CreateSchema"
+    )
     assert status == 400 and body["__type"] == "InvalidInputException" and "'schema'" in body["message"]
 
 

@@ -8,8 +8,13 @@ import pytest
 from personalize_local.errors import InvalidInput
 from personalize_local.models.filters import parse, parse_filter_values, restrict
 
-ITEMS = pd.DataFrame({"ITEM_ID": ["i1", "i2", "i3", "i4"], "GENRE": ["Comedy|Drama", "Drama", "Action", None],
-                      "PRICE": [5.0, 15.0, 25.0, 1.0]})
+ITEMS = pd.DataFrame(
+    {
+        "ITEM_ID": ["i1", "i2", "i3", "i4"],
+        "GENRE": ["Comedy|Drama", "Drama", "Action", None],
+        "PRICE": [5.0, 15.0, 25.0, 1.0],
+    }
+)
 HISTORY = {"click": {"i1"}, "purchase": {"i2"}}
 
 
@@ -19,17 +24,25 @@ def user_items(kinds):
 
 
 def evaluate(expression: str, current_item: str | None = None, **values: str):
-    return restrict(parse(expression), values=parse_filter_values(values), items=ITEMS, user_items=user_items,
-                    current_item=current_item)
+    return restrict(
+        parse(expression),
+        values=parse_filter_values(values),
+        items=ITEMS,
+        user_items=user_items,
+        current_item=current_item,
+    )
 
 
-@pytest.mark.parametrize(("expression", "message"), [
-    ("INCLUDE everything", "expected ITEMID"),
-    ("EXCLUDE ItemID WHERE Users.AGE > 3", "dataset 'Users' is not supported"),
-    ("EXCLUDE ItemID WHERE Items.GENRE IN (\"a\"", r"expected '\)'"),
-    ("EXCLUDE ItemID WHERE Items.GENRE IN (\"a\") AND Interactions.EVENT_TYPE IN (\"b\")", "cannot mix"),
-    ("KEEP ItemID WHERE Items.GENRE IN (\"a\")", "expected INCLUDE or EXCLUDE"),
-])
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("INCLUDE everything", "expected ITEMID"),
+        ("EXCLUDE ItemID WHERE Users.AGE > 3", "dataset 'Users' is not supported"),
+        ('EXCLUDE ItemID WHERE Items.GENRE IN ("a"', r"expected '\)'"),
+        ('EXCLUDE ItemID WHERE Items.GENRE IN ("a") AND Interactions.EVENT_TYPE IN ("b")', "cannot mix"),
+        ('KEEP ItemID WHERE Items.GENRE IN ("a")', "expected INCLUDE or EXCLUDE"),
+    ],
+)
 def test_malformed_expressions_say_what_is_wrong(expression, message):
     with pytest.raises(InvalidInput, match=message):
         parse(expression)
@@ -40,13 +53,22 @@ def test_categorical_multi_values_match_any_part():
 
 
 def test_comparisons_and_or():
-    assert evaluate("INCLUDE ItemID WHERE Items.PRICE < 10 OR Items.PRICE >= 25").allowed == {"i1", "i3", "i4"}
-    assert evaluate('INCLUDE ItemID WHERE Items.PRICE > 2 AND Items.GENRE NOT IN ("Action")').allowed == {"i1", "i2"}
+    assert evaluate("INCLUDE ItemID WHERE Items.PRICE < 10 OR Items.PRICE >= 25").allowed == {
+        "i1",
+        "i3",
+        "i4",
+    }
+    assert evaluate('INCLUDE ItemID WHERE Items.PRICE > 2 AND Items.GENRE NOT IN ("Action")').allowed == {
+        "i1",
+        "i2",
+    }
 
 
 def test_chained_expressions_and_parameters():
-    restriction = evaluate('EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ($KINDS) | '
-                           'INCLUDE ItemID WHERE Items.PRICE <= 15', KINDS='"purchase"')
+    restriction = evaluate(
+        "EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ($KINDS) | INCLUDE ItemID WHERE Items.PRICE <= 15",
+        KINDS='"purchase"',
+    )
     assert restriction.exclude == {"i2"} and restriction.allowed == {"i1", "i2", "i4"}
     assert [item for item in ("i1", "i2", "i3", "i4") if restriction.admits(item)] == ["i1", "i4"]
 

@@ -9,14 +9,16 @@ from tests.local_endpoint.conftest import unique
 def test_objects_survive_and_deletes_are_mirrored(clients, tmp_path):
     s3, bucket = clients.s3, unique("snapshot")
     s3.create_bucket(Bucket=bucket)
-    s3.put_object(Bucket=bucket, Key="keep/a.csv", Body=b"a,b\n1,2\n", ContentType="text/csv",
-                  Metadata={"version": "7"})
+    s3.put_object(
+        Bucket=bucket, Key="keep/a.csv", Body=b"a,b\n1,2\n", ContentType="text/csv", Metadata={"version": "7"}
+    )
     s3.put_object(Bucket=bucket, Key="drop.txt", Body=b"bye")
     snapshot = S3Snapshot(tmp_path)
     snapshot.sync()
     s3.delete_object(Bucket=bucket, Key="drop.txt")
-    s3.put_object(Bucket=bucket, Key="keep/a.csv", Body=b"a,b\n3,4\n", ContentType="text/csv",
-                  Metadata={"version": "8"})
+    s3.put_object(
+        Bucket=bucket, Key="keep/a.csv", Body=b"a,b\n3,4\n", ContentType="text/csv", Metadata={"version": "8"}
+    )
     snapshot.sync()
 
     s3.delete_object(Bucket=bucket, Key="keep/a.csv")

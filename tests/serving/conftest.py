@@ -29,7 +29,10 @@ EXPORT_WINDOW_END = datetime(2026, 10, 20, tzinfo=UTC)
 RUN_AT = shop_fixture.WINDOW_END  # the batch's "active in the last 30 days" ends here
 RETRYING = {"retries": {"mode": "standard", "max_attempts": 10}}
 INTERACTIONS_SCHEMA = {
-    "type": "record", "name": "Interactions", "namespace": "com.amazonaws.personalize.schema", "version": "1.0",
+    "type": "record",
+    "name": "Interactions",
+    "namespace": "com.amazonaws.personalize.schema",
+    "version": "1.0",
     "fields": [
         {"name": "USER_ID", "type": "string"},
         {"name": "ITEM_ID", "type": "string"},
@@ -60,13 +63,17 @@ class World:
 
     def records(self) -> list[dict[str, Any]]:
         """What PutEvents recorded into the Interactions dataset (personalize-local's state)."""
-        path = self.state_dir / "datasets" / self.dataset.split(":", 5)[-1].replace("/", "__") / "records.jsonl"
+        path = (
+            self.state_dir / "datasets" / self.dataset.split(":", 5)[-1].replace("/", "__") / "records.jsonl"
+        )
         return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
     def bulk_rows(self) -> int:
         import pyarrow.parquet as pq
 
-        path = self.state_dir / "datasets" / self.dataset.split(":", 5)[-1].replace("/", "__") / "bulk.parquet"
+        path = (
+            self.state_dir / "datasets" / self.dataset.split(":", 5)[-1].replace("/", "__") / "bulk.parquet"
+        )
         return pq.read_metadata(path).num_rows
 
 
@@ -86,7 +93,9 @@ def build_warehouse(path: Path) -> Path:
     shop_fixture.build(path)
     con = duckdb.connect(str(path))
     recent = int((RUN_AT - timedelta(days=3)).timestamp())
-    con.execute("INSERT INTO clickstream VALUES (900001, 's-cold', ?, 'p001', 'view', ?, 'web')", [COLD_USER, recent])
+    con.execute(
+        "INSERT INTO clickstream VALUES (900001, 's-cold', ?, 'p001', 'view', ?, 'web')", [COLD_USER, recent]
+    )
     con.close()
     return path
 
@@ -109,7 +118,9 @@ def training_csv(warehouse: Path) -> str:
     return out.getvalue()
 
 
-def build_world(url: str, state_dir: Path, tmp: Path, *, name: str = "shop", bucket: str | None = None) -> World:
+def build_world(
+    url: str, state_dir: Path, tmp: Path, *, name: str = "shop", bucket: str | None = None
+) -> World:
     """Train and deploy a champion on the endpoint and record it in the registry, as the train DAG would.
 
     Each world has its own bucket (moto's S3 is shared by every endpoint in the process) unless given one.
@@ -123,41 +134,80 @@ def build_world(url: str, state_dir: Path, tmp: Path, *, name: str = "shop", buc
     if bucket not in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
         s3.create_bucket(Bucket=bucket)
     warehouse = build_warehouse(tmp / "shop.duckdb")
-    s3.put_object(Bucket=bucket, Key=f"{PREFIX}/v1/interactions/part-00000.csv", Body=training_csv(warehouse).encode())
+    s3.put_object(
+        Bucket=bucket, Key=f"{PREFIX}/v1/interactions/part-00000.csv", Body=training_csv(warehouse).encode()
+    )
     window = {"start": "2026-05-01T00:00:00+00:00", "end": EXPORT_WINDOW_END.isoformat()}
-    s3.put_object(Bucket=bucket, Key=f"{PREFIX}/v1/manifest.json", Body=json.dumps({"window": window}).encode())
+    s3.put_object(
+        Bucket=bucket, Key=f"{PREFIX}/v1/manifest.json", Body=json.dumps({"window": window}).encode()
+    )
 
     group = p.create_dataset_group(name=f"{name}-group")["datasetGroupArn"]
     wait_active(p.describe_dataset_group, "datasetGroup", datasetGroupArn=group)
     schema = p.create_schema(name=f"{name}-interactions", schema=json.dumps(INTERACTIONS_SCHEMA))["schemaArn"]
-    dataset = p.create_dataset(name=f"{name}-interactions", schemaArn=schema, datasetGroupArn=group,
-                               datasetType="Interactions")["datasetArn"]
+    dataset = p.create_dataset(
+        name=f"{name}-interactions", schemaArn=schema, datasetGroupArn=group, datasetType="Interactions"
+    )["datasetArn"]
     wait_active(p.describe_dataset, "dataset", datasetArn=dataset)
-    job = p.create_dataset_import_job(jobName=f"{name}-import", datasetArn=dataset, roleArn=ROLE,
-                                      dataSource={"dataLocation": f"s3://{bucket}/{PREFIX}/v1/interactions/"})
-    wait_active(p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job["datasetImportJobArn"])
-    solution = p.create_solution(name=f"{name}-personalized", datasetGroupArn=group,
-                                 recipeArn="arn:aws:personalize:::recipe/aws-user-personalization")["solutionArn"]
+    job = p.create_dataset_import_job(
+        jobName=f"{name}-import",
+        datasetArn=dataset,
+        roleArn=ROLE,
+        dataSource={"dataLocation": f"s3://{bucket}/{PREFIX}/v1/interactions/"},
+    )
+    wait_active(
+        p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job["datasetImportJobArn"]
+    )
+    solution = p.create_solution(
+        name=f"{name}-personalized",
+        datasetGroupArn=group,
+        recipeArn="arn:aws:personalize:::recipe/aws-user-personalization",
+    )["solutionArn"]
     wait_active(p.describe_solution, "solution", solutionArn=solution)
     version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
     wait_active(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)
-    campaign = p.create_campaign(name=f"{name}-campaign", solutionVersionArn=version,
-                                 minProvisionedTPS=1)["campaignArn"]
+    campaign = p.create_campaign(name=f"{name}-campaign", solutionVersionArn=version, minProvisionedTPS=1)[
+        "campaignArn"
+    ]
     wait_active(p.describe_campaign, "campaign", campaignArn=campaign)
     tracker = p.create_event_tracker(name=f"{name}-events", datasetGroupArn=group)
     wait_active(p.describe_event_tracker, "eventTracker", eventTrackerArn=tracker["eventTrackerArn"])
 
     location = RegistryLocation(bucket=bucket, use_case_prefix=PREFIX)
-    promote(s3, location=location, solution_version_arn=version, solution_arn=solution, campaign_arn=campaign,
-            recipe="aws-user-personalization", metrics={"ndcg_at_10": 0.1}, export_version="v1",
-            dataset_group_arn=group, event_tracker_arn=tracker["eventTrackerArn"], promotion_id=f"{name}-1")
-    return World(url=url, bucket=bucket, state_dir=state_dir, warehouse=warehouse, personalize=p, s3=s3, group=group,
-                 dataset=dataset, schema=schema, solution=solution, version=version, campaign=campaign,
-                 tracker=tracker["eventTrackerArn"], tracking_id=tracker["trackingId"])
+    promote(
+        s3,
+        location=location,
+        solution_version_arn=version,
+        solution_arn=solution,
+        campaign_arn=campaign,
+        recipe="aws-user-personalization",
+        metrics={"ndcg_at_10": 0.1},
+        export_version="v1",
+        dataset_group_arn=group,
+        event_tracker_arn=tracker["eventTrackerArn"],
+        promotion_id=f"{name}-1",
+    )
+    return World(
+        url=url,
+        bucket=bucket,
+        state_dir=state_dir,
+        warehouse=warehouse,
+        personalize=p,
+        s3=s3,
+        group=group,
+        dataset=dataset,
+        schema=schema,
+        solution=solution,
+        version=version,
+        campaign=campaign,
+        tracker=tracker["eventTrackerArn"],
+        tracking_id=tracker["trackingId"],
+    )
 
 
-def use_test_config(monkeypatch: pytest.MonkeyPatch, tmp: Path, *, bucket: str = BUCKET,
-                    **serving: dict[str, Any]) -> Path:
+def use_test_config(
+    monkeypatch: pytest.MonkeyPatch, tmp: Path, *, bucket: str = BUCKET, **serving: dict[str, Any]
+) -> Path:
     """include/config/shop.yaml with the world's bucket, short waits and the given serving overrides, as the
     DAGs' config."""
     import personalize_airflow.use_cases as use_cases
@@ -179,8 +229,10 @@ def connect(monkeypatch: pytest.MonkeyPatch, world: World, *, cache_path: Path |
     aws = {"endpoint_url": world.url, "region_name": "us-east-1", "config_kwargs": RETRYING}
     monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps({"conn_type": "aws", "extra": aws}))
     extra = {"cache_path": str(cache_path)} if cache_path else {}
-    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE",
-                       json.dumps({"conn_type": "duckdb", "host": str(world.warehouse), "extra": extra}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_WAREHOUSE",
+        json.dumps({"conn_type": "duckdb", "host": str(world.warehouse), "extra": extra}),
+    )
 
 
 def load_dag(file: str, dag_id: str):
@@ -202,8 +254,12 @@ def xcom(run, task_id: str) -> Any:
 
     with create_session() as session:
         value = session.scalars(
-            select(XComModel.value).where(XComModel.dag_id == run.dag_id, XComModel.run_id == run.run_id,
-                                          XComModel.task_id == task_id, XComModel.key == "return_value")
+            select(XComModel.value).where(
+                XComModel.dag_id == run.dag_id,
+                XComModel.run_id == run.run_id,
+                XComModel.task_id == task_id,
+                XComModel.key == "return_value",
+            )
         ).first()
     if isinstance(value, str):
         try:
@@ -238,12 +294,18 @@ def worlds(endpoint, tmp_path_factory):
     p = new.personalize
     filters = {}
     for world in (old, new):
-        arn = p.create_filter(name=f"{world.group.rsplit('/', 1)[-1]}-no-views", datasetGroupArn=world.group,
-                              filterExpression='EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("View")')["filterArn"]
+        arn = p.create_filter(
+            name=f"{world.group.rsplit('/', 1)[-1]}-no-views",
+            datasetGroupArn=world.group,
+            filterExpression='EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("View")',
+        )["filterArn"]
         wait_active(p.describe_filter, "filter", filterArn=arn)
         filters[world.group] = arn
-    challenger = p.create_solution(name="shop-popular", datasetGroupArn=new.group,
-                                   recipeArn="arn:aws:personalize:::recipe/aws-popularity-count")["solutionArn"]
+    challenger = p.create_solution(
+        name="shop-popular",
+        datasetGroupArn=new.group,
+        recipeArn="arn:aws:personalize:::recipe/aws-popularity-count",
+    )["solutionArn"]
     wait_active(p.describe_solution, "solution", solutionArn=challenger)
     other = p.create_dataset_group(name="other-team")["datasetGroupArn"]
     wait_active(p.describe_dataset_group, "datasetGroup", datasetGroupArn=other)

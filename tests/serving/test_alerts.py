@@ -18,14 +18,18 @@ def topic(endpoint, monkeypatch, tmp_path, airflow_db):
     sns, sqs = boto3.client("sns", **options), boto3.client("sqs", **options)
     arn = sns.create_topic(Name=f"alerts-{tmp_path.name[-12:]}")["TopicArn"]
     queue = sqs.create_queue(QueueName=f"alerts-{tmp_path.name[-12:]}")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn)
     extra = {"endpoint_url": url, "region_name": "us-east-1"}
     monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps({"conn_type": "aws", "extra": extra}))
     use_test_config(monkeypatch, tmp_path, alerts={"sns_topic_arn": arn})
 
     def received() -> list[dict]:
-        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
         return [json.loads(m["Body"]) for m in messages]
 
     return arn, received
@@ -35,14 +39,20 @@ def test_every_dag_announces_task_failures_on_the_topic(topic):
     from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
 
     arn, _ = topic
-    dags = (("export.py", "shop__export"), ("batch.py", "shop__batch"), ("events.py", "shop__events"),
-            ("cleanup.py", "shop__cleanup"))
+    dags = (
+        ("export.py", "shop__export"),
+        ("batch.py", "shop__batch"),
+        ("events.py", "shop__events"),
+        ("cleanup.py", "shop__cleanup"),
+    )
     for file, dag_id in dags:
         dag = load_dag(file, dag_id)
         for task in dag.tasks:
             callbacks = task.on_failure_callback
             callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
-            assert [c.target_arn for c in callbacks if isinstance(c, SnsNotifier)] == [arn], f"{dag_id}.{task.task_id}"
+            assert [c.target_arn for c in callbacks if isinstance(c, SnsNotifier)] == [arn], (
+                f"{dag_id}.{task.task_id}"
+            )
 
 
 PROBE_DAG = """
@@ -73,8 +83,10 @@ def test_a_failed_task_publishes_what_failed_and_why(topic, tmp_path, monkeypatc
     folder.mkdir()
     (folder / "alerts_probe.py").write_text(PROBE_DAG)
     local = "airflow.dag_processing.bundles.local.LocalDagBundle"
-    bundles = [{"name": "personalize-serving-tests", "classpath": local, "kwargs": {"path": str(folder)}},
-               {"name": "dags-folder", "classpath": local, "kwargs": {}}]
+    bundles = [
+        {"name": "personalize-serving-tests", "classpath": local, "kwargs": {"path": str(folder)}},
+        {"name": "dags-folder", "classpath": local, "kwargs": {}},
+    ]
     monkeypatch.setenv("AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST", json.dumps(bundles))
     bag = DagBag(dag_folder=str(folder / "alerts_probe.py"))
     assert bag.import_errors == {}
@@ -92,8 +104,12 @@ def test_not_promoted_is_announced_with_the_reason(topic):
 
     _, received = topic
     reason = "challenger personalized ndcg_at_10 0.071 does not beat {champion} 0.078 by 2%"
-    sent = notify_not_promoted(use_case("shop"), {"run_id": "scheduled__2026-11-29"}, reason=reason,
-                               champion="arn:aws:personalize:us-east-1:123456789012:solution/shop/v1")
+    sent = notify_not_promoted(
+        use_case("shop"),
+        {"run_id": "scheduled__2026-11-29"},
+        reason=reason,
+        champion="arn:aws:personalize:us-east-1:123456789012:solution/shop/v1",
+    )
     assert sent == 1
     [message] = received()
     assert message["Subject"] == "[personalize] shop: challenger not promoted"

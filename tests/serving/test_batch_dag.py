@@ -26,8 +26,10 @@ ACTIVE_USERS = 41  # the 40 shop users with add-to-cart events a week before RUN
 def cache(path, table="personalize_recommendations") -> list[tuple]:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return con.execute(f"SELECT user_id, rank, item_id, score, solution_version, generated_at FROM {table} "
-                           "ORDER BY user_id, rank").fetchall()
+        return con.execute(
+            f"SELECT user_id, rank, item_id, score, solution_version, generated_at FROM {table} "
+            "ORDER BY user_id, rank"
+        ).fetchall()
     finally:
         con.close()
 
@@ -62,7 +64,13 @@ def test_batch_loads_the_cache_and_a_rerun_replaces_its_rows(batch_dag, world):
 
     loaded = xcom(run, "load_recommendations")
     assert loaded["loaded"] == ACTIVE_USERS and loaded["rows"] == len(rows) and loaded["deleted"] == 0
-    assert loaded["error_lines"] == loaded["malformed_lines"] == loaded["unknown_ids"] == loaded["missing_ids"] == 0
+    assert (
+        loaded["error_lines"]
+        == loaded["malformed_lines"]
+        == loaded["unknown_ids"]
+        == loaded["missing_ids"]
+        == 0
+    )
     prepared = xcom(run, "prepare_users")
     report_key = prepared["output_prefix"].rstrip("/").rsplit("/", 1)[0] + "/report.json"
     report = json.loads(world.s3.get_object(Bucket=world.bucket, Key=report_key)["Body"].read())
@@ -91,8 +99,11 @@ def test_bad_output_lines_are_counted_and_the_rest_load(world, tmp_path):
     from personalize_pipelines.recommendation_cache import read_scored_output, replace_rows
 
     prefix = "exports/shop/batch/handmade/users/output/"
-    good = {"input": {"userId": "u001"}, "output": {"recommendedItems": ["p1", "p2"], "scores": [0.9, 0.5]},
-            "error": None}
+    good = {
+        "input": {"userId": "u001"},
+        "output": {"recommendedItems": ["p1", "p2"], "scores": [0.9, 0.5]},
+        "error": None,
+    }
     lines = [
         json.dumps(good),
         json.dumps({"input": {"userId": "u002"}, "output": None, "error": "User u002 has no interactions"}),
@@ -102,19 +113,38 @@ def test_bad_output_lines_are_counted_and_the_rest_load(world, tmp_path):
         json.dumps({**good, "output": {"recommendedItems": ["p9"], "scores": [0.1]}}),
         json.dumps({"input": {"userId": "u004"}, "output": {"recommendedItems": ["p3"]}, "error": None}),
     ]
-    world.s3.put_object(Bucket=world.bucket, Key=prefix + "users.json.out", Body=("\n".join(lines) + "\n").encode())
+    world.s3.put_object(
+        Bucket=world.bucket, Key=prefix + "users.json.out", Body=("\n".join(lines) + "\n").encode()
+    )
     expected = {"u001", "u002", "u003", "u004", "u005"}
     output = read_scored_output(world.s3, bucket=world.bucket, prefix=prefix, expected=expected)
-    assert output.counts() == {"lines": 7, "loaded": 2, "rows": 3, "error_lines": 1, "malformed_lines": 2,
-                               "unknown_ids": 1, "duplicate_ids": 1, "missing_ids": 1}
+    assert output.counts() == {
+        "lines": 7,
+        "loaded": 2,
+        "rows": 3,
+        "error_lines": 1,
+        "malformed_lines": 2,
+        "unknown_ids": 1,
+        "duplicate_ids": 1,
+        "missing_ids": 1,
+    }
     assert [p["reason"][:5] for p in output.problems] == ["error", "not J", "outpu", "userI", "userI"]
 
     con = duckdb.connect(str(tmp_path / "cache.duckdb"))
-    written = replace_rows(con, dialect="duckdb", table="recs", rows=output.rows, solution_version="sv",
-                           generated_at=datetime(2026, 11, 1, 12, tzinfo=UTC))
+    written = replace_rows(
+        con,
+        dialect="duckdb",
+        table="recs",
+        rows=output.rows,
+        solution_version="sv",
+        generated_at=datetime(2026, 11, 1, 12, tzinfo=UTC),
+    )
     assert written == {"deleted": 0, "inserted": 3}
     assert con.execute("SELECT user_id, rank, item_id, score FROM recs ORDER BY 1, 2").fetchall() == [
-        ("u001", 1, "p1", 0.9), ("u001", 2, "p2", 0.5), ("u004", 1, "p3", None)]
+        ("u001", 1, "p1", 0.9),
+        ("u001", 2, "p2", 0.5),
+        ("u004", 1, "p3", None),
+    ]
     con.close()
 
 
@@ -122,8 +152,9 @@ def test_related_items_cache_from_a_similar_items_solution(world, monkeypatch, t
     from tests.serving.conftest import wait_active
 
     p = world.personalize
-    sims = p.create_solution(name="shop-similar", datasetGroupArn=world.group,
-                             recipeArn="arn:aws:personalize:::recipe/aws-sims")["solutionArn"]
+    sims = p.create_solution(
+        name="shop-similar", datasetGroupArn=world.group, recipeArn="arn:aws:personalize:::recipe/aws-sims"
+    )["solutionArn"]
     wait_active(p.describe_solution, "solution", solutionArn=sims)
     version = p.create_solution_version(solutionArn=sims)["solutionVersionArn"]
     wait_active(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)
@@ -134,8 +165,9 @@ def test_related_items_cache_from_a_similar_items_solution(world, monkeypatch, t
     run = load_dag("batch.py", "shop__batch").test(logical_date=RUN_AT)
     assert run.state == "success", task_states(run)
     con = duckdb.connect(str(tmp_path / "cache.duckdb"), read_only=True)
-    rows = con.execute("SELECT item_id, rank, related_item_id, solution_version FROM related_items "
-                       "ORDER BY item_id, rank").fetchall()
+    rows = con.execute(
+        "SELECT item_id, rank, related_item_id, solution_version FROM related_items ORDER BY item_id, rank"
+    ).fetchall()
     con.close()
     items = {r[0] for r in rows}
     catalogue = {f"p{i:03d}" for i in range(50)}  # p999 is created after RUN_AT

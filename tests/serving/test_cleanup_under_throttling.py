@@ -24,7 +24,9 @@ def endpoint(tmp_path_factory):
 def test_cleanup_deletes_what_it_should_once_under_throttling(worlds, monkeypatch, tmp_path, airflow_db):
     old, new = worlds["old"], worlds["new"]
     p = new.personalize
-    use_test_config(monkeypatch, tmp_path, bucket=new.bucket, cleanup={"retention_days": 0, "keep_champions": 1})
+    use_test_config(
+        monkeypatch, tmp_path, bucket=new.bucket, cleanup={"retention_days": 0, "keep_champions": 1}
+    )
     connect(monkeypatch, new)
 
     run = load_dag("cleanup.py", "shop__cleanup").test(
@@ -34,25 +36,40 @@ def test_cleanup_deletes_what_it_should_once_under_throttling(worlds, monkeypatc
     assert run.state == "success", task_states(run)
     planned = {(d["kind"], d["arn"]) for d in xcom(run, "plan_cleanup")["plan"]}
     assert planned == {
-        ("campaign", old.campaign), ("event_tracker", old.tracker), ("filter", worlds["filters"][old.group]),
-        ("solution", old.solution), ("solution", worlds["challenger"]), ("dataset", old.dataset),
-        ("dataset_group", old.group), ("schema", old.schema),
+        ("campaign", old.campaign),
+        ("event_tracker", old.tracker),
+        ("filter", worlds["filters"][old.group]),
+        ("solution", old.solution),
+        ("solution", worlds["challenger"]),
+        ("dataset", old.dataset),
+        ("dataset_group", old.group),
+        ("schema", old.schema),
     }
-    describe = {"campaign": (p.describe_campaign, "campaignArn"),
-                "event_tracker": (p.describe_event_tracker, "eventTrackerArn"),
-                "filter": (p.describe_filter, "filterArn"), "solution": (p.describe_solution, "solutionArn"),
-                "dataset": (p.describe_dataset, "datasetArn"),
-                "dataset_group": (p.describe_dataset_group, "datasetGroupArn"),
-                "schema": (p.describe_schema, "schemaArn")}
-    still_there = [(kind, arn) for kind, arn in planned if exists(describe[kind][0], **{describe[kind][1]: arn})]
+    describe = {
+        "campaign": (p.describe_campaign, "campaignArn"),
+        "event_tracker": (p.describe_event_tracker, "eventTrackerArn"),
+        "filter": (p.describe_filter, "filterArn"),
+        "solution": (p.describe_solution, "solutionArn"),
+        "dataset": (p.describe_dataset, "datasetArn"),
+        "dataset_group": (p.describe_dataset_group, "datasetGroupArn"),
+        "schema": (p.describe_schema, "schemaArn"),
+    }
+    still_there = [
+        (kind, arn) for kind, arn in planned if exists(describe[kind][0], **{describe[kind][1]: arn})
+    ]
     assert still_there == []
 
     # what stays: the champion and everything it depends on, and the other team's group — each once
-    assert {g["datasetGroupArn"] for g in p.list_dataset_groups()["datasetGroups"]} == {new.group, worlds["other"]}
+    assert {g["datasetGroupArn"] for g in p.list_dataset_groups()["datasetGroups"]} == {
+        new.group,
+        worlds["other"],
+    }
     assert [c["campaignArn"] for c in p.list_campaigns()["campaigns"]] == [new.campaign]
     assert [s["solutionArn"] for s in p.list_solutions()["solutions"]] == [new.solution]
     assert [t["eventTrackerArn"] for t in p.list_event_trackers()["eventTrackers"]] == [new.tracker]
     assert [s["schemaArn"] for s in p.list_schemas()["schemas"]] == [new.schema]
     assert p.describe_campaign(campaignArn=new.campaign)["campaign"]["status"] == "ACTIVE"
-    assert p.describe_solution_version(solutionVersionArn=new.version)["solutionVersion"]["status"] == "ACTIVE"
+    assert (
+        p.describe_solution_version(solutionVersionArn=new.version)["solutionVersion"]["status"] == "ACTIVE"
+    )
     assert p.describe_filter(filterArn=worlds["filters"][new.group])["filter"]["status"] == "ACTIVE"

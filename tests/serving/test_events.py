@@ -36,33 +36,49 @@ def pending_in_warehouse(path) -> int:
     """Interactions after the export window, counted independently of the code under test."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return con.execute(
-            "SELECT count(*) FROM clickstream WHERE event_ts >= ? AND event_ts < 1e11 "
-            "AND trim(coalesce(customer_id, '')) <> '' AND product_id IS NOT NULL "
-            "AND lower(trim(event_type)) IN ('view', 'add_to_cart')",
-            [int(EXPORT_WINDOW_END.timestamp())],
-        ).fetchone()[0] + con.execute(
-            "SELECT count(*) FROM orders o JOIN order_items i USING (order_id) "
-            "WHERE status = 'completed' AND ordered_at >= ?", [EXPORT_WINDOW_END.replace(tzinfo=None)]
-        ).fetchone()[0]
+        return (
+            con.execute(
+                "SELECT count(*) FROM clickstream WHERE event_ts >= ? AND event_ts < 1e11 "
+                "AND trim(coalesce(customer_id, '')) <> '' AND product_id IS NOT NULL "
+                "AND lower(trim(event_type)) IN ('view', 'add_to_cart')",
+                [int(EXPORT_WINDOW_END.timestamp())],
+            ).fetchone()[0]
+            + con.execute(
+                "SELECT count(*) FROM orders o JOIN order_items i USING (order_id) "
+                "WHERE status = 'completed' AND ordered_at >= ?",
+                [EXPORT_WINDOW_END.replace(tzinfo=None)],
+            ).fetchone()[0]
+        )
     finally:
         con.close()
 
 
 def interactions(users: int, per_user: int, *, start: int = 1_790_000_000) -> list[Interaction]:
     """Users' events interleaved in time, several sharing a timestamp."""
-    return [Interaction(user_id=f"u{u:03d}", item_id=f"p{(u + k) % 50:03d}", timestamp=start + k * 10 + (u % 2),
-                        event_type="View") for k in range(per_user) for u in range(users)]
+    return [
+        Interaction(
+            user_id=f"u{u:03d}",
+            item_id=f"p{(u + k) % 50:03d}",
+            timestamp=start + k * 10 + (u % 2),
+            event_type="View",
+        )
+        for k in range(per_user)
+        for u in range(users)
+    ]
 
 
 def test_event_ids_are_stable_and_tell_interactions_apart():
     a = Interaction(user_id="u1", item_id="p1", timestamp=100, event_type="View", event_value=2.0)
-    assert a.event_id == Interaction(user_id="u1", item_id="p1", timestamp=100, event_type="View",
-                                     event_value=2).event_id
-    others = [Interaction(user_id="u1", item_id="p1", timestamp=101, event_type="View", event_value=2.0),
-              Interaction(user_id="u1", item_id="p2", timestamp=100, event_type="View", event_value=2.0),
-              Interaction(user_id="u1", item_id="p1", timestamp=100, event_type="Purchase", event_value=2.0),
-              Interaction(user_id="u1", item_id="p1", timestamp=100, event_type="View")]
+    assert (
+        a.event_id
+        == Interaction(user_id="u1", item_id="p1", timestamp=100, event_type="View", event_value=2).event_id
+    )
+    others = [
+        Interaction(user_id="u1", item_id="p1", timestamp=101, event_type="View", event_value=2.0),
+        Interaction(user_id="u1", item_id="p2", timestamp=100, event_type="View", event_value=2.0),
+        Interaction(user_id="u1", item_id="p1", timestamp=100, event_type="Purchase", event_value=2.0),
+        Interaction(user_id="u1", item_id="p1", timestamp=100, event_type="View"),
+    ]
     assert len({a.event_id, *(o.event_id for o in others)}) == 5
 
 
@@ -76,9 +92,16 @@ def test_rows_are_normalised_and_every_skip_is_counted():
         {"user_id": "u1", "item_id": "p1", "event_ts": 1_700_000_000, "event_type": "view"},
     ]
     result = normalise(rows, event_types=SHOP_TYPES, after=Position(1_780_000_000, ""))
-    assert [(i.user_id, i.timestamp, i.event_type) for i in result.interactions] == [("u1", 1_790_000_000, "View")]
-    assert result.skipped == {"missing_user_id": 1, "missing_item_id": 1, "invalid_timestamp": 1,
-                              "unknown_event_type": 1, "not_after_watermark": 1}
+    assert [(i.user_id, i.timestamp, i.event_type) for i in result.interactions] == [
+        ("u1", 1_790_000_000, "View")
+    ]
+    assert result.skipped == {
+        "missing_user_id": 1,
+        "missing_item_id": 1,
+        "invalid_timestamp": 1,
+        "unknown_event_type": 1,
+        "not_after_watermark": 1,
+    }
 
 
 def test_calls_hold_one_user_and_at_most_ten_events_in_time_order():
@@ -90,8 +113,10 @@ def test_calls_hold_one_user_and_at_most_ten_events_in_time_order():
 
 
 def test_the_watermark_is_the_end_of_the_acknowledged_prefix():
-    a, b, c = (Interaction(user_id=u, item_id="p", timestamp=t, event_type="View") for u, t in
-               (("u1", 1), ("u2", 1), ("u1", 2)))
+    a, b, c = (
+        Interaction(user_id=u, item_id="p", timestamp=t, event_type="View")
+        for u, t in (("u1", 1), ("u2", 1), ("u1", 2))
+    )
     tracker = AckTracker([a, b, c], start=None)
     assert tracker.ack([c]) is None  # a and b, earlier, are not acknowledged yet
     assert tracker.ack([min(a, b, key=lambda i: i.position)]) == min(a.position, b.position)
@@ -117,8 +142,15 @@ def test_a_failed_run_resends_exactly_the_unacknowledged_events_with_the_same_id
     watermark = S3Watermark(world.s3, bucket=world.bucket, key=key)
     before = len(world.records())
     with pytest.raises(LostAck):
-        stream(events, put_events=put_events_then_die_on_third_call, tracking_id=world.tracking_id, start=None,
-               checkpoint=watermark.save, calls_per_second=100, max_attempts=3)
+        stream(
+            events,
+            put_events=put_events_then_die_on_third_call,
+            tracking_id=world.tracking_id,
+            start=None,
+            checkpoint=watermark.save,
+            calls_per_second=100,
+            max_attempts=3,
+        )
     acked = {i for call in sent[:2] for i in call}
     stored = S3Watermark(world.s3, bucket=world.bucket, key=key).position
     ordered = sorted(events, key=lambda i: i.position)
@@ -127,11 +159,18 @@ def test_a_failed_run_resends_exactly_the_unacknowledged_events_with_the_same_id
 
     resent: list[list[str]] = []
     remaining = [i for i in events if i.position > stored]
-    report = stream(remaining, put_events=lambda **r: (events_client.put_events(**r),
-                                                     resent.append([e["eventId"] for e in r["eventList"]])),
-                    tracking_id=world.tracking_id, start=stored,
-                    checkpoint=S3Watermark(world.s3, bucket=world.bucket, key=key).save, calls_per_second=100,
-                    max_attempts=3)
+    report = stream(
+        remaining,
+        put_events=lambda **r: (
+            events_client.put_events(**r),
+            resent.append([e["eventId"] for e in r["eventList"]]),
+        ),
+        tracking_id=world.tracking_id,
+        start=stored,
+        checkpoint=S3Watermark(world.s3, bucket=world.bucket, key=key).save,
+        calls_per_second=100,
+        max_attempts=3,
+    )
     resent_ids = {i for call in resent for i in call}
     assert set(sent[2]) <= resent_ids  # the call whose answer was lost goes again, with the same eventIds
     assert resent_ids | acked == {i.event_id for i in events}
@@ -142,7 +181,8 @@ def test_a_failed_run_resends_exactly_the_unacknowledged_events_with_the_same_id
     # (personalize-local records both copies, so the comparison is by content)
     new = world.records()[before:]
     assert {(r["USER_ID"], r["ITEM_ID"], r["TIMESTAMP"]) for r in new} == {
-        (i.user_id, i.item_id, i.timestamp) for i in events}
+        (i.user_id, i.item_id, i.timestamp) for i in events
+    }
 
 
 def test_retries_throttling_with_backoff_and_gives_up_on_bad_requests():
@@ -154,8 +194,11 @@ def test_retries_throttling_with_backoff_and_gives_up_on_bad_requests():
         def call():
             if state["left"]:
                 state["left"] -= 1
-                raise ClientError({"Error": {"Code": "ThrottlingException"},
-                                   "ResponseMetadata": {"HTTPStatusCode": 400}}, "PutEvents")
+                raise ClientError(
+                    {"Error": {"Code": "ThrottlingException"}, "ResponseMetadata": {"HTTPStatusCode": 400}},
+                    "PutEvents",
+                )
+
         return call
 
     delays: list[float] = []
@@ -163,11 +206,14 @@ def test_retries_throttling_with_backoff_and_gives_up_on_bad_requests():
     assert delays == [0.1, 0.2, 0.4]
     with pytest.raises(ClientError):
         call_with_retry(throttled(5), max_attempts=5, sleep=delays.append)
-    invalid = ClientError({"Error": {"Code": "InvalidInputException"}, "ResponseMetadata": {"HTTPStatusCode": 400}},
-                          "PutEvents")
+    invalid = ClientError(
+        {"Error": {"Code": "InvalidInputException"}, "ResponseMetadata": {"HTTPStatusCode": 400}}, "PutEvents"
+    )
     calls = []
     with pytest.raises(ClientError):
-        call_with_retry(lambda: calls.append(1) or (_ for _ in ()).throw(invalid), max_attempts=5, sleep=delays.append)
+        call_with_retry(
+            lambda: calls.append(1) or (_ for _ in ()).throw(invalid), max_attempts=5, sleep=delays.append
+        )
     assert calls == [1]
 
 
@@ -177,6 +223,7 @@ def events_dag(world, monkeypatch, tmp_path, airflow_db):
         use_test_config(monkeypatch, tmp_path, bucket=world.bucket, events=events)
         connect(monkeypatch, world)
         return load_dag("events.py", "shop__events")
+
     return load
 
 
@@ -221,7 +268,8 @@ def test_events_dag_streams_what_is_new_once_then_imports_a_catch_up(world, even
     assert world.bulk_rows() - bulk == expected
     assert _watermark(world)[1] == position
     job = world.personalize.describe_dataset_import_job(
-        datasetImportJobArn=xcom(catch_up, "import_interactions"))["datasetImportJob"]
+        datasetImportJobArn=xcom(catch_up, "import_interactions")
+    )["datasetImportJob"]
     assert job["importMode"] == "INCREMENTAL" and job["status"] == "ACTIVE"
 
 
@@ -248,7 +296,9 @@ def test_server_errors_and_dropped_connections_are_retried():
 
     from personalize_pipelines.events import is_retryable
 
-    server = ClientError({"Error": {"Code": "InternalFailure"}, "ResponseMetadata": {"HTTPStatusCode": 500}}, "x")
+    server = ClientError(
+        {"Error": {"Code": "InternalFailure"}, "ResponseMetadata": {"HTTPStatusCode": 500}}, "x"
+    )
     gateway = ClientError({"Error": {"Code": "BadGateway"}, "ResponseMetadata": {"HTTPStatusCode": 502}}, "x")
     assert is_retryable(server) and is_retryable(gateway)
     assert is_retryable(EndpointConnectionError(endpoint_url="http://127.0.0.1:1"))

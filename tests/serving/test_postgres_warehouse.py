@@ -29,16 +29,22 @@ def pg_warehouse(pg_server, world, monkeypatch):
     from personalize_pipelines.warehouse.postgres_copy import copy_to_postgres
 
     name = f"serving_test_{free_port()}"
-    admin = psycopg2.connect(host=pg_server["host"], port=pg_server["port"], user=pg_server["user"],
-                             dbname="postgres")
+    admin = psycopg2.connect(
+        host=pg_server["host"], port=pg_server["port"], user=pg_server["user"], dbname="postgres"
+    )
     admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute(f"CREATE DATABASE {name}")
     dsn = f"host={pg_server['host']} port={pg_server['port']} user={pg_server['user']} dbname={name}"
     copy_to_postgres(duckdb_path=world.warehouse, dsn=dsn)
     connect(monkeypatch, world)
-    fields = {"conn_type": "postgres", "host": pg_server["host"], "port": pg_server["port"],
-              "login": pg_server["user"], "schema": name}
+    fields = {
+        "conn_type": "postgres",
+        "host": pg_server["host"],
+        "port": pg_server["port"],
+        "login": pg_server["user"],
+        "schema": name,
+    }
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", json.dumps(fields))
     yield dsn
     with admin.cursor() as cur:
@@ -46,8 +52,9 @@ def pg_warehouse(pg_server, world, monkeypatch):
     admin.close()
 
 
-def test_batch_on_postgres_and_the_events_query_agrees_with_duckdb(world, pg_warehouse, monkeypatch, tmp_path,
-                                                                   airflow_db):
+def test_batch_on_postgres_and_the_events_query_agrees_with_duckdb(
+    world, pg_warehouse, monkeypatch, tmp_path, airflow_db
+):
     import psycopg2
     from personalize_airflow.events_tasks import _pending
     from personalize_airflow.use_cases import use_case

@@ -13,25 +13,35 @@ YOUNG = NOW - timedelta(days=1)
 CUTOFF = NOW - timedelta(days=14)
 
 
-def group_with(inventory: Inventory, name: str, *, created=OLD, campaign_created=OLD, schema: str | None = None):
+def group_with(
+    inventory: Inventory, name: str, *, created=OLD, campaign_created=OLD, schema: str | None = None
+):
     """A dataset group with a dataset, tracker, filter, solution and campaign, all named after it."""
     arn = f"arn:dg/{name}"
     schema = schema or f"arn:schema/{name}"
     inventory.add(Resource("dataset_group", arn, name, created))
-    inventory.add(Resource("dataset", f"arn:ds/{name}", name, created, dataset_group_arn=arn, schema_arn=schema))
+    inventory.add(
+        Resource("dataset", f"arn:ds/{name}", name, created, dataset_group_arn=arn, schema_arn=schema)
+    )
     inventory.add(Resource("event_tracker", f"arn:et/{name}", name, created, dataset_group_arn=arn))
     inventory.add(Resource("filter", f"arn:f/{name}", name, created, dataset_group_arn=arn))
     inventory.add(Resource("solution", f"arn:sol/{name}", name, created, dataset_group_arn=arn))
-    inventory.add(Resource("campaign", f"arn:c/{name}", name, campaign_created, solution_arn=f"arn:sol/{name}"))
+    inventory.add(
+        Resource("campaign", f"arn:c/{name}", name, campaign_created, solution_arn=f"arn:sol/{name}")
+    )
     if schema not in {s.arn for s in inventory.of("schema")}:
         inventory.add(Resource("schema", schema, schema.rsplit("/", 1)[-1], created))
     return arn
 
 
 def champion(name: str) -> SimpleNamespace:
-    return SimpleNamespace(campaign_arn=f"arn:c/{name}", solution_arn=f"arn:sol/{name}",
-                           solution_version_arn=f"arn:sol/{name}/v1", dataset_group_arn=f"arn:dg/{name}",
-                           event_tracker_arn=f"arn:et/{name}")
+    return SimpleNamespace(
+        campaign_arn=f"arn:c/{name}",
+        solution_arn=f"arn:sol/{name}",
+        solution_version_arn=f"arn:sol/{name}/v1",
+        dataset_group_arn=f"arn:dg/{name}",
+        event_tracker_arn=f"arn:et/{name}",
+    )
 
 
 def arns(deletions) -> dict[str, list[str]]:
@@ -44,8 +54,12 @@ def test_a_superseded_group_goes_whole_and_the_champions_stays():
     protected = protected_arns([champion("current")], inventory)
     deletions = plan(inventory, protected=protected, cutoff=CUTOFF, scope_groups={old, current})
     assert arns(deletions) == {
-        "campaign": ["arn:c/old"], "event_tracker": ["arn:et/old"], "filter": ["arn:f/old"],
-        "solution": ["arn:sol/old"], "dataset": ["arn:ds/old"], "dataset_group": [old],
+        "campaign": ["arn:c/old"],
+        "event_tracker": ["arn:et/old"],
+        "filter": ["arn:f/old"],
+        "solution": ["arn:sol/old"],
+        "dataset": ["arn:ds/old"],
+        "dataset_group": [old],
         "schema": ["arn:schema/old"],
     }
     assert describe_plan(deletions).splitlines()[0].startswith("1. campaign old (arn:c/old)")

@@ -31,8 +31,10 @@ def test_batch_and_events_succeed_once_under_throttling(world, monkeypatch, tmp_
     jobs = p.list_batch_inference_jobs(solutionVersionArn=world.version)["batchInferenceJobs"]
     assert len(jobs) == 1 and jobs[0]["status"] == "ACTIVE"
     con = duckdb.connect(str(world.warehouse), read_only=True)
-    duplicated = con.execute("SELECT count(*) FROM (SELECT user_id, rank FROM personalize_recommendations "
-                             "GROUP BY ALL HAVING count(*) > 1)").fetchone()[0]
+    duplicated = con.execute(
+        "SELECT count(*) FROM (SELECT user_id, rank FROM personalize_recommendations "
+        "GROUP BY ALL HAVING count(*) > 1)"
+    ).fetchone()[0]
     users = con.execute("SELECT count(DISTINCT user_id) FROM personalize_recommendations").fetchone()[0]
     con.close()
     assert duplicated == 0 and users == xcom(batch, "load_recommendations")["loaded"] > 0

@@ -26,13 +26,23 @@ def native_stack(pg_server, redis_server, tmp_path_factory) -> Iterator[Stack]:
     stack = Stack(
         home=tmp_path_factory.mktemp("system-stack"),
         db_name=f"airflow_system_{free_port()}",
-        pg_host=pg_server["host"], pg_port=pg_server["port"], pg_user=pg_server["user"],
-        redis_host=redis_server["host"], redis_port=redis_server["port"], redis_db=REDIS_DB,
-        api_port=free_port(), endpoint_port=free_port(),
-        worker_log_port=free_port(), trigger_log_port=free_port(),
-        worker_concurrency=4, phase_seconds=0.02, train_seconds=8, warehouse_interactions=30_000,
+        pg_host=pg_server["host"],
+        pg_port=pg_server["port"],
+        pg_user=pg_server["user"],
+        redis_host=redis_server["host"],
+        redis_port=redis_server["port"],
+        redis_db=REDIS_DB,
+        api_port=free_port(),
+        endpoint_port=free_port(),
+        worker_log_port=free_port(),
+        trigger_log_port=free_port(),
+        worker_concurrency=4,
+        phase_seconds=0.02,
+        train_seconds=8,
+        warehouse_interactions=30_000,
         extra_env={
-            "AIRFLOW__PERSONALIZE__POLL_SECONDS": "2", "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "AIRFLOW__PERSONALIZE__POLL_SECONDS": "2",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             # a killed worker's running task is noticed in ~20 s, not 5 minutes, and retried 3 s later (a
             # live task heartbeats every 5 s); one it had taken from the queue but not started is queued
             # again after 30 s, not 10 minutes (test_worker_killed.py)
@@ -60,7 +70,9 @@ class AirflowApi:
 
     def __init__(self, stack: Stack) -> None:
         self.client = httpx.Client(
-            base_url=f"{stack.api_url}/api/v2", headers={"Authorization": f"Bearer {stack.token()}"}, timeout=30
+            base_url=f"{stack.api_url}/api/v2",
+            headers={"Authorization": f"Bearer {stack.token()}"},
+            timeout=30,
         )
 
     def get(self, path: str, **params) -> dict:
@@ -91,7 +103,9 @@ class AirflowApi:
                 return
             time.sleep(1)
         errors = self.get("/importErrors")
-        raise AssertionError(f"{set(dag_ids) - known} not parsed within {timeout}s; import errors: {json.dumps(errors)}")
+        raise AssertionError(
+            f"{set(dag_ids) - known} not parsed within {timeout}s; import errors: {json.dumps(errors)}"
+        )
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
         return self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", limit=1000)["task_instances"]

@@ -12,7 +12,11 @@ from tests.conftest import IN_CI, ROOT
 from tests.system.compose import compose_command
 
 AIRFLOW_SERVICES = {
-    "airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer",
+    "airflow-init",
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
     "airflow-worker",
 }
 
@@ -26,7 +30,9 @@ def resolved(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
         pytest.skip(f"{reason}; apt-get install docker-compose")
     return subprocess.run(
         [*command, "-f", str(ROOT / "docker-compose.yaml"), *args, "config"],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
         env={**os.environ, "AIRFLOW_JWT_SECRET": "compose-test-secret", **(env or {})},
     )
 
@@ -39,7 +45,12 @@ def config() -> dict:
 
 
 def test_the_stack_has_every_component(config):
-    assert set(config["services"]) == AIRFLOW_SERVICES | {"postgres", "redis", "personalize-local", "warehouse"}
+    assert set(config["services"]) == AIRFLOW_SERVICES | {
+        "postgres",
+        "redis",
+        "personalize-local",
+        "warehouse",
+    }
     commands = {name: " ".join(config["services"][name]["command"]) for name in AIRFLOW_SERVICES}
     assert commands["airflow-apiserver"].startswith("airflow api-server")
     assert commands["airflow-scheduler"] == "airflow scheduler"
@@ -52,13 +63,20 @@ def test_the_stack_has_every_component(config):
 
 def test_the_warehouse_is_an_optional_profile(config):
     assert config["services"]["warehouse"]["profiles"] == ["warehouse"]
-    assert not any(config["services"][name].get("profiles") for name in config["services"] if name != "warehouse")
+    assert not any(
+        config["services"][name].get("profiles") for name in config["services"] if name != "warehouse"
+    )
 
 
 def test_every_airflow_component_shares_one_metadata_db_broker_and_secret(config):
     envs = [config["services"][name]["environment"] for name in AIRFLOW_SERVICES]
-    for key in ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CELERY__BROKER_URL", "AIRFLOW__CORE__EXECUTOR",
-                "AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__CORE__EXECUTION_API_SERVER_URL"):
+    for key in (
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+        "AIRFLOW__CELERY__BROKER_URL",
+        "AIRFLOW__CORE__EXECUTOR",
+        "AIRFLOW__API_AUTH__JWT_SECRET",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL",
+    ):
         assert len({env[key] for env in envs}) == 1, key
     env = envs[0]
     assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
@@ -74,7 +92,10 @@ def test_airflow_waits_for_its_databases_and_the_init(config):
         assert depends["postgres"]["condition"] == "service_healthy", name
         assert depends["redis"]["condition"] == "service_healthy", name
         assert depends["airflow-init"]["condition"] == "service_completed_successfully", name
-    assert config["services"]["airflow-worker"]["depends_on"]["airflow-apiserver"]["condition"] == "service_healthy"
+    assert (
+        config["services"]["airflow-worker"]["depends_on"]["airflow-apiserver"]["condition"]
+        == "service_healthy"
+    )
 
 
 def test_ports_for_the_ui_and_the_endpoint(config):

@@ -61,7 +61,9 @@ def wait_for_run(api, dag_id: str, run_id: str, *, timeout: float, watched: Watc
 
 
 def failed_tasks(api, dag_id: str, run_id: str) -> dict[str, str]:
-    return {ti["task_id"]: ti["state"] for ti in api.task_instances(dag_id, run_id) if ti["state"] != "success"}
+    return {
+        ti["task_id"]: ti["state"] for ti in api.task_instances(dag_id, run_id) if ti["state"] != "success"
+    }
 
 
 def s3_client(stack):
@@ -104,8 +106,10 @@ def pipeline(native_stack, api, export_logical_date) -> dict:
     create`); the backfill test waits for it.
     """
     api.patch(f"/dags/{TRAIN}", {"is_paused": False})
-    api.post(f"/dags/{EXPORT}/dagRuns",
-             {"dag_run_id": "system-export", "logical_date": export_logical_date.isoformat()})
+    api.post(
+        f"/dags/{EXPORT}/dagRuns",
+        {"dag_run_id": "system-export", "logical_date": export_logical_date.isoformat()},
+    )
     api.patch(f"/dags/{EXPORT}", {"is_paused": False})
     export = wait_for_run(api, EXPORT, "system-export", timeout=240)
     assert export["state"] == "success", failed_tasks(api, EXPORT, "system-export")
@@ -117,8 +121,14 @@ def pipeline(native_stack, api, export_logical_date) -> dict:
         time.sleep(1)
     points = backfill_points(export_logical_date)
     native_stack.airflow(
-        "backfill", "create", "--dag-id", EXPORT, "--from-date", points[0].date().isoformat(),
-        "--to-date", points[-1].date().isoformat(),
+        "backfill",
+        "create",
+        "--dag-id",
+        EXPORT,
+        "--from-date",
+        points[0].date().isoformat(),
+        "--to-date",
+        points[-1].date().isoformat(),
     )
     watched = Watched()
     train = wait_for_run(api, TRAIN, runs[0]["dag_run_id"], timeout=420, watched=watched)
@@ -155,8 +165,9 @@ def champion(stack) -> dict:
     return json.loads(body)
 
 
-def test_the_export_run_publishes_the_window_ending_at_its_logical_date(native_stack, pipeline,
-                                                                       export_logical_date):
+def test_the_export_run_publishes_the_window_ending_at_its_logical_date(
+    native_stack, pipeline, export_logical_date
+):
     pointer = latest(native_stack)
     manifest = manifests(native_stack)[pointer["version"]]
     assert parse_instant(manifest["window"]["end"]) == export_logical_date
@@ -211,12 +222,13 @@ def test_waiting_tasks_are_deferred_to_the_triggerer(pipeline):
         assert states[-1] == "success", (task, states)
         # deferred, then resumed on a worker straight to success: running → deferred → scheduled → queued →
         # running → success (polled once a second, the short stretches between may go unseen), never a retry
-        resumed = states[states.index("deferred") + 1:]
+        resumed = states[states.index("deferred") + 1 :]
         assert set(resumed) <= {"scheduled", "queued", "running", "success"}, (task, states)
 
 
-def test_a_backfill_over_three_past_intervals_publishes_three_windows(native_stack, api, pipeline,
-                                                                      export_logical_date):
+def test_a_backfill_over_three_past_intervals_publishes_three_windows(
+    native_stack, api, pipeline, export_logical_date
+):
     points = backfill_points(export_logical_date)
     deadline = time.monotonic() + 240
     while True:
@@ -226,11 +238,17 @@ def test_a_backfill_over_three_past_intervals_publishes_three_windows(native_sta
         assert time.monotonic() < deadline, [(r["logical_date"], r["state"]) for r in runs]
         time.sleep(2)
     assert sorted(parse_instant(r["logical_date"]) for r in runs) == points
-    problems = {r["dag_run_id"]: failed_tasks(api, EXPORT, r["dag_run_id"]) for r in runs if r["state"] != "success"}
+    problems = {
+        r["dag_run_id"]: failed_tasks(api, EXPORT, r["dag_run_id"]) for r in runs if r["state"] != "success"
+    }
     assert not problems
 
     by_end = {parse_instant(m["window"]["end"]): m for m in manifests(native_stack).values()}
     for point in points:
         assert point in by_end, f"no version for the window ending {point}"
-        assert parse_instant(by_end[point]["window"]["start"]) == months_before(point, 6)  # shop.yaml: 6 months
-    assert latest(native_stack) == pipeline["published_by_export"], "latest.json moved back to an older window"
+        assert parse_instant(by_end[point]["window"]["start"]) == months_before(
+            point, 6
+        )  # shop.yaml: 6 months
+    assert latest(native_stack) == pipeline["published_by_export"], (
+        "latest.json moved back to an older window"
+    )

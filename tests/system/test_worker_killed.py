@@ -41,8 +41,10 @@ pytestmark = pytest.mark.system
 
 VERSION = re.compile(r"^\d{8}T\d{6}Z-")
 # the train DAG's tasks that create a Personalize resource and then wait for it
-CREATES = re.compile(r"^(dataset_group|import\.(schema|dataset|import)_\w+|train_\w+\.(solution|solution_version"
-                     r"|batch_inference))$")
+CREATES = re.compile(
+    r"^(dataset_group|import\.(schema|dataset|import)_\w+|train_\w+\.(solution|solution_version"
+    r"|batch_inference))$"
+)
 
 
 def trigger(api, dag_id: str, run_id: str, conf: dict | None = None) -> None:
@@ -55,13 +57,15 @@ def trigger(api, dag_id: str, run_id: str, conf: dict | None = None) -> None:
     if dag["is_paused"] and point and parse_instant(point) <= datetime.now(UTC):
         there = api.get(f"/dags/{dag_id}/dagRuns", logical_date_gte=point, logical_date_lte=point)["dag_runs"]
         logical_date = None if there else point
-    api.post(f"/dags/{dag_id}/dagRuns", {"dag_run_id": run_id, "logical_date": logical_date, "conf": conf or {}})
+    api.post(
+        f"/dags/{dag_id}/dagRuns", {"dag_run_id": run_id, "logical_date": logical_date, "conf": conf or {}}
+    )
     api.patch(f"/dags/{dag_id}", {"is_paused": False})
 
 
 def version_folders(s3) -> set[str]:
     listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}/", Delimiter="/")
-    names = (p["Prefix"][len(PREFIX) + 1:].rstrip("/") for p in listed.get("CommonPrefixes", []))
+    names = (p["Prefix"][len(PREFIX) + 1 :].rstrip("/") for p in listed.get("CommonPrefixes", []))
     return {name for name in names if VERSION.match(name)}
 
 
@@ -70,7 +74,7 @@ def keys(s3, prefix: str) -> dict[str, str]:
     found = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
         for obj in page.get("Contents", []):
-            found[obj["Key"][len(prefix):]] = obj["ETag"]
+            found[obj["Key"][len(prefix) :]] = obj["ETag"]
     return found
 
 
@@ -125,7 +129,9 @@ def test_the_killed_export_is_retried_and_succeeds(api, killed_export):
     run_id = killed_export["run_id"]
     assert killed_export["run"]["state"] == "success", failed_tasks(api, EXPORT, run_id)
     written = killed_export["written"]
-    assert any("/part-" in key for key in written), f"no data file written when the worker was killed: {written}"
+    assert any("/part-" in key for key in written), (
+        f"no data file written when the worker was killed: {written}"
+    )
     state, try_number = tries(api, EXPORT, run_id)["publish"]
     assert (state, try_number) == ("success", 2)  # the killed try, then the retry
 
@@ -144,7 +150,9 @@ def test_no_half_published_version_is_visible(native_stack, api, killed_export):
     latest = json.loads(s3.get_object(Bucket=BUCKET, Key=f"{PREFIX}/latest.json")["Body"].read())
     assert latest["version"] == published
     # only the retry announced a version: one Asset event from this run, naming the complete version
-    events = api.get("/assets/events", source_dag_id=EXPORT, source_run_id=killed_export["run_id"])["asset_events"]
+    events = api.get("/assets/events", source_dag_id=EXPORT, source_run_id=killed_export["run_id"])[
+        "asset_events"
+    ]
     assert [e["extra"].get("version") for e in events] == [published]
 
 
@@ -157,7 +165,9 @@ def test_latest_points_to_a_version_whose_files_match_its_manifest(native_stack,
     assert on_s3 == {f["key"] for f in manifest["files"]}
     for entry in manifest["files"]:
         body = s3.get_object(Bucket=BUCKET, Key=f"{folder}{entry['key']}")["Body"].read()
-        assert (hashlib.sha256(body).hexdigest(), len(body)) == (entry["sha256"], entry["bytes"]), entry["key"]
+        assert (hashlib.sha256(body).hexdigest(), len(body)) == (entry["sha256"], entry["bytes"]), entry[
+            "key"
+        ]
     parts = [f for f in manifest["files"] if f["key"].startswith("interactions/part-")]
     assert sum(f["rows"] for f in parts) == manifest["datasets"]["interactions"]["rows"] > 1000
 
@@ -171,39 +181,60 @@ def personalize_resources(stack) -> dict[str, list[dict]]:
         "schemas": p.list_schemas(maxResults=100)["schemas"],
         "campaigns": p.list_campaigns(maxResults=100)["campaigns"],
         "batch_inference_jobs": p.list_batch_inference_jobs(maxResults=100)["batchInferenceJobs"],
-        "datasets": [], "solutions": [], "event_trackers": [], "dataset_import_jobs": [], "solution_versions": [],
+        "datasets": [],
+        "solutions": [],
+        "event_trackers": [],
+        "dataset_import_jobs": [],
+        "solution_versions": [],
     }
     for group in found["dataset_groups"]:
         arn = group["datasetGroupArn"]
-        for kind, listing, key in (("datasets", p.list_datasets, "datasets"),
-                                   ("solutions", p.list_solutions, "solutions"),
-                                   ("event_trackers", p.list_event_trackers, "eventTrackers")):
-            found[kind] += [{**r, "datasetGroupArn": arn} for r in listing(datasetGroupArn=arn, maxResults=100)[key]]
+        for kind, listing, key in (
+            ("datasets", p.list_datasets, "datasets"),
+            ("solutions", p.list_solutions, "solutions"),
+            ("event_trackers", p.list_event_trackers, "eventTrackers"),
+        ):
+            found[kind] += [
+                {**r, "datasetGroupArn": arn} for r in listing(datasetGroupArn=arn, maxResults=100)[key]
+            ]
     for dataset in found["datasets"]:
         found["dataset_import_jobs"] += [
             {**job, "datasetArn": dataset["datasetArn"]}
-            for job in p.list_dataset_import_jobs(datasetArn=dataset["datasetArn"], maxResults=100)["datasetImportJobs"]
+            for job in p.list_dataset_import_jobs(datasetArn=dataset["datasetArn"], maxResults=100)[
+                "datasetImportJobs"
+            ]
         ]
     for solution in found["solutions"]:
         found["solution_versions"] += [
             {**version, "solutionArn": solution["solutionArn"]}
-            for version in p.list_solution_versions(solutionArn=solution["solutionArn"], maxResults=100)["solutionVersions"]
+            for version in p.list_solution_versions(solutionArn=solution["solutionArn"], maxResults=100)[
+                "solutionVersions"
+            ]
         ]
     return found
 
 
 def made_for(plan: dict, task_id: str, resources: dict[str, list[dict]]) -> bool:
     """Whether Personalize already has the resource this create task makes (by the run's names)."""
-    named = {"dataset_groups": "name", "schemas": "name", "datasets": "name", "dataset_import_jobs": "jobName",
-             "solutions": "name", "batch_inference_jobs": "jobName"}
+    named = {
+        "dataset_groups": "name",
+        "schemas": "name",
+        "datasets": "name",
+        "dataset_import_jobs": "jobName",
+        "solutions": "name",
+        "batch_inference_jobs": "jobName",
+    }
     names = {kind: {r.get(field) for r in resources[kind]} for kind, field in named.items()}
     if task_id == "dataset_group":
         return plan["dataset_group"] in names["dataset_groups"]
     group, _, rest = task_id.partition(".")
     if group == "import":
         step, kind = rest.split("_", 1)
-        kinds = {"schema": ("schemas", "schema"), "dataset": ("datasets", "dataset"),
-                 "import": ("dataset_import_jobs", "import")}
+        kinds = {
+            "schema": ("schemas", "schema"),
+            "dataset": ("datasets", "dataset"),
+            "import": ("dataset_import_jobs", "import"),
+        }
         listed, key = kinds[step]
         return plan[f"{key}__{kind}"] in names[listed]
     solution = group.removeprefix("train_")
@@ -221,7 +252,9 @@ def stop_run(api, dag_id: str, run_id: str, *, timeout: float = 120) -> None:
     api.patch(f"/dags/{dag_id}/dagRuns/{run_id}", {"state": "failed"})
     deadline = time.monotonic() + timeout
     busy = {"running", "deferred", "queued", "scheduled", "restarting", "up_for_retry", "up_for_reschedule"}
-    while active := {t["task_id"]: t["state"] for t in api.task_instances(dag_id, run_id) if t["state"] in busy}:
+    while active := {
+        t["task_id"]: t["state"] for t in api.task_instances(dag_id, run_id) if t["state"] in busy
+    }:
         assert time.monotonic() < deadline, f"{dag_id} {run_id} still has tasks at work: {active}"
         time.sleep(1)
     time.sleep(10)  # a task failed in the DB is stopped on its process's next heartbeat (every few seconds)
@@ -249,13 +282,21 @@ def killed_train(native_stack, api, killed_export) -> dict:
     interrupted: list[str] = []
     while not interrupted:
         assert time.monotonic() < deadline, f"no create task was caught running: {tries(api, TRAIN, run_id)}"
-        running = [t for t, (state, _) in tries(api, TRAIN, run_id).items() if state == "running" and CREATES.match(t)]
+        running = [
+            t
+            for t, (state, _) in tries(api, TRAIN, run_id).items()
+            if state == "running" and CREATES.match(t)
+        ]
         if not running:
             time.sleep(0.05)
             continue
         native_stack.kill("worker", signal.SIGSTOP)
         resources = personalize_resources(native_stack)
-        still = [t for t, (state, _) in tries(api, TRAIN, run_id).items() if state == "running" and CREATES.match(t)]
+        still = [
+            t
+            for t, (state, _) in tries(api, TRAIN, run_id).items()
+            if state == "running" and CREATES.match(t)
+        ]
         interrupted = [t for t in still if made_for(plan, t, resources)]
         if not interrupted:
             native_stack.kill("worker", signal.SIGCONT)
@@ -265,8 +306,14 @@ def killed_train(native_stack, api, killed_export) -> dict:
 
     run = wait_for_run(api, TRAIN, run_id, timeout=420)
     api.patch(f"/dags/{TRAIN}", {"is_paused": True})
-    return {"run": run, "run_id": run_id, "plan": plan, "interrupted": interrupted, "before": before,
-            "after": personalize_resources(native_stack)}
+    return {
+        "run": run,
+        "run_id": run_id,
+        "plan": plan,
+        "interrupted": interrupted,
+        "before": before,
+        "after": personalize_resources(native_stack),
+    }
 
 
 def test_the_killed_train_run_is_retried_and_succeeds(api, killed_train):
@@ -299,8 +346,14 @@ def test_the_killed_train_run_made_each_resource_once(killed_train):
     arns = {s["solutionArn"] for s in after["solutions"] if s["datasetGroupArn"] == group}
     versions = [v for v in after["solution_versions"] if v["solutionArn"] in arns]
     assert len(versions) == 2 and all(v["status"] == "ACTIVE" for v in versions), versions
-    batch = [n for n in names("batch_inference_jobs", "jobName") if n not in names_before(before, "batch_inference_jobs", "jobName")]
-    assert sorted(n for n in batch if n != plan["batch__champion"]) == sorted(plan[f"batch__{s}"] for s in solutions)
+    batch = [
+        n
+        for n in names("batch_inference_jobs", "jobName")
+        if n not in names_before(before, "batch_inference_jobs", "jobName")
+    ]
+    assert sorted(n for n in batch if n != plan["batch__champion"]) == sorted(
+        plan[f"batch__{s}"] for s in solutions
+    )
     assert batch.count(plan["batch__champion"]) <= 1
     assert len(names("event_trackers", datasetGroupArn=group)) <= 1
     assert names("campaigns") == ["shop"]
@@ -330,13 +383,25 @@ def add_interactions(stack) -> list[tuple[str, str, int]]:
     import duckdb
 
     with duckdb.connect(str(stack.warehouse)) as con:
-        start = con.execute("SELECT max(event_ts) FROM clickstream WHERE event_ts < 1e11").fetchone()[0] + 86_400
+        start = (
+            con.execute("SELECT max(event_ts) FROM clickstream WHERE event_ts < 1e11").fetchone()[0] + 86_400
+        )
         clean = "SELECT DISTINCT {0} FROM clickstream WHERE regexp_full_match({0}, '[CP][0-9]+') ORDER BY 1 LIMIT ?"
         users = [u for (u,) in con.execute(clean.format("customer_id"), [KILL_SESSIONS]).fetchall()]
         items = [i for (i,) in con.execute(clean.format("product_id"), [20]).fetchall()]
-        rows = [(9_000_000_000 + s * EVENTS_PER_SESSION + k, f"S-killed-{s:04d}", users[s % len(users)],
-                 items[(s + k) % len(items)], "view", start + s * 60 + k, "web")
-                for s in range(KILL_SESSIONS) for k in range(EVENTS_PER_SESSION)]
+        rows = [
+            (
+                9_000_000_000 + s * EVENTS_PER_SESSION + k,
+                f"S-killed-{s:04d}",
+                users[s % len(users)],
+                items[(s + k) % len(items)],
+                "view",
+                start + s * 60 + k,
+                "web",
+            )
+            for s in range(KILL_SESSIONS)
+            for k in range(EVENTS_PER_SESSION)
+        ]
         con.executemany("INSERT INTO clickstream VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     return [(user, item, ts) for _, _, user, item, _, ts, _ in rows]
 
@@ -348,8 +413,11 @@ def killed_events(native_stack, api, killed_train) -> dict:
     s3 = s3_client(native_stack)
     champion = json.loads(s3.get_object(Bucket=BUCKET, Key=f"{PREFIX}/registry/champion.json")["Body"].read())
     p = boto3.client("personalize", endpoint_url=native_stack.endpoint_url, region_name="us-east-1")
-    (dataset,) = [d["datasetArn"] for d in p.list_datasets(datasetGroupArn=champion["dataset_group_arn"])["datasets"]
-                  if d["datasetType"].upper() == "INTERACTIONS"]
+    (dataset,) = [
+        d["datasetArn"]
+        for d in p.list_datasets(datasetGroupArn=champion["dataset_group_arn"])["datasets"]
+        if d["datasetType"].upper() == "INTERACTIONS"
+    ]
     added = add_interactions(native_stack)
     already = set(recorded(native_stack, dataset))
     assert not already & set(added)
@@ -367,8 +435,13 @@ def killed_events(native_stack, api, killed_train) -> dict:
 
     run = wait_for_run(api, EVENTS, run_id, timeout=300)
     api.patch(f"/dags/{EVENTS}", {"is_paused": True})
-    return {"run": run, "run_id": run_id, "added": added, "before_kill": len(streamed),
-            "recorded": [e for e in recorded(native_stack, dataset) if e in set(added)]}
+    return {
+        "run": run,
+        "run_id": run_id,
+        "added": added,
+        "before_kill": len(streamed),
+        "recorded": [e for e in recorded(native_stack, dataset) if e in set(added)],
+    }
 
 
 def test_the_killed_event_stream_records_each_interaction_once(api, killed_events):

@@ -32,7 +32,9 @@ def train_endpoint(tmp_path_factory):
     from personalize_local.testing import running_endpoint
 
     state = tmp_path_factory.mktemp("train-personalize-local")
-    with running_endpoint(state_dir=state, phase_seconds=0.02, fail_jobs=[CAMPAIGN_FAILS, f"update:{UPDATE_FAILS}"]) as url:
+    with running_endpoint(
+        state_dir=state, phase_seconds=0.02, fail_jobs=[CAMPAIGN_FAILS, f"update:{UPDATE_FAILS}"]
+    ) as url:
         yield url
 
 
@@ -85,9 +87,13 @@ def export_version(environment, s3) -> str:
     from airflow.utils.state import DagRunState
 
     s3.create_bucket(Bucket="personalize-demo")
-    run = DagBag(dag_folder=str(ROOT / "dags" / "export.py")).dags["shop__export"].test(logical_date=WINDOW_END)
+    run = (
+        DagBag(dag_folder=str(ROOT / "dags" / "export.py")).dags["shop__export"].test(logical_date=WINDOW_END)
+    )
     assert run.state == DagRunState.SUCCESS
-    latest = json.loads(s3.get_object(Bucket="personalize-demo", Key=f"{EXPORT_PREFIX}/shop/latest.json")["Body"].read())
+    latest = json.loads(
+        s3.get_object(Bucket="personalize-demo", Key=f"{EXPORT_PREFIX}/shop/latest.json")["Body"].read()
+    )
     return latest["version"]
 
 
@@ -95,7 +101,10 @@ def write_use_case(config_dir: Path, name: str, *, solutions: list[dict], **sect
     """<name>.yaml: the shop use case with these solutions and overridden sections."""
     document = yaml.safe_load((config_dir / "shop.yaml").read_text())
     document["training"] = {
-        **document["training"], "solutions": copy.deepcopy(solutions), "retries": 1, "retry_delay_seconds": 1,
+        **document["training"],
+        "solutions": copy.deepcopy(solutions),
+        "retries": 1,
+        "retry_delay_seconds": 1,
     }
     document["evaluation"] = {**document["evaluation"], "max_users": 300, "min_relative_lift": 0.02}
     for key, value in sections.items():
@@ -110,8 +119,12 @@ def publish_copy(s3, *, version: str, use_case: str) -> None:
         for obj in page.get("Contents", []):
             if "/evaluation/" in obj["Key"]:
                 continue
-            target = f"{EXPORT_PREFIX}/{use_case}/{version}/{obj['Key'][len(source):]}"
-            s3.copy_object(Bucket="personalize-demo", Key=target, CopySource={"Bucket": "personalize-demo", "Key": obj["Key"]})
+            target = f"{EXPORT_PREFIX}/{use_case}/{version}/{obj['Key'][len(source) :]}"
+            s3.copy_object(
+                Bucket="personalize-demo",
+                Key=target,
+                CopySource={"Bucket": "personalize-demo", "Key": obj["Key"]},
+            )
 
 
 class TrainRun:
@@ -130,8 +143,10 @@ class TrainRun:
         with create_session() as session:
             row = session.scalars(
                 select(XComModel).where(
-                    XComModel.dag_id == self.run.dag_id, XComModel.run_id == self.run.run_id,
-                    XComModel.task_id == task_id, XComModel.key == key,
+                    XComModel.dag_id == self.run.dag_id,
+                    XComModel.run_id == self.run.run_id,
+                    XComModel.task_id == task_id,
+                    XComModel.key == key,
                 )
             ).first()
             return None if row is None else XComModel.deserialize_value(row)
@@ -144,7 +159,11 @@ def run_train(use_case: str, version: str, *, logical_date: datetime | None = No
     bag = DagBag(dag_folder=str(ROOT / "dags" / "train.py"))
     assert bag.import_errors == {}
     moment = logical_date or WINDOW_END + timedelta(hours=next(_run_dates))
-    return TrainRun(bag.dags[f"{use_case}__train"].test(logical_date=moment, run_after=moment, run_conf={"version": version}))
+    return TrainRun(
+        bag.dags[f"{use_case}__train"].test(
+            logical_date=moment, run_after=moment, run_conf={"version": version}
+        )
+    )
 
 
 def registry(s3, use_case: str):
@@ -159,4 +178,3 @@ def campaign(personalize, use_case: str) -> dict | None:
         if summary["name"] == use_case:
             return personalize.describe_campaign(campaignArn=summary["campaignArn"])["campaign"]
     return None
-

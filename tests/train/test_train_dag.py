@@ -32,7 +32,10 @@ def gate_case(config_dir, export_version, s3):
     write_use_case(config_dir, "shop_gate", solutions=[PERSONALIZED])
     publish_copy(s3, version=export_version, use_case="shop_gate")
     first_date = WINDOW_END.replace(day=2)
-    return {"first": run_train("shop_gate", export_version, logical_date=first_date), "first_date": first_date}
+    return {
+        "first": run_train("shop_gate", export_version, logical_date=first_date),
+        "first_date": first_date,
+    }
 
 
 def test_the_first_run_deploys_and_records_the_champion(gate_case, s3, personalize, export_version):
@@ -47,31 +50,54 @@ def test_the_first_run_deploys_and_records_the_champion(gate_case, s3, personali
     assert champion.export_version == export_version and champion.metrics["ndcg_at_10"] > 0
     assert [h.promotion_id for h in history] == [champion.promotion_id]
     tracker = personalize.describe_event_tracker(eventTrackerArn=champion.event_tracker_arn)["eventTracker"]
-    assert tracker["datasetGroupArn"] == champion.dataset_group_arn and tracker["trackingId"] == champion.tracking_id
+    assert (
+        tracker["datasetGroupArn"] == champion.dataset_group_arn
+        and tracker["trackingId"] == champion.tracking_id
+    )
     summary = run.xcom("deploy.promote_champion")
     assert summary["promoted"] and summary["reason"].startswith("no champion yet")
     assert all(summary["sample_recommendations"].values()) and summary["cost"]["total_usd"] > 0
-    report = json.loads(s3.get_object(Bucket="personalize-demo", Key=summary["report"]["json"].split("/", 3)[3])["Body"].read())
+    report = json.loads(
+        s3.get_object(Bucket="personalize-demo", Key=summary["report"]["json"].split("/", 3)[3])[
+            "Body"
+        ].read()
+    )
     assert report["export_version"] == export_version and report["decision"]["promote"] is True
     assert report["challengers"][0]["metrics"]["users_evaluated"] > 100
 
 
 def test_a_retried_run_reuses_every_resource(gate_case, s3, personalize, export_version):
     champion, _ = registry(s3, "shop_gate")
-    rerun = run_train("shop_gate", export_version, logical_date=gate_case["first_date"])  # same run id: a retry
+    rerun = run_train(
+        "shop_gate", export_version, logical_date=gate_case["first_date"]
+    )  # same run id: a retry
     assert rerun.state == "success", rerun.tasks
     group = champion.dataset_group_arn
     assert [g for g in personalize.list_dataset_groups()["datasetGroups"] if g["datasetGroupArn"] == group]
-    assert len([g for g in personalize.list_dataset_groups()["datasetGroups"] if g["name"].startswith("shop_gate-")]) == 1
+    assert (
+        len(
+            [
+                g
+                for g in personalize.list_dataset_groups()["datasetGroups"]
+                if g["name"].startswith("shop_gate-")
+            ]
+        )
+        == 1
+    )
     datasets = personalize.list_datasets(datasetGroupArn=group)["datasets"]
     assert len(datasets) == 3
     for dataset in datasets:
-        assert len(personalize.list_dataset_import_jobs(datasetArn=dataset["datasetArn"])["datasetImportJobs"]) == 1
+        assert (
+            len(personalize.list_dataset_import_jobs(datasetArn=dataset["datasetArn"])["datasetImportJobs"])
+            == 1
+        )
     solutions = personalize.list_solutions(datasetGroupArn=group)["solutions"]
     assert len(solutions) == 1
     versions = personalize.list_solution_versions(solutionArn=solutions[0]["solutionArn"])["solutionVersions"]
     assert [v["solutionVersionArn"] for v in versions] == [champion.solution_version_arn]
-    batch = personalize.list_batch_inference_jobs(solutionVersionArn=champion.solution_version_arn)["batchInferenceJobs"]
+    batch = personalize.list_batch_inference_jobs(solutionVersionArn=champion.solution_version_arn)[
+        "batchInferenceJobs"
+    ]
     names = [job["jobName"] for job in batch]
     assert len(names) == len(set(names))  # the rerun also scored the champion (itself now): its own job name
     assert len([n for n in names if n.startswith("shop_gate-personalized-eval")]) == 1
@@ -93,12 +119,17 @@ def test_a_weaker_challenger_is_not_deployed(gate_case, s3, personalize, config_
     assert all(run.tasks[t] == "skipped" for t in DEPLOY)
     kept = run.xcom("keep_champion")
     assert kept["promoted"] is False and kept["serving"] == champion.solution_version_arn
-    assert kept["reason"].startswith("challenger popular ndcg_at_10") and "does not beat champion" in kept["reason"]
+    assert (
+        kept["reason"].startswith("challenger popular ndcg_at_10")
+        and "does not beat champion" in kept["reason"]
+    )
     evaluation = run.xcom("evaluate_models")
     assert evaluation["models"]["champion"]["ndcg_at_10"] == pytest.approx(champion.metrics["ndcg_at_10"])
     assert registry(s3, "shop_gate") == (champion, registry(s3, "shop_gate")[1])
     assert campaign(personalize, "shop_gate") == before
-    page = s3.get_object(Bucket="personalize-demo", Key=evaluation["report"]["html"].split("/", 3)[3])["Body"].read()
+    page = s3.get_object(Bucket="personalize-demo", Key=evaluation["report"]["html"].split("/", 3)[3])[
+        "Body"
+    ].read()
     assert b"KEEP CHAMPION" in page and b"promoted" in page  # the first run, in the past-runs table
 
 
@@ -111,10 +142,14 @@ def rollback_case(config_dir, export_version, s3):
     return first
 
 
-def test_a_failed_smoke_test_rolls_the_campaign_back(rollback_case, s3, personalize, config_dir, export_version):
+def test_a_failed_smoke_test_rolls_the_campaign_back(
+    rollback_case, s3, personalize, config_dir, export_version
+):
     champion, history = registry(s3, "shop_rollback")
     assert champion.recipe == "aws-popularity-count"
-    write_use_case(config_dir, "shop_rollback", solutions=[PERSONALIZED], campaign={"smoke_test_filter": NO_ITEMS})
+    write_use_case(
+        config_dir, "shop_rollback", solutions=[PERSONALIZED], campaign={"smoke_test_filter": NO_ITEMS}
+    )
 
     run = run_train("shop_rollback", export_version)
 
@@ -144,14 +179,24 @@ def test_a_better_challenger_is_deployed(rollback_case, s3, personalize, config_
     champion, history = registry(s3, "shop_rollback")
     assert champion.recipe == "aws-user-personalization"
     assert champion.previous_solution_version_arn == old.solution_version_arn
-    assert [h.solution_version_arn for h in history] == [old.solution_version_arn, champion.solution_version_arn]
+    assert [h.solution_version_arn for h in history] == [
+        old.solution_version_arn,
+        champion.solution_version_arn,
+    ]
     served = campaign(personalize, "shop_rollback")
-    assert served["campaignArn"] == old.campaign_arn and served["solutionVersionArn"] == champion.solution_version_arn
+    assert (
+        served["campaignArn"] == old.campaign_arn
+        and served["solutionVersionArn"] == champion.solution_version_arn
+    )
     assert champion.metrics["ndcg_at_10"] > old.metrics["ndcg_at_10"] * 1.02
 
 
-def test_a_long_lived_group_is_reimported_and_its_solution_retrained(config_dir, export_version, s3, personalize):
-    write_use_case(config_dir, "shop_live", solutions=[PERSONALIZED], training={"dataset_group": "long_lived"})
+def test_a_long_lived_group_is_reimported_and_its_solution_retrained(
+    config_dir, export_version, s3, personalize
+):
+    write_use_case(
+        config_dir, "shop_live", solutions=[PERSONALIZED], training={"dataset_group": "long_lived"}
+    )
     publish_copy(s3, version=export_version, use_case="shop_live")
 
     first = run_train("shop_live", export_version)
@@ -159,12 +204,19 @@ def test_a_long_lived_group_is_reimported_and_its_solution_retrained(config_dir,
 
     assert first.state == second.state == "success", (first.tasks, second.tasks)
     assert second.tasks["keep_champion"] == "success"  # the same data trains the same model: a tie keeps it
-    groups = [g for g in personalize.list_dataset_groups()["datasetGroups"] if g["name"].startswith("shop_live-")]
+    groups = [
+        g for g in personalize.list_dataset_groups()["datasetGroups"] if g["name"].startswith("shop_live-")
+    ]
     assert len(groups) == 1
     group = groups[0]["datasetGroupArn"]
     for dataset in personalize.list_datasets(datasetGroupArn=group)["datasets"]:
-        assert len(personalize.list_dataset_import_jobs(datasetArn=dataset["datasetArn"])["datasetImportJobs"]) == 2
+        assert (
+            len(personalize.list_dataset_import_jobs(datasetArn=dataset["datasetArn"])["datasetImportJobs"])
+            == 2
+        )
     (solution,) = personalize.list_solutions(datasetGroupArn=group)["solutions"]
-    assert len(personalize.list_solution_versions(solutionArn=solution["solutionArn"])["solutionVersions"]) == 2
+    assert (
+        len(personalize.list_solution_versions(solutionArn=solution["solutionArn"])["solutionVersions"]) == 2
+    )
     champion, _ = registry(s3, "shop_live")
     assert champion.dataset_group_arn == group and champion.run_id == first.run.run_id

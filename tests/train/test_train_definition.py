@@ -33,7 +33,11 @@ def test_it_runs_on_each_export_version_or_by_hand_with_a_version(shop_train):
 def test_each_configured_solution_trains_in_its_own_group(shop_train):
     ids = set(shop_train.task_ids)
     for name in ("personalized", "popular"):
-        assert {f"train_{name}.solution", f"train_{name}.solution_version", f"train_{name}.batch_inference"} <= ids
+        assert {
+            f"train_{name}.solution",
+            f"train_{name}.solution_version",
+            f"train_{name}.batch_inference",
+        } <= ids
     assert {"import.import_interactions", "import.import_items", "import.import_users"} <= ids
     assert not any("holdout" in task_id and "import" in task_id for task_id in ids)
     assert shop_train.get_task("deploy.campaign").min_provisioned_tps == 1
@@ -47,8 +51,13 @@ def triggering_events(*extras: dict):
     asset = {"name": "shop__export", "uri": "s3://personalize-demo/exports/shop", "extra": {}}
     return TriggeringAssetEventsAccessor.build(
         AssetEventDagRunReferenceResult(
-            asset=asset, extra=extra, source_dag_id="shop__export", source_task_id="publish",
-            source_run_id=f"run{index}", source_map_index=-1, source_aliases=[],
+            asset=asset,
+            extra=extra,
+            source_dag_id="shop__export",
+            source_task_id="publish",
+            source_run_id=f"run{index}",
+            source_map_index=-1,
+            source_aliases=[],
             timestamp=datetime(2026, 11, 1, index, tzinfo=UTC),
         )
         for index, extra in enumerate(extras)
@@ -58,7 +67,9 @@ def triggering_events(*extras: dict):
 def test_the_version_comes_from_the_param_else_the_latest_export_event():
     from personalize_airflow.train_tasks import requested_version
 
-    events = triggering_events({"version": "v1"}, {"version": "v2", "uri": "s3://personalize-demo/exports/shop/v2/"})
+    events = triggering_events(
+        {"version": "v1"}, {"version": "v2", "uri": "s3://personalize-demo/exports/shop/v2/"}
+    )
     assert requested_version({"version": None}, events) == "v2"
     assert requested_version({"version": " v0/ "}, events) == "v0"
     with pytest.raises(AirflowFailException, match="no 'version' param"):
@@ -70,15 +81,22 @@ def test_names_are_deterministic_per_run_and_shared_by_a_long_lived_group():
     from personalize_airflow.use_cases import use_case
 
     uc = use_case("shop")
-    schemas = {kind: json.dumps({"type": "record", "name": kind}) for kind in ("interactions", "items", "users")}
+    schemas = {
+        kind: json.dumps({"type": "record", "name": kind}) for kind in ("interactions", "items", "users")
+    }
     first = resource_names(uc, version="v1", run_id="r1", schemas=schemas)
     assert first == resource_names(uc, version="v1", run_id="r1", schemas=schemas)
     other_run = resource_names(uc, version="v1", run_id="r2", schemas=schemas)
-    assert other_run["dataset_group"] != first["dataset_group"] and other_run["schema__items"] == first["schema__items"]
+    assert (
+        other_run["dataset_group"] != first["dataset_group"]
+        and other_run["schema__items"] == first["schema__items"]
+    )
     assert all(len(name) <= 63 for name in first.values())
 
     live = uc.model_copy(update={"training": uc.training.model_copy(update={"dataset_group": "long_lived"})})
-    a, b = (resource_names(live, version=v, run_id=r, schemas=schemas) for v, r in (("v1", "r1"), ("v2", "r2")))
+    a, b = (
+        resource_names(live, version=v, run_id=r, schemas=schemas) for v, r in (("v1", "r1"), ("v2", "r2"))
+    )
     assert a["dataset_group"] == b["dataset_group"] and a["solution__popular"] == b["solution__popular"]
     assert a["import__interactions"] != b["import__interactions"]
 
@@ -86,14 +104,33 @@ def test_names_are_deterministic_per_run_and_shared_by_a_long_lived_group():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"training": {"solutions": [{"name": "p", "recipe": "aws-user-personalization", "training_mode": "UPDATE"}]}},
-         "training_mode UPDATE needs an earlier version"),
-        ({"training": {"solutions": [{"name": "p", "recipe": "aws-popularity-count", "event_type": "Click"}]}},
-         "training.solutions.p.event_type: 'Click' is not an EVENT_TYPE"),
+        (
+            {
+                "training": {
+                    "solutions": [
+                        {"name": "p", "recipe": "aws-user-personalization", "training_mode": "UPDATE"}
+                    ]
+                }
+            },
+            "training_mode UPDATE needs an earlier version",
+        ),
+        (
+            {
+                "training": {
+                    "solutions": [{"name": "p", "recipe": "aws-popularity-count", "event_type": "Click"}]
+                }
+            },
+            "training.solutions.p.event_type: 'Click' is not an EVENT_TYPE",
+        ),
         ({"training": {"role_arn": "personalize-role"}}, "training.role_arn"),
-        ({"training": {"solutions": [{"name": "p", "recipe": "user-personalization"}]}}, "must be a recipe name"),
-        ({"training": {"solutions": [{"name": "champion", "recipe": "aws-popularity-count"}]}},
-         "'champion' names the serving model"),
+        (
+            {"training": {"solutions": [{"name": "p", "recipe": "user-personalization"}]}},
+            "must be a recipe name",
+        ),
+        (
+            {"training": {"solutions": [{"name": "champion", "recipe": "aws-popularity-count"}]}},
+            "'champion' names the serving model",
+        ),
         ({"evaluation": {"metric": "accuracy"}}, "evaluation.metric"),
         ({"campaign": {"min_provisioned_tps": 0}}, "campaign.min_provisioned_tps"),
     ],

@@ -30,8 +30,12 @@ def throttled_endpoint(tmp_path_factory):
 
 def throttled_share(url: str, calls: int = 40) -> float:
     """The fraction of single-attempt calls the endpoint answers ThrottlingException."""
-    client = boto3.client("personalize", endpoint_url=url, region_name="us-east-1",
-                          config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
+    client = boto3.client(
+        "personalize",
+        endpoint_url=url,
+        region_name="us-east-1",
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+    )
     throttled = 0
     for _ in range(calls):
         try:
@@ -55,8 +59,9 @@ def test_a_train_run_succeeds_and_creates_each_resource_once_under_throttling(
 
     assert run.state == "success", run.tasks
     assert run.tasks["deploy.promote_champion"] == "success"
-    p = boto3.client("personalize", endpoint_url=throttled_endpoint, region_name="us-east-1",
-                     config=Config(**RETRYING))
+    p = boto3.client(
+        "personalize", endpoint_url=throttled_endpoint, region_name="us-east-1", config=Config(**RETRYING)
+    )
     (group,) = p.list_dataset_groups()["datasetGroups"]
     group_arn = group["datasetGroupArn"]
     assert group["name"].startswith(f"{USE_CASE}-run")
@@ -73,7 +78,9 @@ def test_a_train_run_succeeds_and_creates_each_resource_once_under_throttling(
         (version,) = p.list_solution_versions(solutionArn=solution["solutionArn"])["solutionVersions"]
         assert version["status"] == "ACTIVE"
         versions.append(version["solutionVersionArn"])
-        (job,) = p.list_batch_inference_jobs(solutionVersionArn=version["solutionVersionArn"])["batchInferenceJobs"]
+        (job,) = p.list_batch_inference_jobs(solutionVersionArn=version["solutionVersionArn"])[
+            "batchInferenceJobs"
+        ]
         assert job["status"] == "ACTIVE"  # the evaluation's batch inference, once
     assert len(p.list_batch_inference_jobs()["batchInferenceJobs"]) == 2  # no champion yet to score
     (tracker,) = p.list_event_trackers()["eventTrackers"]
@@ -82,7 +89,9 @@ def test_a_train_run_succeeds_and_creates_each_resource_once_under_throttling(
 
     champion, history = registry(s3, USE_CASE)
     assert champion.solution_version_arn in versions and champion.campaign_arn == campaign["campaignArn"]
-    assert champion.event_tracker_arn == tracker["eventTrackerArn"] and champion.dataset_group_arn == group_arn
+    assert (
+        champion.event_tracker_arn == tracker["eventTrackerArn"] and champion.dataset_group_arn == group_arn
+    )
     assert len(history) == 1
     served = p.describe_campaign(campaignArn=campaign["campaignArn"])["campaign"]
     assert served["solutionVersionArn"] == champion.solution_version_arn

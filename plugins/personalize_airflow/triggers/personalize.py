@@ -72,10 +72,16 @@ class PersonalizeDatasetGroupActiveTrigger(PersonalizeWaiterTrigger):
         :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(self, *, dataset_group_arn: str, waiter_delay: int = 30, waiter_max_attempts: int = 120, **kwargs) -> None:
+    def __init__(
+        self, *, dataset_group_arn: str, waiter_delay: int = 30, waiter_max_attempts: int = 120, **kwargs
+    ) -> None:
         super().__init__(
-            kind="dataset_group", waiter_name="dataset_group_active", arn=dataset_group_arn,
-            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
+            kind="dataset_group",
+            waiter_name="dataset_group_active",
+            arn=dataset_group_arn,
+            waiter_delay=waiter_delay,
+            waiter_max_attempts=waiter_max_attempts,
+            **kwargs,
         )
 
 
@@ -90,10 +96,16 @@ class PersonalizeDatasetActiveTrigger(PersonalizeWaiterTrigger):
         :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(self, *, dataset_arn: str, waiter_delay: int = 30, waiter_max_attempts: int = 120, **kwargs) -> None:
+    def __init__(
+        self, *, dataset_arn: str, waiter_delay: int = 30, waiter_max_attempts: int = 120, **kwargs
+    ) -> None:
         super().__init__(
-            kind="dataset", waiter_name="dataset_active", arn=dataset_arn,
-            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
+            kind="dataset",
+            waiter_name="dataset_active",
+            arn=dataset_arn,
+            waiter_delay=waiter_delay,
+            waiter_max_attempts=waiter_max_attempts,
+            **kwargs,
         )
 
 
@@ -108,10 +120,16 @@ class PersonalizeDatasetImportJobCompleteTrigger(PersonalizeWaiterTrigger):
         :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(self, *, dataset_import_job_arn: str, waiter_delay: int = 60, waiter_max_attempts: int = 720, **kwargs) -> None:
+    def __init__(
+        self, *, dataset_import_job_arn: str, waiter_delay: int = 60, waiter_max_attempts: int = 720, **kwargs
+    ) -> None:
         super().__init__(
-            kind="dataset_import_job", waiter_name="dataset_import_job_complete", arn=dataset_import_job_arn,
-            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
+            kind="dataset_import_job",
+            waiter_name="dataset_import_job_complete",
+            arn=dataset_import_job_arn,
+            waiter_delay=waiter_delay,
+            waiter_max_attempts=waiter_max_attempts,
+            **kwargs,
         )
 
 
@@ -126,10 +144,16 @@ class PersonalizeSolutionActiveTrigger(PersonalizeWaiterTrigger):
         :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(self, *, solution_arn: str, waiter_delay: int = 30, waiter_max_attempts: int = 120, **kwargs) -> None:
+    def __init__(
+        self, *, solution_arn: str, waiter_delay: int = 30, waiter_max_attempts: int = 120, **kwargs
+    ) -> None:
         super().__init__(
-            kind="solution", waiter_name="solution_active", arn=solution_arn,
-            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
+            kind="solution",
+            waiter_name="solution_active",
+            arn=solution_arn,
+            waiter_delay=waiter_delay,
+            waiter_max_attempts=waiter_max_attempts,
+            **kwargs,
         )
 
 
@@ -144,10 +168,16 @@ class PersonalizeSolutionVersionCompleteTrigger(PersonalizeWaiterTrigger):
         :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(self, *, solution_version_arn: str, waiter_delay: int = 60, waiter_max_attempts: int = 720, **kwargs) -> None:
+    def __init__(
+        self, *, solution_version_arn: str, waiter_delay: int = 60, waiter_max_attempts: int = 720, **kwargs
+    ) -> None:
         super().__init__(
-            kind="solution_version", waiter_name="solution_version_complete", arn=solution_version_arn,
-            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
+            kind="solution_version",
+            waiter_name="solution_version_complete",
+            arn=solution_version_arn,
+            waiter_delay=waiter_delay,
+            waiter_max_attempts=waiter_max_attempts,
+            **kwargs,
         )
 
 
@@ -162,10 +192,16 @@ class PersonalizeCampaignActiveTrigger(PersonalizeWaiterTrigger):
         :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(self, *, campaign_arn: str, waiter_delay: int = 30, waiter_max_attempts: int = 240, **kwargs) -> None:
+    def __init__(
+        self, *, campaign_arn: str, waiter_delay: int = 30, waiter_max_attempts: int = 240, **kwargs
+    ) -> None:
         super().__init__(
-            kind="campaign", waiter_name="campaign_active", arn=campaign_arn,
-            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
+            kind="campaign",
+            waiter_name="campaign_active",
+            arn=campaign_arn,
+            waiter_delay=waiter_delay,
+            waiter_max_attempts=waiter_max_attempts,
+            **kwargs,
         )
 
 
@@ -180,10 +216,21 @@ class PersonalizeBatchInferenceJobCompleteTrigger(PersonalizeWaiterTrigger):
         :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(self, *, batch_inference_job_arn: str, waiter_delay: int = 60, waiter_max_attempts: int = 720, **kwargs) -> None:
+    def __init__(
+        self,
+        *,
+        batch_inference_job_arn: str,
+        waiter_delay: int = 60,
+        waiter_max_attempts: int = 720,
+        **kwargs,
+    ) -> None:
         super().__init__(
-            kind="batch_inference_job", waiter_name="batch_inference_job_complete", arn=batch_inference_job_arn,
-            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
+            kind="batch_inference_job",
+            waiter_name="batch_inference_job_complete",
+            arn=batch_inference_job_arn,
+            waiter_delay=waiter_delay,
+            waiter_max_attempts=waiter_max_attempts,
+            **kwargs,
         )
 
 
@@ -198,10 +245,16 @@ class PersonalizeEventTrackerActiveTrigger(PersonalizeWaiterTrigger):
         :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(self, *, event_tracker_arn: str, waiter_delay: int = 30, waiter_max_attempts: int = 120, **kwargs) -> None:
+    def __init__(
+        self, *, event_tracker_arn: str, waiter_delay: int = 30, waiter_max_attempts: int = 120, **kwargs
+    ) -> None:
         super().__init__(
-            kind="event_tracker", waiter_name="event_tracker_active", arn=event_tracker_arn,
-            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
+            kind="event_tracker",
+            waiter_name="event_tracker_active",
+            arn=event_tracker_arn,
+            waiter_delay=waiter_delay,
+            waiter_max_attempts=waiter_max_attempts,
+            **kwargs,
         )
 
 
@@ -216,10 +269,16 @@ class PersonalizeFilterActiveTrigger(PersonalizeWaiterTrigger):
         :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(self, *, filter_arn: str, waiter_delay: int = 30, waiter_max_attempts: int = 120, **kwargs) -> None:
+    def __init__(
+        self, *, filter_arn: str, waiter_delay: int = 30, waiter_max_attempts: int = 120, **kwargs
+    ) -> None:
         super().__init__(
-            kind="filter", waiter_name="filter_active", arn=filter_arn,
-            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
+            kind="filter",
+            waiter_name="filter_active",
+            arn=filter_arn,
+            waiter_delay=waiter_delay,
+            waiter_max_attempts=waiter_max_attempts,
+            **kwargs,
         )
 
 
@@ -234,10 +293,16 @@ class PersonalizeDatasetGroupDeletedTrigger(PersonalizeWaiterTrigger):
         :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(self, *, dataset_group_arn: str, waiter_delay: int = 15, waiter_max_attempts: int = 240, **kwargs) -> None:
+    def __init__(
+        self, *, dataset_group_arn: str, waiter_delay: int = 15, waiter_max_attempts: int = 240, **kwargs
+    ) -> None:
         super().__init__(
-            kind="dataset_group", waiter_name="dataset_group_deleted", arn=dataset_group_arn,
-            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
+            kind="dataset_group",
+            waiter_name="dataset_group_deleted",
+            arn=dataset_group_arn,
+            waiter_delay=waiter_delay,
+            waiter_max_attempts=waiter_max_attempts,
+            **kwargs,
         )
 
 
@@ -252,10 +317,16 @@ class PersonalizeDatasetDeletedTrigger(PersonalizeWaiterTrigger):
         :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(self, *, dataset_arn: str, waiter_delay: int = 15, waiter_max_attempts: int = 240, **kwargs) -> None:
+    def __init__(
+        self, *, dataset_arn: str, waiter_delay: int = 15, waiter_max_attempts: int = 240, **kwargs
+    ) -> None:
         super().__init__(
-            kind="dataset", waiter_name="dataset_deleted", arn=dataset_arn,
-            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
+            kind="dataset",
+            waiter_name="dataset_deleted",
+            arn=dataset_arn,
+            waiter_delay=waiter_delay,
+            waiter_max_attempts=waiter_max_attempts,
+            **kwargs,
         )
 
 
@@ -270,10 +341,16 @@ class PersonalizeSchemaDeletedTrigger(PersonalizeWaiterTrigger):
         :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(self, *, schema_arn: str, waiter_delay: int = 15, waiter_max_attempts: int = 240, **kwargs) -> None:
+    def __init__(
+        self, *, schema_arn: str, waiter_delay: int = 15, waiter_max_attempts: int = 240, **kwargs
+    ) -> None:
         super().__init__(
-            kind="schema", waiter_name="schema_deleted", arn=schema_arn,
-            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
+            kind="schema",
+            waiter_name="schema_deleted",
+            arn=schema_arn,
+            waiter_delay=waiter_delay,
+            waiter_max_attempts=waiter_max_attempts,
+            **kwargs,
         )
 
 
@@ -288,10 +365,16 @@ class PersonalizeSolutionDeletedTrigger(PersonalizeWaiterTrigger):
         :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(self, *, solution_arn: str, waiter_delay: int = 15, waiter_max_attempts: int = 240, **kwargs) -> None:
+    def __init__(
+        self, *, solution_arn: str, waiter_delay: int = 15, waiter_max_attempts: int = 240, **kwargs
+    ) -> None:
         super().__init__(
-            kind="solution", waiter_name="solution_deleted", arn=solution_arn,
-            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
+            kind="solution",
+            waiter_name="solution_deleted",
+            arn=solution_arn,
+            waiter_delay=waiter_delay,
+            waiter_max_attempts=waiter_max_attempts,
+            **kwargs,
         )
 
 
@@ -306,10 +389,16 @@ class PersonalizeCampaignDeletedTrigger(PersonalizeWaiterTrigger):
         :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(self, *, campaign_arn: str, waiter_delay: int = 15, waiter_max_attempts: int = 240, **kwargs) -> None:
+    def __init__(
+        self, *, campaign_arn: str, waiter_delay: int = 15, waiter_max_attempts: int = 240, **kwargs
+    ) -> None:
         super().__init__(
-            kind="campaign", waiter_name="campaign_deleted", arn=campaign_arn,
-            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
+            kind="campaign",
+            waiter_name="campaign_deleted",
+            arn=campaign_arn,
+            waiter_delay=waiter_delay,
+            waiter_max_attempts=waiter_max_attempts,
+            **kwargs,
         )
 
 
@@ -324,10 +413,16 @@ class PersonalizeEventTrackerDeletedTrigger(PersonalizeWaiterTrigger):
         :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(self, *, event_tracker_arn: str, waiter_delay: int = 15, waiter_max_attempts: int = 240, **kwargs) -> None:
+    def __init__(
+        self, *, event_tracker_arn: str, waiter_delay: int = 15, waiter_max_attempts: int = 240, **kwargs
+    ) -> None:
         super().__init__(
-            kind="event_tracker", waiter_name="event_tracker_deleted", arn=event_tracker_arn,
-            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
+            kind="event_tracker",
+            waiter_name="event_tracker_deleted",
+            arn=event_tracker_arn,
+            waiter_delay=waiter_delay,
+            waiter_max_attempts=waiter_max_attempts,
+            **kwargs,
         )
 
 
@@ -342,8 +437,14 @@ class PersonalizeFilterDeletedTrigger(PersonalizeWaiterTrigger):
         :class:`PersonalizeWaiterTrigger`.
     """
 
-    def __init__(self, *, filter_arn: str, waiter_delay: int = 15, waiter_max_attempts: int = 240, **kwargs) -> None:
+    def __init__(
+        self, *, filter_arn: str, waiter_delay: int = 15, waiter_max_attempts: int = 240, **kwargs
+    ) -> None:
         super().__init__(
-            kind="filter", waiter_name="filter_deleted", arn=filter_arn,
-            waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs,
+            kind="filter",
+            waiter_name="filter_deleted",
+            arn=filter_arn,
+            waiter_delay=waiter_delay,
+            waiter_max_attempts=waiter_max_attempts,
+            **kwargs,
         )

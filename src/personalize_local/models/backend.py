@@ -69,14 +69,17 @@ def paginate(items: list[dict], key: str, next_token: str | None, max_results: i
             raise InvalidNextToken(f"nextToken {next_token!r} is not one this endpoint issued") from exc
     size = max_results or 100
     items = sorted(items, key=lambda r: r.get("creationDateTime", 0), reverse=True)
-    page: dict[str, Any] = {key: items[start:start + size]}
+    page: dict[str, Any] = {key: items[start : start + size]}
     if start + size < len(items):
         page["nextToken"] = base64.urlsafe_b64encode(f"offset:{start + size}".encode()).decode()
     return page
 
 
 def _update_in_flight(campaign: dict) -> bool:
-    return (campaign.get("latestCampaignUpdate") or {}).get("status") in ("CREATE PENDING", "CREATE IN_PROGRESS")
+    return (campaign.get("latestCampaignUpdate") or {}).get("status") in (
+        "CREATE PENDING",
+        "CREATE IN_PROGRESS",
+    )
 
 
 def _tags_dict(tags: list[dict] | None) -> dict[str, str]:
@@ -94,7 +97,9 @@ class PersonalizeBackend:
         self.store = Store(settings.state_dir)
         recovered = self.store.recover()
         if recovered:
-            log.warning("recovered after restart: %d resource(s) were in flight or pending delete", len(recovered))
+            log.warning(
+                "recovered after restart: %d resource(s) were in flight or pending delete", len(recovered)
+            )
         self._remove_orphans()
         self._data: dict[str, DatasetData] = {}
         self.lifecycle = Lifecycle(store=self.store, settings=settings)
@@ -111,7 +116,11 @@ class PersonalizeBackend:
         for version in self.store.find("solution-version"):
             if version["solutionArn"] not in self.store.resources["solution"]:
                 self.store.remove("solution-version", version["solutionVersionArn"])
-        for area, kind in (("datasets", "dataset"), ("models", "solution-version"), (EVENT_IDS, "event-tracker")):
+        for area, kind in (
+            ("datasets", "dataset"),
+            ("models", "solution-version"),
+            (EVENT_IDS, "event-tracker"),
+        ):
             kept = {self.store.dir_for(area, resource_arn) for resource_arn in self.store.resources[kind]}
             root = self.settings.state_dir / area
             for directory in root.iterdir() if root.is_dir() else ():
@@ -135,8 +144,11 @@ class PersonalizeBackend:
 
     def datasets_of(self, dataset_group_arn: str) -> dict[str, dict]:
         """Live datasets of a group by type (Interactions, Items, Users)."""
-        return {d["datasetType"]: d for d in self.store.find("dataset", datasetGroupArn=dataset_group_arn)
-                if not d["status"].startswith("DELETE")}
+        return {
+            d["datasetType"]: d
+            for d in self.store.find("dataset", datasetGroupArn=dataset_group_arn)
+            if not d["status"].startswith("DELETE")
+        }
 
     def _create(self, kind: str, resource_arn: str, resource: dict, tags: list[dict] | None = None) -> None:
         tag_map = _tags_dict(tags)
@@ -154,19 +166,25 @@ class PersonalizeBackend:
     def _require_active(self, kind: str, resource_arn: str) -> dict:
         resource = self.store.snapshot(kind, resource_arn)
         if resource.get("status", "ACTIVE") != "ACTIVE":
-            raise ResourceInUse(f"The {kind.replace('-', ' ')} {resource_arn} is {resource['status']}, not ACTIVE")
+            raise ResourceInUse(
+                f"The {kind.replace('-', ' ')} {resource_arn} is {resource['status']}, not ACTIVE"
+            )
         return resource
 
     def _deletable(self, kind: str, resource_arn: str) -> dict:
         resource = self.store.snapshot(kind, resource_arn)
         status = resource.get("status", "ACTIVE")
         if status not in TERMINAL:
-            raise ResourceInUse(f"The {kind.replace('-', ' ')} {resource_arn} is {status}; "
-                                "wait until it is ACTIVE or failed before deleting it")
+            raise ResourceInUse(
+                f"The {kind.replace('-', ' ')} {resource_arn} is {status}; "
+                "wait until it is ACTIVE or failed before deleting it"
+            )
         return resource
 
     # ---- schemas
-    def create_schema(self, request: RequestContext, *, name: str, schema: str, domain: str | None = None) -> dict:
+    def create_schema(
+        self, request: RequestContext, *, name: str, schema: str, domain: str | None = None
+    ) -> dict:
         parse_schema(schema)
         if domain:
             raise InvalidInput("Domain dataset groups are not supported by personalize-local; omit domain")
@@ -177,82 +195,144 @@ class PersonalizeBackend:
     def describe_schema(self, request: RequestContext, *, schemaArn: str) -> dict:
         return {"schema": self.store.snapshot("schema", schemaArn)}
 
-    def list_schemas(self, request: RequestContext, *, nextToken: str | None = None,
-                     maxResults: int | None = None) -> dict:
+    def list_schemas(
+        self, request: RequestContext, *, nextToken: str | None = None, maxResults: int | None = None
+    ) -> dict:
         return paginate(self.store.find("schema"), "schemas", nextToken, maxResults)
 
     def delete_schema(self, request: RequestContext, *, schemaArn: str) -> dict:
         self.store.get("schema", schemaArn)
         users = self.store.find("dataset", schemaArn=schemaArn)
         if users:
-            raise ResourceInUse(f"Schema {schemaArn} is used by dataset(s) {', '.join(d['datasetArn'] for d in users)}")
+            raise ResourceInUse(
+                f"Schema {schemaArn} is used by dataset(s) {', '.join(d['datasetArn'] for d in users)}"
+            )
         self.store.remove("schema", schemaArn)
         return {}
 
     # ---- dataset groups
-    def create_dataset_group(self, request: RequestContext, *, name: str, roleArn: str | None = None,
-                             kmsKeyArn: str | None = None, domain: str | None = None,
-                             tags: list[dict] | None = None) -> dict:
+    def create_dataset_group(
+        self,
+        request: RequestContext,
+        *,
+        name: str,
+        roleArn: str | None = None,
+        kmsKeyArn: str | None = None,
+        domain: str | None = None,
+        tags: list[dict] | None = None,
+    ) -> dict:
         if domain:
             raise InvalidInput("Domain dataset groups are not supported by personalize-local; omit domain")
         if len(self.store.resources["dataset-group"]) >= MAX_DATASET_GROUPS:
             raise LimitExceeded(f"An account can have at most {MAX_DATASET_GROUPS} dataset groups")
         group_arn = arn(request, f"dataset-group/{name}")
-        self._create("dataset-group", group_arn, {"name": name, "datasetGroupArn": group_arn,
-                                                  "status": "CREATE PENDING", "roleArn": roleArn,
-                                                  "kmsKeyArn": kmsKeyArn}, tags)
+        self._create(
+            "dataset-group",
+            group_arn,
+            {
+                "name": name,
+                "datasetGroupArn": group_arn,
+                "status": "CREATE PENDING",
+                "roleArn": roleArn,
+                "kmsKeyArn": kmsKeyArn,
+            },
+            tags,
+        )
         self.lifecycle.create("dataset-group", group_arn)
         return {"datasetGroupArn": group_arn}
 
     def describe_dataset_group(self, request: RequestContext, *, datasetGroupArn: str) -> dict:
         return {"datasetGroup": self.store.snapshot("dataset-group", datasetGroupArn)}
 
-    def list_dataset_groups(self, request: RequestContext, *, nextToken: str | None = None,
-                            maxResults: int | None = None) -> dict:
+    def list_dataset_groups(
+        self, request: RequestContext, *, nextToken: str | None = None, maxResults: int | None = None
+    ) -> dict:
         return paginate(self.store.find("dataset-group"), "datasetGroups", nextToken, maxResults)
 
     def delete_dataset_group(self, request: RequestContext, *, datasetGroupArn: str) -> dict:
         self._deletable("dataset-group", datasetGroupArn)
-        children = [r.get(key) for kind, key in (("dataset", "datasetArn"), ("solution", "solutionArn"),
-                                                  ("event-tracker", "eventTrackerArn"), ("filter", "filterArn"))
-                    for r in self.store.find(kind, datasetGroupArn=datasetGroupArn)]
+        children = [
+            r.get(key)
+            for kind, key in (
+                ("dataset", "datasetArn"),
+                ("solution", "solutionArn"),
+                ("event-tracker", "eventTrackerArn"),
+                ("filter", "filterArn"),
+            )
+            for r in self.store.find(kind, datasetGroupArn=datasetGroupArn)
+        ]
         if children:
-            raise ResourceInUse(f"Dataset group {datasetGroupArn} still has {', '.join(children)}; delete them first")
+            raise ResourceInUse(
+                f"Dataset group {datasetGroupArn} still has {', '.join(children)}; delete them first"
+            )
         self.lifecycle.delete("dataset-group", datasetGroupArn)
         return {}
 
     # ---- datasets
-    def create_dataset(self, request: RequestContext, *, name: str, schemaArn: str, datasetGroupArn: str,
-                       datasetType: str, tags: list[dict] | None = None) -> dict:
+    def create_dataset(
+        self,
+        request: RequestContext,
+        *,
+        name: str,
+        schemaArn: str,
+        datasetGroupArn: str,
+        datasetType: str,
+        tags: list[dict] | None = None,
+    ) -> dict:
         dataset_type = DATASET_TYPES.get(datasetType.lower())
         if dataset_type is None:
-            raise InvalidInput(f"datasetType {datasetType!r} is not supported; use Interactions, Items or Users")
+            raise InvalidInput(
+                f"datasetType {datasetType!r} is not supported; use Interactions, Items or Users"
+            )
         group = self.store.snapshot("dataset-group", datasetGroupArn)
         schema = self.store.snapshot("schema", schemaArn)
         if group["status"] != "ACTIVE":
             raise ResourceInUse(f"Dataset group {datasetGroupArn} is {group['status']}, not ACTIVE")
         check_schema_for(dataset_type, parse_schema(schema["schema"]))
         if dataset_type in self.datasets_of(datasetGroupArn):
-            raise ResourceAlreadyExists(f"Dataset group {datasetGroupArn} already has a {dataset_type} dataset")
+            raise ResourceAlreadyExists(
+                f"Dataset group {datasetGroupArn} already has a {dataset_type} dataset"
+            )
         dataset_arn = arn(request, f"dataset/{group['name']}/{dataset_type.upper()}")
-        self._create("dataset", dataset_arn, {"name": name, "datasetArn": dataset_arn,
-                                              "datasetGroupArn": datasetGroupArn, "datasetType": dataset_type,
-                                              "schemaArn": schemaArn, "status": "CREATE PENDING"}, tags)
+        self._create(
+            "dataset",
+            dataset_arn,
+            {
+                "name": name,
+                "datasetArn": dataset_arn,
+                "datasetGroupArn": datasetGroupArn,
+                "datasetType": dataset_type,
+                "schemaArn": schemaArn,
+                "status": "CREATE PENDING",
+            },
+            tags,
+        )
         self.lifecycle.create("dataset", dataset_arn)
         return {"datasetArn": dataset_arn}
 
     def describe_dataset(self, request: RequestContext, *, datasetArn: str) -> dict:
         return {"dataset": self.store.snapshot("dataset", datasetArn)}
 
-    def list_datasets(self, request: RequestContext, *, datasetGroupArn: str | None = None,
-                      nextToken: str | None = None, maxResults: int | None = None) -> dict:
-        found = self.store.find("dataset", **({"datasetGroupArn": datasetGroupArn} if datasetGroupArn else {}))
+    def list_datasets(
+        self,
+        request: RequestContext,
+        *,
+        datasetGroupArn: str | None = None,
+        nextToken: str | None = None,
+        maxResults: int | None = None,
+    ) -> dict:
+        found = self.store.find(
+            "dataset", **({"datasetGroupArn": datasetGroupArn} if datasetGroupArn else {})
+        )
         return paginate(found, "datasets", nextToken, maxResults)
 
     def delete_dataset(self, request: RequestContext, *, datasetArn: str) -> dict:
         self._deletable("dataset", datasetArn)
-        running = [j["jobName"] for j in self.store.find("dataset-import-job", datasetArn=datasetArn)
-                   if j["status"] not in TERMINAL]
+        running = [
+            j["jobName"]
+            for j in self.store.find("dataset-import-job", datasetArn=datasetArn)
+            if j["status"] not in TERMINAL
+        ]
         if running:
             raise ResourceInUse(f"Dataset {datasetArn} has import job(s) in progress: {', '.join(running)}")
         directory = self.dataset_data(datasetArn).directory
@@ -265,23 +345,45 @@ class PersonalizeBackend:
         return {}
 
     # ---- dataset import jobs
-    def create_dataset_import_job(self, request: RequestContext, *, jobName: str, datasetArn: str,
-                                  dataSource: dict, roleArn: str | None = None, tags: list[dict] | None = None,
-                                  importMode: str = "FULL", publishAttributionMetricsToS3: bool | None = None
-                                  ) -> dict:
+    def create_dataset_import_job(
+        self,
+        request: RequestContext,
+        *,
+        jobName: str,
+        datasetArn: str,
+        dataSource: dict,
+        roleArn: str | None = None,
+        tags: list[dict] | None = None,
+        importMode: str = "FULL",
+        publishAttributionMetricsToS3: bool | None = None,
+    ) -> dict:
         dataset = self._require_active("dataset", datasetArn)
         location = dataSource.get("dataLocation")
         if not location or not location.startswith("s3://"):
             raise InvalidInput("dataSource.dataLocation must be an s3:// location")
-        running = [j["jobName"] for j in self.store.find("dataset-import-job", datasetArn=datasetArn)
-                   if j["status"] not in TERMINAL]
+        running = [
+            j["jobName"]
+            for j in self.store.find("dataset-import-job", datasetArn=datasetArn)
+            if j["status"] not in TERMINAL
+        ]
         if running:
             raise ResourceInUse(f"Dataset {datasetArn} already has an import job in progress: {running[0]}")
         job_arn = arn(request, f"dataset-import-job/{jobName}")
-        self._create("dataset-import-job", job_arn, {
-            "jobName": jobName, "datasetImportJobArn": job_arn, "datasetArn": datasetArn,
-            "dataSource": {"dataLocation": location}, "roleArn": roleArn, "status": "CREATE PENDING",
-            "importMode": importMode, "publishAttributionMetricsToS3": bool(publishAttributionMetricsToS3)}, tags)
+        self._create(
+            "dataset-import-job",
+            job_arn,
+            {
+                "jobName": jobName,
+                "datasetImportJobArn": job_arn,
+                "datasetArn": datasetArn,
+                "dataSource": {"dataLocation": location},
+                "roleArn": roleArn,
+                "status": "CREATE PENDING",
+                "importMode": importMode,
+                "publishAttributionMetricsToS3": bool(publishAttributionMetricsToS3),
+            },
+            tags,
+        )
         fields = parse_schema(self.store.snapshot("schema", dataset["schemaArn"])["schema"])
 
         def work() -> None:
@@ -291,8 +393,14 @@ class PersonalizeBackend:
             frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
             rows = self.dataset_data(datasetArn).write_bulk(frame, append=importMode == "INCREMENTAL")
             self.runtime.invalidate(dataset["datasetGroupArn"])
-            log.info("import %s: %d row(s) from %s into %s (%d bulk rows now)", jobName, len(frame), location,
-                     datasetArn, rows)
+            log.info(
+                "import %s: %d row(s) from %s into %s (%d bulk rows now)",
+                jobName,
+                len(frame),
+                location,
+                datasetArn,
+                rows,
+            )
 
         self.lifecycle.create("dataset-import-job", job_arn, work=work, forced_failure_name=jobName)
         return {"datasetImportJobArn": job_arn}
@@ -300,30 +408,61 @@ class PersonalizeBackend:
     def describe_dataset_import_job(self, request: RequestContext, *, datasetImportJobArn: str) -> dict:
         return {"datasetImportJob": self.store.snapshot("dataset-import-job", datasetImportJobArn)}
 
-    def list_dataset_import_jobs(self, request: RequestContext, *, datasetArn: str | None = None,
-                                 nextToken: str | None = None, maxResults: int | None = None) -> dict:
+    def list_dataset_import_jobs(
+        self,
+        request: RequestContext,
+        *,
+        datasetArn: str | None = None,
+        nextToken: str | None = None,
+        maxResults: int | None = None,
+    ) -> dict:
         found = self.store.find("dataset-import-job", **({"datasetArn": datasetArn} if datasetArn else {}))
         return paginate(found, "datasetImportJobs", nextToken, maxResults)
 
     # ---- solutions
-    def create_solution(self, request: RequestContext, *, name: str, datasetGroupArn: str,
-                        recipeArn: str | None = None, eventType: str | None = None,
-                        solutionConfig: dict | None = None, performHPO: bool = False,
-                        performAutoML: bool = False, performAutoTraining: bool = False,
-                        performIncrementalUpdate: bool = False, tags: list[dict] | None = None) -> dict:
+    def create_solution(
+        self,
+        request: RequestContext,
+        *,
+        name: str,
+        datasetGroupArn: str,
+        recipeArn: str | None = None,
+        eventType: str | None = None,
+        solutionConfig: dict | None = None,
+        performHPO: bool = False,
+        performAutoML: bool = False,
+        performAutoTraining: bool = False,
+        performIncrementalUpdate: bool = False,
+        tags: list[dict] | None = None,
+    ) -> dict:
         if not recipeArn:
             raise InvalidInput("recipeArn is required (personalize-local does not run AutoML)")
         recipe = recipe_for_arn(recipeArn)
         if recipe is None:
-            raise InvalidInput(f"Recipe {recipeArn} is not supported by personalize-local; use one of "
-                               + ", ".join(r.arn for r in RECIPES.values()))
+            raise InvalidInput(
+                f"Recipe {recipeArn} is not supported by personalize-local; use one of "
+                + ", ".join(r.arn for r in RECIPES.values())
+            )
         self._require_active("dataset-group", datasetGroupArn)
         solution_arn = arn(request, f"solution/{name}")
-        self._create("solution", solution_arn, {
-            "name": name, "solutionArn": solution_arn, "datasetGroupArn": datasetGroupArn, "recipeArn": recipeArn,
-            "eventType": eventType, "solutionConfig": solutionConfig or {}, "performHPO": performHPO,
-            "performAutoML": performAutoML, "performAutoTraining": performAutoTraining,
-            "performIncrementalUpdate": performIncrementalUpdate, "status": "CREATE PENDING"}, tags)
+        self._create(
+            "solution",
+            solution_arn,
+            {
+                "name": name,
+                "solutionArn": solution_arn,
+                "datasetGroupArn": datasetGroupArn,
+                "recipeArn": recipeArn,
+                "eventType": eventType,
+                "solutionConfig": solutionConfig or {},
+                "performHPO": performHPO,
+                "performAutoML": performAutoML,
+                "performAutoTraining": performAutoTraining,
+                "performIncrementalUpdate": performIncrementalUpdate,
+                "status": "CREATE PENDING",
+            },
+            tags,
+        )
         self.lifecycle.create("solution", solution_arn)
         return {"solutionArn": solution_arn}
 
@@ -334,14 +473,24 @@ class PersonalizeBackend:
             solution["latestSolutionVersion"] = max(versions, key=lambda v: v["creationDateTime"])
         return {"solution": solution}
 
-    def list_solutions(self, request: RequestContext, *, datasetGroupArn: str | None = None,
-                       nextToken: str | None = None, maxResults: int | None = None) -> dict:
-        found = self.store.find("solution", **({"datasetGroupArn": datasetGroupArn} if datasetGroupArn else {}))
+    def list_solutions(
+        self,
+        request: RequestContext,
+        *,
+        datasetGroupArn: str | None = None,
+        nextToken: str | None = None,
+        maxResults: int | None = None,
+    ) -> dict:
+        found = self.store.find(
+            "solution", **({"datasetGroupArn": datasetGroupArn} if datasetGroupArn else {})
+        )
         return paginate(found, "solutions", nextToken, maxResults)
 
     def update_solution(self, request: RequestContext, *, solutionArn: str, **changes: Any) -> dict:
         self._require_active("solution", solutionArn)
-        allowed = {k: v for k, v in changes.items() if k in ("performAutoTraining", "performIncrementalUpdate")}
+        allowed = {
+            k: v for k, v in changes.items() if k in ("performAutoTraining", "performIncrementalUpdate")
+        }
         self.store.update("solution", solutionArn, **allowed)
         return {"solutionArn": solutionArn}
 
@@ -350,10 +499,13 @@ class PersonalizeBackend:
         versions = self.store.find("solution-version", solutionArn=solutionArn)
         training = [v["solutionVersionArn"] for v in versions if v["status"] not in TERMINAL]
         if training:
-            raise ResourceInUse(f"Solution {solutionArn} has version(s) still training: {', '.join(training)}")
+            raise ResourceInUse(
+                f"Solution {solutionArn} has version(s) still training: {', '.join(training)}"
+            )
         version_arns = {v["solutionVersionArn"] for v in versions}
-        campaigns = [c["campaignArn"] for c in self.store.find("campaign")
-                     if c["solutionVersionArn"] in version_arns]
+        campaigns = [
+            c["campaignArn"] for c in self.store.find("campaign") if c["solutionVersionArn"] in version_arns
+        ]
         if campaigns:
             raise ResourceInUse(f"Solution {solutionArn} is deployed by campaign(s) {', '.join(campaigns)}")
 
@@ -367,8 +519,15 @@ class PersonalizeBackend:
         return {}
 
     # ---- solution versions
-    def create_solution_version(self, request: RequestContext, *, solutionArn: str, name: str | None = None,
-                                trainingMode: str = "FULL", tags: list[dict] | None = None) -> dict:
+    def create_solution_version(
+        self,
+        request: RequestContext,
+        *,
+        solutionArn: str,
+        name: str | None = None,
+        trainingMode: str = "FULL",
+        tags: list[dict] | None = None,
+    ) -> dict:
         solution = self._require_active("solution", solutionArn)
         versions = self.store.find("solution-version", solutionArn=solutionArn)
         if trainingMode == "UPDATE":
@@ -376,35 +535,69 @@ class PersonalizeBackend:
             if recipe is None or not recipe.name.startswith("aws-user-personalization"):
                 raise InvalidInput("trainingMode UPDATE is only for aws-user-personalization solutions")
             if not any(v["status"] == "ACTIVE" for v in versions):
-                raise InvalidInput(f"trainingMode UPDATE needs an ACTIVE solution version of {solutionArn}; "
-                                   "train one with trainingMode FULL first")
-        in_progress = [v for v in self.store.find("solution-version", datasetGroupArn=solution["datasetGroupArn"])
-                       if v["status"] not in TERMINAL]
+                raise InvalidInput(
+                    f"trainingMode UPDATE needs an ACTIVE solution version of {solutionArn}; "
+                    "train one with trainingMode FULL first"
+                )
+        in_progress = [
+            v
+            for v in self.store.find("solution-version", datasetGroupArn=solution["datasetGroupArn"])
+            if v["status"] not in TERMINAL
+        ]
         if len(in_progress) >= MAX_TRAININGS_PER_GROUP:
-            raise LimitExceeded(f"At most {MAX_TRAININGS_PER_GROUP} solution versions can train at once "
-                                "in a dataset group")
+            raise LimitExceeded(
+                f"At most {MAX_TRAININGS_PER_GROUP} solution versions can train at once in a dataset group"
+            )
         if name and any(v.get("name") == name for v in versions):
             raise ResourceAlreadyExists(f"Solution {solutionArn} already has a version named {name!r}")
         version_arn = f"{solutionArn}/{uuid.uuid4().hex[:8]}"
-        keys = ("solutionArn", "recipeArn", "eventType", "datasetGroupArn", "solutionConfig", "performHPO",
-                "performAutoML", "performIncrementalUpdate")
-        self._create("solution-version", version_arn, {
-            "name": name, "solutionVersionArn": version_arn, **{k: solution.get(k) for k in keys},
-            "trainingMode": trainingMode, "trainingType": "MANUAL", "status": "CREATE PENDING"}, tags)
+        keys = (
+            "solutionArn",
+            "recipeArn",
+            "eventType",
+            "datasetGroupArn",
+            "solutionConfig",
+            "performHPO",
+            "performAutoML",
+            "performIncrementalUpdate",
+        )
+        self._create(
+            "solution-version",
+            version_arn,
+            {
+                "name": name,
+                "solutionVersionArn": version_arn,
+                **{k: solution.get(k) for k in keys},
+                "trainingMode": trainingMode,
+                "trainingType": "MANUAL",
+                "status": "CREATE PENDING",
+            },
+            tags,
+        )
 
         def work() -> dict:
             return train_solution_version(self, version_arn)
 
-        self.lifecycle.create("solution-version", version_arn, work=work,
-                              minimum_seconds=self.settings.train_seconds,
-                              forced_failure_name=name if name in self.settings.fail_jobs else solution["name"])
+        self.lifecycle.create(
+            "solution-version",
+            version_arn,
+            work=work,
+            minimum_seconds=self.settings.train_seconds,
+            forced_failure_name=name if name in self.settings.fail_jobs else solution["name"],
+        )
         return {"solutionVersionArn": version_arn}
 
     def describe_solution_version(self, request: RequestContext, *, solutionVersionArn: str) -> dict:
         return {"solutionVersion": self.store.snapshot("solution-version", solutionVersionArn)}
 
-    def list_solution_versions(self, request: RequestContext, *, solutionArn: str | None = None,
-                               nextToken: str | None = None, maxResults: int | None = None) -> dict:
+    def list_solution_versions(
+        self,
+        request: RequestContext,
+        *,
+        solutionArn: str | None = None,
+        nextToken: str | None = None,
+        maxResults: int | None = None,
+    ) -> dict:
         if solutionArn:
             self.store.get("solution", solutionArn)
         found = self.store.find("solution-version", **({"solutionArn": solutionArn} if solutionArn else {}))
@@ -414,8 +607,10 @@ class PersonalizeBackend:
         with self.store.lock:
             version = self.store.get("solution-version", solutionVersionArn)
             if version["status"] not in ("CREATE PENDING", "CREATE IN_PROGRESS"):
-                raise ResourceInUse(f"Solution version {solutionVersionArn} is {version['status']}; "
-                                    "only a version still training can be stopped")
+                raise ResourceInUse(
+                    f"Solution version {solutionVersionArn} is {version['status']}; "
+                    "only a version still training can be stopped"
+                )
             self.store.update("solution-version", solutionVersionArn, status="CREATE STOPPING")
         return {}
 
@@ -424,20 +619,40 @@ class PersonalizeBackend:
         return {"solutionVersionArn": solutionVersionArn, "metrics": version.get("_metrics", {})}
 
     # ---- campaigns
-    def create_campaign(self, request: RequestContext, *, name: str, solutionVersionArn: str,
-                        minProvisionedTPS: int = 1, campaignConfig: dict | None = None,
-                        tags: list[dict] | None = None) -> dict:
+    def create_campaign(
+        self,
+        request: RequestContext,
+        *,
+        name: str,
+        solutionVersionArn: str,
+        minProvisionedTPS: int = 1,
+        campaignConfig: dict | None = None,
+        tags: list[dict] | None = None,
+    ) -> dict:
         version = self.store.snapshot("solution-version", solutionVersionArn)
         if version["status"] != "ACTIVE":
-            raise InvalidInput(f"Solution version {solutionVersionArn} is {version['status']}; "
-                               "a campaign needs an ACTIVE solution version")
+            raise InvalidInput(
+                f"Solution version {solutionVersionArn} is {version['status']}; "
+                "a campaign needs an ACTIVE solution version"
+            )
         campaign_arn = arn(request, f"campaign/{name}")
-        self._create("campaign", campaign_arn, {
-            "name": name, "campaignArn": campaign_arn, "solutionVersionArn": solutionVersionArn,
-            "minProvisionedTPS": minProvisionedTPS, "campaignConfig": campaignConfig or {},
-            "status": "CREATE PENDING", "_datasetGroupArn": version["datasetGroupArn"]}, tags)
-        self.lifecycle.create("campaign", campaign_arn, work=lambda: self._warm(solutionVersionArn),
-                              forced_failure_name=name)
+        self._create(
+            "campaign",
+            campaign_arn,
+            {
+                "name": name,
+                "campaignArn": campaign_arn,
+                "solutionVersionArn": solutionVersionArn,
+                "minProvisionedTPS": minProvisionedTPS,
+                "campaignConfig": campaignConfig or {},
+                "status": "CREATE PENDING",
+                "_datasetGroupArn": version["datasetGroupArn"],
+            },
+            tags,
+        )
+        self.lifecycle.create(
+            "campaign", campaign_arn, work=lambda: self._warm(solutionVersionArn), forced_failure_name=name
+        )
         return {"campaignArn": campaign_arn}
 
     def _warm(self, solution_version_arn: str) -> None:
@@ -449,15 +664,28 @@ class PersonalizeBackend:
     def describe_campaign(self, request: RequestContext, *, campaignArn: str) -> dict:
         return {"campaign": self.store.snapshot("campaign", campaignArn)}
 
-    def list_campaigns(self, request: RequestContext, *, solutionArn: str | None = None,
-                       nextToken: str | None = None, maxResults: int | None = None) -> dict:
+    def list_campaigns(
+        self,
+        request: RequestContext,
+        *,
+        solutionArn: str | None = None,
+        nextToken: str | None = None,
+        maxResults: int | None = None,
+    ) -> dict:
         found = self.store.find("campaign")
         if solutionArn:
             found = [c for c in found if c["solutionVersionArn"].startswith(solutionArn + "/")]
         return paginate(found, "campaigns", nextToken, maxResults)
 
-    def update_campaign(self, request: RequestContext, *, campaignArn: str, solutionVersionArn: str | None = None,
-                        minProvisionedTPS: int | None = None, campaignConfig: dict | None = None) -> dict:
+    def update_campaign(
+        self,
+        request: RequestContext,
+        *,
+        campaignArn: str,
+        solutionVersionArn: str | None = None,
+        minProvisionedTPS: int | None = None,
+        campaignConfig: dict | None = None,
+    ) -> dict:
         """As the service documents it: the campaign stays ACTIVE, serving the old version, while
         ``latestCampaignUpdate`` goes CREATE PENDING → CREATE IN_PROGRESS → ACTIVE (or CREATE FAILED)."""
         with self.store.lock:
@@ -469,10 +697,14 @@ class PersonalizeBackend:
             if version["status"] != "ACTIVE":
                 raise InvalidInput(f"Solution version {target} is {version['status']}; it must be ACTIVE")
             now = time.time()
-            update = {"solutionVersionArn": target,
-                      "minProvisionedTPS": minProvisionedTPS or campaign["minProvisionedTPS"],
-                      "campaignConfig": campaignConfig or campaign.get("campaignConfig", {}),
-                      "status": "CREATE PENDING", "creationDateTime": now, "lastUpdatedDateTime": now}
+            update = {
+                "solutionVersionArn": target,
+                "minProvisionedTPS": minProvisionedTPS or campaign["minProvisionedTPS"],
+                "campaignConfig": campaignConfig or campaign.get("campaignConfig", {}),
+                "status": "CREATE PENDING",
+                "creationDateTime": now,
+                "lastUpdatedDateTime": now,
+            }
             self.store.update("campaign", campaignArn, latestCampaignUpdate=update)
 
         def progress(**changes: Any) -> None:
@@ -484,10 +716,15 @@ class PersonalizeBackend:
             self.lifecycle.sleep(phase)
             progress(status="CREATE IN_PROGRESS")
             try:
-                forced = {update["solutionVersionArn"], f"update:{campaign['name']}"} & self.settings.fail_jobs
+                forced = {
+                    update["solutionVersionArn"],
+                    f"update:{campaign['name']}",
+                } & self.settings.fail_jobs
                 if forced:
-                    raise JobFailed(f"Forced failure: {min(forced)!r} is in personalize-local's fail_jobs "
-                                    "(fault injection)")
+                    raise JobFailed(
+                        f"Forced failure: {min(forced)!r} is in personalize-local's fail_jobs "
+                        "(fault injection)"
+                    )
                 self._warm(target)
             except StoreClosed:
                 raise
@@ -496,9 +733,13 @@ class PersonalizeBackend:
                 return
             self.lifecycle.sleep(phase)
             with self.store.lock:
-                self.store.update("campaign", campaignArn, solutionVersionArn=target,
-                                  minProvisionedTPS=update["minProvisionedTPS"],
-                                  campaignConfig=update["campaignConfig"])
+                self.store.update(
+                    "campaign",
+                    campaignArn,
+                    solutionVersionArn=target,
+                    minProvisionedTPS=update["minProvisionedTPS"],
+                    campaignConfig=update["campaignConfig"],
+                )
                 progress(status="ACTIVE")
             self.models.release_unused()
             log.info("campaign %s now serves %s", campaignArn, target)
@@ -513,24 +754,51 @@ class PersonalizeBackend:
         return {}
 
     # ---- batch inference
-    def create_batch_inference_job(self, request: RequestContext, *, jobName: str, solutionVersionArn: str,
-                                   jobInput: dict, jobOutput: dict, roleArn: str, filterArn: str | None = None,
-                                   numResults: int | None = None, batchInferenceJobConfig: dict | None = None,
-                                   batchInferenceJobMode: str | None = None, tags: list[dict] | None = None,
-                                   **_: Any) -> dict:
+    def create_batch_inference_job(
+        self,
+        request: RequestContext,
+        *,
+        jobName: str,
+        solutionVersionArn: str,
+        jobInput: dict,
+        jobOutput: dict,
+        roleArn: str,
+        filterArn: str | None = None,
+        numResults: int | None = None,
+        batchInferenceJobConfig: dict | None = None,
+        batchInferenceJobMode: str | None = None,
+        tags: list[dict] | None = None,
+        **_: Any,
+    ) -> dict:
         version = self.store.snapshot("solution-version", solutionVersionArn)
         if version["status"] != "ACTIVE":
-            raise InvalidInput(f"Solution version {solutionVersionArn} is {version['status']}; it must be ACTIVE")
+            raise InvalidInput(
+                f"Solution version {solutionVersionArn} is {version['status']}; it must be ACTIVE"
+            )
         if filterArn:
             self._require_active("filter", filterArn)
         if numResults is not None and not 1 <= numResults <= 500:
             raise InvalidInput("numResults must be between 1 and 500")
         job_arn = arn(request, f"batch-inference-job/{jobName}")
-        self._create("batch-inference-job", job_arn, {
-            "jobName": jobName, "batchInferenceJobArn": job_arn, "solutionVersionArn": solutionVersionArn,
-            "filterArn": filterArn, "numResults": numResults or 25, "jobInput": jobInput, "jobOutput": jobOutput,
-            "roleArn": roleArn, "batchInferenceJobConfig": batchInferenceJobConfig or {},
-            "batchInferenceJobMode": batchInferenceJobMode or "STANDARD", "status": "CREATE PENDING"}, tags)
+        self._create(
+            "batch-inference-job",
+            job_arn,
+            {
+                "jobName": jobName,
+                "batchInferenceJobArn": job_arn,
+                "solutionVersionArn": solutionVersionArn,
+                "filterArn": filterArn,
+                "numResults": numResults or 25,
+                "jobInput": jobInput,
+                "jobOutput": jobOutput,
+                "roleArn": roleArn,
+                "batchInferenceJobConfig": batchInferenceJobConfig or {},
+                "batchInferenceJobMode": batchInferenceJobMode or "STANDARD",
+                "status": "CREATE PENDING",
+            },
+            tags,
+        )
+
         def work() -> None:
             try:
                 run_batch_inference(self, job_arn)
@@ -543,60 +811,114 @@ class PersonalizeBackend:
     def describe_batch_inference_job(self, request: RequestContext, *, batchInferenceJobArn: str) -> dict:
         return {"batchInferenceJob": self.store.snapshot("batch-inference-job", batchInferenceJobArn)}
 
-    def list_batch_inference_jobs(self, request: RequestContext, *, solutionVersionArn: str | None = None,
-                                  nextToken: str | None = None, maxResults: int | None = None) -> dict:
-        found = self.store.find("batch-inference-job",
-                                **({"solutionVersionArn": solutionVersionArn} if solutionVersionArn else {}))
+    def list_batch_inference_jobs(
+        self,
+        request: RequestContext,
+        *,
+        solutionVersionArn: str | None = None,
+        nextToken: str | None = None,
+        maxResults: int | None = None,
+    ) -> dict:
+        found = self.store.find(
+            "batch-inference-job",
+            **({"solutionVersionArn": solutionVersionArn} if solutionVersionArn else {}),
+        )
         return paginate(found, "batchInferenceJobs", nextToken, maxResults)
 
     # ---- event trackers
-    def create_event_tracker(self, request: RequestContext, *, name: str, datasetGroupArn: str,
-                             tags: list[dict] | None = None) -> dict:
+    def create_event_tracker(
+        self, request: RequestContext, *, name: str, datasetGroupArn: str, tags: list[dict] | None = None
+    ) -> dict:
         self._require_active("dataset-group", datasetGroupArn)
         if self.store.find("event-tracker", datasetGroupArn=datasetGroupArn):
-            raise LimitExceeded(f"Dataset group {datasetGroupArn} already has an event tracker (the limit is one)")
+            raise LimitExceeded(
+                f"Dataset group {datasetGroupArn} already has an event tracker (the limit is one)"
+            )
         tracker_arn = arn(request, f"event-tracker/{uuid.uuid4().hex[:8]}")
         if any(t["name"] == name for t in self.store.find("event-tracker")):
             raise ResourceAlreadyExists(f"An event tracker named {name!r} already exists")
         tracking_id = str(uuid.uuid4())
-        self._create("event-tracker", tracker_arn, {
-            "name": name, "eventTrackerArn": tracker_arn, "accountId": ACCOUNT_ID, "trackingId": tracking_id,
-            "datasetGroupArn": datasetGroupArn, "status": "CREATE PENDING"}, tags)
+        self._create(
+            "event-tracker",
+            tracker_arn,
+            {
+                "name": name,
+                "eventTrackerArn": tracker_arn,
+                "accountId": ACCOUNT_ID,
+                "trackingId": tracking_id,
+                "datasetGroupArn": datasetGroupArn,
+                "status": "CREATE PENDING",
+            },
+            tags,
+        )
         self.lifecycle.create("event-tracker", tracker_arn)
         return {"eventTrackerArn": tracker_arn, "trackingId": tracking_id}
 
     def describe_event_tracker(self, request: RequestContext, *, eventTrackerArn: str) -> dict:
         return {"eventTracker": self.store.snapshot("event-tracker", eventTrackerArn)}
 
-    def list_event_trackers(self, request: RequestContext, *, datasetGroupArn: str | None = None,
-                            nextToken: str | None = None, maxResults: int | None = None) -> dict:
-        found = self.store.find("event-tracker", **({"datasetGroupArn": datasetGroupArn} if datasetGroupArn else {}))
+    def list_event_trackers(
+        self,
+        request: RequestContext,
+        *,
+        datasetGroupArn: str | None = None,
+        nextToken: str | None = None,
+        maxResults: int | None = None,
+    ) -> dict:
+        found = self.store.find(
+            "event-tracker", **({"datasetGroupArn": datasetGroupArn} if datasetGroupArn else {})
+        )
         return paginate(found, "eventTrackers", nextToken, maxResults)
 
     def delete_event_tracker(self, request: RequestContext, *, eventTrackerArn: str) -> dict:
         self._deletable("event-tracker", eventTrackerArn)
         ids = self.event_ids_dir(eventTrackerArn)
-        self.lifecycle.delete("event-tracker", eventTrackerArn, cleanup=lambda: shutil.rmtree(ids, ignore_errors=True))
+        self.lifecycle.delete(
+            "event-tracker", eventTrackerArn, cleanup=lambda: shutil.rmtree(ids, ignore_errors=True)
+        )
         return {}
 
     # ---- filters
-    def create_filter(self, request: RequestContext, *, name: str, datasetGroupArn: str, filterExpression: str,
-                      tags: list[dict] | None = None) -> dict:
+    def create_filter(
+        self,
+        request: RequestContext,
+        *,
+        name: str,
+        datasetGroupArn: str,
+        filterExpression: str,
+        tags: list[dict] | None = None,
+    ) -> dict:
         self._require_active("dataset-group", datasetGroupArn)
         filter_language.parse(filterExpression)
         if len(self.store.find("filter", datasetGroupArn=datasetGroupArn)) >= MAX_FILTERS_PER_GROUP:
             raise LimitExceeded(f"A dataset group can have at most {MAX_FILTERS_PER_GROUP} filters")
         filter_arn = arn(request, f"filter/{name}")
-        self._create("filter", filter_arn, {"name": name, "filterArn": filter_arn, "datasetGroupArn": datasetGroupArn,
-                                            "filterExpression": filterExpression, "status": "CREATE PENDING"}, tags)
+        self._create(
+            "filter",
+            filter_arn,
+            {
+                "name": name,
+                "filterArn": filter_arn,
+                "datasetGroupArn": datasetGroupArn,
+                "filterExpression": filterExpression,
+                "status": "CREATE PENDING",
+            },
+            tags,
+        )
         self.lifecycle.create("filter", filter_arn)
         return {"filterArn": filter_arn}
 
     def describe_filter(self, request: RequestContext, *, filterArn: str) -> dict:
         return {"filter": self.store.snapshot("filter", filterArn)}
 
-    def list_filters(self, request: RequestContext, *, datasetGroupArn: str | None = None,
-                     nextToken: str | None = None, maxResults: int | None = None) -> dict:
+    def list_filters(
+        self,
+        request: RequestContext,
+        *,
+        datasetGroupArn: str | None = None,
+        nextToken: str | None = None,
+        maxResults: int | None = None,
+    ) -> dict:
         found = self.store.find("filter", **({"datasetGroupArn": datasetGroupArn} if datasetGroupArn else {}))
         return paginate(found, "Filters", nextToken, maxResults)
 
@@ -606,8 +928,15 @@ class PersonalizeBackend:
         return {}
 
     # ---- recipes
-    def list_recipes(self, request: RequestContext, *, recipeProvider: str | None = None,
-                     nextToken: str | None = None, maxResults: int | None = None, domain: str | None = None) -> dict:
+    def list_recipes(
+        self,
+        request: RequestContext,
+        *,
+        recipeProvider: str | None = None,
+        nextToken: str | None = None,
+        maxResults: int | None = None,
+        domain: str | None = None,
+    ) -> dict:
         recipes = [] if domain else [r.describe() for r in RECIPES.values()]
         return paginate(recipes, "recipes", nextToken, maxResults)
 
@@ -641,4 +970,6 @@ class PersonalizeBackend:
 
     def list_tags_for_resource(self, request: RequestContext, *, resourceArn: str) -> dict:
         self._tagged(resourceArn)
-        return {"tags": [{"tagKey": k, "tagValue": v} for k, v in self.store.tags.get(resourceArn, {}).items()]}
+        return {
+            "tags": [{"tagKey": k, "tagValue": v} for k, v in self.store.tags.get(resourceArn, {}).items()]
+        }

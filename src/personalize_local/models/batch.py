@@ -28,8 +28,16 @@ def _inputs(path: str) -> list[S3Location]:
     return [location]
 
 
-def _answer(line: str, *, backend: PersonalizeBackend, model: Any, recipe_type: str, group: str,
-            filter_arn: str | None, num_results: int) -> dict:
+def _answer(
+    line: str,
+    *,
+    backend: PersonalizeBackend,
+    model: Any,
+    recipe_type: str,
+    group: str,
+    filter_arn: str | None,
+    num_results: int,
+) -> dict:
     try:
         request = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -38,24 +46,40 @@ def _answer(line: str, *, backend: PersonalizeBackend, model: Any, recipe_type: 
         return {"input": request, "output": None, "error": "Line must be a JSON object"}
     try:
         user_id = request.get("userId")
-        restriction = backend.runtime.restriction(filter_arn=filter_arn, filter_values=request.get("filterValues"),
-                                                  dataset_group_arn=group, user_id=user_id,
-                                                  item_id=str(request["itemId"]) if request.get("itemId") else None)
+        restriction = backend.runtime.restriction(
+            filter_arn=filter_arn,
+            filter_values=request.get("filterValues"),
+            dataset_group_arn=group,
+            user_id=user_id,
+            item_id=str(request["itemId"]) if request.get("itemId") else None,
+        )
         if recipe_type == "PERSONALIZED_RANKING":
             if not user_id or not isinstance(request.get("itemList"), list):
                 raise JobFailed("a ranking line needs userId and itemList")
-            ranked = [(i, s) for i, s in model.rank(str(user_id), [str(i) for i in request["itemList"]])
-                      if restriction.admits(i)]
+            ranked = [
+                (i, s)
+                for i, s in model.rank(str(user_id), [str(i) for i in request["itemList"]])
+                if restriction.admits(i)
+            ]
         else:
-            ranked = recommend(model, recipe_type, user_id=str(user_id) if user_id else None,
-                               item_id=str(request["itemId"]) if request.get("itemId") else None,
-                               num_results=num_results, restriction=restriction)
+            ranked = recommend(
+                model,
+                recipe_type,
+                user_id=str(user_id) if user_id else None,
+                item_id=str(request["itemId"]) if request.get("itemId") else None,
+                num_results=num_results,
+                restriction=restriction,
+            )
     except (ServiceError, JobFailed) as exc:
         return {"input": request, "output": None, "error": getattr(exc, "message", str(exc))}
-    return {"input": request,
-            "output": {"recommendedItems": [item for item, _ in ranked],
-                       "scores": [round(float(score), 7) for _, score in ranked]},
-            "error": None}
+    return {
+        "input": request,
+        "output": {
+            "recommendedItems": [item for item, _ in ranked],
+            "scores": [round(float(score), 7) for _, score in ranked],
+        },
+        "error": None,
+    }
 
 
 def run_batch_inference(backend: PersonalizeBackend, job_arn: str) -> None:
@@ -70,9 +94,18 @@ def run_batch_inference(backend: PersonalizeBackend, job_arn: str) -> None:
         destination = S3Location.parse(output)
         for source in _inputs(job["jobInput"]["s3DataSource"]["path"]):
             lines = [line for line in read_object(source).decode("utf-8").splitlines() if line.strip()]
-            answers = [_answer(line, backend=backend, model=model, recipe_type=recipe.recipe_type,
-                               group=version["datasetGroupArn"], filter_arn=job.get("filterArn"),
-                               num_results=job["numResults"]) for line in lines]
+            answers = [
+                _answer(
+                    line,
+                    backend=backend,
+                    model=model,
+                    recipe_type=recipe.recipe_type,
+                    group=version["datasetGroupArn"],
+                    filter_arn=job.get("filterArn"),
+                    num_results=job["numResults"],
+                )
+                for line in lines
+            ]
             name = source.key.rsplit("/", 1)[-1] + ".out"
             body = "".join(json.dumps(answer) + "\n" for answer in answers).encode()
             write_object(S3Location(destination.bucket, destination.key + name), body)

@@ -59,8 +59,10 @@ def parse_schema(text: str) -> list[Field]:
         nullable = "null" in types
         concrete = [t for t in types if t != "null"]
         if len(concrete) != 1 or concrete[0] not in AVRO_TYPES:
-            raise InvalidInput(f"schema field {entry['name']} has type {kind!r}; "
-                               f"use one of {sorted(AVRO_TYPES)}, optionally with null")
+            raise InvalidInput(
+                f"schema field {entry['name']} has type {kind!r}; "
+                f"use one of {sorted(AVRO_TYPES)}, optionally with null"
+            )
         parsed.append(Field(entry["name"], concrete[0], nullable, bool(entry.get("categorical"))))
     return parsed
 
@@ -80,7 +82,9 @@ def read_csv_objects(location: str) -> list[tuple[str, bytes]]:
             keys = list_keys(parsed, suffix=".csv")
             if not keys:
                 raise JobFailed(f"No CSV files found under {location}")
-            return [(f"s3://{parsed.bucket}/{key}", read_object(S3Location(parsed.bucket, key))) for key in keys]
+            return [
+                (f"s3://{parsed.bucket}/{key}", read_object(S3Location(parsed.bucket, key))) for key in keys
+            ]
         return [(location, read_object(parsed))]
     except S3Error as exc:
         raise JobFailed(f"Cannot read the data source {location}: {exc}") from exc
@@ -91,7 +95,9 @@ def csv_to_frame(uri: str, data: bytes, fields: list[Field]) -> pd.DataFrame:
     import pandas as pd
 
     try:
-        raw = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_values=[], encoding="utf-8-sig")
+        raw = pd.read_csv(
+            io.BytesIO(data), dtype=str, keep_default_na=False, na_values=[], encoding="utf-8-sig"
+        )
     except Exception as exc:
         raise JobFailed(f"{uri} is not a readable UTF-8 CSV file: {exc}") from exc
     spelling = {f.name.upper(): f.name for f in fields}  # header names match fields regardless of case
@@ -100,8 +106,10 @@ def csv_to_frame(uri: str, data: bytes, fields: list[Field]) -> pd.DataFrame:
     known = {f.name for f in fields}
     missing = [f.name for f in fields if not f.nullable and f.name not in header]
     if missing:
-        raise JobFailed(f"{uri} is missing required column(s) {', '.join(missing)} "
-                        f"(the schema requires them; header is {', '.join(header)})")
+        raise JobFailed(
+            f"{uri} is missing required column(s) {', '.join(missing)} "
+            f"(the schema requires them; header is {', '.join(header)})"
+        )
     unknown = [name for name in header if name not in known]
     if unknown:
         raise JobFailed(f"{uri} has column(s) {', '.join(unknown)} that the schema does not define")
@@ -141,13 +149,20 @@ def _convert(uri: str, raw: pd.DataFrame, field: Field) -> pd.Series:
 
 def _type_error(uri: str, values: pd.Series, bad: pd.Series, field: Field) -> None:
     position = int(bad.to_numpy().argmax())
-    raise JobFailed(f"{uri} line {position + 2}: column {field.name} has value {values.iloc[position]!r}, "
-                    f"which is not of the schema's type {field.type}")
+    raise JobFailed(
+        f"{uri} line {position + 2}: column {field.name} has value {values.iloc[position]!r}, "
+        f"which is not of the schema's type {field.type}"
+    )
 
 
 def _dtype(kind: str) -> str:
-    return {"long": "Int64", "int": "Int64", "float": "Float64", "double": "Float64",
-            "boolean": "boolean"}.get(kind, "string")
+    return {
+        "long": "Int64",
+        "int": "Int64",
+        "float": "Float64",
+        "double": "Float64",
+        "boolean": "boolean",
+    }.get(kind, "string")
 
 
 class DatasetData:

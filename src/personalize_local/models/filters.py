@@ -20,8 +20,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-_TOKEN = re.compile(r'\s*(?:(?P<string>"(?:[^"\\]|\\.)*")|(?P<number>-?\d+(?:\.\d+)?)|(?P<param>\$[A-Za-z0-9_]+)'
-                    r'|(?P<op><=|>=|!=|=|<|>|\(|\)|,|\|)|(?P<word>[A-Za-z_][A-Za-z0-9_.]*))')
+_TOKEN = re.compile(
+    r'\s*(?:(?P<string>"(?:[^"\\]|\\.)*")|(?P<number>-?\d+(?:\.\d+)?)|(?P<param>\$[A-Za-z0-9_]+)'
+    r"|(?P<op><=|>=|!=|=|<|>|\(|\)|,|\|)|(?P<word>[A-Za-z_][A-Za-z0-9_.]*))"
+)
 COMPARATORS = ("=", "!=", "<", "<=", ">", ">=")
 
 
@@ -48,8 +50,13 @@ class Expression:
 
     @property
     def parameters(self) -> set[str]:
-        return {v[1:] for clause in self.clauses for c in clause for v in c.values
-                if isinstance(v, str) and v.startswith("$")}
+        return {
+            v[1:]
+            for clause in self.clauses
+            for c in clause
+            for v in c.values
+            if isinstance(v, str) and v.startswith("$")
+        }
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -58,7 +65,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if not match or match.end() == position:
-            raise InvalidInput(f"filterExpression: cannot parse near {text[position:position + 20]!r}")
+            raise InvalidInput(f"filterExpression: cannot parse near {text[position : position + 20]!r}")
         kind = match.lastgroup or ""
         tokens.append((kind, match.group(kind)))
         position = match.end()
@@ -98,11 +105,15 @@ def parse(text: str) -> list[Expression]:
         nonlocal index
         if index >= len(tokens) or tokens[index][0] != "word" or "." not in tokens[index][1]:
             found = tokens[index][1] if index < len(tokens) else "end of expression"
-            raise InvalidInput(f"filterExpression: expected Interactions.<FIELD> or Items.<FIELD>, found {found!r}")
+            raise InvalidInput(
+                f"filterExpression: expected Interactions.<FIELD> or Items.<FIELD>, found {found!r}"
+            )
         dataset, _, field = tokens[index][1].partition(".")
         index += 1
         if dataset not in ("Interactions", "Items"):
-            raise InvalidInput(f"filterExpression: dataset {dataset!r} is not supported; use Interactions or Items")
+            raise InvalidInput(
+                f"filterExpression: dataset {dataset!r} is not supported; use Interactions or Items"
+            )
         if dataset == "Interactions" and field != "EVENT_TYPE":
             raise InvalidInput("filterExpression: only Interactions.EVENT_TYPE can be filtered on")
         upper = tokens[index][1].upper() if index < len(tokens) else ""
@@ -118,7 +129,9 @@ def parse(text: str) -> list[Expression]:
             index += 1
             return Condition(dataset, field, operator, (value(),))
         else:
-            raise InvalidInput(f"filterExpression: expected IN, NOT IN or a comparison after {dataset}.{field}")
+            raise InvalidInput(
+                f"filterExpression: expected IN, NOT IN or a comparison after {dataset}.{field}"
+            )
         if index >= len(tokens) or tokens[index][1] != "(":
             raise InvalidInput(f"filterExpression: expected '(' after {operator}")
         index += 1
@@ -146,8 +159,10 @@ def parse(text: str) -> list[Expression]:
         clauses.append(tuple(current))
         datasets = {c.dataset for clause in clauses for c in clause}
         if len(datasets) > 1:
-            raise InvalidInput("filterExpression: one expression cannot mix Interactions and Items; "
-                               "chain two expressions with |")
+            raise InvalidInput(
+                "filterExpression: one expression cannot mix Interactions and Items; "
+                "chain two expressions with |"
+            )
         expressions.append(Expression(action, tuple(clauses)))
         if index >= len(tokens):
             return expressions
@@ -163,8 +178,10 @@ def parse_filter_values(raw: dict[str, str]) -> dict[str, tuple[object, ...]]:
         try:
             values = json.loads(f"[{text}]")
         except json.JSONDecodeError as exc:
-            raise InvalidInput(f'filterValues[{name}] must be quoted, comma-separated values like '
-                               f'"\\"a\\",\\"b\\"", got {text!r}') from exc
+            raise InvalidInput(
+                f"filterValues[{name}] must be quoted, comma-separated values like "
+                f'"\\"a\\",\\"b\\"", got {text!r}'
+            ) from exc
         parsed[name] = tuple(values)
     return parsed
 
@@ -180,9 +197,14 @@ class ItemRestriction:
         return item_id not in self.exclude and (self.allowed is None or item_id in self.allowed)
 
 
-def restrict(expressions: list[Expression], *, values: dict[str, tuple[object, ...]],
-             items: pd.DataFrame | None, user_items: Callable[[Iterable[str] | None], set[str]],
-             current_item: str | None = None) -> ItemRestriction:
+def restrict(
+    expressions: list[Expression],
+    *,
+    values: dict[str, tuple[object, ...]],
+    items: pd.DataFrame | None,
+    user_items: Callable[[Iterable[str] | None], set[str]],
+    current_item: str | None = None,
+) -> ItemRestriction:
     """Evaluate expressions for one request.
 
     ``items`` is the Items dataset (ITEM_ID + metadata); ``user_items(event_types)`` gives the items the
@@ -196,8 +218,9 @@ def restrict(expressions: list[Expression], *, values: dict[str, tuple[object, .
         if missing:
             if expression.action == "EXCLUDE":
                 continue  # as in Personalize: an EXCLUDE without its values is not applied
-            raise InvalidInput(f"filterValues must give {', '.join(sorted(missing))} for this filter's INCLUDE "
-                               "expression")
+            raise InvalidInput(
+                f"filterValues must give {', '.join(sorted(missing))} for this filter's INCLUDE expression"
+            )
         matched: set[str] = set()
         for clause in expression.clauses:
             clause_items: set[str] | None = None
@@ -212,8 +235,13 @@ def restrict(expressions: list[Expression], *, values: dict[str, tuple[object, .
     return ItemRestriction(frozenset(exclude), None if allowed is None else frozenset(allowed))
 
 
-def _evaluate(condition: Condition, values: dict[str, tuple[object, ...]], items: pd.DataFrame | None,
-              user_items: Callable[[Iterable[str] | None], set[str]], current_item: str | None) -> set[str]:
+def _evaluate(
+    condition: Condition,
+    values: dict[str, tuple[object, ...]],
+    items: pd.DataFrame | None,
+    user_items: Callable[[Iterable[str] | None], set[str]],
+    current_item: str | None,
+) -> set[str]:
     import pandas as pd
 
     resolved: list[object] = []
@@ -244,10 +272,19 @@ def _evaluate(condition: Condition, values: dict[str, tuple[object, ...]], items
     else:
         target = resolved[0]
         numeric = pd.to_numeric(column, errors="coerce")
-        left, right = (numeric, float(target)) if isinstance(target, int | float) else (column.astype("string"),
-                                                                                        str(target))
-        mask = {"=": left == right, "!=": left != right, "<": left < right, "<=": left <= right,
-                ">": left > right, ">=": left >= right}[condition.operator]
+        left, right = (
+            (numeric, float(target))
+            if isinstance(target, int | float)
+            else (column.astype("string"), str(target))
+        )
+        mask = {
+            "=": left == right,
+            "!=": left != right,
+            "<": left < right,
+            "<=": left <= right,
+            ">": left > right,
+            ">=": left >= right,
+        }[condition.operator]
         mask = mask.fillna(False)
     return set(items.loc[mask.astype(bool).to_numpy(), "ITEM_ID"].astype(str))
 

@@ -46,8 +46,15 @@ class Lifecycle:
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
 
-    def create(self, kind: str, resource_arn: str, *, work: Callable[[], dict[str, Any] | None] | None = None,
-               minimum_seconds: float = 0.0, forced_failure_name: str | None = None) -> None:
+    def create(
+        self,
+        kind: str,
+        resource_arn: str,
+        *,
+        work: Callable[[], dict[str, Any] | None] | None = None,
+        minimum_seconds: float = 0.0,
+        forced_failure_name: str | None = None,
+    ) -> None:
         """CREATE PENDING → CREATE IN_PROGRESS → (work) → ACTIVE, or CREATE FAILED with the reason."""
         phase = self.settings.phase_seconds
 
@@ -61,10 +68,14 @@ class Lifecycle:
             try:
                 if forced_failure_name and forced_failure_name in self.settings.fail_jobs:
                     self.sleep(phase)
-                    raise JobFailed(f"Forced failure: {forced_failure_name!r} is in personalize-local's fail_jobs "
-                                    "(fault injection)")
+                    raise JobFailed(
+                        f"Forced failure: {forced_failure_name!r} is in personalize-local's fail_jobs "
+                        "(fault injection)"
+                    )
                 changes = (work() if work else None) or {}
-                self._wait_unless_stopping(kind, resource_arn, max(phase, minimum_seconds) - (time.monotonic() - started))
+                self._wait_unless_stopping(
+                    kind, resource_arn, max(phase, minimum_seconds) - (time.monotonic() - started)
+                )
             except JobFailed as failure:
                 log.warning("%s %s failed: %s", kind, resource_arn, failure)
                 self.store.update(kind, resource_arn, status="CREATE FAILED", failureReason=str(failure))
@@ -73,8 +84,12 @@ class Lifecycle:
                 raise
             except Exception as error:  # a bug must fail the job visibly, never leave it in progress
                 log.exception("%s %s crashed", kind, resource_arn)
-                self.store.update(kind, resource_arn, status="CREATE FAILED",
-                                  failureReason=f"personalize-local internal error: {error!r}; see its log")
+                self.store.update(
+                    kind,
+                    resource_arn,
+                    status="CREATE FAILED",
+                    failureReason=f"personalize-local internal error: {error!r}; see its log",
+                )
                 return
             with self.store.lock:
                 if self._stopped_by_request(kind, resource_arn):

@@ -35,17 +35,32 @@ class Recipe:
 RECIPES = {
     recipe.name: recipe
     for recipe in (
-        Recipe("aws-user-personalization-v2", "USER_PERSONALIZATION",
-               "Recommends items for a user from their interactions, with item and user metadata."),
-        Recipe("aws-user-personalization", "USER_PERSONALIZATION",
-               "Recommends items for a user from their interactions, with exploration of new items."),
-        Recipe("aws-popularity-count", "USER_PERSONALIZATION",
-               "Recommends the items with the most interactions across all users."),
-        Recipe("aws-similar-items", "RELATED_ITEMS",
-               "Recommends items similar to a given item, from co-occurrence and item metadata."),
+        Recipe(
+            "aws-user-personalization-v2",
+            "USER_PERSONALIZATION",
+            "Recommends items for a user from their interactions, with item and user metadata.",
+        ),
+        Recipe(
+            "aws-user-personalization",
+            "USER_PERSONALIZATION",
+            "Recommends items for a user from their interactions, with exploration of new items.",
+        ),
+        Recipe(
+            "aws-popularity-count",
+            "USER_PERSONALIZATION",
+            "Recommends the items with the most interactions across all users.",
+        ),
+        Recipe(
+            "aws-similar-items",
+            "RELATED_ITEMS",
+            "Recommends items similar to a given item, from co-occurrence and item metadata.",
+        ),
         Recipe("aws-sims", "RELATED_ITEMS", "Recommends items similar to a given item, from co-occurrence."),
-        Recipe("aws-personalized-ranking-v2", "PERSONALIZED_RANKING",
-               "Ranks a list of items for a user, with item and user metadata."),
+        Recipe(
+            "aws-personalized-ranking-v2",
+            "PERSONALIZED_RANKING",
+            "Ranks a list of items for a user, with item and user metadata.",
+        ),
         Recipe("aws-personalized-ranking", "PERSONALIZED_RANKING", "Ranks a list of items for a user."),
     )
 }
@@ -54,4 +69,4 @@ RECIPES = {
 def recipe_for_arn(recipe_arn: str) -> Recipe | None:
     if not recipe_arn.startswith(RECIPE_ARN_PREFIX):
         return None
-    return RECIPES.get(recipe_arn[len(RECIPE_ARN_PREFIX):])
+    return RECIPES.get(recipe_arn[len(RECIPE_ARN_PREFIX) :])

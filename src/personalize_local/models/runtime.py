@@ -51,10 +51,16 @@ class ModelRegistry:
                 log.exception("cannot load model %s", solution_version_arn)
                 raise InternalFailure(f"Cannot load the model of {solution_version_arn}: {exc}") from exc
             log.info("loaded model %s", solution_version_arn)
-            return self.adopt(solution_version_arn, model, dataset_group_arn=version["datasetGroupArn"],
-                              records_offset=version.get("_recordsOffset", 0))
+            return self.adopt(
+                solution_version_arn,
+                model,
+                dataset_group_arn=version["datasetGroupArn"],
+                records_offset=version.get("_recordsOffset", 0),
+            )
 
-    def adopt(self, solution_version_arn: str, model: Any, *, dataset_group_arn: str, records_offset: int) -> Any:
+    def adopt(
+        self, solution_version_arn: str, model: Any, *, dataset_group_arn: str, records_offset: int
+    ) -> Any:
         """Serve ``model`` (just trained or loaded), first replaying events recorded after its training data."""
         with self._lock:
             interactions = self.backend.datasets_of(dataset_group_arn).get("Interactions")
@@ -74,8 +80,11 @@ class ModelRegistry:
 
     def release_unused(self) -> None:
         """Drop models no live campaign serves (batch jobs and retired versions load them again if needed)."""
-        serving = {c["solutionVersionArn"] for c in self.backend.store.find("campaign")
-                   if not c["status"].startswith("DELETE")}
+        serving = {
+            c["solutionVersionArn"]
+            for c in self.backend.store.find("campaign")
+            if not c["status"].startswith("DELETE")
+        }
         with self._lock:
             for version_arn in [arn for arn in self._models if arn not in serving]:
                 self.forget(version_arn)
@@ -124,11 +133,17 @@ class GroupData:
                 dataset = self.backend.datasets_of(self.group).get("Interactions")
                 frame = self.backend.dataset_data(dataset["datasetArn"]).frame() if dataset else None
                 if frame is not None:
-                    table = pd.DataFrame({
-                        "user": frame["USER_ID"].astype(str).to_numpy(),
-                        "kind": (frame["EVENT_TYPE"].fillna("").astype(str).to_numpy()
-                                 if "EVENT_TYPE" in frame.columns else ""),
-                        "item": frame["ITEM_ID"].astype(str).to_numpy()}).drop_duplicates()
+                    table = pd.DataFrame(
+                        {
+                            "user": frame["USER_ID"].astype(str).to_numpy(),
+                            "kind": (
+                                frame["EVENT_TYPE"].fillna("").astype(str).to_numpy()
+                                if "EVENT_TYPE" in frame.columns
+                                else ""
+                            ),
+                            "item": frame["ITEM_ID"].astype(str).to_numpy(),
+                        }
+                    ).drop_duplicates()
                     for (user, kind), items in table.groupby(["user", "kind"], sort=False)["item"]:
                         self._user_items[user][kind] = set(items)
             by_type = self._user_items.get(user_id, {})
@@ -160,9 +175,15 @@ class RuntimeBackend:
         """Forget cached dataset contents after an import or PutItems/PutUsers."""
         self._groups.pop(dataset_group_arn, None)
 
-    def restriction(self, *, filter_arn: str | None, filter_values: dict[str, str] | None,
-                    dataset_group_arn: str, user_id: str | None,
-                    item_id: str | None = None) -> filter_language.ItemRestriction:
+    def restriction(
+        self,
+        *,
+        filter_arn: str | None,
+        filter_values: dict[str, str] | None,
+        dataset_group_arn: str,
+        user_id: str | None,
+        item_id: str | None = None,
+    ) -> filter_language.ItemRestriction:
         if not filter_arn:
             return filter_language.ItemRestriction()
         record = self.backend.store.resources["filter"].get(filter_arn)
@@ -176,9 +197,12 @@ class RuntimeBackend:
         data = self.group_data(dataset_group_arn)
         needs_items = any(c.dataset == "Items" for e in expressions for clause in e.clauses for c in clause)
         return filter_language.restrict(
-            expressions, values=filter_language.parse_filter_values(filter_values or {}),
+            expressions,
+            values=filter_language.parse_filter_values(filter_values or {}),
             items=data.items() if needs_items else None,
-            user_items=lambda kinds: data.user_items(user_id or "", kinds), current_item=item_id)
+            user_items=lambda kinds: data.user_items(user_id or "", kinds),
+            current_item=item_id,
+        )
 
     def _serving(self, campaign_arn: str) -> tuple[dict, Any, str]:
         campaign = self.backend.store.resources["campaign"].get(campaign_arn)
@@ -189,14 +213,25 @@ class RuntimeBackend:
         version_arn = campaign["solutionVersionArn"]
         version = self.backend.store.resources["solution-version"].get(version_arn)
         if version is None:
-            raise ResourceNotFound(f"Solution version {version_arn} of campaign {campaign_arn} no longer exists")
+            raise ResourceNotFound(
+                f"Solution version {version_arn} of campaign {campaign_arn} no longer exists"
+            )
         recipe = recipe_for_arn(version["recipeArn"])
         return version, self.backend.models.get(version_arn), recipe.recipe_type if recipe else ""
 
-    def get_recommendations(self, request: RequestContext, *, campaignArn: str | None = None,
-                            recommenderArn: str | None = None, itemId: str | None = None,
-                            userId: str | None = None, numResults: int = 25, filterArn: str | None = None,
-                            filterValues: dict[str, str] | None = None, **_: Any) -> dict:
+    def get_recommendations(
+        self,
+        request: RequestContext,
+        *,
+        campaignArn: str | None = None,
+        recommenderArn: str | None = None,
+        itemId: str | None = None,
+        userId: str | None = None,
+        numResults: int = 25,
+        filterArn: str | None = None,
+        filterValues: dict[str, str] | None = None,
+        **_: Any,
+    ) -> dict:
         if recommenderArn:
             raise InvalidInput("Recommenders (domain dataset groups) are not supported by personalize-local")
         if not campaignArn:
@@ -204,38 +239,81 @@ class RuntimeBackend:
         if not 1 <= numResults <= 500:
             raise InvalidInput(f"numResults must be between 1 and 500, got {numResults}")
         version, model, recipe_type = self._serving(campaignArn)
-        restriction = self.restriction(filter_arn=filterArn, filter_values=filterValues,
-                                       dataset_group_arn=version["datasetGroupArn"], user_id=userId,
-                                       item_id=itemId)
-        ranked = recommend(model, recipe_type, user_id=userId, item_id=itemId, num_results=numResults,
-                           restriction=restriction)
-        return {"itemList": [{"itemId": item, "score": round(float(score), 7)} for item, score in ranked],
-                "recommendationId": f"RID-{uuid.uuid4()}"}
+        restriction = self.restriction(
+            filter_arn=filterArn,
+            filter_values=filterValues,
+            dataset_group_arn=version["datasetGroupArn"],
+            user_id=userId,
+            item_id=itemId,
+        )
+        ranked = recommend(
+            model,
+            recipe_type,
+            user_id=userId,
+            item_id=itemId,
+            num_results=numResults,
+            restriction=restriction,
+        )
+        return {
+            "itemList": [{"itemId": item, "score": round(float(score), 7)} for item, score in ranked],
+            "recommendationId": f"RID-{uuid.uuid4()}",
+        }
 
-    def get_personalized_ranking(self, request: RequestContext, *, campaignArn: str, inputList: list[str],
-                                 userId: str, filterArn: str | None = None,
-                                 filterValues: dict[str, str] | None = None, **_: Any) -> dict:
+    def get_personalized_ranking(
+        self,
+        request: RequestContext,
+        *,
+        campaignArn: str,
+        inputList: list[str],
+        userId: str,
+        filterArn: str | None = None,
+        filterValues: dict[str, str] | None = None,
+        **_: Any,
+    ) -> dict:
         if len(inputList) > 500:
             raise InvalidInput("inputList can hold at most 500 items")
         version, model, recipe_type = self._serving(campaignArn)
         if recipe_type != "PERSONALIZED_RANKING":
-            raise InvalidInput(f"Campaign {campaignArn} serves a {recipe_type} recipe; GetPersonalizedRanking needs "
-                               "a personalized-ranking campaign")
-        restriction = self.restriction(filter_arn=filterArn, filter_values=filterValues,
-                                       dataset_group_arn=version["datasetGroupArn"], user_id=userId)
-        ranked = [(item, score) for item, score in model.rank(userId, list(inputList)) if restriction.admits(item)]
-        return {"personalizedRanking": [{"itemId": item, "score": round(float(score), 7)} for item, score in ranked],
-                "recommendationId": f"RID-{uuid.uuid4()}"}
+            raise InvalidInput(
+                f"Campaign {campaignArn} serves a {recipe_type} recipe; GetPersonalizedRanking needs "
+                "a personalized-ranking campaign"
+            )
+        restriction = self.restriction(
+            filter_arn=filterArn,
+            filter_values=filterValues,
+            dataset_group_arn=version["datasetGroupArn"],
+            user_id=userId,
+        )
+        ranked = [
+            (item, score) for item, score in model.rank(userId, list(inputList)) if restriction.admits(item)
+        ]
+        return {
+            "personalizedRanking": [
+                {"itemId": item, "score": round(float(score), 7)} for item, score in ranked
+            ],
+            "recommendationId": f"RID-{uuid.uuid4()}",
+        }
 
 
-def recommend(model: Any, recipe_type: str, *, user_id: str | None, item_id: str | None, num_results: int,
-              restriction: filter_language.ItemRestriction) -> list[tuple[str, float]]:
+def recommend(
+    model: Any,
+    recipe_type: str,
+    *,
+    user_id: str | None,
+    item_id: str | None,
+    num_results: int,
+    restriction: filter_language.ItemRestriction,
+) -> list[tuple[str, float]]:
     """What a campaign (or batch job) returns for one request, by recipe type."""
     if recipe_type == "RELATED_ITEMS":
         if not item_id:
             raise InvalidInput("This campaign recommends related items: give itemId")
-        return model.related(item_id, num_results, exclude_items=restriction.exclude | {item_id},
-                             allowed_items=restriction.allowed)
+        return model.related(
+            item_id,
+            num_results,
+            exclude_items=restriction.exclude | {item_id},
+            allowed_items=restriction.allowed,
+        )
     if recipe_type == "USER_PERSONALIZATION":
         if not user_id:
             raise InvalidInput("This campaign recommends items for a user: give userId")
@@ -281,7 +359,9 @@ class EventsBackend:
             self._event_ids[tracker_arn] = set(complete.splitlines())
         return self._event_ids[tracker_arn]
 
-    def _record_unseen(self, tracker_arn: str, events: list[dict], record: Callable[[list[dict]], None]) -> None:
+    def _record_unseen(
+        self, tracker_arn: str, events: list[dict], record: Callable[[list[dict]], None]
+    ) -> None:
         """Pass the events whose eventId this tracker has not recorded to `record`, then remember their ids."""
         with self._event_ids_lock:
             seen = self._seen(tracker_arn)
@@ -301,8 +381,15 @@ class EventsBackend:
                     handle.write("".join(f"{event_id}\n" for event_id in ids))
                 seen.update(ids)
 
-    def put_events(self, request: RequestContext, *, trackingId: str, sessionId: str, eventList: list[dict],
-                   userId: str | None = None) -> dict:
+    def put_events(
+        self,
+        request: RequestContext,
+        *,
+        trackingId: str,
+        sessionId: str,
+        eventList: list[dict],
+        userId: str | None = None,
+    ) -> dict:
         if len(eventList) > 10:
             raise InvalidInput("PutEvents takes at most 10 events per call")
         trackers = self.backend.store.find("event-tracker", trackingId=trackingId)
@@ -311,14 +398,23 @@ class EventsBackend:
         group = trackers[0]["datasetGroupArn"]
         interactions = self.backend.datasets_of(group).get("Interactions")
         if interactions is None or interactions["status"] != "ACTIVE":
-            raise InvalidInput(f"Dataset group {group} has no ACTIVE Interactions dataset to record events in")
+            raise InvalidInput(
+                f"Dataset group {group} has no ACTIVE Interactions dataset to record events in"
+            )
         user = userId or sessionId
 
         def record(events: list[dict]) -> None:
-            records = [{"USER_ID": user, "ITEM_ID": event["itemId"], "TIMESTAMP": _timestamp(event["sentAt"]),
-                        "EVENT_TYPE": event["eventType"],
-                        **({"EVENT_VALUE": float(event["eventValue"])} if "eventValue" in event else {})}
-                       for event in events if event.get("itemId")]
+            records = [
+                {
+                    "USER_ID": user,
+                    "ITEM_ID": event["itemId"],
+                    "TIMESTAMP": _timestamp(event["sentAt"]),
+                    "EVENT_TYPE": event["eventType"],
+                    **({"EVENT_VALUE": float(event["eventValue"])} if "eventValue" in event else {}),
+                }
+                for event in events
+                if event.get("itemId")
+            ]
             if not records:
                 return
             self.backend.dataset_data(interactions["datasetArn"]).append_records(records)
@@ -330,7 +426,9 @@ class EventsBackend:
         self._record_unseen(trackers[0]["eventTrackerArn"], eventList, record)
         return {}
 
-    def _put(self, dataset_arn: str, dataset_type: str, id_field: str, entries: list[dict], id_key: str) -> None:
+    def _put(
+        self, dataset_arn: str, dataset_type: str, id_field: str, entries: list[dict], id_key: str
+    ) -> None:
         from personalize_local.models.datasets import parse_schema
 
         dataset = self.backend.store.resources["dataset"].get(dataset_arn)
@@ -338,7 +436,10 @@ class EventsBackend:
             raise ResourceNotFound(f"Dataset {dataset_arn} does not exist")
         if dataset["datasetType"] != dataset_type or dataset["status"] != "ACTIVE":
             raise InvalidInput(f"Dataset {dataset_arn} is not an ACTIVE {dataset_type} dataset")
-        fields = {f.name for f in parse_schema(self.backend.store.resources["schema"][dataset["schemaArn"]]["schema"])}
+        fields = {
+            f.name
+            for f in parse_schema(self.backend.store.resources["schema"][dataset["schemaArn"]]["schema"])
+        }
         records = []
         for entry in entries:
             try:
@@ -349,8 +450,10 @@ class EventsBackend:
             for key, value in properties.items():
                 field = _camel_to_field(key)
                 if field not in fields:
-                    raise InvalidInput(f"property {key!r} of {entry[id_key]} matches no field of the {dataset_type} "
-                                       f"schema ({', '.join(sorted(fields))})")
+                    raise InvalidInput(
+                        f"property {key!r} of {entry[id_key]} matches no field of the {dataset_type} "
+                        f"schema ({', '.join(sorted(fields))})"
+                    )
                 record[field] = value
             records.append(record)
         self.backend.dataset_data(dataset_arn).append_records(records)

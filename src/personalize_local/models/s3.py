@@ -54,8 +54,11 @@ def read_object(location: S3Location) -> bytes:
 def list_keys(location: S3Location, *, suffix: str = "") -> list[str]:
     """Every key under the location's prefix ending in ``suffix`` (case-insensitive), sorted."""
     _, bucket = _bucket(location.bucket)
-    return sorted(name for name in list(bucket.keys.keys())
-                  if name.startswith(location.key) and name.lower().endswith(suffix) and not name.endswith("/"))
+    return sorted(
+        name
+        for name in list(bucket.keys.keys())
+        if name.startswith(location.key) and name.lower().endswith(suffix) and not name.endswith("/")
+    )
 
 
 def write_object(location: S3Location, data: bytes) -> None:

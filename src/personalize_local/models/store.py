@@ -15,8 +15,18 @@ from personalize_local.errors import ResourceNotFound
 
 log = logging.getLogger("personalize_local.store")
 
-KINDS = ("schema", "dataset-group", "dataset", "dataset-import-job", "solution", "solution-version",
-         "campaign", "batch-inference-job", "event-tracker", "filter")
+KINDS = (
+    "schema",
+    "dataset-group",
+    "dataset",
+    "dataset-import-job",
+    "solution",
+    "solution-version",
+    "campaign",
+    "batch-inference-job",
+    "event-tracker",
+    "filter",
+)
 IN_FLIGHT = frozenset({"CREATE PENDING", "CREATE IN_PROGRESS", "CREATE STOPPING"})
 
 
@@ -66,8 +76,11 @@ class Store:
 
     def find(self, kind: str, **equal: Any) -> list[dict[str, Any]]:
         with self.lock:
-            return [copy.deepcopy(r) for r in self.resources[kind].values()
-                    if all(r.get(k) == v for k, v in equal.items())]
+            return [
+                copy.deepcopy(r)
+                for r in self.resources[kind].values()
+                if all(r.get(k) == v for k, v in equal.items())
+            ]
 
     def put(self, kind: str, resource_arn: str, resource: dict[str, Any]) -> None:
         with self.lock:
@@ -114,8 +127,11 @@ class Store:
                         touched.append(resource_arn)
                     update = resource.get("latestCampaignUpdate") or {}
                     if update.get("status") in IN_FLIGHT:
-                        update.update(status="CREATE FAILED", lastUpdatedDateTime=time.time(),
-                                      failureReason=self._lost("campaign update", resource_arn, update["status"]))
+                        update.update(
+                            status="CREATE FAILED",
+                            lastUpdatedDateTime=time.time(),
+                            failureReason=self._lost("campaign update", resource_arn, update["status"]),
+                        )
                         touched.append(resource_arn)
             if touched:
                 self.save()
@@ -123,8 +139,10 @@ class Store:
 
     @staticmethod
     def _lost(kind: str, resource_arn: str, status: str) -> str:
-        reason = (f"personalize-local stopped while this {kind.replace('-', ' ')} was {status}; "
-                  "the work was lost, create it again")
+        reason = (
+            f"personalize-local stopped while this {kind.replace('-', ' ')} was {status}; "
+            "the work was lost, create it again"
+        )
         log.warning("%s: %s", resource_arn, reason)
         return reason
 

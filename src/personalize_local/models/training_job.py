@@ -24,11 +24,13 @@ def interactions_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The training library's interaction columns and types."""
     import pandas as pd
 
-    out = pd.DataFrame({
-        "USER_ID": frame["USER_ID"].astype(str),
-        "ITEM_ID": frame["ITEM_ID"].astype(str),
-        "TIMESTAMP": pd.to_numeric(frame["TIMESTAMP"]).astype("int64"),
-    })
+    out = pd.DataFrame(
+        {
+            "USER_ID": frame["USER_ID"].astype(str),
+            "ITEM_ID": frame["ITEM_ID"].astype(str),
+            "TIMESTAMP": pd.to_numeric(frame["TIMESTAMP"]).astype("int64"),
+        }
+    )
     if "EVENT_TYPE" in frame.columns:
         out["EVENT_TYPE"] = frame["EVENT_TYPE"].fillna("").astype(str)
     if "EVENT_VALUE" in frame.columns:
@@ -45,12 +47,16 @@ def check_trainable(interactions: pd.DataFrame, event_type: str | None) -> None:
         counted = interactions[interactions.get("EVENT_TYPE", pd.Series(dtype=str)) == event_type]
     what = f" of event type {event_type!r}" if event_type else ""
     if len(counted) < MIN_INTERACTIONS:
-        raise JobFailed(f"There are fewer than {MIN_INTERACTIONS} interactions{what} in the dataset group "
-                        f"({len(counted)}); import more data")
+        raise JobFailed(
+            f"There are fewer than {MIN_INTERACTIONS} interactions{what} in the dataset group "
+            f"({len(counted)}); import more data"
+        )
     users = int((counted.groupby("USER_ID").size() >= 2).sum())
     if users < MIN_USERS_WITH_TWO:
-        raise JobFailed(f"There are fewer than {MIN_USERS_WITH_TWO} users with at least 2 interactions{what} "
-                        f"({users}); import more data")
+        raise JobFailed(
+            f"There are fewer than {MIN_USERS_WITH_TWO} users with at least 2 interactions{what} "
+            f"({users}); import more data"
+        )
 
 
 def _metadata(backend: PersonalizeBackend, group: str, dataset_type: str, key: str) -> pd.DataFrame | None:
@@ -89,16 +95,23 @@ def train_solution_version(backend: PersonalizeBackend, solution_version_arn: st
     try:
         model = training.train(
             recipe=recipe.name,
-            data=training.TrainingData(interactions=interactions,
-                                       items=_metadata(backend, group, "Items", "ITEM_ID"),
-                                       users=_metadata(backend, group, "Users", "USER_ID")),
-            params=version.get("solutionConfig") or {}, event_type=version.get("eventType"),
-            progress=lambda message: log.info("%s: %s", solution_version_arn, message))
+            data=training.TrainingData(
+                interactions=interactions,
+                items=_metadata(backend, group, "Items", "ITEM_ID"),
+                users=_metadata(backend, group, "Users", "USER_ID"),
+            ),
+            params=version.get("solutionConfig") or {},
+            event_type=version.get("eventType"),
+            progress=lambda message: log.info("%s: %s", solution_version_arn, message),
+        )
     except training.TrainingError as exc:
         raise JobFailed(str(exc)) from exc
     model.save(backend.model_dir(solution_version_arn))
     backend.models.adopt(solution_version_arn, model, dataset_group_arn=group, records_offset=len(records))
     seconds = max(float(getattr(model, "training_seconds", 0.0)), time.monotonic() - started)
     log.info("trained %s in %.1f s: %s", solution_version_arn, seconds, model.metrics)
-    return {"_metrics": {k: float(v) for k, v in model.metrics.items()}, "trainingHours": round(seconds / 3600, 6),
-            "_recordsOffset": len(records)}
+    return {
+        "_metrics": {k: float(v) for k, v in model.metrics.items()},
+        "trainingHours": round(seconds / 3600, 6),
+        "_recordsOffset": len(records),
+    }

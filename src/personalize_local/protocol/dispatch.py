@@ -29,8 +29,9 @@ def snake_case(operation: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
 
 
-def call_operation(*, backend: Any, faults: FaultInjector, service: str, operation: str,
-                   params: Any, context: RequestContext) -> dict:
+def call_operation(
+    *, backend: Any, faults: FaultInjector, service: str, operation: str, params: Any, context: RequestContext
+) -> dict:
     """Validate ``params`` against botocore's model, run the backend method, project its output."""
     model = service_model(service)
     if operation not in model.operation_names:
@@ -49,16 +50,29 @@ def call_operation(*, backend: Any, faults: FaultInjector, service: str, operati
     return project_output(op_model.output_shape, result or {})
 
 
-def json_response(body: dict, *, status: int = 200, content_type: str = "application/x-amz-json-1.1",
-                  headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body, default=str), status=status, content_type=content_type,
-                    headers={"x-amzn-RequestId": str(uuid.uuid4()), **(headers or {})})
+def json_response(
+    body: dict,
+    *,
+    status: int = 200,
+    content_type: str = "application/x-amz-json-1.1",
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return Response(
+        json.dumps(body, default=str),
+        status=status,
+        content_type=content_type,
+        headers={"x-amzn-RequestId": str(uuid.uuid4()), **(headers or {})},
+    )
 
 
 def error_response(error: ServiceError, *, content_type: str = "application/x-amz-json-1.1") -> Response:
     """The JSON error shape botocore parses for both JSON 1.1 and REST-JSON: ``__type`` and ``message``."""
-    return json_response({"__type": error.code, "message": error.message}, status=error.status,
-                         content_type=content_type, headers={"x-amzn-ErrorType": error.code})
+    return json_response(
+        {"__type": error.code, "message": error.message},
+        status=error.status,
+        content_type=content_type,
+        headers={"x-amzn-ErrorType": error.code},
+    )
 
 
 def parse_json_body(raw: bytes) -> Any:

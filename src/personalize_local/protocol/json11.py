@@ -27,10 +27,16 @@ def handle(request: Request, *, backend: Any, faults: FaultInjector, context: Re
         target = request.headers.get("X-Amz-Target", "")
         if not target.startswith(TARGET_PREFIX):
             raise UnknownOperation(f"X-Amz-Target {target!r} does not name an AmazonPersonalize operation")
-        operation = target[len(TARGET_PREFIX):]
+        operation = target[len(TARGET_PREFIX) :]
         params = parse_json_body(request.get_data())
-        result = call_operation(backend=backend, faults=faults, service="personalize",
-                                operation=operation, params=params, context=context)
+        result = call_operation(
+            backend=backend,
+            faults=faults,
+            service="personalize",
+            operation=operation,
+            params=params,
+            context=context,
+        )
         return json_response(result)
     except ServiceError as error:
         return error_response(error)

@@ -34,18 +34,27 @@ def routes() -> dict[tuple[str, str], tuple[str, str]]:
     return table
 
 
-def handle(request: Request, *, backends: dict[str, Any], faults: FaultInjector, context: RequestContext) -> Response:
+def handle(
+    request: Request, *, backends: dict[str, Any], faults: FaultInjector, context: RequestContext
+) -> Response:
     """Answer one runtime or events request."""
     try:
         path = request.path.rstrip("/") or "/"
         route = routes().get((request.method, path))
         if route is None:
-            raise UnknownOperation(f"No personalize-runtime or personalize-events operation at "
-                                   f"{request.method} {request.path}")
+            raise UnknownOperation(
+                f"No personalize-runtime or personalize-events operation at {request.method} {request.path}"
+            )
         service, operation = route
         params = parse_json_body(request.get_data())
-        result = call_operation(backend=backends[service], faults=faults, service=service, operation=operation,
-                                params=params, context=context)
+        result = call_operation(
+            backend=backends[service],
+            faults=faults,
+            service=service,
+            operation=operation,
+            params=params,
+            context=context,
+        )
         return json_response(result, content_type=CONTENT_TYPE)
     except ServiceError as error:
         return error_response(error, content_type=CONTENT_TYPE)

@@ -39,7 +39,9 @@ def validate_input(operation: OperationModel, params: Any) -> None:
     _check(operation.input_shape, params, "", errors)
     if errors:
         count = len(errors)
-        raise InvalidInput(f"{count} validation error{'s' if count > 1 else ''} detected: " + "; ".join(errors))
+        raise InvalidInput(
+            f"{count} validation error{'s' if count > 1 else ''} detected: " + "; ".join(errors)
+        )
 
 
 def _check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
@@ -51,8 +53,10 @@ def _check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
             return
         for name in shape.required_members:
             if value.get(name) is None:
-                errors.append(f"Value null at '{_join(path, name)}' failed to satisfy constraint: "
-                              "Member must not be null")
+                errors.append(
+                    f"Value null at '{_join(path, name)}' failed to satisfy constraint: "
+                    "Member must not be null"
+                )
         for name, member_value in value.items():
             member = shape.members.get(name)
             if member is not None and member_value is not None:
@@ -82,13 +86,17 @@ def _check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
         _check_size(shape, len(value), where, "length", errors)
         enum = shape.enum
         if enum and value not in enum:
-            errors.append(f"Value '{value}' at '{where}' failed to satisfy constraint: "
-                          f"Member must satisfy enum value set: {list(enum)}")
+            errors.append(
+                f"Value '{value}' at '{where}' failed to satisfy constraint: "
+                f"Member must satisfy enum value set: {list(enum)}"
+            )
         pattern = shape.metadata.get("pattern")
         compiled = _pattern(pattern) if pattern else None
         if compiled is not None and not compiled.fullmatch(value):
-            errors.append(f"Value '{value}' at '{where}' failed to satisfy constraint: "
-                          f"Member must satisfy regular expression pattern: {pattern}")
+            errors.append(
+                f"Value '{value}' at '{where}' failed to satisfy constraint: "
+                f"Member must satisfy regular expression pattern: {pattern}"
+            )
         return
     if kind in ("integer", "long"):
         if isinstance(value, bool) or not isinstance(value, int):
@@ -109,11 +117,15 @@ def _check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
 def _check_size(shape: Shape, size: int, where: str, what: str, errors: list[str]) -> None:
     low, high = shape.metadata.get("min"), shape.metadata.get("max")
     if low is not None and size < low:
-        errors.append(f"Value at '{where}' failed to satisfy constraint: Member must have {what} "
-                      f"greater than or equal to {low}")
+        errors.append(
+            f"Value at '{where}' failed to satisfy constraint: Member must have {what} "
+            f"greater than or equal to {low}"
+        )
     if high is not None and size > high:
-        errors.append(f"Value at '{where}' failed to satisfy constraint: Member must have {what} "
-                      f"less than or equal to {high}")
+        errors.append(
+            f"Value at '{where}' failed to satisfy constraint: Member must have {what} "
+            f"less than or equal to {high}"
+        )
 
 
 def _join(path: str, name: str) -> str:
