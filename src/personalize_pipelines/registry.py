@@ -35,7 +35,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-CHAMPION = "champion.json"
+from personalize_pipelines.layout import RegistryLocation
+
 _ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 
@@ -46,38 +47,6 @@ class RegistryError(RuntimeError):
 
 class ConcurrentPromotionError(RegistryError):
     """champion.json changed between reading and replacing it: another promotion won."""
-
-
-@dataclass(frozen=True)
-class RegistryLocation:
-    """Where one use case's registry lives: ``s3://<bucket>/<use_case_prefix>/registry/``."""
-
-    bucket: str
-    use_case_prefix: str
-
-    @classmethod
-    def for_use_case(cls, use_case: Any) -> RegistryLocation:
-        """From a :class:`personalize_pipelines.config.UseCase`: its bucket and ``<prefix>/<name>``."""
-        return cls(bucket=use_case.s3.bucket, use_case_prefix=use_case.s3_prefix)
-
-    @property
-    def root(self) -> str:
-        return f"{self.use_case_prefix}/registry"
-
-    @property
-    def champion_key(self) -> str:
-        return f"{self.root}/{CHAMPION}"
-
-    @property
-    def history_prefix(self) -> str:
-        return f"{self.root}/history/"
-
-    @property
-    def evaluations_prefix(self) -> str:
-        return f"{self.root}/evaluations/"
-
-    def uri(self, key: str) -> str:
-        return f"s3://{self.bucket}/{key}"
 
 
 @dataclass(frozen=True)
