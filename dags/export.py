@@ -3,9 +3,7 @@
 from airflow.sdk import DAG
 from personalize_airflow.alerts import alert_args
 from personalize_airflow.export_tasks import drop_staging, extract_and_clean, publish, validate
-from personalize_airflow.use_cases import all_use_cases, export_asset, retry_delay
-
-from personalize_pipelines.windows import parse_instant
+from personalize_airflow.use_cases import all_use_cases, export_asset, retry_delay, start_date
 
 DOC = """
 ### {name}: export to Amazon Personalize
@@ -27,7 +25,7 @@ for uc in all_use_cases():
     with DAG(
         dag_id=f"{uc.name}__export",
         schedule=uc.schedule.export,
-        start_date=parse_instant(uc.schedule.start_date),
+        start_date=start_date(uc),
         catchup=False,
         max_active_runs=1,
         default_args={"owner": uc.owner, "retries": 2, "retry_delay": retry_delay(60), **alert_args(uc)},

@@ -109,7 +109,8 @@ def _registry(uc: Any):
 def plan(use_case_name: str, **context) -> dict[str, Any]:
     """Which export version this run trains on, where its data is, and the name of every resource."""
     from personalize_pipelines.export import run_key
-    from personalize_pipelines.publish import MANIFEST, read_json
+    from personalize_pipelines.layout import MANIFEST
+    from personalize_pipelines.publish import read_json
 
     uc = _use_case(use_case_name)
     version = requested_version(context["params"], context.get("triggering_asset_events"))

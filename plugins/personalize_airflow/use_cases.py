@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from airflow.sdk import Asset
 
 from personalize_pipelines.config import UseCase, discover_use_cases, load_use_case
+from personalize_pipelines.layout import UseCaseLayout
 from personalize_pipelines.paths import CONFIG_DIR, SQL_DIR
+from personalize_pipelines.windows import parse_instant
 
 
 def all_use_cases() -> list[UseCase]:
@@ -20,7 +22,13 @@ def use_case(name: str) -> UseCase:
 
 def export_asset(uc: UseCase) -> Asset:
     """Updated by each published export version; the event's extra carries the version's URI."""
-    return Asset(name=f"{uc.name}__export", uri=f"s3://{uc.s3.bucket}/{uc.s3_prefix}/")
+    layout = UseCaseLayout.for_use_case(uc)
+    return Asset(name=f"{uc.name}__export", uri=layout.uri(layout.folder))
+
+
+def start_date(uc: UseCase) -> datetime:
+    """The first logical date of every DAG of the use case (``schedule.start_date``, UTC)."""
+    return parse_instant(uc.schedule.start_date)
 
 
 def retry_delay(default_seconds: int) -> timedelta:

@@ -23,8 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from personalize_pipelines.config import DatasetSpec, UseCase
+from personalize_pipelines.limits import MAX_ID_LENGTH
 
-MAX_ID_LENGTH = 256
 ROW_RULES = (
     "missing_user_id",
     "missing_item_id",

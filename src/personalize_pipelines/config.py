@@ -13,6 +13,13 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from personalize_pipelines.limits import (
+    MAX_NUM_RESULTS,
+    MIN_INTERACTIONS,
+    MIN_NUM_RESULTS,
+    MIN_USERS_WITH_TWO,
+)
+
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml parses a use case ~20x faster
 AVRO_TYPES = ("string", "int", "long", "float", "double", "boolean")
 PERSONALIZE_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -90,8 +97,8 @@ class CleaningSpec(_Strict):
 
 
 class QualitySpec(_Strict):
-    min_interactions: Annotated[int, Field(ge=1000)] = 1000
-    min_users_with_two: Annotated[int, Field(ge=25)] = 25
+    min_interactions: Annotated[int, Field(ge=MIN_INTERACTIONS)] = MIN_INTERACTIONS
+    min_users_with_two: Annotated[int, Field(ge=MIN_USERS_WITH_TWO)] = MIN_USERS_WITH_TWO
 
 
 class S3Spec(_Strict):
@@ -132,7 +139,7 @@ class BatchServingSpec(_Strict):
 
     users_sql: str
     active_days: Annotated[int, Field(ge=1, le=365)] = 30
-    num_results: Annotated[int, Field(ge=1, le=500)] = 25
+    num_results: Annotated[int, Field(ge=MIN_NUM_RESULTS, le=MAX_NUM_RESULTS)] = 25
     table: Annotated[str, Field(pattern=TABLE_NAME)] = "personalize_recommendations"
     related_items: RelatedItemsSpec | None = None
     schedule: str | None = "@daily"
@@ -270,7 +277,7 @@ class EvaluationSpec(_Strict):
     min_relative_lift: Annotated[float, Field(ge=0, le=10)] = 0.0
     max_users: Annotated[int, Field(ge=1, le=1_000_000)] = 1000
     event_types: list[str] | None = None
-    num_results: Annotated[int, Field(ge=1, le=500)] = 25
+    num_results: Annotated[int, Field(ge=MIN_NUM_RESULTS, le=MAX_NUM_RESULTS)] = 25
     max_missing_fraction: Annotated[float, Field(ge=0, le=1)] = 0.1
     seed: int = 0
 

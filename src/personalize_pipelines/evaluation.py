@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from personalize_pipelines import metrics
 from personalize_pipelines.batch_output import parse_output_line
-from personalize_pipelines.publish import MANIFEST, read_json
+from personalize_pipelines.layout import MANIFEST
+from personalize_pipelines.publish import read_json
 
 if TYPE_CHECKING:
     from personalize_pipelines.gate import Decision

@@ -18,14 +18,14 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
 from personalize_pipelines import cleaning, schemas
 from personalize_pipelines.cleaning import StagingNames
 from personalize_pipelines.config import DatasetSpec, FieldSpec, UseCase
 from personalize_pipelines.engines import Engine
+from personalize_pipelines.layout import VersionLayout
 from personalize_pipelines.paths import EXPECTATIONS_DIR, PROJECT_ROOT, SQL_DIR
 from personalize_pipelines.publish import VersionWriter, move_latest_pointer, new_version_name
+from personalize_pipelines.templates import render_query
 from personalize_pipelines.windows import Window, holdout_start
 
 log = logging.getLogger(__name__)
@@ -42,8 +42,10 @@ def run_key(use_case: str, run_id: str) -> str:
 
 
 def render_sql(relative_path: str, *, window: Window, use_case: UseCase, sql_root: Path = SQL_DIR) -> str:
-    env = Environment(loader=FileSystemLoader(str(sql_root)), undefined=StrictUndefined, autoescape=False)
-    return env.get_template(relative_path).render(window=window.template_context(), use_case=use_case.name)
+    """A source's SQL rendered for the export window (Jinja sees ``window`` and ``use_case``)."""
+    return render_query(
+        relative_path, sql_root=sql_root, window=window.template_context(), use_case=use_case.name
+    )
 
 
 @dataclass(frozen=True)
@@ -331,10 +333,12 @@ def publish(
         }
         schema_docs[kind] = make_schema(fields)
     for kind, document in schema_docs.items():
-        writer.put_json(f"schemas/{kind}.json", document)
+        writer.put_json(VersionLayout.schema(kind), document)
     for suite_name, result in validation["suites"].items():
-        writer.put_json(f"validation/{suite_name}.json", result)
-    writer.put_bytes("validation/report.html", validation["report_html"].encode(), content_type="text/html")
+        writer.put_json(VersionLayout.validation(suite_name), result)
+    writer.put_bytes(
+        VersionLayout.VALIDATION_REPORT, validation["report_html"].encode(), content_type="text/html"
+    )
     manifest = writer.commit(
         {
             "use_case": uc.name,

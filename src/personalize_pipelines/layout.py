@@ -72,7 +72,9 @@ class UseCaseLayout:
 
 @dataclass(frozen=True)
 class VersionLayout:
-    """One export version's folder. ``relative`` names are the keys the manifest lists."""
+    """One export version's folder. The static names are relative to it: the keys the manifest lists."""
+
+    VALIDATION_REPORT = "validation/report.html"
 
     bucket: str
     prefix: str
@@ -107,8 +109,6 @@ class VersionLayout:
     @staticmethod
     def validation(suite: str) -> str:
         return f"validation/{suite}.json"
-
-    VALIDATION_REPORT = "validation/report.html"
 
     def evaluation(self, run_key: str) -> EvaluationLayout:
         return EvaluationLayout(bucket=self.bucket, folder=self.key(f"evaluation/{run_key}"))

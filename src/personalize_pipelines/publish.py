@@ -22,12 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from personalize_pipelines.layout import UseCaseLayout, VersionLayout
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
 log = logging.getLogger(__name__)
-MANIFEST = "manifest.json"
-LATEST = "latest.json"
 UPLOADERS = 2
 
 
@@ -66,15 +66,19 @@ class VersionWriter:
     files: list[PublishedFile] = field(default_factory=list)
 
     @property
+    def layout(self) -> VersionLayout:
+        return UseCaseLayout(bucket=self.bucket, prefix=self.use_case_prefix).version(self.version)
+
+    @property
     def prefix(self) -> str:
-        return f"{self.use_case_prefix}/{self.version}"
+        return self.layout.prefix
 
     @property
     def uri(self) -> str:
-        return f"s3://{self.bucket}/{self.prefix}/"
+        return self.layout.uri(self.layout.folder)
 
     def ensure_new(self) -> None:
-        listed = self.client.list_objects_v2(Bucket=self.bucket, Prefix=f"{self.prefix}/", MaxKeys=1)
+        listed = self.client.list_objects_v2(Bucket=self.bucket, Prefix=self.layout.folder, MaxKeys=1)
         if listed.get("KeyCount", 0):
             raise VersionExistsError(f"{self.uri} already has objects; versions are immutable")
 
@@ -105,7 +109,7 @@ class VersionWriter:
             size += len(chunk)
         body.seek(0)
         self.client.put_object(
-            Bucket=self.bucket, Key=f"{self.prefix}/{relative_key}", Body=body, ContentType=content_type
+            Bucket=self.bucket, Key=self.layout.key(relative_key), Body=body, ContentType=content_type
         )
         published = PublishedFile(key=relative_key, rows=rows, sha256=digest.hexdigest(), bytes=size)
         self.files.append(published)
@@ -132,11 +136,13 @@ class VersionWriter:
 
         def uploader() -> None:
             while (item := uploads.get()) is not None:
-                path, rows = item
+                index, path, rows = item
                 try:
                     if not failure:
                         written.append(
-                            self.put_file(f"{folder}/{path.name}", path, rows=rows, content_type="text/csv")
+                            self.put_file(
+                                VersionLayout.part(folder, index), path, rows=rows, content_type="text/csv"
+                            )
                         )
                 except BaseException as exc:  # re-raised in the producer
                     failure.append(exc)
@@ -156,7 +162,7 @@ class VersionWriter:
                 for index, (path, rows) in enumerate(
                     _csv_parts(batches, columns=columns, part_rows=part_rows, spool=Path(spool))
                 ):
-                    uploads.put((path, rows))
+                    uploads.put((index, path, rows))
                     total += rows
                     elapsed = max(time.monotonic() - started, 1e-9)
                     progress(
@@ -183,7 +189,7 @@ class VersionWriter:
         }
         body = (json.dumps(document, indent=2, sort_keys=True, default=str) + "\n").encode()
         self.client.put_object(
-            Bucket=self.bucket, Key=f"{self.prefix}/{MANIFEST}", Body=body, ContentType="application/json"
+            Bucket=self.bucket, Key=self.layout.manifest, Body=body, ContentType="application/json"
         )
         return document
 
@@ -228,7 +234,7 @@ def read_json(client: Any, bucket: str, key: str) -> dict | None:
 
 def move_latest_pointer(client: Any, *, bucket: str, use_case_prefix: str, manifest: dict) -> bool:
     """Point `latest.json` at this version unless a newer window is already published (backfills)."""
-    key = f"{use_case_prefix}/{LATEST}"
+    key = UseCaseLayout(bucket=bucket, prefix=use_case_prefix).latest
     current = read_json(client, bucket, key)
     if current and current["window"]["end"] > manifest["window"]["end"]:
         log.info("latest stays at %s: its window ends after this backfilled one", current["version"])
@@ -242,11 +248,12 @@ def move_latest_pointer(client: Any, *, bucket: str, use_case_prefix: str, manif
 
 def _version_folders(client: Any, *, bucket: str, use_case_prefix: str) -> Iterator[tuple[str, bool]]:
     """Each folder directly under the use case's prefix, and whether it holds a manifest."""
+    layout = UseCaseLayout(bucket=bucket, prefix=use_case_prefix)
     paginator = client.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=f"{use_case_prefix}/", Delimiter="/"):
+    for page in paginator.paginate(Bucket=bucket, Prefix=layout.folder, Delimiter="/"):
         for common in page.get("CommonPrefixes", []):
             folder = common["Prefix"].rstrip("/").rsplit("/", 1)[-1]
-            listed = client.list_objects_v2(Bucket=bucket, Prefix=f"{common['Prefix']}{MANIFEST}", MaxKeys=1)
+            listed = client.list_objects_v2(Bucket=bucket, Prefix=layout.version(folder).manifest, MaxKeys=1)
             yield folder, bool(listed.get("KeyCount", 0))
 
 

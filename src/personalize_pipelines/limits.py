@@ -1,0 +1,21 @@
+"""Amazon Personalize's own limits, as its documentation and service model state them.
+
+The pipelines read them from here: the cleaning rules, the config's bounds, the cache's columns and the
+event stream's batching all follow the service, not a number of their own.
+"""
+
+MAX_ID_LENGTH = 256
+"""userId / itemId / eventId: at most 256 characters."""
+
+MIN_INTERACTIONS = 1000
+"""A solution version needs at least this many interactions to train."""
+
+MIN_USERS_WITH_TWO = 25
+"""... and at least this many users with two or more interactions."""
+
+MAX_EVENTS_PER_PUT = 10
+"""PutEvents takes 1 to 10 events per call."""
+
+MIN_NUM_RESULTS = 1
+MAX_NUM_RESULTS = 500
+"""GetRecommendations and batch inference: numResults from 1 to 500."""
