@@ -5,20 +5,13 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from werkzeug.wrappers import Response
 
 from personalize_local.errors import SerializationError, ServiceError, UnknownOperation
+from personalize_local.models.context import RequestContext
 from personalize_local.protocol.shapes import project_output, service_model, validate_input
-
-
-@dataclass(frozen=True)
-class RequestContext:
-    """What the backend needs to know about the caller: the region from the SigV4 credential scope."""
-
-    region: str
 
 
 class FaultInjector(Protocol):

@@ -8,9 +8,9 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from personalize_local.errors import ServiceError, UnknownOperation
+from personalize_local.models.context import RequestContext
 from personalize_local.protocol.dispatch import (
     FaultInjector,
-    RequestContext,
     call_operation,
     error_response,
     json_response,
