@@ -14,7 +14,7 @@ RECIPE_ARN_PREFIX = "arn:aws:personalize:::recipe/"
 CATALOG_TIME = 1_546_300_800.0  # 2019-01-01, when the service recipes were published
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True)
 class Recipe:
     """One recipe.
 
@@ -54,74 +54,21 @@ class Recipe:
         }
 
 
+# fmt: off
 RECIPES = {
     recipe.name: recipe
     for recipe in (
-        Recipe(
-            name="aws-user-personalization-v2",
-            recipe_type="USER_PERSONALIZATION",
-            use_case="USER_PERSONALIZATION",
-            algorithm="ease",
-            item_metadata=True,
-            user_metadata=True,
-            description="Recommends items for a user from their interactions, with item and user metadata.",
-        ),
-        Recipe(
-            name="aws-user-personalization",
-            recipe_type="USER_PERSONALIZATION",
-            use_case="USER_PERSONALIZATION",
-            algorithm="ease",
-            item_metadata=True,
-            user_metadata=True,
-            description="Recommends items for a user from their interactions, with exploration of new items.",
-        ),
-        Recipe(
-            name="aws-popularity-count",
-            recipe_type="USER_PERSONALIZATION",
-            use_case="POPULAR_ITEMS",
-            algorithm="popularity",
-            item_metadata=False,
-            user_metadata=False,
-            description="Recommends the items with the most interactions across all users.",
-        ),
-        Recipe(
-            name="aws-similar-items",
-            recipe_type="RELATED_ITEMS",
-            use_case="RELATED_ITEMS",
-            algorithm="similarity",
-            item_metadata=True,
-            user_metadata=False,
-            description="Recommends items similar to a given item, from co-occurrence and item metadata.",
-        ),
-        Recipe(
-            name="aws-sims",
-            recipe_type="RELATED_ITEMS",
-            use_case="RELATED_ITEMS",
-            algorithm="similarity",
-            item_metadata=False,
-            user_metadata=False,
-            description="Recommends items similar to a given item, from co-occurrence.",
-        ),
-        Recipe(
-            name="aws-personalized-ranking-v2",
-            recipe_type="PERSONALIZED_RANKING",
-            use_case="PERSONALIZED_RANKING",
-            algorithm="ease",
-            item_metadata=True,
-            user_metadata=True,
-            description="Ranks a list of items for a user, with item and user metadata.",
-        ),
-        Recipe(
-            name="aws-personalized-ranking",
-            recipe_type="PERSONALIZED_RANKING",
-            use_case="PERSONALIZED_RANKING",
-            algorithm="ease",
-            item_metadata=False,
-            user_metadata=True,
-            description="Ranks a list of items for a user.",
-        ),
+        #      name                           recipe_type             use_case                algorithm     Items  Users  description
+        Recipe("aws-user-personalization-v2", "USER_PERSONALIZATION", "USER_PERSONALIZATION", "ease",       True,  True,  "Recommends items for a user from their interactions, with item and user metadata."),
+        Recipe("aws-user-personalization",    "USER_PERSONALIZATION", "USER_PERSONALIZATION", "ease",       True,  True,  "Recommends items for a user from their interactions, with exploration of new items."),
+        Recipe("aws-popularity-count",        "USER_PERSONALIZATION", "POPULAR_ITEMS",        "popularity", False, False, "Recommends the items with the most interactions across all users."),
+        Recipe("aws-similar-items",           "RELATED_ITEMS",        "RELATED_ITEMS",        "similarity", True,  False, "Recommends items similar to a given item, from co-occurrence and item metadata."),
+        Recipe("aws-sims",                    "RELATED_ITEMS",        "RELATED_ITEMS",        "similarity", False, False, "Recommends items similar to a given item, from co-occurrence."),
+        Recipe("aws-personalized-ranking-v2", "PERSONALIZED_RANKING", "PERSONALIZED_RANKING", "ease",       True,  True,  "Ranks a list of items for a user, with item and user metadata."),
+        Recipe("aws-personalized-ranking",    "PERSONALIZED_RANKING", "PERSONALIZED_RANKING", "ease",       False, True,  "Ranks a list of items for a user."),
     )
 }
+# fmt: on
 
 
 def recipe_for_arn(recipe_arn: str) -> Recipe | None:
