@@ -55,6 +55,12 @@ def arn(request: RequestContext, resource: str) -> str:
     return f"arn:aws:personalize:{request.region}:{ACCOUNT_ID}:{resource}"
 
 
+def arn_key(kind: str) -> str:
+    """The member naming a resource's ARN: ``dataset-import-job`` → ``datasetImportJobArn``."""
+    first, *rest = kind.split("-")
+    return first + "".join(part.title() for part in rest) + "Arn"
+
+
 def paginate(items: list[dict], key: str, next_token: str | None, max_results: int | None) -> dict:
     """One page of ``items`` (newest first) under ``key``, with a nextToken when more remain."""
     start = 0
@@ -105,7 +111,12 @@ class PersonalizeBackend:
         self.lifecycle.close()
         self.store.close()
 
-    def _create(self, kind: str, resource_arn: str, resource: dict, tags: list[dict] | None = None) -> None:
+    def _create(
+        self, kind: str, resource_arn: str, resource: dict, tags: list[dict] | None = None
+    ) -> dict[str, str]:
+        """Record a new resource under its ARN key (``schemaArn``, ...); returns that key and the ARN."""
+        key = arn_key(kind)
+        resource = {key: resource_arn, **resource}
         tag_map = _tags_dict(tags)
         with self.store.lock:
             if resource_arn in self.store.resources[kind]:
@@ -117,13 +128,15 @@ class PersonalizeBackend:
                 self.store.tags[resource_arn] = tag_map
             self.store.put(kind, resource_arn, resource)
         log.info("created %s %s", kind, resource_arn)
+        return {key: resource_arn}
 
     def _create_pending(
         self, kind: str, resource_arn: str, resource: dict, tags: list[dict] | None, **work: Any
-    ) -> None:
+    ) -> dict[str, str]:
         """Record the resource CREATE PENDING and start its lifecycle (``work``: Lifecycle.create's options)."""
-        self._create(kind, resource_arn, {**resource, "status": "CREATE PENDING"}, tags)
+        created = self._create(kind, resource_arn, {**resource, "status": "CREATE PENDING"}, tags)
         self.lifecycle.create(kind, resource_arn, **work)
+        return created
 
     def _page(
         self, kind: str, key: str, next_token: str | None, max_results: int | None, **equal: str | None
@@ -158,8 +171,7 @@ class PersonalizeBackend:
         if domain:
             raise InvalidInput("Domain dataset groups are not supported by personalize-local; omit domain")
         schema_arn = arn(request, f"schema/{name}")
-        self._create("schema", schema_arn, {"name": name, "schemaArn": schema_arn, "schema": schema})
-        return {"schemaArn": schema_arn}
+        return self._create("schema", schema_arn, {"name": name, "schema": schema})
 
     def describe_schema(self, request: RequestContext, *, schemaArn: str) -> dict:
         return {"schema": self.store.snapshot("schema", schemaArn)}
@@ -195,18 +207,16 @@ class PersonalizeBackend:
         if len(self.store.resources["dataset-group"]) >= MAX_DATASET_GROUPS:
             raise LimitExceeded(f"An account can have at most {MAX_DATASET_GROUPS} dataset groups")
         group_arn = arn(request, f"dataset-group/{name}")
-        self._create_pending(
+        return self._create_pending(
             "dataset-group",
             group_arn,
             {
                 "name": name,
-                "datasetGroupArn": group_arn,
                 "roleArn": roleArn,
                 "kmsKeyArn": kmsKeyArn,
             },
             tags,
         )
-        return {"datasetGroupArn": group_arn}
 
     def describe_dataset_group(self, request: RequestContext, *, datasetGroupArn: str) -> dict:
         return {"datasetGroup": self.store.snapshot("dataset-group", datasetGroupArn)}
@@ -219,13 +229,8 @@ class PersonalizeBackend:
     def delete_dataset_group(self, request: RequestContext, *, datasetGroupArn: str) -> dict:
         self._deletable("dataset-group", datasetGroupArn)
         children = [
-            r.get(key)
-            for kind, key in (
-                ("dataset", "datasetArn"),
-                ("solution", "solutionArn"),
-                ("event-tracker", "eventTrackerArn"),
-                ("filter", "filterArn"),
-            )
+            r.get(arn_key(kind))
+            for kind in ("dataset", "solution", "event-tracker", "filter")
             for r in self.store.find(kind, datasetGroupArn=datasetGroupArn)
         ]
         if children:
@@ -261,19 +266,17 @@ class PersonalizeBackend:
                 f"Dataset group {datasetGroupArn} already has a {dataset_type} dataset"
             )
         dataset_arn = arn(request, f"dataset/{group['name']}/{dataset_type.upper()}")
-        self._create_pending(
+        return self._create_pending(
             "dataset",
             dataset_arn,
             {
                 "name": name,
-                "datasetArn": dataset_arn,
                 "datasetGroupArn": datasetGroupArn,
                 "datasetType": dataset_type,
                 "schemaArn": schemaArn,
             },
             tags,
         )
-        return {"datasetArn": dataset_arn}
 
     def describe_dataset(self, request: RequestContext, *, datasetArn: str) -> dict:
         return {"dataset": self.store.snapshot("dataset", datasetArn)}
@@ -343,12 +346,11 @@ class PersonalizeBackend:
                 rows,
             )
 
-        self._create_pending(
+        return self._create_pending(
             "dataset-import-job",
             job_arn,
             {
                 "jobName": jobName,
-                "datasetImportJobArn": job_arn,
                 "datasetArn": datasetArn,
                 "dataSource": {"dataLocation": location},
                 "roleArn": roleArn,
@@ -359,7 +361,6 @@ class PersonalizeBackend:
             work=work,
             forced_failure_name=jobName,
         )
-        return {"datasetImportJobArn": job_arn}
 
     def describe_dataset_import_job(self, request: RequestContext, *, datasetImportJobArn: str) -> dict:
         return {"datasetImportJob": self.store.snapshot("dataset-import-job", datasetImportJobArn)}
@@ -402,12 +403,11 @@ class PersonalizeBackend:
             )
         self._require_active("dataset-group", datasetGroupArn)
         solution_arn = arn(request, f"solution/{name}")
-        self._create_pending(
+        return self._create_pending(
             "solution",
             solution_arn,
             {
                 "name": name,
-                "solutionArn": solution_arn,
                 "datasetGroupArn": datasetGroupArn,
                 "recipeArn": recipeArn,
                 "eventType": eventType,
@@ -419,7 +419,6 @@ class PersonalizeBackend:
             },
             tags,
         )
-        return {"solutionArn": solution_arn}
 
     def describe_solution(self, request: RequestContext, *, solutionArn: str) -> dict:
         solution = self.store.snapshot("solution", solutionArn)
@@ -519,12 +518,11 @@ class PersonalizeBackend:
                 state=self.state, models=self.models, solution_version_arn=version_arn
             )
 
-        self._create_pending(
+        return self._create_pending(
             "solution-version",
             version_arn,
             {
                 "name": name,
-                "solutionVersionArn": version_arn,
                 **{k: solution.get(k) for k in keys},
                 "trainingMode": trainingMode,
                 "trainingType": "MANUAL",
@@ -534,7 +532,6 @@ class PersonalizeBackend:
             minimum_seconds=self.settings.train_seconds,
             forced_failure_name=name if name in self.settings.fail_jobs else solution["name"],
         )
-        return {"solutionVersionArn": version_arn}
 
     def describe_solution_version(self, request: RequestContext, *, solutionVersionArn: str) -> dict:
         return {"solutionVersion": self.store.snapshot("solution-version", solutionVersionArn)}
@@ -586,12 +583,11 @@ class PersonalizeBackend:
                 "a campaign needs an ACTIVE solution version"
             )
         campaign_arn = arn(request, f"campaign/{name}")
-        self._create_pending(
+        return self._create_pending(
             "campaign",
             campaign_arn,
             {
                 "name": name,
-                "campaignArn": campaign_arn,
                 "solutionVersionArn": solutionVersionArn,
                 "minProvisionedTPS": minProvisionedTPS,
                 "campaignConfig": campaignConfig or {},
@@ -601,7 +597,6 @@ class PersonalizeBackend:
             work=lambda: self._warm(solutionVersionArn),
             forced_failure_name=name,
         )
-        return {"campaignArn": campaign_arn}
 
     def _warm(self, solution_version_arn: str) -> None:
         try:
@@ -735,12 +730,11 @@ class PersonalizeBackend:
             finally:
                 self.models.release_unused()
 
-        self._create_pending(
+        return self._create_pending(
             "batch-inference-job",
             job_arn,
             {
                 "jobName": jobName,
-                "batchInferenceJobArn": job_arn,
                 "solutionVersionArn": solutionVersionArn,
                 "filterArn": filterArn,
                 "numResults": numResults or DEFAULT_NUM_RESULTS,
@@ -754,7 +748,6 @@ class PersonalizeBackend:
             work=work,
             forced_failure_name=jobName,
         )
-        return {"batchInferenceJobArn": job_arn}
 
     def describe_batch_inference_job(self, request: RequestContext, *, batchInferenceJobArn: str) -> dict:
         return {"batchInferenceJob": self.store.snapshot("batch-inference-job", batchInferenceJobArn)}
@@ -788,19 +781,18 @@ class PersonalizeBackend:
         if any(t["name"] == name for t in self.store.find("event-tracker")):
             raise ResourceAlreadyExists(f"An event tracker named {name!r} already exists")
         tracking_id = str(uuid.uuid4())
-        self._create_pending(
+        created = self._create_pending(
             "event-tracker",
             tracker_arn,
             {
                 "name": name,
-                "eventTrackerArn": tracker_arn,
                 "accountId": ACCOUNT_ID,
                 "trackingId": tracking_id,
                 "datasetGroupArn": datasetGroupArn,
             },
             tags,
         )
-        return {"eventTrackerArn": tracker_arn, "trackingId": tracking_id}
+        return {**created, "trackingId": tracking_id}
 
     def describe_event_tracker(self, request: RequestContext, *, eventTrackerArn: str) -> dict:
         return {"eventTracker": self.store.snapshot("event-tracker", eventTrackerArn)}
@@ -840,18 +832,16 @@ class PersonalizeBackend:
         if len(self.store.find("filter", datasetGroupArn=datasetGroupArn)) >= MAX_FILTERS_PER_GROUP:
             raise LimitExceeded(f"A dataset group can have at most {MAX_FILTERS_PER_GROUP} filters")
         filter_arn = arn(request, f"filter/{name}")
-        self._create_pending(
+        return self._create_pending(
             "filter",
             filter_arn,
             {
                 "name": name,
-                "filterArn": filter_arn,
                 "datasetGroupArn": datasetGroupArn,
                 "filterExpression": filterExpression,
             },
             tags,
         )
-        return {"filterArn": filter_arn}
 
     def describe_filter(self, request: RequestContext, *, filterArn: str) -> dict:
         return {"filter": self.store.snapshot("filter", filterArn)}
