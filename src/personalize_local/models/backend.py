@@ -11,6 +11,7 @@ import logging
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from personalize_local.errors import (
@@ -75,6 +76,32 @@ def paginate(items: list[dict], key: str, next_token: str | None, max_results: i
     if start + size < len(items):
         page["nextToken"] = base64.urlsafe_b64encode(f"offset:{start + size}".encode()).decode()
     return page
+
+
+def _lister(kind: str, key: str, *, by: str | None = None) -> Callable[..., dict]:
+    """A List* operation: one page of ``kind`` under ``key``, narrowed to the ``by`` member's value if given."""
+
+    def operation(
+        self: PersonalizeBackend,
+        request: RequestContext,
+        *,
+        nextToken: str | None = None,
+        maxResults: int | None = None,
+        **member: str | None,
+    ) -> dict:
+        return self._page(kind, key, nextToken, maxResults, **({by: member.get(by)} if by else {}))
+
+    return operation
+
+
+def _describer(kind: str) -> Callable[..., dict]:
+    """A Describe* operation: ``{"datasetGroup": ...}`` for ``datasetGroupArn``, and so on."""
+    member = arn_key(kind)
+
+    def operation(self: PersonalizeBackend, request: RequestContext, **arns: str) -> dict:
+        return {member.removesuffix("Arn"): self.store.snapshot(kind, arns[member])}
+
+    return operation
 
 
 def _update_in_flight(campaign: dict) -> bool:
@@ -173,13 +200,9 @@ class PersonalizeBackend:
         schema_arn = arn(request, f"schema/{name}")
         return self._create("schema", schema_arn, {"name": name, "schema": schema})
 
-    def describe_schema(self, request: RequestContext, *, schemaArn: str) -> dict:
-        return {"schema": self.store.snapshot("schema", schemaArn)}
+    describe_schema = _describer("schema")
 
-    def list_schemas(
-        self, request: RequestContext, *, nextToken: str | None = None, maxResults: int | None = None
-    ) -> dict:
-        return self._page("schema", "schemas", nextToken, maxResults)
+    list_schemas = _lister("schema", "schemas")
 
     def delete_schema(self, request: RequestContext, *, schemaArn: str) -> dict:
         self.store.get("schema", schemaArn)
@@ -218,13 +241,9 @@ class PersonalizeBackend:
             tags,
         )
 
-    def describe_dataset_group(self, request: RequestContext, *, datasetGroupArn: str) -> dict:
-        return {"datasetGroup": self.store.snapshot("dataset-group", datasetGroupArn)}
+    describe_dataset_group = _describer("dataset-group")
 
-    def list_dataset_groups(
-        self, request: RequestContext, *, nextToken: str | None = None, maxResults: int | None = None
-    ) -> dict:
-        return self._page("dataset-group", "datasetGroups", nextToken, maxResults)
+    list_dataset_groups = _lister("dataset-group", "datasetGroups")
 
     def delete_dataset_group(self, request: RequestContext, *, datasetGroupArn: str) -> dict:
         self._deletable("dataset-group", datasetGroupArn)
@@ -278,18 +297,9 @@ class PersonalizeBackend:
             tags,
         )
 
-    def describe_dataset(self, request: RequestContext, *, datasetArn: str) -> dict:
-        return {"dataset": self.store.snapshot("dataset", datasetArn)}
+    describe_dataset = _describer("dataset")
 
-    def list_datasets(
-        self,
-        request: RequestContext,
-        *,
-        datasetGroupArn: str | None = None,
-        nextToken: str | None = None,
-        maxResults: int | None = None,
-    ) -> dict:
-        return self._page("dataset", "datasets", nextToken, maxResults, datasetGroupArn=datasetGroupArn)
+    list_datasets = _lister("dataset", "datasets", by="datasetGroupArn")
 
     def delete_dataset(self, request: RequestContext, *, datasetArn: str) -> dict:
         self._deletable("dataset", datasetArn)
@@ -362,20 +372,9 @@ class PersonalizeBackend:
             forced_failure_name=jobName,
         )
 
-    def describe_dataset_import_job(self, request: RequestContext, *, datasetImportJobArn: str) -> dict:
-        return {"datasetImportJob": self.store.snapshot("dataset-import-job", datasetImportJobArn)}
+    describe_dataset_import_job = _describer("dataset-import-job")
 
-    def list_dataset_import_jobs(
-        self,
-        request: RequestContext,
-        *,
-        datasetArn: str | None = None,
-        nextToken: str | None = None,
-        maxResults: int | None = None,
-    ) -> dict:
-        return self._page(
-            "dataset-import-job", "datasetImportJobs", nextToken, maxResults, datasetArn=datasetArn
-        )
+    list_dataset_import_jobs = _lister("dataset-import-job", "datasetImportJobs", by="datasetArn")
 
     # ---- solutions
     def create_solution(
@@ -427,15 +426,7 @@ class PersonalizeBackend:
             solution["latestSolutionVersion"] = max(versions, key=lambda v: v["creationDateTime"])
         return {"solution": solution}
 
-    def list_solutions(
-        self,
-        request: RequestContext,
-        *,
-        datasetGroupArn: str | None = None,
-        nextToken: str | None = None,
-        maxResults: int | None = None,
-    ) -> dict:
-        return self._page("solution", "solutions", nextToken, maxResults, datasetGroupArn=datasetGroupArn)
+    list_solutions = _lister("solution", "solutions", by="datasetGroupArn")
 
     def update_solution(self, request: RequestContext, *, solutionArn: str, **changes: Any) -> dict:
         self._require_active("solution", solutionArn)
@@ -533,8 +524,7 @@ class PersonalizeBackend:
             forced_failure_name=name if name in self.settings.fail_jobs else solution["name"],
         )
 
-    def describe_solution_version(self, request: RequestContext, *, solutionVersionArn: str) -> dict:
-        return {"solutionVersion": self.store.snapshot("solution-version", solutionVersionArn)}
+    describe_solution_version = _describer("solution-version")
 
     def list_solution_versions(
         self,
@@ -604,8 +594,7 @@ class PersonalizeBackend:
         except InternalFailure as exc:
             raise JobFailed(exc.message) from exc
 
-    def describe_campaign(self, request: RequestContext, *, campaignArn: str) -> dict:
-        return {"campaign": self.store.snapshot("campaign", campaignArn)}
+    describe_campaign = _describer("campaign")
 
     def list_campaigns(
         self,
@@ -749,24 +738,9 @@ class PersonalizeBackend:
             forced_failure_name=jobName,
         )
 
-    def describe_batch_inference_job(self, request: RequestContext, *, batchInferenceJobArn: str) -> dict:
-        return {"batchInferenceJob": self.store.snapshot("batch-inference-job", batchInferenceJobArn)}
+    describe_batch_inference_job = _describer("batch-inference-job")
 
-    def list_batch_inference_jobs(
-        self,
-        request: RequestContext,
-        *,
-        solutionVersionArn: str | None = None,
-        nextToken: str | None = None,
-        maxResults: int | None = None,
-    ) -> dict:
-        return self._page(
-            "batch-inference-job",
-            "batchInferenceJobs",
-            nextToken,
-            maxResults,
-            solutionVersionArn=solutionVersionArn,
-        )
+    list_batch_inference_jobs = _lister("batch-inference-job", "batchInferenceJobs", by="solutionVersionArn")
 
     # ---- event trackers
     def create_event_tracker(
@@ -794,20 +768,9 @@ class PersonalizeBackend:
         )
         return {**created, "trackingId": tracking_id}
 
-    def describe_event_tracker(self, request: RequestContext, *, eventTrackerArn: str) -> dict:
-        return {"eventTracker": self.store.snapshot("event-tracker", eventTrackerArn)}
+    describe_event_tracker = _describer("event-tracker")
 
-    def list_event_trackers(
-        self,
-        request: RequestContext,
-        *,
-        datasetGroupArn: str | None = None,
-        nextToken: str | None = None,
-        maxResults: int | None = None,
-    ) -> dict:
-        return self._page(
-            "event-tracker", "eventTrackers", nextToken, maxResults, datasetGroupArn=datasetGroupArn
-        )
+    list_event_trackers = _lister("event-tracker", "eventTrackers", by="datasetGroupArn")
 
     def delete_event_tracker(self, request: RequestContext, *, eventTrackerArn: str) -> dict:
         self._deletable("event-tracker", eventTrackerArn)
@@ -843,18 +806,9 @@ class PersonalizeBackend:
             tags,
         )
 
-    def describe_filter(self, request: RequestContext, *, filterArn: str) -> dict:
-        return {"filter": self.store.snapshot("filter", filterArn)}
+    describe_filter = _describer("filter")
 
-    def list_filters(
-        self,
-        request: RequestContext,
-        *,
-        datasetGroupArn: str | None = None,
-        nextToken: str | None = None,
-        maxResults: int | None = None,
-    ) -> dict:
-        return self._page("filter", "Filters", nextToken, maxResults, datasetGroupArn=datasetGroupArn)
+    list_filters = _lister("filter", "Filters", by="datasetGroupArn")
 
     def delete_filter(self, request: RequestContext, *, filterArn: str) -> dict:
         self._deletable("filter", filterArn)
