@@ -121,8 +121,8 @@ def _tags_dict(tags: list[dict] | None) -> dict[str, str]:
 class PersonalizeBackend:
     """The control plane, composed over one :class:`ServiceState` with the helpers it shares.
 
-    Runtime and events are its ``runtime`` and ``events``; the model registry, batch inference and
-    training receive the state, never the backend.
+    Runtime and events are its ``runtime`` and ``events``. They, the model registry, batch inference and
+    training receive the state (and the registry), never the backend.
     """
 
     def __init__(self, *, settings: Settings) -> None:
