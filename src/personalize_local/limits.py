@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import botocore.session
 
+_EVENTS = botocore.session.get_session().get_service_model("personalize-events")
 
-def _modelled_max(service: str, shape: str) -> int:
-    return int(botocore.session.get_session().get_service_model(service).shape_for(shape).metadata["max"])
-
-
-MAX_ID_LENGTH = _modelled_max("personalize-events", "ItemId")
+MAX_ID_LENGTH = int(_EVENTS.shape_for("ItemId").metadata["max"])
 """Longest USER_ID / ITEM_ID (256)."""
-MAX_EVENTS_PER_CALL = _modelled_max("personalize-events", "EventList")
+MAX_EVENTS_PER_CALL = int(_EVENTS.shape_for("EventList").metadata["max"])
 """Events one PutEvents call takes (10)."""
 
 MIN_NUM_RESULTS = 1
