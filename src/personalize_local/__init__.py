@@ -10,7 +10,8 @@ Plain boto3 clients for ``s3``, ``sts``, ``iam`` (moto's server, mounted as is),
 :func:`personalize_local.testing.running_endpoint`.
 
 Layout: :mod:`personalize_local.server` routes on the SigV4 credential scope,
-:mod:`personalize_local.protocol` speaks JSON 1.1 and REST-JSON against botocore's models,
-:mod:`personalize_local.models` holds the service's state and behaviour, and
-:mod:`personalize_local.training` trains the models.
+:mod:`personalize_local.protocol` speaks JSON 1.1 and REST-JSON against botocore's models (it imports
+models, never the reverse), :mod:`personalize_local.models` holds the service's state and behaviour, and
+:mod:`personalize_local.training` trains the models. Both models and training read the recipe catalogue
+(:mod:`personalize_local.recipes`) and the service's limits (:mod:`personalize_local.limits`).
 """

@@ -14,8 +14,9 @@ from werkzeug.wrappers import Request, Response
 from personalize_local.errors import InternalFailure, ServiceError
 from personalize_local.faults import Faults
 from personalize_local.models.backend import PersonalizeBackend
+from personalize_local.models.context import RequestContext
 from personalize_local.protocol import json11, rest_json
-from personalize_local.protocol.dispatch import RequestContext, error_response
+from personalize_local.protocol.dispatch import error_response
 from personalize_local.s3_snapshot import S3Snapshot
 from personalize_local.settings import Settings
 

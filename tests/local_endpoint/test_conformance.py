@@ -7,7 +7,8 @@ import json
 import time
 
 from personalize_local.models.backend import PersonalizeBackend
-from personalize_local.models.runtime import EventsBackend, RuntimeBackend
+from personalize_local.models.events import EventsBackend
+from personalize_local.models.runtime import RuntimeBackend
 from personalize_local.protocol.dispatch import snake_case
 from personalize_local.protocol.shapes import service_model
 from personalize_local.testing import running_endpoint

@@ -11,7 +11,7 @@ import logging
 import shutil
 import time
 import uuid
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from personalize_local.errors import (
@@ -24,39 +24,42 @@ from personalize_local.errors import (
     ResourceNotFound,
     TooManyTags,
 )
+from personalize_local.limits import (
+    DEFAULT_NUM_RESULTS,
+    MAX_DATASET_GROUPS,
+    MAX_FILTERS_PER_GROUP,
+    MAX_TAGS,
+    MAX_TRAININGS_PER_GROUP,
+)
 from personalize_local.models import filters as filter_language
 from personalize_local.models.batch import run_batch_inference
-from personalize_local.models.datasets import (
-    DatasetData,
-    check_schema_for,
-    csv_to_frame,
-    parse_schema,
-    read_csv_objects,
-)
+from personalize_local.models.context import RequestContext
+from personalize_local.models.datasets import check_schema_for, csv_to_frame, parse_schema, read_csv_objects
+from personalize_local.models.events import EventsBackend
 from personalize_local.models.lifecycle import JobFailed, Lifecycle
-from personalize_local.models.recipes import RECIPES, recipe_for_arn
-from personalize_local.models.runtime import EventsBackend, ModelRegistry, RuntimeBackend
-from personalize_local.models.store import Store, StoreClosed
+from personalize_local.models.registry import ModelRegistry
+from personalize_local.models.runtime import RuntimeBackend, check_num_results
+from personalize_local.models.state import ServiceState
+from personalize_local.models.store import StoreClosed
 from personalize_local.models.training_job import train_solution_version
-from personalize_local.protocol.dispatch import RequestContext
+from personalize_local.recipes import RECIPES, recipe_for_arn
 from personalize_local.settings import Settings
-
-EVENT_IDS = "event-ids"
-"""The state dir area where each event tracker keeps the eventIds PutEvents has recorded."""
 
 log = logging.getLogger("personalize_local.backend")
 
 ACCOUNT_ID = "123456789012"
-MAX_TAGS = 50
-MAX_DATASET_GROUPS = 500
-MAX_FILTERS_PER_GROUP = 10
-MAX_TRAININGS_PER_GROUP = 5
 TERMINAL = frozenset({"ACTIVE", "CREATE FAILED", "CREATE STOPPED"})
 DATASET_TYPES = {"interactions": "Interactions", "items": "Items", "users": "Users"}
 
 
 def arn(request: RequestContext, resource: str) -> str:
     return f"arn:aws:personalize:{request.region}:{ACCOUNT_ID}:{resource}"
+
+
+def arn_key(kind: str) -> str:
+    """The member naming a resource's ARN: ``dataset-import-job`` → ``datasetImportJobArn``."""
+    first, *rest = kind.split("-")
+    return first + "".join(part.title() for part in rest) + "Arn"
 
 
 def paginate(items: list[dict], key: str, next_token: str | None, max_results: int | None) -> dict:
@@ -75,6 +78,32 @@ def paginate(items: list[dict], key: str, next_token: str | None, max_results: i
     return page
 
 
+def _lister(kind: str, key: str, *, by: str | None = None) -> Callable[..., dict]:
+    """A List* operation: one page of ``kind`` under ``key``, narrowed to the ``by`` member's value if given."""
+
+    def operation(
+        self: PersonalizeBackend,
+        request: RequestContext,
+        *,
+        nextToken: str | None = None,
+        maxResults: int | None = None,
+        **member: str | None,
+    ) -> dict:
+        return self._page(kind, key, nextToken, maxResults, **({by: member.get(by)} if by else {}))
+
+    return operation
+
+
+def _describer(kind: str) -> Callable[..., dict]:
+    """A Describe* operation: ``{"datasetGroup": ...}`` for ``datasetGroupArn``, and so on."""
+    member = arn_key(kind)
+
+    def operation(self: PersonalizeBackend, request: RequestContext, **arns: str) -> dict:
+        return {member.removesuffix("Arn"): self.store.snapshot(kind, arns[member])}
+
+    return operation
+
+
 def _update_in_flight(campaign: dict) -> bool:
     return (campaign.get("latestCampaignUpdate") or {}).get("status") in (
         "CREATE PENDING",
@@ -90,67 +119,31 @@ def _tags_dict(tags: list[dict] | None) -> dict[str, str]:
 
 
 class PersonalizeBackend:
-    """State and behaviour of the control plane; runtime and events are its ``runtime`` and ``events``."""
+    """The control plane, composed over one :class:`ServiceState` with the helpers it shares.
+
+    Runtime and events are its ``runtime`` and ``events``. They, the model registry, batch inference and
+    training receive the state (and the registry), never the backend.
+    """
 
     def __init__(self, *, settings: Settings) -> None:
         self.settings = settings
-        self.store = Store(settings.state_dir)
-        recovered = self.store.recover()
-        if recovered:
-            log.warning(
-                "recovered after restart: %d resource(s) were in flight or pending delete", len(recovered)
-            )
-        self._remove_orphans()
-        self._data: dict[str, DatasetData] = {}
+        self.state = ServiceState(settings=settings)
+        self.store = self.state.store
         self.lifecycle = Lifecycle(store=self.store, settings=settings)
-        self.models = ModelRegistry(self)
-        self.runtime = RuntimeBackend(self)
-        self.events = EventsBackend(self)
+        self.models = ModelRegistry(self.state)
+        self.runtime = RuntimeBackend(state=self.state, models=self.models)
+        self.events = EventsBackend(state=self.state, models=self.models)
 
     def close(self) -> None:
         self.lifecycle.close()
         self.store.close()
 
-    def _remove_orphans(self) -> None:
-        """Finish deletes cut short by a restart: versions of deleted solutions, files of deleted resources."""
-        for version in self.store.find("solution-version"):
-            if version["solutionArn"] not in self.store.resources["solution"]:
-                self.store.remove("solution-version", version["solutionVersionArn"])
-        for area, kind in (
-            ("datasets", "dataset"),
-            ("models", "solution-version"),
-            (EVENT_IDS, "event-tracker"),
-        ):
-            kept = {self.store.dir_for(area, resource_arn) for resource_arn in self.store.resources[kind]}
-            root = self.settings.state_dir / area
-            for directory in root.iterdir() if root.is_dir() else ():
-                if directory not in kept:
-                    shutil.rmtree(directory, ignore_errors=True)
-
-    # ---- helpers shared with runtime, events and jobs
-    def dataset_data(self, dataset_arn: str) -> DatasetData:
-        """The one DatasetData per dataset (its lock serializes appends and reads)."""
-        with self.store.lock:
-            data = self._data.get(dataset_arn)
-            if data is None:
-                data = self._data[dataset_arn] = DatasetData(self.store.dir_for("datasets", dataset_arn))
-            return data
-
-    def model_dir(self, solution_version_arn: str) -> Path:
-        return self.store.dir_for("models", solution_version_arn)
-
-    def event_ids_dir(self, event_tracker_arn: str) -> Path:
-        return self.store.dir_for(EVENT_IDS, event_tracker_arn)
-
-    def datasets_of(self, dataset_group_arn: str) -> dict[str, dict]:
-        """Live datasets of a group by type (Interactions, Items, Users)."""
-        return {
-            d["datasetType"]: d
-            for d in self.store.find("dataset", datasetGroupArn=dataset_group_arn)
-            if not d["status"].startswith("DELETE")
-        }
-
-    def _create(self, kind: str, resource_arn: str, resource: dict, tags: list[dict] | None = None) -> None:
+    def _create(
+        self, kind: str, resource_arn: str, resource: dict, tags: list[dict] | None = None
+    ) -> dict[str, str]:
+        """Record a new resource under its ARN key (``schemaArn``, ...); returns that key and the ARN."""
+        key = arn_key(kind)
+        resource = {key: resource_arn, **resource}
         tag_map = _tags_dict(tags)
         with self.store.lock:
             if resource_arn in self.store.resources[kind]:
@@ -162,6 +155,22 @@ class PersonalizeBackend:
                 self.store.tags[resource_arn] = tag_map
             self.store.put(kind, resource_arn, resource)
         log.info("created %s %s", kind, resource_arn)
+        return {key: resource_arn}
+
+    def _create_pending(
+        self, kind: str, resource_arn: str, resource: dict, tags: list[dict] | None, **work: Any
+    ) -> dict[str, str]:
+        """Record the resource CREATE PENDING and start its lifecycle (``work``: Lifecycle.create's options)."""
+        created = self._create(kind, resource_arn, {**resource, "status": "CREATE PENDING"}, tags)
+        self.lifecycle.create(kind, resource_arn, **work)
+        return created
+
+    def _page(
+        self, kind: str, key: str, next_token: str | None, max_results: int | None, **equal: str | None
+    ) -> dict:
+        """One List* page of ``kind``, narrowed by the filters the caller gave."""
+        found = self.store.find(kind, **{name: value for name, value in equal.items() if value})
+        return paginate(found, key, next_token, max_results)
 
     def _require_active(self, kind: str, resource_arn: str) -> dict:
         resource = self.store.snapshot(kind, resource_arn)
@@ -189,16 +198,11 @@ class PersonalizeBackend:
         if domain:
             raise InvalidInput("Domain dataset groups are not supported by personalize-local; omit domain")
         schema_arn = arn(request, f"schema/{name}")
-        self._create("schema", schema_arn, {"name": name, "schemaArn": schema_arn, "schema": schema})
-        return {"schemaArn": schema_arn}
+        return self._create("schema", schema_arn, {"name": name, "schema": schema})
 
-    def describe_schema(self, request: RequestContext, *, schemaArn: str) -> dict:
-        return {"schema": self.store.snapshot("schema", schemaArn)}
+    describe_schema = _describer("schema")
 
-    def list_schemas(
-        self, request: RequestContext, *, nextToken: str | None = None, maxResults: int | None = None
-    ) -> dict:
-        return paginate(self.store.find("schema"), "schemas", nextToken, maxResults)
+    list_schemas = _lister("schema", "schemas")
 
     def delete_schema(self, request: RequestContext, *, schemaArn: str) -> dict:
         self.store.get("schema", schemaArn)
@@ -226,39 +230,26 @@ class PersonalizeBackend:
         if len(self.store.resources["dataset-group"]) >= MAX_DATASET_GROUPS:
             raise LimitExceeded(f"An account can have at most {MAX_DATASET_GROUPS} dataset groups")
         group_arn = arn(request, f"dataset-group/{name}")
-        self._create(
+        return self._create_pending(
             "dataset-group",
             group_arn,
             {
                 "name": name,
-                "datasetGroupArn": group_arn,
-                "status": "CREATE PENDING",
                 "roleArn": roleArn,
                 "kmsKeyArn": kmsKeyArn,
             },
             tags,
         )
-        self.lifecycle.create("dataset-group", group_arn)
-        return {"datasetGroupArn": group_arn}
 
-    def describe_dataset_group(self, request: RequestContext, *, datasetGroupArn: str) -> dict:
-        return {"datasetGroup": self.store.snapshot("dataset-group", datasetGroupArn)}
+    describe_dataset_group = _describer("dataset-group")
 
-    def list_dataset_groups(
-        self, request: RequestContext, *, nextToken: str | None = None, maxResults: int | None = None
-    ) -> dict:
-        return paginate(self.store.find("dataset-group"), "datasetGroups", nextToken, maxResults)
+    list_dataset_groups = _lister("dataset-group", "datasetGroups")
 
     def delete_dataset_group(self, request: RequestContext, *, datasetGroupArn: str) -> dict:
         self._deletable("dataset-group", datasetGroupArn)
         children = [
-            r.get(key)
-            for kind, key in (
-                ("dataset", "datasetArn"),
-                ("solution", "solutionArn"),
-                ("event-tracker", "eventTrackerArn"),
-                ("filter", "filterArn"),
-            )
+            r.get(arn_key(kind))
+            for kind in ("dataset", "solution", "event-tracker", "filter")
             for r in self.store.find(kind, datasetGroupArn=datasetGroupArn)
         ]
         if children:
@@ -289,42 +280,26 @@ class PersonalizeBackend:
         if group["status"] != "ACTIVE":
             raise ResourceInUse(f"Dataset group {datasetGroupArn} is {group['status']}, not ACTIVE")
         check_schema_for(dataset_type, parse_schema(schema["schema"]))
-        if dataset_type in self.datasets_of(datasetGroupArn):
+        if dataset_type in self.state.datasets_of(datasetGroupArn):
             raise ResourceAlreadyExists(
                 f"Dataset group {datasetGroupArn} already has a {dataset_type} dataset"
             )
         dataset_arn = arn(request, f"dataset/{group['name']}/{dataset_type.upper()}")
-        self._create(
+        return self._create_pending(
             "dataset",
             dataset_arn,
             {
                 "name": name,
-                "datasetArn": dataset_arn,
                 "datasetGroupArn": datasetGroupArn,
                 "datasetType": dataset_type,
                 "schemaArn": schemaArn,
-                "status": "CREATE PENDING",
             },
             tags,
         )
-        self.lifecycle.create("dataset", dataset_arn)
-        return {"datasetArn": dataset_arn}
 
-    def describe_dataset(self, request: RequestContext, *, datasetArn: str) -> dict:
-        return {"dataset": self.store.snapshot("dataset", datasetArn)}
+    describe_dataset = _describer("dataset")
 
-    def list_datasets(
-        self,
-        request: RequestContext,
-        *,
-        datasetGroupArn: str | None = None,
-        nextToken: str | None = None,
-        maxResults: int | None = None,
-    ) -> dict:
-        found = self.store.find(
-            "dataset", **({"datasetGroupArn": datasetGroupArn} if datasetGroupArn else {})
-        )
-        return paginate(found, "datasets", nextToken, maxResults)
+    list_datasets = _lister("dataset", "datasets", by="datasetGroupArn")
 
     def delete_dataset(self, request: RequestContext, *, datasetArn: str) -> dict:
         self._deletable("dataset", datasetArn)
@@ -335,13 +310,7 @@ class PersonalizeBackend:
         ]
         if running:
             raise ResourceInUse(f"Dataset {datasetArn} has import job(s) in progress: {', '.join(running)}")
-        directory = self.dataset_data(datasetArn).directory
-
-        def cleanup() -> None:
-            self._data.pop(datasetArn, None)
-            shutil.rmtree(directory, ignore_errors=True)
-
-        self.lifecycle.delete("dataset", datasetArn, cleanup=cleanup)
+        self.lifecycle.delete("dataset", datasetArn, cleanup=lambda: self.state.forget_dataset(datasetArn))
         return {}
 
     # ---- dataset import jobs
@@ -369,21 +338,6 @@ class PersonalizeBackend:
         if running:
             raise ResourceInUse(f"Dataset {datasetArn} already has an import job in progress: {running[0]}")
         job_arn = arn(request, f"dataset-import-job/{jobName}")
-        self._create(
-            "dataset-import-job",
-            job_arn,
-            {
-                "jobName": jobName,
-                "datasetImportJobArn": job_arn,
-                "datasetArn": datasetArn,
-                "dataSource": {"dataLocation": location},
-                "roleArn": roleArn,
-                "status": "CREATE PENDING",
-                "importMode": importMode,
-                "publishAttributionMetricsToS3": bool(publishAttributionMetricsToS3),
-            },
-            tags,
-        )
         fields = parse_schema(self.store.snapshot("schema", dataset["schemaArn"])["schema"])
 
         def work() -> None:
@@ -391,8 +345,8 @@ class PersonalizeBackend:
             import pandas as pd
 
             frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-            rows = self.dataset_data(datasetArn).write_bulk(frame, append=importMode == "INCREMENTAL")
-            self.runtime.invalidate(dataset["datasetGroupArn"])
+            rows = self.state.dataset_data(datasetArn).write_bulk(frame, append=importMode == "INCREMENTAL")
+            self.state.invalidate(dataset["datasetGroupArn"])
             log.info(
                 "import %s: %d row(s) from %s into %s (%d bulk rows now)",
                 jobName,
@@ -402,22 +356,25 @@ class PersonalizeBackend:
                 rows,
             )
 
-        self.lifecycle.create("dataset-import-job", job_arn, work=work, forced_failure_name=jobName)
-        return {"datasetImportJobArn": job_arn}
+        return self._create_pending(
+            "dataset-import-job",
+            job_arn,
+            {
+                "jobName": jobName,
+                "datasetArn": datasetArn,
+                "dataSource": {"dataLocation": location},
+                "roleArn": roleArn,
+                "importMode": importMode,
+                "publishAttributionMetricsToS3": bool(publishAttributionMetricsToS3),
+            },
+            tags,
+            work=work,
+            forced_failure_name=jobName,
+        )
 
-    def describe_dataset_import_job(self, request: RequestContext, *, datasetImportJobArn: str) -> dict:
-        return {"datasetImportJob": self.store.snapshot("dataset-import-job", datasetImportJobArn)}
+    describe_dataset_import_job = _describer("dataset-import-job")
 
-    def list_dataset_import_jobs(
-        self,
-        request: RequestContext,
-        *,
-        datasetArn: str | None = None,
-        nextToken: str | None = None,
-        maxResults: int | None = None,
-    ) -> dict:
-        found = self.store.find("dataset-import-job", **({"datasetArn": datasetArn} if datasetArn else {}))
-        return paginate(found, "datasetImportJobs", nextToken, maxResults)
+    list_dataset_import_jobs = _lister("dataset-import-job", "datasetImportJobs", by="datasetArn")
 
     # ---- solutions
     def create_solution(
@@ -445,12 +402,11 @@ class PersonalizeBackend:
             )
         self._require_active("dataset-group", datasetGroupArn)
         solution_arn = arn(request, f"solution/{name}")
-        self._create(
+        return self._create_pending(
             "solution",
             solution_arn,
             {
                 "name": name,
-                "solutionArn": solution_arn,
                 "datasetGroupArn": datasetGroupArn,
                 "recipeArn": recipeArn,
                 "eventType": eventType,
@@ -459,12 +415,9 @@ class PersonalizeBackend:
                 "performAutoML": performAutoML,
                 "performAutoTraining": performAutoTraining,
                 "performIncrementalUpdate": performIncrementalUpdate,
-                "status": "CREATE PENDING",
             },
             tags,
         )
-        self.lifecycle.create("solution", solution_arn)
-        return {"solutionArn": solution_arn}
 
     def describe_solution(self, request: RequestContext, *, solutionArn: str) -> dict:
         solution = self.store.snapshot("solution", solutionArn)
@@ -473,18 +426,7 @@ class PersonalizeBackend:
             solution["latestSolutionVersion"] = max(versions, key=lambda v: v["creationDateTime"])
         return {"solution": solution}
 
-    def list_solutions(
-        self,
-        request: RequestContext,
-        *,
-        datasetGroupArn: str | None = None,
-        nextToken: str | None = None,
-        maxResults: int | None = None,
-    ) -> dict:
-        found = self.store.find(
-            "solution", **({"datasetGroupArn": datasetGroupArn} if datasetGroupArn else {})
-        )
-        return paginate(found, "solutions", nextToken, maxResults)
+    list_solutions = _lister("solution", "solutions", by="datasetGroupArn")
 
     def update_solution(self, request: RequestContext, *, solutionArn: str, **changes: Any) -> dict:
         self._require_active("solution", solutionArn)
@@ -513,7 +455,7 @@ class PersonalizeBackend:
             for version_arn in version_arns:
                 self.store.remove("solution-version", version_arn)
                 self.models.forget(version_arn)
-                shutil.rmtree(self.model_dir(version_arn), ignore_errors=True)
+                shutil.rmtree(self.state.model_dir(version_arn), ignore_errors=True)
 
         self.lifecycle.delete("solution", solutionArn, cleanup=cleanup)
         return {}
@@ -561,34 +503,28 @@ class PersonalizeBackend:
             "performAutoML",
             "performIncrementalUpdate",
         )
-        self._create(
+
+        def work() -> dict:
+            return train_solution_version(
+                state=self.state, models=self.models, solution_version_arn=version_arn
+            )
+
+        return self._create_pending(
             "solution-version",
             version_arn,
             {
                 "name": name,
-                "solutionVersionArn": version_arn,
                 **{k: solution.get(k) for k in keys},
                 "trainingMode": trainingMode,
                 "trainingType": "MANUAL",
-                "status": "CREATE PENDING",
             },
             tags,
-        )
-
-        def work() -> dict:
-            return train_solution_version(self, version_arn)
-
-        self.lifecycle.create(
-            "solution-version",
-            version_arn,
             work=work,
             minimum_seconds=self.settings.train_seconds,
             forced_failure_name=name if name in self.settings.fail_jobs else solution["name"],
         )
-        return {"solutionVersionArn": version_arn}
 
-    def describe_solution_version(self, request: RequestContext, *, solutionVersionArn: str) -> dict:
-        return {"solutionVersion": self.store.snapshot("solution-version", solutionVersionArn)}
+    describe_solution_version = _describer("solution-version")
 
     def list_solution_versions(
         self,
@@ -600,8 +536,9 @@ class PersonalizeBackend:
     ) -> dict:
         if solutionArn:
             self.store.get("solution", solutionArn)
-        found = self.store.find("solution-version", **({"solutionArn": solutionArn} if solutionArn else {}))
-        return paginate(found, "solutionVersions", nextToken, maxResults)
+        return self._page(
+            "solution-version", "solutionVersions", nextToken, maxResults, solutionArn=solutionArn
+        )
 
     def stop_solution_version_creation(self, request: RequestContext, *, solutionVersionArn: str) -> dict:
         with self.store.lock:
@@ -636,24 +573,20 @@ class PersonalizeBackend:
                 "a campaign needs an ACTIVE solution version"
             )
         campaign_arn = arn(request, f"campaign/{name}")
-        self._create(
+        return self._create_pending(
             "campaign",
             campaign_arn,
             {
                 "name": name,
-                "campaignArn": campaign_arn,
                 "solutionVersionArn": solutionVersionArn,
                 "minProvisionedTPS": minProvisionedTPS,
                 "campaignConfig": campaignConfig or {},
-                "status": "CREATE PENDING",
                 "_datasetGroupArn": version["datasetGroupArn"],
             },
             tags,
+            work=lambda: self._warm(solutionVersionArn),
+            forced_failure_name=name,
         )
-        self.lifecycle.create(
-            "campaign", campaign_arn, work=lambda: self._warm(solutionVersionArn), forced_failure_name=name
-        )
-        return {"campaignArn": campaign_arn}
 
     def _warm(self, solution_version_arn: str) -> None:
         try:
@@ -661,8 +594,7 @@ class PersonalizeBackend:
         except InternalFailure as exc:
             raise JobFailed(exc.message) from exc
 
-    def describe_campaign(self, request: RequestContext, *, campaignArn: str) -> dict:
-        return {"campaign": self.store.snapshot("campaign", campaignArn)}
+    describe_campaign = _describer("campaign")
 
     def list_campaigns(
         self,
@@ -777,53 +709,38 @@ class PersonalizeBackend:
             )
         if filterArn:
             self._require_active("filter", filterArn)
-        if numResults is not None and not 1 <= numResults <= 500:
-            raise InvalidInput("numResults must be between 1 and 500")
+        if numResults is not None:
+            check_num_results(numResults)
         job_arn = arn(request, f"batch-inference-job/{jobName}")
-        self._create(
+
+        def work() -> None:
+            try:
+                run_batch_inference(state=self.state, models=self.models, job_arn=job_arn)
+            finally:
+                self.models.release_unused()
+
+        return self._create_pending(
             "batch-inference-job",
             job_arn,
             {
                 "jobName": jobName,
-                "batchInferenceJobArn": job_arn,
                 "solutionVersionArn": solutionVersionArn,
                 "filterArn": filterArn,
-                "numResults": numResults or 25,
+                "numResults": numResults or DEFAULT_NUM_RESULTS,
                 "jobInput": jobInput,
                 "jobOutput": jobOutput,
                 "roleArn": roleArn,
                 "batchInferenceJobConfig": batchInferenceJobConfig or {},
                 "batchInferenceJobMode": batchInferenceJobMode or "STANDARD",
-                "status": "CREATE PENDING",
             },
             tags,
+            work=work,
+            forced_failure_name=jobName,
         )
 
-        def work() -> None:
-            try:
-                run_batch_inference(self, job_arn)
-            finally:
-                self.models.release_unused()
+    describe_batch_inference_job = _describer("batch-inference-job")
 
-        self.lifecycle.create("batch-inference-job", job_arn, work=work, forced_failure_name=jobName)
-        return {"batchInferenceJobArn": job_arn}
-
-    def describe_batch_inference_job(self, request: RequestContext, *, batchInferenceJobArn: str) -> dict:
-        return {"batchInferenceJob": self.store.snapshot("batch-inference-job", batchInferenceJobArn)}
-
-    def list_batch_inference_jobs(
-        self,
-        request: RequestContext,
-        *,
-        solutionVersionArn: str | None = None,
-        nextToken: str | None = None,
-        maxResults: int | None = None,
-    ) -> dict:
-        found = self.store.find(
-            "batch-inference-job",
-            **({"solutionVersionArn": solutionVersionArn} if solutionVersionArn else {}),
-        )
-        return paginate(found, "batchInferenceJobs", nextToken, maxResults)
+    list_batch_inference_jobs = _lister("batch-inference-job", "batchInferenceJobs", by="solutionVersionArn")
 
     # ---- event trackers
     def create_event_tracker(
@@ -838,41 +755,26 @@ class PersonalizeBackend:
         if any(t["name"] == name for t in self.store.find("event-tracker")):
             raise ResourceAlreadyExists(f"An event tracker named {name!r} already exists")
         tracking_id = str(uuid.uuid4())
-        self._create(
+        created = self._create_pending(
             "event-tracker",
             tracker_arn,
             {
                 "name": name,
-                "eventTrackerArn": tracker_arn,
                 "accountId": ACCOUNT_ID,
                 "trackingId": tracking_id,
                 "datasetGroupArn": datasetGroupArn,
-                "status": "CREATE PENDING",
             },
             tags,
         )
-        self.lifecycle.create("event-tracker", tracker_arn)
-        return {"eventTrackerArn": tracker_arn, "trackingId": tracking_id}
+        return {**created, "trackingId": tracking_id}
 
-    def describe_event_tracker(self, request: RequestContext, *, eventTrackerArn: str) -> dict:
-        return {"eventTracker": self.store.snapshot("event-tracker", eventTrackerArn)}
+    describe_event_tracker = _describer("event-tracker")
 
-    def list_event_trackers(
-        self,
-        request: RequestContext,
-        *,
-        datasetGroupArn: str | None = None,
-        nextToken: str | None = None,
-        maxResults: int | None = None,
-    ) -> dict:
-        found = self.store.find(
-            "event-tracker", **({"datasetGroupArn": datasetGroupArn} if datasetGroupArn else {})
-        )
-        return paginate(found, "eventTrackers", nextToken, maxResults)
+    list_event_trackers = _lister("event-tracker", "eventTrackers", by="datasetGroupArn")
 
     def delete_event_tracker(self, request: RequestContext, *, eventTrackerArn: str) -> dict:
         self._deletable("event-tracker", eventTrackerArn)
-        ids = self.event_ids_dir(eventTrackerArn)
+        ids = self.state.event_ids_dir(eventTrackerArn)
         self.lifecycle.delete(
             "event-tracker", eventTrackerArn, cleanup=lambda: shutil.rmtree(ids, ignore_errors=True)
         )
@@ -893,34 +795,20 @@ class PersonalizeBackend:
         if len(self.store.find("filter", datasetGroupArn=datasetGroupArn)) >= MAX_FILTERS_PER_GROUP:
             raise LimitExceeded(f"A dataset group can have at most {MAX_FILTERS_PER_GROUP} filters")
         filter_arn = arn(request, f"filter/{name}")
-        self._create(
+        return self._create_pending(
             "filter",
             filter_arn,
             {
                 "name": name,
-                "filterArn": filter_arn,
                 "datasetGroupArn": datasetGroupArn,
                 "filterExpression": filterExpression,
-                "status": "CREATE PENDING",
             },
             tags,
         )
-        self.lifecycle.create("filter", filter_arn)
-        return {"filterArn": filter_arn}
 
-    def describe_filter(self, request: RequestContext, *, filterArn: str) -> dict:
-        return {"filter": self.store.snapshot("filter", filterArn)}
+    describe_filter = _describer("filter")
 
-    def list_filters(
-        self,
-        request: RequestContext,
-        *,
-        datasetGroupArn: str | None = None,
-        nextToken: str | None = None,
-        maxResults: int | None = None,
-    ) -> dict:
-        found = self.store.find("filter", **({"datasetGroupArn": datasetGroupArn} if datasetGroupArn else {}))
-        return paginate(found, "Filters", nextToken, maxResults)
+    list_filters = _lister("filter", "Filters", by="datasetGroupArn")
 
     def delete_filter(self, request: RequestContext, *, filterArn: str) -> dict:
         self._deletable("filter", filterArn)

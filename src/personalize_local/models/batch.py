@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from personalize_local.errors import ServiceError
 from personalize_local.models.lifecycle import JobFailed
-from personalize_local.models.recipes import recipe_for_arn
-from personalize_local.models.runtime import recommend
+from personalize_local.models.registry import ModelRegistry
+from personalize_local.models.runtime import rank, recommend, restriction
 from personalize_local.models.s3 import S3Error, S3Location, list_keys, read_object, write_object
-
-if TYPE_CHECKING:
-    from personalize_local.models.backend import PersonalizeBackend
+from personalize_local.models.state import ServiceState
+from personalize_local.recipes import recipe_for_arn
 
 log = logging.getLogger("personalize_local.batch")
 
@@ -31,7 +30,7 @@ def _inputs(path: str) -> list[S3Location]:
 def _answer(
     line: str,
     *,
-    backend: PersonalizeBackend,
+    state: ServiceState,
     model: Any,
     recipe_type: str,
     group: str,
@@ -46,7 +45,8 @@ def _answer(
         return {"input": request, "output": None, "error": "Line must be a JSON object"}
     try:
         user_id = request.get("userId")
-        restriction = backend.runtime.restriction(
+        allowed = restriction(
+            state,
             filter_arn=filter_arn,
             filter_values=request.get("filterValues"),
             dataset_group_arn=group,
@@ -56,11 +56,12 @@ def _answer(
         if recipe_type == "PERSONALIZED_RANKING":
             if not user_id or not isinstance(request.get("itemList"), list):
                 raise JobFailed("a ranking line needs userId and itemList")
-            ranked = [
-                (i, s)
-                for i, s in model.rank(str(user_id), [str(i) for i in request["itemList"]])
-                if restriction.admits(i)
-            ]
+            ranked = rank(
+                model,
+                user_id=str(user_id),
+                item_ids=[str(i) for i in request["itemList"]],
+                restriction=allowed,
+            )
         else:
             ranked = recommend(
                 model,
@@ -68,7 +69,7 @@ def _answer(
                 user_id=str(user_id) if user_id else None,
                 item_id=str(request["itemId"]) if request.get("itemId") else None,
                 num_results=num_results,
-                restriction=restriction,
+                restriction=allowed,
             )
     except (ServiceError, JobFailed) as exc:
         return {"input": request, "output": None, "error": getattr(exc, "message", str(exc))}
@@ -82,12 +83,12 @@ def _answer(
     }
 
 
-def run_batch_inference(backend: PersonalizeBackend, job_arn: str) -> None:
+def run_batch_inference(*, state: ServiceState, models: ModelRegistry, job_arn: str) -> None:
     """Read every input file, answer each line with the job's solution version, write ``.out`` files."""
-    job = backend.store.snapshot("batch-inference-job", job_arn)
-    version = backend.store.snapshot("solution-version", job["solutionVersionArn"])
+    job = state.store.snapshot("batch-inference-job", job_arn)
+    version = state.store.snapshot("solution-version", job["solutionVersionArn"])
     recipe = recipe_for_arn(version["recipeArn"])
-    model = backend.models.get(job["solutionVersionArn"])
+    model = models.get(job["solutionVersionArn"])
     output = job["jobOutput"]["s3DataDestination"]["path"]
     output = output if output.endswith("/") else output + "/"
     try:
@@ -97,7 +98,7 @@ def run_batch_inference(backend: PersonalizeBackend, job_arn: str) -> None:
             answers = [
                 _answer(
                     line,
-                    backend=backend,
+                    state=state,
                     model=model,
                     recipe_type=recipe.recipe_type,
                     group=version["datasetGroupArn"],

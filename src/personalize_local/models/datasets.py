@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from personalize_local.errors import InvalidInput
+from personalize_local.limits import MAX_ID_LENGTH
 from personalize_local.models.lifecycle import JobFailed
 from personalize_local.models.s3 import S3Error, S3Location, list_keys, read_object
 
@@ -28,7 +29,6 @@ REQUIRED_FIELDS = {
     "Users": ("USER_ID",),
 }
 AVRO_TYPES = {"string", "long", "int", "float", "double", "boolean"}
-MAX_ID_LENGTH = 256
 
 
 @dataclass(frozen=True)

@@ -6,18 +6,16 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from personalize_local.limits import MIN_INTERACTIONS, MIN_USERS_WITH_TWO
 from personalize_local.models.lifecycle import JobFailed
-from personalize_local.models.recipes import recipe_for_arn
+from personalize_local.models.registry import ModelRegistry
+from personalize_local.models.state import ServiceState
+from personalize_local.recipes import recipe_for_arn
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from personalize_local.models.backend import PersonalizeBackend
-
 log = logging.getLogger("personalize_local.training_job")
-
-MIN_INTERACTIONS = 1000
-MIN_USERS_WITH_TWO = 25
 
 
 def interactions_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -39,7 +37,7 @@ def interactions_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def check_trainable(interactions: pd.DataFrame, event_type: str | None) -> None:
-    """Personalize's minimums: 1000 interactions and 25 users with at least 2 (of the event type, if set)."""
+    """Personalize's minimums (:mod:`personalize_local.limits`), counting only the event type if one is set."""
     import pandas as pd
 
     counted = interactions
@@ -59,11 +57,11 @@ def check_trainable(interactions: pd.DataFrame, event_type: str | None) -> None:
         )
 
 
-def _metadata(backend: PersonalizeBackend, group: str, dataset_type: str, key: str) -> pd.DataFrame | None:
-    dataset = backend.datasets_of(group).get(dataset_type)
+def _metadata(state: ServiceState, group: str, dataset_type: str, key: str) -> pd.DataFrame | None:
+    dataset = state.datasets_of(group).get(dataset_type)
     if dataset is None or dataset["status"] != "ACTIVE":
         return None
-    frame = backend.dataset_data(dataset["datasetArn"]).frame()
+    frame = state.dataset_data(dataset["datasetArn"]).frame()
     if frame is None:
         return None
     frame = frame.drop_duplicates(key, keep="last").reset_index(drop=True)
@@ -71,19 +69,19 @@ def _metadata(backend: PersonalizeBackend, group: str, dataset_type: str, key: s
     return frame
 
 
-def train_solution_version(backend: PersonalizeBackend, solution_version_arn: str) -> dict:
+def train_solution_version(*, state: ServiceState, models: ModelRegistry, solution_version_arn: str) -> dict:
     """Train and save the model; returns the fields to record on the ACTIVE solution version."""
     try:
         from personalize_local import training
     except ImportError as exc:
         raise JobFailed(f"The training library personalize_local.training is unavailable: {exc}") from exc
-    version = backend.store.snapshot("solution-version", solution_version_arn)
+    version = state.store.snapshot("solution-version", solution_version_arn)
     group = version["datasetGroupArn"]
     recipe = recipe_for_arn(version["recipeArn"])
-    dataset = backend.datasets_of(group).get("Interactions")
+    dataset = state.datasets_of(group).get("Interactions")
     if dataset is None or dataset["status"] != "ACTIVE":
         raise JobFailed(f"Dataset group {group} has no ACTIVE Interactions dataset")
-    data = backend.dataset_data(dataset["datasetArn"])
+    data = state.dataset_data(dataset["datasetArn"])
     records = data.records()
     frame = data.frame(records=records)
     if frame is None:
@@ -97,8 +95,8 @@ def train_solution_version(backend: PersonalizeBackend, solution_version_arn: st
             recipe=recipe.name,
             data=training.TrainingData(
                 interactions=interactions,
-                items=_metadata(backend, group, "Items", "ITEM_ID"),
-                users=_metadata(backend, group, "Users", "USER_ID"),
+                items=_metadata(state, group, "Items", "ITEM_ID"),
+                users=_metadata(state, group, "Users", "USER_ID"),
             ),
             params=version.get("solutionConfig") or {},
             event_type=version.get("eventType"),
@@ -106,8 +104,8 @@ def train_solution_version(backend: PersonalizeBackend, solution_version_arn: st
         )
     except training.TrainingError as exc:
         raise JobFailed(str(exc)) from exc
-    model.save(backend.model_dir(solution_version_arn))
-    backend.models.adopt(solution_version_arn, model, dataset_group_arn=group, records_offset=len(records))
+    model.save(state.model_dir(solution_version_arn))
+    models.adopt(solution_version_arn, model, dataset_group_arn=group, records_offset=len(records))
     seconds = max(float(getattr(model, "training_seconds", 0.0)), time.monotonic() - started)
     log.info("trained %s in %.1f s: %s", solution_version_arn, seconds, model.metrics)
     return {

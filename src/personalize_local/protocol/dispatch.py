@@ -5,20 +5,14 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, Protocol
 
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 from personalize_local.errors import SerializationError, ServiceError, UnknownOperation
+from personalize_local.models.context import RequestContext
 from personalize_local.protocol.shapes import project_output, service_model, validate_input
-
-
-@dataclass(frozen=True)
-class RequestContext:
-    """What the backend needs to know about the caller: the region from the SigV4 credential scope."""
-
-    region: str
 
 
 class FaultInjector(Protocol):
@@ -50,11 +44,36 @@ def call_operation(
     return project_output(op_model.output_shape, result or {})
 
 
+JSON_1_1 = "application/x-amz-json-1.1"
+
+Route = Callable[[Request], tuple[Any, str, str]]
+"""A request → the backend, service and operation that answer it (or a ServiceError)."""
+
+
+def respond(
+    request: Request, *, route: Route, faults: FaultInjector, context: RequestContext, content_type: str
+) -> Response:
+    """Answer one request: route it, run its operation, and answer a ServiceError as its JSON error."""
+    try:
+        backend, service, operation = route(request)
+        result = call_operation(
+            backend=backend,
+            faults=faults,
+            service=service,
+            operation=operation,
+            params=parse_json_body(request.get_data()),
+            context=context,
+        )
+        return json_response(result, content_type=content_type)
+    except ServiceError as error:
+        return error_response(error, content_type=content_type)
+
+
 def json_response(
     body: dict,
     *,
     status: int = 200,
-    content_type: str = "application/x-amz-json-1.1",
+    content_type: str = JSON_1_1,
     headers: dict[str, str] | None = None,
 ) -> Response:
     return Response(
@@ -65,7 +84,7 @@ def json_response(
     )
 
 
-def error_response(error: ServiceError, *, content_type: str = "application/x-amz-json-1.1") -> Response:
+def error_response(error: ServiceError, *, content_type: str = JSON_1_1) -> Response:
     """The JSON error shape botocore parses for both JSON 1.1 and REST-JSON: ``__type`` and ``message``."""
     return json_response(
         {"__type": error.code, "message": error.message},

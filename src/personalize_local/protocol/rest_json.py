@@ -7,15 +7,9 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from personalize_local.errors import ServiceError, UnknownOperation
-from personalize_local.protocol.dispatch import (
-    FaultInjector,
-    RequestContext,
-    call_operation,
-    error_response,
-    json_response,
-    parse_json_body,
-)
+from personalize_local.errors import UnknownOperation
+from personalize_local.models.context import RequestContext
+from personalize_local.protocol.dispatch import FaultInjector, respond
 from personalize_local.protocol.shapes import service_model
 
 SERVICES = ("personalize-runtime", "personalize-events")
@@ -38,23 +32,15 @@ def handle(
     request: Request, *, backends: dict[str, Any], faults: FaultInjector, context: RequestContext
 ) -> Response:
     """Answer one runtime or events request."""
-    try:
+
+    def route(request: Request) -> tuple[Any, str, str]:
         path = request.path.rstrip("/") or "/"
-        route = routes().get((request.method, path))
-        if route is None:
+        found = routes().get((request.method, path))
+        if found is None:
             raise UnknownOperation(
                 f"No personalize-runtime or personalize-events operation at {request.method} {request.path}"
             )
-        service, operation = route
-        params = parse_json_body(request.get_data())
-        result = call_operation(
-            backend=backends[service],
-            faults=faults,
-            service=service,
-            operation=operation,
-            params=params,
-            context=context,
-        )
-        return json_response(result, content_type=CONTENT_TYPE)
-    except ServiceError as error:
-        return error_response(error, content_type=CONTENT_TYPE)
+        service, operation = found
+        return backends[service], service, operation
+
+    return respond(request, route=route, faults=faults, context=context, content_type=CONTENT_TYPE)

@@ -3,7 +3,8 @@
 ``train(recipe=..., data=TrainingData(...), params=solutionConfig, event_type=..., progress=...)`` returns
 a model that serves ``recommend`` / ``related`` / ``rank``, takes real-time events through ``observe``,
 and carries ``metrics`` (GetSolutionMetrics' names) and ``training_seconds``; ``load_model`` reads what
-``model.save`` wrote. ``RECIPES`` maps each recipe's short name to its recipe type.
+``model.save`` wrote. ``RECIPES`` maps each recipe's short name to its use case (the catalogue is
+:mod:`personalize_local.recipes`).
 
 What each recipe trains:
 
@@ -49,7 +50,6 @@ Why EASE with a cap (measured on this 2-core machine, shared with other work, 20
 
 from .data import TrainingData, TrainingError
 from .model import TrainedModel, load_model
-from .recipes import RECIPES
-from .trainer import train
+from .trainer import RECIPES, train
 
 __all__ = ["RECIPES", "TrainedModel", "TrainingData", "TrainingError", "load_model", "train"]

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-MIN_INTERACTIONS = 1000
-MIN_USERS_WITH_TWO = 25
+from personalize_local.limits import MIN_INTERACTIONS, MIN_USERS_WITH_TWO
+
 HOLDOUT_FRACTION = 0.1
 
 
@@ -162,7 +162,7 @@ def _sorted_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def check_minimums(events: Events) -> None:
-    """Personalize's floor for training: 1000 interactions and 25 users with at least 2 each."""
+    """Personalize's floor for training (:mod:`personalize_local.limits`), after the event filters."""
     if len(events) < MIN_INTERACTIONS:
         raise TrainingError(
             f"Insufficient data: {len(events)} interactions after filtering; training needs at least "

@@ -17,8 +17,6 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .recipes import RECIPES
-
 FORMAT_VERSION = 2
 _ARRAYS = "model.npz"
 _META = "model.json"
@@ -47,7 +45,6 @@ class TrainedModel:
         observed: dict[str, dict[str, float]] | None = None,
     ) -> None:
         self.recipe = recipe
-        self.recipe_type = RECIPES[recipe]
         self.metrics: dict[str, float] = dict(metrics or {})
         self.training_seconds = float(training_seconds)
         self._item_ids = item_ids

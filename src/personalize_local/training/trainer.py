@@ -9,17 +9,21 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from personalize_local import recipes as catalogue
 from personalize_pipelines.metrics import PERSONALIZE_KS, personalize_metrics
 
 from . import algorithms
 from .data import Events, TrainingData, TrainingError, check_minimums, holdout_split, weighted_events
 from .model import TrainedModel
-from .recipes import ALGORITHMS, RECIPES, USES_ITEM_METADATA, USES_USER_METADATA, Settings, parse_settings
+from .solution_config import Settings, parse_settings
 
 Progress = Callable[[str], None]
 COLD_ITEM_NEIGHBOURS = 20
 MAX_EVALUATION_USERS = 10_000
 EVALUATION_SEED = 20181128
+
+RECIPES = {name: recipe.use_case for name, recipe in catalogue.RECIPES.items()}
+"""The recipes ``train`` takes, by short name, each with its use case (the developer guide's recipe family)."""
 
 
 def train(
@@ -47,10 +51,11 @@ def train(
         raise TrainingError(f"Unknown recipe {recipe!r}; known recipes: {', '.join(sorted(RECIPES))}")
     started = time.perf_counter()
     settings = parse_settings(params, event_type=event_type)
-    items = data.items if recipe in USES_ITEM_METADATA else None
+    uses = catalogue.RECIPES[recipe]
+    items = data.items if uses.item_metadata else None
     if items is not None and "ITEM_ID" not in items.columns:
         raise TrainingError("Items data is missing required column ITEM_ID")
-    users = data.users if recipe in USES_USER_METADATA else None
+    users = data.users if uses.user_metadata else None
     if users is not None and "USER_ID" not in users.columns:
         raise TrainingError("Users data is missing required column USER_ID")
     events = weighted_events(
@@ -98,7 +103,7 @@ def _fit(
     history = events.matrix()
     popularity = algorithms.popularity(history)
     parts: dict[str, Any] = {}
-    algorithm = ALGORITHMS[recipe]
+    algorithm = catalogue.RECIPES[recipe].algorithm
     if algorithm == "ease":
         interacted = int(np.count_nonzero(popularity))
         cap = min(settings.ease_max_items, int(np.flatnonzero(popularity).max()) + 1)

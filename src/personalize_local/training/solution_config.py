@@ -1,4 +1,4 @@
-"""The recipes the endpoint trains, and the solutionConfig settings each one reads."""
+"""What training reads from a solution's solutionConfig."""
 
 from __future__ import annotations
 
@@ -6,44 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from .data import EventRules, TrainingError
-
-RECIPES: dict[str, str] = {
-    "aws-user-personalization-v2": "USER_PERSONALIZATION",
-    "aws-user-personalization": "USER_PERSONALIZATION",
-    "aws-popularity-count": "POPULAR_ITEMS",
-    "aws-similar-items": "RELATED_ITEMS",
-    "aws-sims": "RELATED_ITEMS",
-    "aws-personalized-ranking-v2": "PERSONALIZED_RANKING",
-    "aws-personalized-ranking": "PERSONALIZED_RANKING",
-}
-"""Recipe short name (as in ``arn:aws:personalize:::recipe/<name>``) → recipe type."""
-
-ALGORITHMS: dict[str, str] = {
-    "aws-user-personalization-v2": "ease",
-    "aws-user-personalization": "ease",
-    "aws-personalized-ranking-v2": "ease",
-    "aws-personalized-ranking": "ease",
-    "aws-popularity-count": "popularity",
-    "aws-similar-items": "similarity",
-    "aws-sims": "similarity",
-}
-
-USES_ITEM_METADATA = frozenset(
-    {
-        "aws-user-personalization-v2",
-        "aws-user-personalization",
-        "aws-personalized-ranking-v2",
-        "aws-similar-items",
-    }
-)
-USES_USER_METADATA = frozenset(
-    {
-        "aws-user-personalization-v2",
-        "aws-user-personalization",
-        "aws-personalized-ranking-v2",
-        "aws-personalized-ranking",
-    }
-)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,33 @@
+"""The Amazon Personalize limits personalize-local enforces, each stated once.
+
+Where botocore's service model carries a limit (an id's length, the events one PutEvents call takes) it is
+read from there; the others are the quotas AWS documents for the service.
+"""
+
+from __future__ import annotations
+
+import botocore.session
+
+_EVENTS = botocore.session.get_session().get_service_model("personalize-events")
+
+MAX_ID_LENGTH = int(_EVENTS.shape_for("ItemId").metadata["max"])
+"""Longest USER_ID / ITEM_ID (256)."""
+MAX_EVENTS_PER_CALL = int(_EVENTS.shape_for("EventList").metadata["max"])
+"""Events one PutEvents call takes (10)."""
+
+MIN_NUM_RESULTS = 1
+MAX_NUM_RESULTS = 500
+"""GetRecommendations' and batch inference's numResults range."""
+DEFAULT_NUM_RESULTS = 25
+MAX_RANKING_INPUT = 500
+"""Items GetPersonalizedRanking's inputList holds at most."""
+
+MIN_INTERACTIONS = 1000
+MIN_USERS_WITH_TWO = 25
+"""Training's floor: this many interactions, and this many users with at least 2 of them."""
+
+MAX_TAGS = 50
+MAX_DATASET_GROUPS = 500
+MAX_FILTERS_PER_GROUP = 10
+MAX_TRAININGS_PER_GROUP = 5
+"""Solution versions of one dataset group training at once."""

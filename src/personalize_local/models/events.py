@@ -1,0 +1,162 @@
+"""Events: PutEvents, PutItems and PutUsers, the real-time records that change datasets and models."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from personalize_local.errors import InvalidInput, ResourceNotFound
+from personalize_local.limits import MAX_EVENTS_PER_CALL
+from personalize_local.models.context import RequestContext
+from personalize_local.models.datasets import parse_schema
+from personalize_local.models.registry import ModelRegistry
+from personalize_local.models.state import ServiceState
+
+
+def _camel_to_field(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper()
+
+
+def _timestamp(value: Any) -> int:
+    if isinstance(value, int | float):
+        return int(value)
+    try:
+        return int(dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp())
+    except ValueError as exc:
+        raise InvalidInput(f"sentAt {value!r} is not a timestamp") from exc
+
+
+class EventsBackend:
+    """PutEvents, PutItems and PutUsers.
+
+    As Personalize does, an event whose ``eventId`` this tracker has already recorded is not recorded
+    again, so a client may resend a batch it is unsure of. The ids recorded are kept under the state
+    dir, beside the tracker, so this holds across a restart too.
+    """
+
+    def __init__(self, *, state: ServiceState, models: ModelRegistry) -> None:
+        self.state = state
+        self.models = models
+        self._event_ids: dict[str, set[str]] = {}
+        self._event_ids_lock = threading.Lock()
+
+    def _ids_path(self, tracker_arn: str) -> Path:
+        return self.state.event_ids_dir(tracker_arn) / "ids.txt"
+
+    def _seen(self, tracker_arn: str) -> set[str]:
+        if tracker_arn not in self._event_ids:
+            path = self._ids_path(tracker_arn)
+            text = path.read_text() if path.exists() else ""
+            complete = text[: text.rfind("\n") + 1]  # an id cut short by a crash mid-append was not recorded
+            self._event_ids[tracker_arn] = set(complete.splitlines())
+        return self._event_ids[tracker_arn]
+
+    def _record_unseen(
+        self, tracker_arn: str, events: list[dict], record: Callable[[list[dict]], None]
+    ) -> None:
+        """Pass the events whose eventId this tracker has not recorded to `record`, then remember their ids."""
+        with self._event_ids_lock:
+            seen = self._seen(tracker_arn)
+            fresh, ids = [], []
+            for event in events:
+                event_id = event.get("eventId")
+                if event_id and (event_id in seen or event_id in ids):
+                    continue
+                if event_id:
+                    ids.append(event_id)
+                fresh.append(event)
+            record(fresh)
+            if ids:
+                path = self._ids_path(tracker_arn)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with path.open("a") as handle:
+                    handle.write("".join(f"{event_id}\n" for event_id in ids))
+                seen.update(ids)
+
+    def put_events(
+        self,
+        request: RequestContext,
+        *,
+        trackingId: str,
+        sessionId: str,
+        eventList: list[dict],
+        userId: str | None = None,
+    ) -> dict:
+        if len(eventList) > MAX_EVENTS_PER_CALL:
+            raise InvalidInput(f"PutEvents takes at most {MAX_EVENTS_PER_CALL} events per call")
+        trackers = self.state.store.find("event-tracker", trackingId=trackingId)
+        if not trackers or trackers[0]["status"] != "ACTIVE":
+            raise InvalidInput(f"No ACTIVE event tracker has trackingId {trackingId}")
+        group = trackers[0]["datasetGroupArn"]
+        interactions = self.state.datasets_of(group).get("Interactions")
+        if interactions is None or interactions["status"] != "ACTIVE":
+            raise InvalidInput(
+                f"Dataset group {group} has no ACTIVE Interactions dataset to record events in"
+            )
+        user = userId or sessionId
+
+        def record(events: list[dict]) -> None:
+            records = [
+                {
+                    "USER_ID": user,
+                    "ITEM_ID": event["itemId"],
+                    "TIMESTAMP": _timestamp(event["sentAt"]),
+                    "EVENT_TYPE": event["eventType"],
+                    **({"EVENT_VALUE": float(event["eventValue"])} if "eventValue" in event else {}),
+                }
+                for event in events
+                if event.get("itemId")
+            ]
+            if not records:
+                return
+            self.state.dataset_data(interactions["datasetArn"]).append_records(records)
+            data = self.state.group_data(group)
+            for entry in records:
+                data.add_event(user, entry["ITEM_ID"], entry["EVENT_TYPE"])
+            self.models.observe(group, user, [r["ITEM_ID"] for r in records])
+
+        self._record_unseen(trackers[0]["eventTrackerArn"], eventList, record)
+        return {}
+
+    def _put(
+        self, dataset_arn: str, dataset_type: str, id_field: str, entries: list[dict], id_key: str
+    ) -> None:
+        dataset = self.state.store.resources["dataset"].get(dataset_arn)
+        if dataset is None:
+            raise ResourceNotFound(f"Dataset {dataset_arn} does not exist")
+        if dataset["datasetType"] != dataset_type or dataset["status"] != "ACTIVE":
+            raise InvalidInput(f"Dataset {dataset_arn} is not an ACTIVE {dataset_type} dataset")
+        fields = {
+            f.name for f in parse_schema(self.state.store.resources["schema"][dataset["schemaArn"]]["schema"])
+        }
+        records = []
+        for entry in entries:
+            try:
+                properties = json.loads(entry.get("properties") or "{}")
+            except json.JSONDecodeError as exc:
+                raise InvalidInput(f"properties of {entry[id_key]} is not JSON: {exc}") from exc
+            record = {id_field: entry[id_key]}
+            for key, value in properties.items():
+                field = _camel_to_field(key)
+                if field not in fields:
+                    raise InvalidInput(
+                        f"property {key!r} of {entry[id_key]} matches no field of the {dataset_type} "
+                        f"schema ({', '.join(sorted(fields))})"
+                    )
+                record[field] = value
+            records.append(record)
+        self.state.dataset_data(dataset_arn).append_records(records)
+        self.state.invalidate(dataset["datasetGroupArn"])
+
+    def put_items(self, request: RequestContext, *, datasetArn: str, items: list[dict]) -> dict:
+        self._put(datasetArn, "Items", "ITEM_ID", items, "itemId")
+        return {}
+
+    def put_users(self, request: RequestContext, *, datasetArn: str, users: list[dict]) -> dict:
+        self._put(datasetArn, "Users", "USER_ID", users, "userId")
+        return {}
