@@ -30,9 +30,7 @@ from personalize_airflow.train_tasks import (
     smoke_test,
     solution_metrics,
 )
-from personalize_airflow.use_cases import all_use_cases, export_asset, retry_delay
-
-from personalize_pipelines.windows import parse_instant
+from personalize_airflow.use_cases import all_use_cases, export_asset, retry_delay, start_date
 
 DOC = """
 ### {name}: train, evaluate, deploy
@@ -60,7 +58,7 @@ for uc in all_use_cases():
     with DAG(
         dag_id=f"{uc.name}__train",
         schedule=[export_asset(uc)],
-        start_date=parse_instant(uc.schedule.start_date),
+        start_date=start_date(uc),
         catchup=False,
         max_active_runs=1,  # the registry's single-writer requirement
         default_args={
@@ -88,8 +86,8 @@ for uc in all_use_cases():
             tps=uc.campaign.min_provisioned_tps,
         ),
     ) as dag:
-        run = plan(uc.name)
-        champion = serving_champion(uc.name)
+        run = plan(use_case_name=uc.name)
+        champion = serving_champion(use_case_name=uc.name)
         group = PersonalizeCreateDatasetGroupOperator(
             task_id="dataset_group", name=run["dataset_group"], **waits
         )
@@ -120,7 +118,7 @@ for uc in all_use_cases():
                     **waits,
                 )
 
-        sample = holdout_sample(uc.name, run["version"], run["eval_uri"])
+        sample = holdout_sample(use_case_name=uc.name, version=run["version"], run_key=run["run_key"])
         trained, scored = [], []
         for spec in uc.training.solutions:
             with TaskGroup(f"train_{spec.name}"):
@@ -140,7 +138,14 @@ for uc in all_use_cases():
                     training_mode=spec.training_mode,
                     **waits,
                 )
-                trained.append(solution_metrics(uc.name, spec.name, solution.output, version.output))
+                trained.append(
+                    solution_metrics(
+                        use_case_name=uc.name,
+                        solution=spec.name,
+                        solution_arn=solution.output,
+                        solution_version_arn=version.output,
+                    )
+                )
                 scored.append(
                     PersonalizeCreateBatchInferenceJobOperator(
                         task_id="batch_inference",
@@ -156,31 +161,35 @@ for uc in all_use_cases():
             imports >> solution
 
         with TaskGroup("champion") as champion_group:
-            champion_batch = PersonalizeCreateBatchInferenceJobOperator(
+            PersonalizeCreateBatchInferenceJobOperator(
                 task_id="batch_inference",
                 job_name=run["batch__champion"],
-                solution_version_arn="{{ ti.xcom_pull(task_ids='serving_champion')['solution_version_arn'] }}",
+                solution_version_arn=champion_to_evaluate(champion=champion),
                 input_path=sample["input_path"],
                 output_path=run["batch_output__champion"],
                 role_arn=uc.training.role_arn,
                 num_results=uc.evaluation.num_results,
                 **waits,
             )
-            champion_to_evaluate(champion) >> champion_batch
 
-        batch_outputs = {s.name: run[f"batch_output__{s.name}"] for s in uc.training.solutions}
         evaluation = evaluate_models(
-            uc.name,
-            run["version"],
-            run["run_key"],
-            {**batch_outputs, "champion": run["batch_output__champion"]},
-            sample,
-            trained,
-            champion,
+            use_case_name=uc.name,
+            version=run["version"],
+            run_key=run["run_key"],
+            sample=sample,
+            trained=trained,
+            champion=champion,
         )
         [champion_group, *scored] >> evaluation
 
-        kept = keep_champion(uc.name, evaluation, champion, trained, sample, run["ingested_bytes"])
+        kept = keep_champion(
+            use_case_name=uc.name,
+            evaluation=evaluation,
+            champion=champion,
+            trained=trained,
+            sample=sample,
+            ingested_bytes=run["ingested_bytes"],
+        )
         with TaskGroup("deploy") as deploy:
             tracker = PersonalizeCreateEventTrackerOperator(
                 task_id="event_tracker", name=run["event_tracker"], dataset_group_arn=group.output, **waits
@@ -198,15 +207,18 @@ for uc in all_use_cases():
             campaign = PersonalizeCreateOrUpdateCampaignOperator(
                 task_id="campaign",
                 name=run["campaign"],
-                solution_version_arn="{{ ti.xcom_pull(task_ids='evaluate_models')['winner']['solution_version_arn'] }}",
+                solution_version_arn=evaluation["winner_solution_version_arn"],
                 min_provisioned_tps=uc.campaign.min_provisioned_tps,
                 **waits,
             )
             (smoke_filter or tracker) >> campaign
             checked = smoke_test(
-                uc.name, campaign.output, sample, smoke_filter.output if smoke_filter else None
+                use_case_name=uc.name,
+                campaign_arn=campaign.output,
+                sample=sample,
+                filter_arn=smoke_filter.output if smoke_filter else None,
             )
-            rollback = rollback_target(champion)
+            rollback = rollback_target(champion=champion)
             checked >> rollback
             PersonalizeCreateOrUpdateCampaignOperator(
                 task_id="rollback_campaign",
@@ -216,18 +228,21 @@ for uc in all_use_cases():
                 **waits,
             )
             promote_champion(
-                uc.name,
-                run["version"],
-                evaluation,
-                group.output,
-                campaign.output,
-                tracker.output,
-                "{{ ti.xcom_pull(task_ids='deploy.event_tracker', key='tracking_id') }}",
-                checked,
-                champion,
-                trained,
-                sample,
-                run["ingested_bytes"],
+                use_case_name=uc.name,
+                version=run["version"],
+                evaluation=evaluation,
+                dataset_group_arn=group.output,
+                campaign_arn=campaign.output,
+                event_tracker_arn=tracker.output,
+                tracking_id=tracker.output["tracking_id"],
+                recommendations=checked,
+                champion=champion,
+                trained=trained,
+                sample=sample,
+                ingested_bytes=run["ingested_bytes"],
             )
-        gate(evaluation, "deploy.event_tracker", "keep_champion") >> [tracker, kept]
+        branch = gate(
+            evaluation=evaluation, deploy_task_id=tracker.task_id, keep_task_id=kept.operator.task_id
+        )
+        branch >> [tracker, kept]
     globals()[dag.dag_id] = dag

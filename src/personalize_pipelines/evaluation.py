@@ -5,11 +5,12 @@ The flow, as the train DAG runs it:
 1. :func:`read_holdout` streams the holdout parts of an export version from S3 into the relevant
    items per user (the most recent data, which no model trained on);
 2. :func:`sample_users` and :func:`batch_input_lines` make the batch inference input (JSON lines
-   ``{"userId": ...}``), the same users for every model;
+   ``{"userId": ...}``), the same users for every model; :func:`write_batch_input` puts it in the
+   evaluation's folder and :func:`read_batch_input` reads it back;
 3. :func:`parse_batch_output` (or :func:`read_batch_output` over the ``.out`` files on S3) turns
    Personalize's output into recommendations per user, counting error, malformed and unknown lines;
 4. :func:`evaluate` scores them with :mod:`personalize_pipelines.metrics`, the one shared
-   implementation of the ranking metrics;
+   implementation of the ranking metrics; :func:`evaluate_batch_output` does 3 and 4 for one model;
 5. :func:`evaluation_report` and :func:`evaluation_html` write what was decided and why, and
    :func:`publish_evaluation` puts both next to the export version.
 """
@@ -20,6 +21,7 @@ import csv
 import html
 import io
 import json
+import logging
 import math
 import random
 from collections.abc import Collection, Iterable, Mapping, Sequence, Set
@@ -29,11 +31,13 @@ from typing import TYPE_CHECKING, Any
 
 from personalize_pipelines import metrics
 from personalize_pipelines.batch_output import parse_output_line
-from personalize_pipelines.layout import MANIFEST
+from personalize_pipelines.layout import EvaluationLayout, VersionLayout
 from personalize_pipelines.publish import read_json
 
 if TYPE_CHECKING:
     from personalize_pipelines.gate import Decision
+
+log = logging.getLogger(__name__)
 
 DEFAULT_KS = (5, 10, 25)
 CHART_METRICS = ("ndcg_at_10", "precision_at_10", "recall_at_10", "mrr_at_25", "coverage")
@@ -61,19 +65,19 @@ class Holdout:
         return sorted(self.relevant)
 
 
-def _manifest(s3_client: Any, *, bucket: str, use_case_prefix: str, version: str) -> dict[str, Any]:
-    key = f"{use_case_prefix}/{version}/{MANIFEST}"
-    manifest = read_json(s3_client, bucket, key)
+def _manifest(s3_client: Any, version: VersionLayout) -> dict[str, Any]:
+    manifest = read_json(s3_client, version.bucket, version.manifest)
     if manifest is None:
         raise EvaluationInputError(
-            f"s3://{bucket}/{key} does not exist: export version {version!r} is incomplete or unknown"
+            f"{version.uri(version.manifest)} does not exist: export version {version.name!r} is "
+            "incomplete or unknown"
         )
     return manifest
 
 
-def _part_keys(manifest: dict[str, Any], *, folder: str, use_case_prefix: str, version: str) -> list[str]:
+def _part_keys(manifest: dict[str, Any], *, folder: str, version: VersionLayout) -> list[str]:
     relative = sorted(f["key"] for f in manifest.get("files", []) if f["key"].startswith(f"{folder}/"))
-    return [f"{use_case_prefix}/{version}/{key}" for key in relative]
+    return [version.key(key) for key in relative]
 
 
 def _csv_rows(s3_client: Any, *, bucket: str, key: str, required: Sequence[str]) -> Iterable[dict[str, str]]:
@@ -105,33 +109,26 @@ def _csv_rows(s3_client: Any, *, bucket: str, key: str, required: Sequence[str])
 
 
 def read_holdout(
-    s3_client: Any,
-    *,
-    bucket: str,
-    use_case_prefix: str,
-    version: str,
-    event_types: Collection[str] | None = None,
+    s3_client: Any, *, version: VersionLayout, event_types: Collection[str] | None = None
 ) -> Holdout:
-    """The relevant items per user in ``s3://bucket/<use_case_prefix>/<version>/holdout/part-*.csv``.
+    """The relevant items per user in the export version's ``holdout/part-*.csv``.
 
     Parts are the ones the version's manifest lists (a version without a manifest is incomplete and
     refused) and are streamed, never downloaded whole.
 
     :param s3_client: a boto3 S3 client.
-    :param bucket: the export bucket.
-    :param use_case_prefix: ``<prefix>/<use_case>``, as the export publishes under.
-    :param version: the export version.
+    :param version: the export version's folder.
     :param event_types: when given, only holdout rows of these EVENT_TYPEs count as relevant (say,
         purchases only); the others are counted in ``rows_skipped_event_type``.
     """
-    manifest = _manifest(s3_client, bucket=bucket, use_case_prefix=use_case_prefix, version=version)
-    keys = _part_keys(manifest, folder="holdout", use_case_prefix=use_case_prefix, version=version)
+    manifest = _manifest(s3_client, version)
+    keys = _part_keys(manifest, folder="holdout", version=version)
     wanted = None if event_types is None else {e.strip().lower() for e in event_types}
     required = ("USER_ID", "ITEM_ID") if wanted is None else ("USER_ID", "ITEM_ID", "EVENT_TYPE")
     relevant: dict[str, set[str]] = {}
     rows = skipped = 0
     for key in keys:
-        for row in _csv_rows(s3_client, bucket=bucket, key=key, required=required):
+        for row in _csv_rows(s3_client, bucket=version.bucket, key=key, required=required):
             rows += 1
             if wanted is not None and row["EVENT_TYPE"].strip().lower() not in wanted:
                 skipped += 1
@@ -145,19 +142,21 @@ def read_holdout(
     )
 
 
-def read_catalog(s3_client: Any, *, bucket: str, use_case_prefix: str, version: str) -> frozenset[str]:
+def read_catalog(s3_client: Any, *, version: VersionLayout) -> frozenset[str]:
     """Every item id in the version's training data (interactions and items parts), streamed.
 
     This is the catalog coverage is measured against, as Personalize defines it: the items a model
     trained on this version could know.
+
+    :param s3_client: a boto3 S3 client.
+    :param version: the export version's folder.
     """
-    manifest = _manifest(s3_client, bucket=bucket, use_case_prefix=use_case_prefix, version=version)
+    manifest = _manifest(s3_client, version)
     items: set[str] = set()
     for folder in ("interactions", "items"):
-        for key in _part_keys(manifest, folder=folder, use_case_prefix=use_case_prefix, version=version):
-            items.update(
-                row["ITEM_ID"] for row in _csv_rows(s3_client, bucket=bucket, key=key, required=("ITEM_ID",))
-            )
+        for key in _part_keys(manifest, folder=folder, version=version):
+            rows = _csv_rows(s3_client, bucket=version.bucket, key=key, required=("ITEM_ID",))
+            items.update(row["ITEM_ID"] for row in rows)
     return frozenset(items)
 
 
@@ -180,6 +179,23 @@ def batch_input_lines(users: Iterable[str], *, max_users: int | None = None, see
     return "".join(
         json.dumps({"userId": user}) + "\n" for user in sample_users(users, max_users=max_users, seed=seed)
     ).encode()
+
+
+def write_batch_input(s3_client: Any, *, evaluation: EvaluationLayout, users: Iterable[str]) -> str:
+    """Put :func:`batch_input_lines` of ``users`` at the evaluation's batch input; returns its URI."""
+    s3_client.put_object(
+        Bucket=evaluation.bucket,
+        Key=evaluation.batch_input,
+        Body=batch_input_lines(users),
+        ContentType="application/json",
+    )
+    return evaluation.uri(evaluation.batch_input)
+
+
+def read_batch_input(s3_client: Any, *, evaluation: EvaluationLayout) -> list[str]:
+    """The users of the evaluation's batch input (:func:`write_batch_input`), in file order."""
+    body = s3_client.get_object(Bucket=evaluation.bucket, Key=evaluation.batch_input)["Body"].read().decode()
+    return [json.loads(line)["userId"] for line in body.splitlines() if line.strip()]
 
 
 @dataclass
@@ -345,6 +361,43 @@ class Evaluated:
             "metrics": dict(self.metrics),
             "batch": dict(self.batch),
         }
+
+
+def evaluate_batch_output(
+    s3_client: Any,
+    *,
+    evaluation: EvaluationLayout,
+    model: str,
+    solution_version_arn: str,
+    recipe: str | None,
+    users: Collection[str],
+    holdout: Holdout,
+    catalog: Collection[str],
+) -> Evaluated:
+    """One model's batch output (``batch/<model>/`` of the evaluation) scored on the sampled users.
+
+    Lines that did not count are logged as warnings; users the model left out score 0.
+
+    :param model: the model's label and the name of its output folder ("champion", or the solution's).
+    :param users: the users of the batch input (:func:`read_batch_input`).
+    :param holdout: from :func:`read_holdout`; a user without relevant items there is not scored.
+    :param catalog: from :func:`read_catalog`.
+    """
+    output = read_batch_output(
+        s3_client, bucket=evaluation.bucket, prefix=evaluation.batch_output(model), expected_users=set(users)
+    )
+    for problem in output.problems:
+        log.warning("%s batch output: %s", model, problem)
+    metrics = evaluate(
+        output.recommendations, {u: holdout.relevant.get(u, frozenset()) for u in users}, catalog=catalog
+    )
+    return Evaluated(
+        name=model,
+        solution_version_arn=solution_version_arn,
+        metrics=metrics,
+        recipe=recipe,
+        batch=output.counts(),
+    )
 
 
 # --- report --------------------------------------------------------------------------------------
@@ -536,35 +589,33 @@ holdout: {html.escape(json.dumps(report.get("holdout", {}), sort_keys=True))}</p
 def publish_evaluation(
     s3_client: Any,
     *,
-    bucket: str,
-    use_case_prefix: str,
-    export_version: str,
+    version: VersionLayout,
     run_key: str,
     report: Mapping[str, Any],
     html_page: str,
 ) -> dict[str, str]:
-    """Write the report and its page to ``<use_case_prefix>/<export_version>/evaluation/<run_key>/``.
+    """Write the report and its page to the version's ``evaluation/<run_key>/``.
 
     Each evaluating run has its own folder (a version can be evaluated by several runs); a retry of the
     same run rewrites its own two objects. The version's data and manifest are never touched.
 
+    :param version: the evaluated export version's folder.
     :param run_key: a key-safe id of the evaluating run (letters, digits, ``_ . -``).
+    :param report: from :func:`evaluation_report`.
+    :param html_page: from :func:`evaluation_html`.
     :return: ``{"json": uri, "html": uri}``.
     """
     if not run_key or not all(c.isalnum() or c in "_.-" for c in run_key):
         raise ValueError(f"run_key {run_key!r} must be letters, digits, '_', '.', '-'")
-    folder = f"{use_case_prefix}/{export_version}/evaluation/{run_key}"
+    evaluation = version.evaluation(run_key)
     body = (json.dumps(report, indent=2, sort_keys=True, default=str) + "\n").encode()
     s3_client.put_object(
-        Bucket=bucket, Key=f"{folder}/evaluation.json", Body=body, ContentType="application/json"
+        Bucket=evaluation.bucket, Key=evaluation.report, Body=body, ContentType="application/json"
     )
     s3_client.put_object(
-        Bucket=bucket,
-        Key=f"{folder}/evaluation.html",
+        Bucket=evaluation.bucket,
+        Key=evaluation.page,
         Body=html_page.encode(),
         ContentType="text/html; charset=utf-8",
     )
-    return {
-        "json": f"s3://{bucket}/{folder}/evaluation.json",
-        "html": f"s3://{bucket}/{folder}/evaluation.html",
-    }
+    return {"json": evaluation.uri(evaluation.report), "html": evaluation.uri(evaluation.page)}

@@ -125,6 +125,11 @@ class EvaluationLayout:
         return f"s3://{self.bucket}/{key}"
 
     @property
+    def prefix(self) -> str:
+        """The folder as a key prefix, ending in ``/``."""
+        return f"{self.folder}/"
+
+    @property
     def report(self) -> str:
         return f"{self.folder}/evaluation.json"
 

@@ -17,10 +17,15 @@ from personalize_pipelines.evaluation import (
     read_holdout,
     sample_users,
 )
+from personalize_pipelines.layout import UseCaseLayout
 from personalize_pipelines.publish import VersionWriter
 
 PREFIX = "personalize/shop"
 HEADER = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n"
+
+
+def export(bucket, version="v1"):
+    return UseCaseLayout(bucket=bucket, prefix=PREFIX).version(version)
 
 
 def publish_version(s3, bucket, *, version="v1", holdout_parts, interactions="", items=None, commit=True):
@@ -182,7 +187,7 @@ def test_holdout_parts_stream_into_relevant_items(s3, bucket):
             HEADER + "u1,a,103,purchase\nu3,d,104,view\n",
         ],
     )
-    holdout = read_holdout(s3, bucket=bucket, use_case_prefix=PREFIX, version="v1")
+    holdout = read_holdout(s3, version=export(bucket))
     assert holdout.relevant == {"u1": {"a", "b"}, "u2": {"c,with comma"}, "u3": {"d"}}
     assert (holdout.rows, holdout.parts, holdout.rows_skipped_event_type) == (5, 2, 0)
     assert holdout.users == ["u1", "u2", "u3"]
@@ -190,7 +195,7 @@ def test_holdout_parts_stream_into_relevant_items(s3, bucket):
 
 def test_holdout_can_keep_only_some_event_types(s3, bucket):
     publish_version(s3, bucket, holdout_parts=[HEADER + "u1,a,100,purchase\nu1,b,101,View\nu3,d,104,view\n"])
-    holdout = read_holdout(s3, bucket=bucket, use_case_prefix=PREFIX, version="v1", event_types=["Purchase"])
+    holdout = read_holdout(s3, version=export(bucket), event_types=["Purchase"])
     assert holdout.relevant == {"u1": {"a"}}
     assert holdout.rows_skipped_event_type == 2
 
@@ -198,22 +203,22 @@ def test_holdout_can_keep_only_some_event_types(s3, bucket):
 def test_a_version_without_manifest_is_refused(s3, bucket):
     publish_version(s3, bucket, holdout_parts=[HEADER + "u1,a,1,view\n"], commit=False)
     with pytest.raises(EvaluationInputError, match=r"v1/manifest.json does not exist"):
-        read_holdout(s3, bucket=bucket, use_case_prefix=PREFIX, version="v1")
+        read_holdout(s3, version=export(bucket))
 
 
 def test_a_holdout_without_the_needed_column_names_the_file(s3, bucket):
     publish_version(s3, bucket, holdout_parts=["USER_ID,ITEM_ID\nu1,a\n"])
-    assert read_holdout(s3, bucket=bucket, use_case_prefix=PREFIX, version="v1").relevant == {"u1": {"a"}}
+    assert read_holdout(s3, version=export(bucket)).relevant == {"u1": {"a"}}
     with pytest.raises(
         EvaluationInputError, match=r"holdout/part-00000.csv: header .* lacks column\(s\) \['EVENT_TYPE'\]"
     ):
-        read_holdout(s3, bucket=bucket, use_case_prefix=PREFIX, version="v1", event_types=["view"])
+        read_holdout(s3, version=export(bucket), event_types=["view"])
 
 
 def test_a_ragged_row_names_the_file_and_line(s3, bucket):
     publish_version(s3, bucket, holdout_parts=[HEADER + "u1,a,1,view\nu2,b,2\n"])
     with pytest.raises(EvaluationInputError, match=r"part-00000.csv line 3: 3 fields, the header has 4"):
-        read_holdout(s3, bucket=bucket, use_case_prefix=PREFIX, version="v1")
+        read_holdout(s3, version=export(bucket))
 
 
 def test_a_part_that_is_not_utf8_names_the_file(s3, bucket):
@@ -223,7 +228,7 @@ def test_a_part_that_is_not_utf8_names_the_file(s3, bucket):
         holdout_parts=[HEADER + "u1,a,1,view\n", (HEADER + "u2,caf\xe9,1,view\n").encode("latin-1")],
     )
     with pytest.raises(EvaluationInputError, match=r"part-00001.csv line \d+: not UTF-8 CSV"):
-        read_holdout(s3, bucket=bucket, use_case_prefix=PREFIX, version="v1")
+        read_holdout(s3, version=export(bucket))
 
 
 def test_catalog_is_the_items_of_interactions_and_items_parts(s3, bucket):
@@ -234,4 +239,4 @@ def test_catalog_is_the_items_of_interactions_and_items_parts(s3, bucket):
         interactions="u1,a,1,view\nu2,b,2,view\nu2,a,3,view\n",
         items="c,shoes\na,hats\n",
     )
-    assert read_catalog(s3, bucket=bucket, use_case_prefix=PREFIX, version="v1") == {"a", "b", "c"}
+    assert read_catalog(s3, version=export(bucket)) == {"a", "b", "c"}

@@ -24,6 +24,7 @@ from personalize_pipelines.evaluation import (
     sample_users,
 )
 from personalize_pipelines.gate import decide
+from personalize_pipelines.layout import UseCaseLayout
 from personalize_pipelines.publish import VersionWriter
 from personalize_pipelines.registry import (
     RegistryLocation,
@@ -134,8 +135,9 @@ def batch_evaluate(world, *, name, version_arn, users, relevant, catalog):
 def test_two_runs_evaluate_gate_and_record_the_champion(world):
     clients, bucket = world["clients"], world["bucket"]
     s3 = clients.s3
-    holdout = read_holdout(s3, bucket=bucket, use_case_prefix=PREFIX, version="v1")
-    catalog = read_catalog(s3, bucket=bucket, use_case_prefix=PREFIX, version="v1")
+    export = UseCaseLayout(bucket=bucket, prefix=PREFIX).version("v1")
+    holdout = read_holdout(s3, version=export)
+    catalog = read_catalog(s3, version=export)
     users = sample_users(holdout.users, max_users=40, seed=1)
     assert len(users) == 40 and holdout.rows == 60 * HOLDOUT_PER_USER
 

@@ -11,6 +11,7 @@ import pytest
 
 from personalize_pipelines.evaluation import Evaluated, evaluation_html, evaluation_report, publish_evaluation
 from personalize_pipelines.gate import decide
+from personalize_pipelines.layout import UseCaseLayout
 from personalize_pipelines.publish import complete_versions
 
 
@@ -130,9 +131,7 @@ def test_report_and_page_are_published_next_to_the_version(s3, bucket):
     report = report_for(None, [model("ease", 0.1)])
     uris = publish_evaluation(
         s3,
-        bucket=bucket,
-        use_case_prefix="personalize/shop",
-        export_version="v2",
+        version=UseCaseLayout(bucket=bucket, prefix="personalize/shop").version("v2"),
         run_key="run-1",
         report=report,
         html_page=evaluation_html(report),
@@ -155,9 +154,7 @@ def test_report_and_page_are_published_next_to_the_version(s3, bucket):
     with pytest.raises(ValueError, match="run_key 'a/b'"):
         publish_evaluation(
             s3,
-            bucket=bucket,
-            use_case_prefix="personalize/shop",
-            export_version="v2",
+            version=UseCaseLayout(bucket=bucket, prefix="personalize/shop").version("v2"),
             run_key="a/b",
             report=report,
             html_page="",

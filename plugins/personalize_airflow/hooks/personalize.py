@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -18,7 +17,8 @@ from airflow.providers.amazon.aws.utils.waiter_with_logging import RETRIABLE_ERR
 from airflow.providers.common.compat.sdk import AirflowException
 from botocore.exceptions import ClientError, WaiterError
 
-NAME_MAX_LENGTH = 63
+from personalize_pipelines.naming import derive_name as derive_name
+
 DELETING_STATES = ("DELETE PENDING", "DELETE IN_PROGRESS")
 
 
@@ -116,18 +116,6 @@ RESOURCES: dict[str, PersonalizeResource] = {
     ),
     "filter": PersonalizeResource("filter", "filter", "filterArn", "Filters", parent_field="datasetGroupArn"),
 }
-
-
-def derive_name(prefix: str, *parts: str) -> str:
-    """
-    Build a valid, deterministic Personalize resource name: the same parts always give the same name.
-
-    :param prefix: Readable start of the name; characters Personalize refuses become ``-``.
-    :param parts: What makes the name unique (e.g. dag id, task id, run id); hashed into a suffix.
-    """
-    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:12]
-    readable = re.sub(r"[^a-zA-Z0-9\-_]", "-", prefix).lstrip("-_") or "airflow"
-    return f"{readable[: NAME_MAX_LENGTH - len(digest) - 1]}-{digest}"
 
 
 def _normalized(value: Any, *, like: Any = None) -> Any:

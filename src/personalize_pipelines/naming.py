@@ -1,0 +1,20 @@
+"""Deterministic Personalize resource names: the same parts always give the same valid name."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+NAME_MAX_LENGTH = 63
+
+
+def derive_name(prefix: str, *parts: str) -> str:
+    """
+    Build a valid, deterministic Personalize resource name: the same parts always give the same name.
+
+    :param prefix: Readable start of the name; characters Personalize refuses become ``-``.
+    :param parts: What makes the name unique (e.g. dag id, task id, run id); hashed into a suffix.
+    """
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:12]
+    readable = re.sub(r"[^a-zA-Z0-9\-_]", "-", prefix).lstrip("-_") or "airflow"
+    return f"{readable[: NAME_MAX_LENGTH - len(digest) - 1]}-{digest}"
