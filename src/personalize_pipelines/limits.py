@@ -4,6 +4,9 @@ The pipelines read them from here: the cleaning rules, the config's bounds, the 
 event stream's batching all follow the service, not a number of their own.
 """
 
+MAX_NAME_LENGTH = 63
+"""A resource name (dataset group, solution, campaign, job, ...): at most 63 characters."""
+
 MAX_ID_LENGTH = 256
 """userId / itemId / eventId: at most 256 characters."""
 

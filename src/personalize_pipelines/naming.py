@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-NAME_MAX_LENGTH = 63
+from personalize_pipelines.limits import MAX_NAME_LENGTH
 
 
 def derive_name(prefix: str, *parts: str) -> str:
@@ -17,4 +17,4 @@ def derive_name(prefix: str, *parts: str) -> str:
     """
     digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:12]
     readable = re.sub(r"[^a-zA-Z0-9\-_]", "-", prefix).lstrip("-_") or "airflow"
-    return f"{readable[: NAME_MAX_LENGTH - len(digest) - 1]}-{digest}"
+    return f"{readable[: MAX_NAME_LENGTH - len(digest) - 1]}-{digest}"
