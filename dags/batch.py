@@ -12,22 +12,22 @@ from personalize_airflow.batch_tasks import (
 from personalize_airflow.operators.personalize import PersonalizeCreateBatchInferenceJobOperator
 from personalize_airflow.use_cases import all_use_cases, retry_delay
 
+from personalize_pipelines.layout import UseCaseLayout
 from personalize_pipelines.windows import parse_instant
 
 DOC = """
 ### {name}: batch recommendations into the warehouse
 Applications read `{table}` instead of calling Personalize for every user.
 
-1. **prepare_users** — the champion from the registry (`s3://{bucket}/{prefix}/registry/champion.json`;
-   the run is skipped before the first promotion) and the users of `include/sql/{users_sql}` (active in
-   the last {days} days), written as batch inference input under `s3://{bucket}/{prefix}/batch/<run>/`.
+1. **prepare_users** — the champion from the registry (`{champion}`; the run is skipped before the
+   first promotion) and the users of `include/sql/{users_sql}` (active in the last {days} days), written
+   as batch inference input under `{batch_folder}`.
 2. **score_users** — a batch inference job on the champion's solution version (deferred wait; a retry
    reuses the job of the same name).
 3. **load_recommendations** — the output into `{table}` (user_id, rank, item_id, score,
    solution_version, generated_at): in one transaction the rows of every scored user are replaced, so a
    rerun never duplicates. Error lines, malformed lines, answers for users not in the input and users
-   without an answer are counted in the task's result, its log and `batch/<run>/users/report.json`; the rest
-   load.
+   without an answer are counted in the task's result, its log and `{report}`; the rest load.
 4. **prepare_related_items → score_items → load_related_items** — the same for items and a similar-items
    solution ({related}); skipped with the reason in the log when none is configured.
 
@@ -39,6 +39,8 @@ for uc in all_use_cases():
     if uc.serving is None or uc.serving.batch is None:
         continue
     batch = uc.serving.batch
+    layout = UseCaseLayout.for_use_case(uc)
+    users_run = layout.batch_run("<run>", "users")
     job_args = {"aws_conn_id": uc.s3.conn_id, "waiter_delay": uc.serving.waiter_delay}
     with DAG(
         dag_id=f"{uc.name}__batch",
@@ -51,14 +53,15 @@ for uc in all_use_cases():
         doc_md=DOC.format(
             name=uc.name,
             table=batch.table,
-            bucket=uc.s3.bucket,
-            prefix=f"{uc.s3.prefix}/{uc.name}",
+            champion=layout.uri(layout.registry.champion_key),
+            batch_folder=users_run.uri(users_run.folder),
+            report=users_run.uri(users_run.report),
             users_sql=batch.users_sql,
             days=batch.active_days,
             related=f"`{batch.related_items.table}`" if batch.related_items else "not configured",
         ),
     ) as dag:
-        users = prepare_users(uc.name)
+        users = prepare_users(use_case_name=uc.name)
         scored = PersonalizeCreateBatchInferenceJobOperator(
             task_id="score_users",
             job_name=users["job_name"],
@@ -69,9 +72,9 @@ for uc in all_use_cases():
             num_results=users["num_results"],
             **job_args,
         )
-        scored >> load_recommendations(uc.name, users)
+        scored >> load_recommendations(use_case_name=uc.name, prepared=users)
 
-        items = prepare_related_items(uc.name)
+        items = prepare_related_items(use_case_name=uc.name)
         scored_items = PersonalizeCreateBatchInferenceJobOperator(
             task_id="score_items",
             job_name=items["job_name"],
@@ -82,5 +85,5 @@ for uc in all_use_cases():
             num_results=items["num_results"],
             **job_args,
         )
-        scored_items >> load_related_items(uc.name, items)
+        scored_items >> load_related_items(use_case_name=uc.name, prepared=items)
     globals()[dag.dag_id] = dag

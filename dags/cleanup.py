@@ -71,18 +71,18 @@ for uc in all_use_cases():
             prefix=f" and those named {cleanup.name_prefix}*" if cleanup.name_prefix else "",
         ),
     ) as dag:
-        planned = plan_cleanup(uc.name)
-        deletes = {
-            kind: operator.partial(
+        planned = plan_cleanup(use_case_name=uc.name)
+        deletes = {}
+        for kind, operator, argument in STAGES:
+            arns = arns_to_delete.override(task_id=f"{kind}s_to_delete")(planned=planned, kind=kind)
+            deletes[kind] = operator.partial(
                 task_id=f"delete_{kind}s",
                 aws_conn_id=uc.s3.conn_id,
                 waiter_delay=uc.serving.waiter_delay,
                 trigger_rule="none_failed",
                 map_index_template=f"{{{{ task.{argument} }}}}",
-            ).expand(**{argument: arns_to_delete.override(task_id=f"{kind}s_to_delete")(planned, kind)})
-            for kind, operator, argument in STAGES
-        }
+            ).expand(**{argument: arns})
         deletes["campaign"] >> [deletes["event_tracker"], deletes["filter"]] >> deletes["solution"]
         deletes["solution"] >> deletes["dataset"] >> deletes["dataset_group"] >> deletes["schema"]
-        remove_abandoned_exports(uc.name)
+        remove_abandoned_exports(use_case_name=uc.name)
     globals()[dag.dag_id] = dag

@@ -9,6 +9,7 @@ from personalize_airflow.events_tasks import advance_after_import, choose, plan,
 from personalize_airflow.operators.personalize import PersonalizeCreateDatasetImportJobOperator
 from personalize_airflow.use_cases import all_use_cases, retry_delay
 
+from personalize_pipelines.layout import UseCaseLayout
 from personalize_pipelines.windows import parse_instant
 
 DOC = """
@@ -16,7 +17,7 @@ DOC = """
 The model sees fresh behaviour between retrainings.
 
 1. **plan** — the champion's event tracker (from the registry; skipped before the first promotion), its
-   watermark `s3://{bucket}/{prefix}/events/<tracker id>/watermark.json` (first run: the end of the
+   watermark `{watermark}` (first run: the end of the
    champion's export window) and the interactions of `include/sql/{sql}` after it.
 2. **choose** — nothing pending: done; up to {threshold} pending: stream; more: one import.
 3. **stream_events** — PutEvents, ≤ 10 events per call (one user and session each), at most
@@ -33,6 +34,7 @@ for uc in all_use_cases():
     if uc.serving is None or uc.serving.events is None:
         continue
     events = uc.serving.events
+    layout = UseCaseLayout.for_use_case(uc)
     with DAG(
         dag_id=f"{uc.name}__events",
         schedule=events.schedule,
@@ -50,8 +52,7 @@ for uc in all_use_cases():
         tags=["personalize", "events", *uc.tags],
         doc_md=DOC.format(
             name=uc.name,
-            bucket=uc.s3.bucket,
-            prefix=f"{uc.s3.prefix}/{uc.name}",
+            watermark=layout.uri(layout.watermark("<tracker id>")),
             sql=events.sql,
             threshold=events.import_threshold,
             rate=events.calls_per_second,
@@ -59,10 +60,10 @@ for uc in all_use_cases():
             checkpoint=events.checkpoint_calls,
         ),
     ) as dag:
-        planned = plan(uc.name)
-        branch = choose(planned)
-        streamed = stream_events(uc.name, planned)
-        staged = stage_import(uc.name, planned)
+        planned = plan(use_case_name=uc.name)
+        branch = choose(planned=planned)
+        streamed = stream_events(use_case_name=uc.name, planned=planned)
+        staged = stage_import(use_case_name=uc.name, planned=planned)
         imported = PersonalizeCreateDatasetImportJobOperator(
             task_id="import_interactions",
             job_name=staged["job_name"],
@@ -74,5 +75,5 @@ for uc in all_use_cases():
             waiter_delay=uc.serving.waiter_delay,
         )
         branch >> [streamed, staged]
-        advance_after_import(uc.name, staged, imported.output)
+        advance_after_import(use_case_name=uc.name, staged=staged, job_arn=imported.output)
     globals()[dag.dag_id] = dag

@@ -2,13 +2,22 @@
 
 A `duckdb` connection names the database file in `host` (or extra `path`); its extra may set
 `memory_limit` and `staging_dir`. A `postgres` connection may set extra `staging_schema`.
+
+The serving caches need a writable warehouse while the export opens DuckDB files read-only. For a
+`duckdb` connection the cache goes to the file named by the connection's extra `cache_path` when set
+(applications attach it beside the warehouse), else into the warehouse file itself, opened read-write
+for the few seconds of the load (a concurrent export task waits for its retry). For a `postgres`
+connection it goes into the warehouse, in the table the use case names (schema-qualified if wanted).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from airflow.providers.common.sql.hooks.sql import DbApiHook
+from airflow.sdk.exceptions import AirflowFailException
 
 from personalize_pipelines.engines import DEFAULT_MEMORY_LIMIT, DuckDBEngine, Engine, PostgresEngine
 
@@ -61,3 +70,49 @@ def warehouse_engine(conn_id: str, *, run_key: str) -> tuple[Engine, str | None]
     raise ValueError(
         f"connection {conn_id!r}: conn_type {conn.conn_type!r} is not a supported warehouse (duckdb, postgres)"
     )
+
+
+def _unsupported(conn_id: str, conn_type: str) -> AirflowFailException:
+    return AirflowFailException(
+        f"connection {conn_id!r}: conn_type {conn_type!r} is not a supported warehouse"
+    )
+
+
+def query_warehouse(conn_id: str, sql: str, *, batch_rows: int = 5000) -> Iterator[dict[str, Any]]:
+    """Rows of a query on the warehouse connection (DuckDB read-only, or Postgres), as dicts, streamed."""
+    from airflow.sdk import BaseHook
+
+    from personalize_pipelines.events import iter_rows
+
+    conn_type = BaseHook.get_connection(conn_id).conn_type
+    if conn_type == "duckdb":
+        connection = DuckDBHook(duckdb_conn_id=conn_id).get_conn()
+    elif conn_type == "postgres":
+        from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+        connection = PostgresHook(postgres_conn_id=conn_id).get_conn()
+    else:
+        raise _unsupported(conn_id, conn_type)
+    try:
+        cursor = connection.cursor()
+        cursor.execute(sql)
+        yield from iter_rows(cursor, batch_rows=batch_rows)
+    finally:
+        connection.close()
+
+
+def cache_connection(conn_id: str) -> tuple[Any, str, str]:
+    """(writable connection, dialect, where) for the cache tables of a warehouse connection."""
+    from airflow.sdk import BaseHook
+
+    conn = BaseHook.get_connection(conn_id)
+    if conn.conn_type == "duckdb":
+        import duckdb
+
+        path = conn.extra_dejson.get("cache_path") or str(DuckDBHook(duckdb_conn_id=conn_id).database_path())
+        return duckdb.connect(path), "duckdb", path
+    if conn.conn_type == "postgres":
+        from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+        return PostgresHook(postgres_conn_id=conn_id).get_conn(), "postgres", f"postgres connection {conn_id}"
+    raise _unsupported(conn_id, conn.conn_type)

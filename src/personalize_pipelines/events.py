@@ -30,6 +30,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 
+from personalize_pipelines.cleaning import MAX_ID_LENGTH
+
 log = logging.getLogger(__name__)
 
 MAX_EVENTS_PER_CALL = 10
@@ -142,7 +144,7 @@ def normalise(
         if not item:
             result.skip("missing_item_id")
             continue
-        if len(user) > 256 or len(item) > 256:
+        if len(user) > MAX_ID_LENGTH or len(item) > MAX_ID_LENGTH:
             result.skip("id_too_long")
             continue
         raw_ts = row.get("event_ts")

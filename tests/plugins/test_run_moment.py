@@ -8,8 +8,9 @@ from types import SimpleNamespace
 
 import pendulum
 import pytest
-from personalize_airflow.batch_tasks import _template_context
 from personalize_airflow.moments import run_moment
+
+from personalize_pipelines.batch_scoring import template_context
 
 
 @pytest.fixture
@@ -23,7 +24,7 @@ def worker_in_new_york(monkeypatch):
 
 def test_the_batch_users_window_is_the_same_on_a_worker_in_another_time_zone(worker_in_new_york):
     logical_date = pendulum.datetime(2026, 11, 1, 6, 30, tz="UTC")
-    context = _template_context(SimpleNamespace(active_days=30), run_moment({"logical_date": logical_date}))
+    context = template_context(SimpleNamespace(active_days=30), run_moment({"logical_date": logical_date}))
 
     assert context["active_since_epoch"] == int(datetime(2026, 10, 2, 6, 30, tzinfo=UTC).timestamp())
     assert context["active_since"] == "2026-10-02 06:30:00"

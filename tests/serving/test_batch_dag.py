@@ -96,7 +96,8 @@ def test_the_cache_can_live_in_its_own_duckdb_file(world, monkeypatch, tmp_path,
 
 def test_bad_output_lines_are_counted_and_the_rest_load(world, tmp_path):
     """Error lines, malformed lines and users not in the input, in a real job's output on S3."""
-    from personalize_pipelines.recommendation_cache import read_scored_output, replace_rows
+    from personalize_pipelines.batch_output import read_scored_output
+    from personalize_pipelines.recommendation_cache import replace_rows
 
     prefix = "exports/shop/batch/handmade/users/output/"
     good = {

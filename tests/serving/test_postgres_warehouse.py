@@ -56,9 +56,10 @@ def test_batch_on_postgres_and_the_events_query_agrees_with_duckdb(
     world, pg_warehouse, monkeypatch, tmp_path, airflow_db
 ):
     import psycopg2
-    from personalize_airflow.events_tasks import _pending
+    from personalize_airflow.serving_support import warehouse_query
     from personalize_airflow.use_cases import use_case
 
+    from personalize_pipelines.event_sync import pending_interactions
     from personalize_pipelines.events import Position
 
     use_test_config(monkeypatch, tmp_path, bucket=world.bucket, batch={"table": "serving.recommendations"})
@@ -71,5 +72,6 @@ def test_batch_on_postgres_and_the_events_query_agrees_with_duckdb(
     assert (users, rows, first_rank) == (loaded["loaded"], loaded["rows"], 1) and users > 40 - 1
 
     start = Position(int(EXPORT_WINDOW_END.timestamp()) - 1, "~")
-    pending, overflow = _pending(use_case("shop"), start, limit=None)
+    uc = use_case("shop")
+    pending, overflow = pending_interactions(warehouse_query(uc), use_case=uc, after=start, limit=None)
     assert not overflow and len(pending.interactions) == pending_in_warehouse(world.warehouse)
