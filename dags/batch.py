@@ -10,10 +10,7 @@ from personalize_airflow.batch_tasks import (
     prepare_users,
 )
 from personalize_airflow.operators.personalize import PersonalizeCreateBatchInferenceJobOperator
-from personalize_airflow.use_cases import all_use_cases, retry_delay
-
-from personalize_pipelines.layout import UseCaseLayout
-from personalize_pipelines.windows import parse_instant
+from personalize_airflow.use_cases import all_use_cases, retry_delay, start_date, use_case_layout
 
 DOC = """
 ### {name}: batch recommendations into the warehouse
@@ -39,13 +36,13 @@ for uc in all_use_cases():
     if uc.serving is None or uc.serving.batch is None:
         continue
     batch = uc.serving.batch
-    layout = UseCaseLayout.for_use_case(uc)
+    layout = use_case_layout(uc)
     users_run = layout.batch_run("<run>", "users")
     job_args = {"aws_conn_id": uc.s3.conn_id, "waiter_delay": uc.serving.waiter_delay}
     with DAG(
         dag_id=f"{uc.name}__batch",
         schedule=batch.schedule,
-        start_date=parse_instant(uc.schedule.start_date),
+        start_date=start_date(uc),
         catchup=False,
         max_active_runs=1,
         default_args={"owner": uc.owner, "retries": 2, "retry_delay": retry_delay(60), **alert_args(uc)},

@@ -13,9 +13,7 @@ from personalize_airflow.operators.personalize import (
     PersonalizeDeleteSchemaOperator,
     PersonalizeDeleteSolutionOperator,
 )
-from personalize_airflow.use_cases import all_use_cases, retry_delay
-
-from personalize_pipelines.windows import parse_instant
+from personalize_airflow.use_cases import all_use_cases, retry_delay, start_date
 
 DOC = """
 ### {name}: retire superseded Personalize resources
@@ -55,7 +53,7 @@ for uc in all_use_cases():
     with DAG(
         dag_id=f"{uc.name}__cleanup",
         schedule=cleanup.schedule,
-        start_date=parse_instant(uc.schedule.start_date),
+        start_date=start_date(uc),
         catchup=False,
         max_active_runs=1,
         params={

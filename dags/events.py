@@ -7,10 +7,7 @@ from airflow.sdk import DAG
 from personalize_airflow.alerts import alert_args
 from personalize_airflow.events_tasks import advance_after_import, choose, plan, stage_import, stream_events
 from personalize_airflow.operators.personalize import PersonalizeCreateDatasetImportJobOperator
-from personalize_airflow.use_cases import all_use_cases, retry_delay
-
-from personalize_pipelines.layout import UseCaseLayout
-from personalize_pipelines.windows import parse_instant
+from personalize_airflow.use_cases import all_use_cases, retry_delay, start_date, use_case_layout
 
 DOC = """
 ### {name}: stream new interactions to Personalize
@@ -34,11 +31,11 @@ for uc in all_use_cases():
     if uc.serving is None or uc.serving.events is None:
         continue
     events = uc.serving.events
-    layout = UseCaseLayout.for_use_case(uc)
+    layout = use_case_layout(uc)
     with DAG(
         dag_id=f"{uc.name}__events",
         schedule=events.schedule,
-        start_date=parse_instant(uc.schedule.start_date),
+        start_date=start_date(uc),
         catchup=False,
         max_active_runs=1,
         dagrun_timeout=timedelta(hours=6),

@@ -16,8 +16,7 @@ log = logging.getLogger(__name__)
 def _stage(
     uc: Any, *, ids: set[str], solution_version_arn: str, cache_layout: Any, run_id: str, moment: Any
 ) -> dict[str, Any]:
-    from personalize_airflow.hooks.personalize import derive_name
-    from personalize_pipelines.batch_scoring import batch_run, stage_job
+    from personalize_pipelines.batch_scoring import batch_job_name, batch_run, stage_job
     from personalize_pipelines.export import run_key
 
     run = batch_run(uc, run_key=run_key(uc.name, run_id), cache_layout=cache_layout)
@@ -26,7 +25,9 @@ def _stage(
         use_case=uc,
         run=run,
         ids=ids,
-        job_name=derive_name(f"{uc.name}-batch-{run.kind}", uc.name, run_id, solution_version_arn),
+        job_name=batch_job_name(
+            uc.name, run_id=run_id, kind=run.kind, solution_version_arn=solution_version_arn
+        ),
         solution_version_arn=solution_version_arn,
         moment=moment,
         cache_layout=cache_layout,

@@ -54,8 +54,8 @@ def stream_events(use_case_name: str, planned: dict[str, Any]) -> dict[str, Any]
 @task
 def stage_import(use_case_name: str, planned: dict[str, Any], **context) -> dict[str, Any]:
     """Too much to stream: write every pending interaction as CSV for one INCREMENTAL import."""
-    from personalize_airflow.hooks.personalize import derive_name
     from personalize_airflow.use_cases import use_case
+    from personalize_pipelines.event_sync import import_job_name
     from personalize_pipelines.event_sync import stage_import as stage
     from personalize_pipelines.export import run_key
 
@@ -68,7 +68,7 @@ def stage_import(use_case_name: str, planned: dict[str, Any], **context) -> dict
             use_case=uc,
             planned=planned,
             run_key=run_key(uc.name, context["run_id"]),
-            job_name=derive_name(f"{uc.name}-events-import", uc.name, context["run_id"]),
+            job_name=import_job_name(uc.name, run_id=context["run_id"]),
         )
 
 

@@ -22,8 +22,13 @@ def use_case(name: str) -> UseCase:
 
 def export_asset(uc: UseCase) -> Asset:
     """Updated by each published export version; the event's extra carries the version's URI."""
-    layout = UseCaseLayout.for_use_case(uc)
+    layout = use_case_layout(uc)
     return Asset(name=f"{uc.name}__export", uri=layout.uri(layout.folder))
+
+
+def use_case_layout(uc: UseCase) -> UseCaseLayout:
+    """Where the use case's objects live in its bucket (for DAG docs and tasks)."""
+    return UseCaseLayout.for_use_case(uc)
 
 
 def start_date(uc: UseCase) -> datetime:

@@ -10,11 +10,12 @@ lines, answers for ids that were not in the input, ids answered twice, and input
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Set
 from dataclasses import dataclass, field
 from typing import Any
 
 MAX_PROBLEMS_KEPT = 20
+KEY_NAMES = {"userId": "user", "itemId": "item"}
 
 
 def parse_output_line(
@@ -85,7 +86,7 @@ class ScoredOutput:
             "missing_ids": self.missing_keys,
         }
 
-    def _problem(self, where: str, reason: str, key: str | None = None) -> None:
+    def _problem(self, where: int | str, reason: str, key: str | None = None) -> None:
         if len(self.problems) < MAX_PROBLEMS_KEPT:
             self.problems.append({"line": where, "id": key, "reason": reason})
 
@@ -107,6 +108,8 @@ def parse_scored_output(
     :param into: add to this result (several output files of one job) instead of a new one.
     """
     result = into if into is not None else ScoredOutput()
+    expected = expected if expected is None or isinstance(expected, Set) else set(expected)
+    what = KEY_NAMES.get(key_field, key_field)
     for number, raw in enumerate(lines, start=1):
         text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
         if not text.strip():
@@ -115,7 +118,7 @@ def parse_scored_output(
         key, ranked, error, malformed = parse_output_line(text, key_field=key_field)
         if key:
             result.answered_keys.add(key)
-        where = f"{source}:{number}" if source else str(number)
+        where = f"{source}:{number}" if source else number
         if malformed is not None:
             result.malformed_lines += 1
             result._problem(where, malformed, key)
@@ -124,10 +127,10 @@ def parse_scored_output(
             result._problem(where, f"error: {error}", key)
         elif expected is not None and key not in expected:
             result.unknown_keys += 1
-            result._problem(where, f"{key_field} was not in the batch input", key)
+            result._problem(where, f"{what} was not in the batch input", key)
         elif key in result.loaded_keys:
             result.duplicate_keys += 1
-            result._problem(where, f"{key_field} answered twice; the first answer is kept", key)
+            result._problem(where, f"{what} answered twice; the first answer is kept", key)
         else:
             result.loaded_keys.add(key)
             result.rows.extend((key, rank, item, score) for rank, (item, score) in enumerate(ranked, start=1))
@@ -141,15 +144,18 @@ def read_scored_output(
     prefix: str,
     expected: Collection[str] | None = None,
     key_field: str = "userId",
+    into: ScoredOutput | None = None,
 ) -> ScoredOutput:
     """:func:`parse_scored_output` over every ``*.out`` object under ``s3://bucket/prefix``, streamed.
 
     ``missing_ids`` counts the expected ids that no line answered (neither rows nor an error).
 
+    :param into: the result to fill (a subclass's, say) instead of a new one.
+
     :raises FileNotFoundError: when the prefix holds no ``.out`` object.
     """
     expected = None if expected is None else set(expected)
-    result = ScoredOutput()
+    result = into if into is not None else ScoredOutput()
     files = 0
     for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):

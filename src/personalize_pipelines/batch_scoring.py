@@ -15,6 +15,7 @@ from typing import Any
 
 from personalize_pipelines.batch_output import read_scored_output
 from personalize_pipelines.layout import BatchRunLayout, UseCaseLayout
+from personalize_pipelines.naming import derive_name
 from personalize_pipelines.paths import SQL_DIR
 from personalize_pipelines.recommendation_cache import CacheLayout, batch_input, replace_rows
 from personalize_pipelines.serving import NothingToServe, Query, ServingError, ids_of
@@ -83,6 +84,11 @@ def related_items_version(personalize_client: Any, *, use_case: Any) -> str:
 def batch_run(use_case: Any, *, run_key: str, cache_layout: CacheLayout) -> BatchRunLayout:
     """The folder of this run's job for one cache (users or related items)."""
     return UseCaseLayout.for_use_case(use_case).batch_run(run_key, cache_layout.kind)
+
+
+def batch_job_name(use_case_name: str, *, run_id: str, kind: str, solution_version_arn: str) -> str:
+    """The batch inference job of one run and kind: a retry finds the job its earlier try created."""
+    return derive_name(f"{use_case_name}-batch-{kind}", use_case_name, run_id, solution_version_arn)
 
 
 def stage_job(

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from personalize_pipelines import metrics
-from personalize_pipelines.batch_output import parse_output_line
+from personalize_pipelines.batch_output import ScoredOutput, parse_scored_output, read_scored_output
 from personalize_pipelines.layout import EvaluationLayout, VersionLayout
 from personalize_pipelines.publish import read_json
 
@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_KS = (5, 10, 25)
 CHART_METRICS = ("ndcg_at_10", "precision_at_10", "recall_at_10", "mrr_at_25", "coverage")
-MAX_PROBLEMS_KEPT = 20
 
 
 class EvaluationInputError(ValueError):
@@ -199,33 +198,37 @@ def read_batch_input(s3_client: Any, *, evaluation: EvaluationLayout) -> list[st
 
 
 @dataclass
-class BatchOutput:
-    """Recommendations per user parsed from batch inference output, and every line that did not count.
+class BatchOutput(ScoredOutput):
+    """Recommendations per user from batch inference output, parsed by :mod:`personalize_pipelines.batch_output`,
+    with its counts under the evaluation report's names.
 
-    ``problems`` keeps the first few bad lines (line number, user when known, reason) for the log.
+    ``problems`` keeps the first few bad lines (line, user when known, reason) for the log.
     """
 
-    recommendations: dict[str, list[str]] = field(default_factory=dict)
-    lines: int = 0
-    error_lines: int = 0
-    malformed_lines: int = 0
-    unknown_users: int = 0
-    duplicate_users: int = 0
-    problems: list[dict[str, Any]] = field(default_factory=list)
+    @property
+    def recommendations(self) -> dict[str, list[str]]:
+        answers: dict[str, list[str]] = {user: [] for user in self.loaded_keys}
+        for user, _, item, _ in self.rows:
+            answers[user].append(item)
+        return answers
+
+    @property
+    def unknown_users(self) -> int:
+        return self.unknown_keys
+
+    @property
+    def duplicate_users(self) -> int:
+        return self.duplicate_keys
 
     def counts(self) -> dict[str, int]:
         return {
             "lines": self.lines,
-            "users_recommended": len(self.recommendations),
+            "users_recommended": len(self.loaded_keys),
             "error_lines": self.error_lines,
             "malformed_lines": self.malformed_lines,
-            "unknown_users": self.unknown_users,
-            "duplicate_users": self.duplicate_users,
+            "unknown_users": self.unknown_keys,
+            "duplicate_users": self.duplicate_keys,
         }
-
-    def _problem(self, line: int | str, reason: str, user: str | None = None) -> None:
-        if len(self.problems) < MAX_PROBLEMS_KEPT:
-            self.problems.append({"line": line, "user": user, "reason": reason})
 
 
 def parse_batch_output(
@@ -237,7 +240,6 @@ def parse_batch_output(
 ) -> BatchOutput:
     """Recommendations per user from Personalize batch inference output lines.
 
-    A line is ``{"input": {"userId": ...}, "output": {"recommendedItems": [...], ...}, "error": null}``.
     Nothing is dropped silently: a line with an ``error`` counts in ``error_lines``, one that is not
     that shape in ``malformed_lines``, a user not in ``expected_users`` (when given) in
     ``unknown_users``, and a user answered twice in ``duplicate_users`` (the first answer is kept).
@@ -246,34 +248,8 @@ def parse_batch_output(
     :param source: the file the lines come from, named in ``problems``.
     :param into: add to this result (several output files of one job) instead of a new one.
     """
-    expected = (
-        None
-        if expected_users is None
-        else (expected_users if isinstance(expected_users, Set) else set(expected_users))
-    )
     result = into if into is not None else BatchOutput()
-    for line_number, raw in enumerate(lines, start=1):
-        text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
-        if not text.strip():
-            continue
-        result.lines += 1
-        user, ranked, error, malformed = parse_output_line(text, key_field="userId")
-        items = None if ranked is None else [item for item, _ in ranked]
-        where = f"{source}:{line_number}" if source else line_number
-        if malformed is not None:
-            result.malformed_lines += 1
-            result._problem(where, malformed, user)
-        elif error is not None:
-            result.error_lines += 1
-            result._problem(where, f"error: {error}", user)
-        elif expected is not None and user not in expected:
-            result.unknown_users += 1
-            result._problem(where, "user was not in the batch input", user)
-        elif user in result.recommendations:
-            result.duplicate_users += 1
-            result._problem(where, "user answered twice; the first answer is kept", user)
-        else:
-            result.recommendations[user] = items
+    parse_scored_output(lines, expected=expected_users, source=source, into=result)
     return result
 
 
@@ -284,18 +260,12 @@ def read_batch_output(
 
     :raises EvaluationInputError: when there is no ``.out`` object (the job wrote nothing there).
     """
-    expected = None if expected_users is None else set(expected_users)
-    result = BatchOutput()
-    files = 0
-    for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for obj in page.get("Contents", []):
-            if obj["Key"].endswith(".out"):
-                files += 1
-                body = s3_client.get_object(Bucket=bucket, Key=obj["Key"])["Body"]
-                parse_batch_output(body.iter_lines(), expected_users=expected, source=obj["Key"], into=result)
-    if not files:
-        raise EvaluationInputError(f"s3://{bucket}/{prefix} holds no batch inference output (*.out)")
-    return result
+    try:
+        return read_scored_output(
+            s3_client, bucket=bucket, prefix=prefix, expected=expected_users, into=BatchOutput()
+        )
+    except FileNotFoundError as exc:
+        raise EvaluationInputError(str(exc)) from exc
 
 
 # --- metrics -------------------------------------------------------------------------------------

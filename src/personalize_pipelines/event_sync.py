@@ -20,6 +20,7 @@ from typing import Any
 
 from personalize_pipelines.events import Normalised, Position, S3Watermark, normalise, stream
 from personalize_pipelines.layout import UseCaseLayout
+from personalize_pipelines.naming import derive_name
 from personalize_pipelines.paths import SQL_DIR
 from personalize_pipelines.serving import Query, ServingError, champion_of
 from personalize_pipelines.templates import render_query
@@ -203,6 +204,11 @@ def import_columns(schema: dict[str, Any], *, dataset_arn: str) -> list[str]:
             f"dataset {dataset_arn} requires columns the events SQL has no value for: {unfilled}"
         )
     return [c for c in columns if c in IMPORT_VALUES]
+
+
+def import_job_name(use_case_name: str, *, run_id: str) -> str:
+    """The INCREMENTAL import job of one events run: a retry finds the job its earlier try created."""
+    return derive_name(f"{use_case_name}-events-import", use_case_name, run_id)
 
 
 def stage_import(

@@ -30,11 +30,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 
-from personalize_pipelines.cleaning import MAX_ID_LENGTH
+from personalize_pipelines.limits import MAX_EVENTS_PER_PUT, MAX_ID_LENGTH
 
 log = logging.getLogger(__name__)
 
-MAX_EVENTS_PER_CALL = 10
 RETRYABLE_CODES = frozenset(
     {
         "ThrottlingException",
@@ -180,15 +179,15 @@ def normalise(
 
 
 def batches(
-    interactions: Sequence[Interaction], *, size: int = MAX_EVENTS_PER_CALL
+    interactions: Sequence[Interaction], *, size: int = MAX_EVENTS_PER_PUT
 ) -> list[list[Interaction]]:
     """PutEvents calls: each holds one user and session and at most ``size`` events, in time order.
 
     Calls are ordered by their earliest event, so the acknowledged prefix (and the watermark) grows
     steadily as calls complete.
     """
-    if not 1 <= size <= MAX_EVENTS_PER_CALL:
-        raise ValueError(f"PutEvents takes 1 to {MAX_EVENTS_PER_CALL} events per call, not {size}")
+    if not 1 <= size <= MAX_EVENTS_PER_PUT:
+        raise ValueError(f"PutEvents takes 1 to {MAX_EVENTS_PER_PUT} events per call, not {size}")
     groups: dict[tuple[str, str], list[Interaction]] = {}
     for interaction in sorted(interactions, key=lambda i: i.position):
         groups.setdefault((interaction.user_id, interaction.session), []).append(interaction)

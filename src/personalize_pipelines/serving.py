@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from personalize_pipelines.cleaning import MAX_ID_LENGTH
+from personalize_pipelines.limits import MAX_ID_LENGTH
 from personalize_pipelines.registry import Champion, RegistryLocation, read_champion
 
 Query = Callable[[str], Iterable[dict[str, Any]]]
