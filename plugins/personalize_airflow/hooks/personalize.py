@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,32 @@ from botocore.exceptions import ClientError, WaiterError
 
 NAME_MAX_LENGTH = 63
 DELETING_STATES = ("DELETE PENDING", "DELETE IN_PROGRESS")
+WAITERS_FILE = Path(__file__).resolve().parents[1] / "waiters" / "personalize.json"
+
+
+@cache
+def _waiter_timings() -> dict[str, tuple[int, int]]:
+    waiters = json.loads(WAITERS_FILE.read_text())["waiters"]
+    return {name: (waiter["delay"], waiter["maxAttempts"]) for name, waiter in waiters.items()}
+
+
+def waiter_timing(
+    waiter_name: str, *, delay: int | None = None, max_attempts: int | None = None
+) -> tuple[int, int]:
+    """
+    Return ``(delay, max_attempts)`` of a wait on a custom waiter: those given, else the waiter's own.
+
+    ``waiters/personalize.json`` is the one place the defaults of operators, sensors and the trigger live.
+
+    :param waiter_name: A waiter from ``waiters/personalize.json``, e.g. ``solution_version_complete``.
+    :param delay: Seconds between two status checks; None for the waiter's ``delay``.
+    :param max_attempts: Status checks before giving up; None for the waiter's ``maxAttempts``.
+    """
+    default_delay, default_max_attempts = _waiter_timings()[waiter_name]
+    return (
+        default_delay if delay is None else delay,
+        default_max_attempts if max_attempts is None else max_attempts,
+    )
 
 
 class PersonalizeResourceFailedError(AirflowException):
@@ -168,7 +194,7 @@ class PersonalizeHook(AwsBaseHook):
     @cached_property
     def waiter_path(self) -> Path:
         """Custom waiters live in this plugin, not in the Amazon provider package."""
-        return Path(__file__).resolve().parents[1] / "waiters" / "personalize.json"
+        return WAITERS_FILE
 
     def describe(self, *, kind: str, arn: str) -> dict[str, Any]:
         """
