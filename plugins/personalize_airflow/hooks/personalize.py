@@ -94,6 +94,15 @@ class PersonalizeResource:
         return f"list_{self.snake}s"
 
     @property
+    def status_message(self) -> str:
+        """What a wait logs before the resource's status, e.g. ``Personalize campaign status``."""
+        return f"Personalize {self.label} status"
+
+    def failure_message(self, arn: str) -> str:
+        """How the error of a failed wait starts, e.g. ``Personalize campaign <arn> failed``."""
+        return f"Personalize {self.label} {arn} failed"
+
+    @property
     def status_queries(self) -> list[str]:
         """JMESPath queries into the Describe response that explain where the resource stands."""
         queries = [f"{self.key}.status", f"{self.key}.failureReason"]
@@ -170,6 +179,17 @@ def _normalized(value: Any, *, like: Any = None) -> Any:
             return value.casefold()
         return parsed if isinstance(parsed, dict | list) else value.casefold()
     return value
+
+
+def _failed(
+    resource: PersonalizeResource, arn: str, error: WaiterError | WaiterTerminalFailure
+) -> PersonalizeResourceFailedError:
+    """The error of a wait that reached a failure state: the resource's status and failureReason."""
+    response = error.last_response or {}
+    details = [str(value) for query in resource.status_queries if (value := jmespath.search(query, response))]
+    return PersonalizeResourceFailedError(
+        f"{resource.failure_message(arn)}: " + (" - ".join(details) or str(error))
+    )
 
 
 class PersonalizeHook(AwsBaseHook):
@@ -305,17 +325,6 @@ class PersonalizeHook(AwsBaseHook):
         self.log.info("Reusing existing Personalize %s %r: %s", resource.label, name, arn)
         return arn
 
-    def failure_reason(self, *, kind: str, arn: str) -> str | None:
-        """
-        Return the resource's failureReason (a campaign's latest update's, if that failed), or None.
-
-        :param kind: A key of :data:`RESOURCES`.
-        :param arn: The resource's ARN.
-        """
-        described = self.describe(kind=kind, arn=arn)
-        update = described.get("latestCampaignUpdate") or {}
-        return described.get("failureReason") or update.get("failureReason")
-
     def poll(self, *, waiter_name: str, kind: str, arn: str) -> bool:
         """
         Check once: True when the waiter's success state is reached, False while Personalize still works.
@@ -333,10 +342,7 @@ class PersonalizeHook(AwsBaseHook):
             )
         except WaiterError as error:
             if "terminal failure" in str(error):
-                raise PersonalizeResourceFailedError(
-                    f"Personalize {resource.label} {arn} failed: "
-                    + self._explain(resource, error.last_response or {}, fallback=str(error))
-                ) from error
+                raise _failed(resource, arn, error) from error
             if "Max attempts exceeded" in str(error):
                 return False
             code = (error.last_response or {}).get("Error", {}).get("Code")
@@ -350,13 +356,6 @@ class PersonalizeHook(AwsBaseHook):
                 return False
             raise AirflowException(f"Checking Personalize {resource.label} {arn}: {error}") from error
         return True
-
-    @staticmethod
-    def _explain(resource: PersonalizeResource, response: dict[str, Any], *, fallback: str) -> str:
-        details = [
-            str(value) for query in resource.status_queries if (value := jmespath.search(query, response))
-        ]
-        return " - ".join(details) or fallback
 
     def wait_for(
         self,
@@ -383,15 +382,12 @@ class PersonalizeHook(AwsBaseHook):
                 waiter_delay=waiter_delay,
                 waiter_max_attempts=waiter_max_attempts,
                 args={resource.arn_field: arn},
-                failure_message=f"Personalize {resource.label} {arn} failed",
-                status_message=f"Personalize {resource.label} status",
+                failure_message=resource.failure_message(arn),
+                status_message=resource.status_message,
                 status_args=resource.status_queries,
             )
         except WaiterTerminalFailure as failure:
-            raise PersonalizeResourceFailedError(
-                f"Personalize {resource.label} {arn} failed: "
-                + self._explain(resource, failure.last_response or {}, fallback=str(failure))
-            ) from failure
+            raise _failed(resource, arn, failure) from failure
 
 
 class PersonalizeRuntimeHook(AwsBaseHook):

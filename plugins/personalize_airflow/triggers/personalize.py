@@ -9,7 +9,7 @@ from personalize_airflow.hooks.personalize import RESOURCES, PersonalizeHook, wa
 
 class PersonalizeWaiterTrigger(AwsBaseWaiterTrigger):
     """
-    Trigger when one Amazon Personalize resource is done: runs one custom waiter of ``waiters/personalize.json``.
+    Trigger when an Amazon Personalize resource is done: runs a custom waiter of ``waiters/personalize.json``.
 
     Its success event carries the ARN under ``arn``; its error event's ``message`` carries the status
     and Personalize's ``failureReason``.
@@ -54,8 +54,8 @@ class PersonalizeWaiterTrigger(AwsBaseWaiterTrigger):
             serialized_fields={"kind": kind, "waiter_name": waiter_name, "arn": arn},
             waiter_name=waiter_name,
             waiter_args={resource.arn_field: arn},
-            failure_message=f"Personalize {resource.label} {arn} failed",
-            status_message=f"Personalize {resource.label} status",
+            failure_message=resource.failure_message(arn),
+            status_message=resource.status_message,
             status_queries=resource.status_queries,
             return_key="arn",
             return_value=arn,
