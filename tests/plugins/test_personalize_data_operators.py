@@ -17,10 +17,7 @@ from personalize_airflow.operators.personalize import (
     PersonalizeCreateDatasetOperator,
     PersonalizeCreateSchemaOperator,
 )
-from personalize_airflow.triggers.personalize import (
-    PersonalizeDatasetGroupActiveTrigger,
-    PersonalizeDatasetImportJobCompleteTrigger,
-)
+from personalize_airflow.triggers.personalize import PersonalizeWaiterTrigger
 
 from tests.plugins.conftest import (
     INTERACTIONS_SCHEMA,
@@ -92,10 +89,10 @@ def test_deferrable_dataset_group_defers_to_its_trigger_and_resumes(aws_default,
         operator.execute(context)
 
     trigger = deferred.value.trigger
-    assert isinstance(trigger, PersonalizeDatasetGroupActiveTrigger)
+    assert (type(trigger), trigger.waiter_name) == (PersonalizeWaiterTrigger, "dataset_group_active")
     classpath, kwargs = trigger.serialize()
-    arn = kwargs["dataset_group_arn"]
-    assert classpath == "personalize_airflow.triggers.personalize.PersonalizeDatasetGroupActiveTrigger"
+    arn = kwargs["arn"]
+    assert classpath == "personalize_airflow.triggers.personalize.PersonalizeWaiterTrigger"
     assert (
         clients["personalize"].describe_dataset_group(datasetGroupArn=arn)["datasetGroup"]["name"]
         == operator.name
@@ -288,8 +285,12 @@ def test_import_trigger_yields_an_error_event_carrying_the_reason(
         roleArn="arn:aws:iam::123456789012:role/personalize",
     )["datasetImportJobArn"]
     event = run_trigger(
-        PersonalizeDatasetImportJobCompleteTrigger(
-            dataset_import_job_arn=job, waiter_delay=1, waiter_max_attempts=30
+        PersonalizeWaiterTrigger(
+            kind="dataset_import_job",
+            waiter_name="dataset_import_job_complete",
+            arn=job,
+            waiter_delay=1,
+            waiter_max_attempts=30,
         )
     )
     reason = clients["personalize"].describe_dataset_import_job(datasetImportJobArn=job)["datasetImportJob"][

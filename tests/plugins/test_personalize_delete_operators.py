@@ -16,7 +16,7 @@ from personalize_airflow.operators.personalize import (
     PersonalizeDeleteSchemaOperator,
     PersonalizeDeleteSolutionOperator,
 )
-from personalize_airflow.triggers.personalize import PersonalizeCampaignDeletedTrigger
+from personalize_airflow.triggers.personalize import PersonalizeWaiterTrigger
 
 from tests.plugins.conftest import (
     INTERACTIONS_SCHEMA,
@@ -95,7 +95,10 @@ def test_a_whole_dataset_group_is_torn_down_in_order(aws_default, clients, stack
     campaign = PersonalizeDeleteCampaignOperator(task_id="campaign", campaign_arn=stack["campaign"], **FAST)
     with pytest.raises(TaskDeferred) as deferred:
         campaign.execute(make_context())
-    assert isinstance(deferred.value.trigger, PersonalizeCampaignDeletedTrigger)
+    assert (type(deferred.value.trigger), deferred.value.trigger.waiter_name) == (
+        PersonalizeWaiterTrigger,
+        "campaign_deleted",
+    )
     assert run_deferrable(campaign, make_context()) == stack["campaign"], "a retry while deleting waits"
     assert _gone(p, "campaign", stack["campaign"])
 

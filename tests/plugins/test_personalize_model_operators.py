@@ -27,10 +27,7 @@ from personalize_airflow.sensors.personalize import (
     PersonalizeDatasetImportJobSensor,
     PersonalizeSolutionVersionSensor,
 )
-from personalize_airflow.triggers.personalize import (
-    PersonalizeCampaignActiveTrigger,
-    PersonalizeSolutionVersionCompleteTrigger,
-)
+from personalize_airflow.triggers.personalize import PersonalizeWaiterTrigger
 
 from tests.plugins.conftest import (
     INTERACTIONS_SCHEMA,
@@ -127,8 +124,8 @@ def test_training_defers_and_a_retry_of_the_same_task_reuses_the_version(aws_def
     with pytest.raises(TaskDeferred) as deferred:
         first_try.execute(context)
     trigger = deferred.value.trigger
-    assert isinstance(trigger, PersonalizeSolutionVersionCompleteTrigger)
-    started = trigger.serialize()[1]["solution_version_arn"]
+    assert (type(trigger), trigger.waiter_name) == (PersonalizeWaiterTrigger, "solution_version_complete")
+    started = trigger.serialize()[1]["arn"]
     # The worker died while deferred; Airflow retries the task instance: same run, same task.
     retry = PersonalizeCreateSolutionVersionOperator(task_id="train", solution_arn=solution, **FAST)
     assert run_deferrable(retry, make_context(run_id=context["run_id"], task_id="train")) == started
@@ -248,7 +245,10 @@ def test_deferred_campaign_update_waits_for_the_latest_update(aws_default, clien
     context = make_context()
     with pytest.raises(TaskDeferred) as deferred:
         operator.execute(context)
-    assert isinstance(deferred.value.trigger, PersonalizeCampaignActiveTrigger)
+    assert (type(deferred.value.trigger), deferred.value.trigger.waiter_name) == (
+        PersonalizeWaiterTrigger,
+        "campaign_active",
+    )
     assert (
         p.describe_campaign(campaignArn=arn)["campaign"]["latestCampaignUpdate"]["solutionVersionArn"]
         == versions[1]

@@ -4,37 +4,60 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import sys
 from pathlib import Path
 
 import pytest
+from airflow.sdk.exceptions import TaskDeferred
 from personalize_airflow.hooks.personalize import PersonalizeHook
 from personalize_airflow.operators import personalize as operators
 from personalize_airflow.sensors import personalize as sensors
 from personalize_airflow.triggers import personalize as triggers
 
-TRIGGERS = [
-    cls
-    for _, cls in inspect.getmembers(triggers, inspect.isclass)
-    if issubclass(cls, triggers.PersonalizeWaiterTrigger) and cls is not triggers.PersonalizeWaiterTrigger
-]
 WAITERS = PersonalizeHook(aws_conn_id=None, region_name="us-east-1")._list_custom_waiters()
+WAITING = [
+    cls
+    for module, base in (
+        (operators, operators.PersonalizeBaseOperator),
+        (sensors, sensors.PersonalizeResourceSensor),
+    )
+    for _, cls in inspect.getmembers(module, inspect.isclass)
+    if issubclass(cls, base) and cls.waiter_name and cls is not base
+]
+
+
+def _task(cls):
+    """A task of this class with every required parameter an ARN."""
+    parameters = inspect.signature(cls).parameters.values()
+    return cls(
+        task_id="waits",
+        **{p.name: "arn:x" for p in parameters if p.kind is p.KEYWORD_ONLY and p.default is p.empty},
+    )
+
+
+def _deferred_trigger(cls) -> triggers.PersonalizeWaiterTrigger:
+    """The trigger a task of this class defers to."""
+    with pytest.raises(TaskDeferred) as deferred:
+        _task(cls).defer_until_done("arn:x", waiter_delay=1, waiter_max_attempts=1)
+    return deferred.value.trigger
 
 
 def test_there_is_a_trigger_per_waiter():
-    assert sorted(cls(**{_arn_param(cls): "arn:x"}).waiter_name for cls in TRIGGERS) == sorted(WAITERS)
+    assert sorted({_deferred_trigger(cls).waiter_name for cls in WAITING}) == sorted(WAITERS)
 
 
-def _arn_param(cls) -> str:
-    [param] = [p for p in inspect.signature(cls).parameters if p.endswith("_arn")]
-    return param
+def _kind(waiter_name: str) -> str:
+    return waiter_name.rsplit("_", 1)[0]
 
 
-@pytest.mark.parametrize("trigger_class", TRIGGERS, ids=lambda c: c.__name__)
-def test_trigger_survives_the_trip_to_the_triggerer(trigger_class):
+@pytest.mark.parametrize("waiter_name", WAITERS)
+def test_trigger_survives_the_trip_to_the_triggerer(waiter_name):
     arn = "arn:aws:personalize:us-east-1:123456789012:thing/name"
-    trigger = trigger_class(
-        **{_arn_param(trigger_class): arn},
+    trigger = triggers.PersonalizeWaiterTrigger(
+        kind=_kind(waiter_name),
+        waiter_name=waiter_name,
+        arn=arn,
         waiter_delay=7,
         waiter_max_attempts=9,
         aws_conn_id="personalize_conn",
@@ -50,19 +73,9 @@ def test_trigger_survives_the_trip_to_the_triggerer(trigger_class):
 
 
 def test_every_operator_waits_with_a_trigger_matching_its_waiter():
-    waiting = [
-        cls
-        for _, cls in inspect.getmembers(operators, inspect.isclass)
-        if issubclass(cls, operators.PersonalizeBaseOperator) and cls.waiter_name
-    ]
-    waiting += [
-        cls
-        for _, cls in inspect.getmembers(sensors, inspect.isclass)
-        if issubclass(cls, sensors.PersonalizeResourceSensor) and cls is not sensors.PersonalizeResourceSensor
-    ]
-    assert len(waiting) == 9 + 7 + 4
-    for cls in waiting:
-        trigger = cls.trigger_class(**{_arn_param(cls.trigger_class): "arn:x"})
+    assert len(WAITING) == 9 + 7 + 4
+    for cls in WAITING:
+        trigger = _deferred_trigger(cls)
         assert trigger.waiter_name == cls.waiter_name, cls.__name__
 
 
@@ -92,3 +105,18 @@ def test_deferrable_unless_the_config_says_otherwise(monkeypatch):
     assert operators.default_deferrable() is False
     monkeypatch.setenv("AIRFLOW__PERSONALIZE__DEFAULT_DEFERRABLE", "true")
     assert operators.default_deferrable() is True
+
+
+def test_waits_default_to_the_delay_and_attempts_of_their_waiter():
+    waiters = json.loads(Path(PersonalizeHook(aws_conn_id=None).waiter_path).read_text())["waiters"]
+    for cls in WAITING:
+        task = _task(cls)
+        timing = (
+            (task.poke_interval, task.max_retries)
+            if isinstance(task, sensors.PersonalizeResourceSensor)
+            else (task.waiter_delay, task.waiter_max_attempts)
+        )
+        waiter = waiters[cls.waiter_name]
+        assert timing == (waiter["delay"], waiter["maxAttempts"]), cls.__name__
+        trigger = triggers.PersonalizeWaiterTrigger(kind=cls.kind, waiter_name=cls.waiter_name, arn="arn:x")
+        assert (trigger.waiter_delay, trigger.attempts) == timing, cls.__name__

@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,32 @@ from botocore.exceptions import ClientError, WaiterError
 from personalize_pipelines.naming import derive_name as derive_name
 
 DELETING_STATES = ("DELETE PENDING", "DELETE IN_PROGRESS")
+WAITERS_FILE = Path(__file__).resolve().parents[1] / "waiters" / "personalize.json"
+
+
+@cache
+def _waiter_timings() -> dict[str, tuple[int, int]]:
+    waiters = json.loads(WAITERS_FILE.read_text())["waiters"]
+    return {name: (waiter["delay"], waiter["maxAttempts"]) for name, waiter in waiters.items()}
+
+
+def waiter_timing(
+    waiter_name: str, *, delay: int | None = None, max_attempts: int | None = None
+) -> tuple[int, int]:
+    """
+    Return ``(delay, max_attempts)`` of a wait on a custom waiter: those given, else the waiter's own.
+
+    ``waiters/personalize.json`` is the one place the defaults of operators, sensors and the trigger live.
+
+    :param waiter_name: A waiter from ``waiters/personalize.json``, e.g. ``solution_version_complete``.
+    :param delay: Seconds between two status checks; None for the waiter's ``delay``.
+    :param max_attempts: Status checks before giving up; None for the waiter's ``maxAttempts``.
+    """
+    default_delay, default_max_attempts = _waiter_timings()[waiter_name]
+    return (
+        default_delay if delay is None else delay,
+        default_max_attempts if max_attempts is None else max_attempts,
+    )
 
 
 class PersonalizeResourceFailedError(AirflowException):
@@ -66,6 +92,15 @@ class PersonalizeResource:
     @property
     def list_method(self) -> str:
         return f"list_{self.snake}s"
+
+    @property
+    def status_message(self) -> str:
+        """What a wait logs before the resource's status, e.g. ``Personalize campaign status``."""
+        return f"Personalize {self.label} status"
+
+    def failure_message(self, arn: str) -> str:
+        """How the error of a failed wait starts, e.g. ``Personalize campaign <arn> failed``."""
+        return f"Personalize {self.label} {arn} failed"
 
     @property
     def status_queries(self) -> list[str]:
@@ -134,6 +169,17 @@ def _normalized(value: Any, *, like: Any = None) -> Any:
     return value
 
 
+def _failed(
+    resource: PersonalizeResource, arn: str, error: WaiterError | WaiterTerminalFailure
+) -> PersonalizeResourceFailedError:
+    """The error of a wait that reached a failure state: the resource's status and failureReason."""
+    response = error.last_response or {}
+    details = [str(value) for query in resource.status_queries if (value := jmespath.search(query, response))]
+    return PersonalizeResourceFailedError(
+        f"{resource.failure_message(arn)}: " + (" - ".join(details) or str(error))
+    )
+
+
 class PersonalizeHook(AwsBaseHook):
     """
     Interact with Amazon Personalize.
@@ -156,7 +202,7 @@ class PersonalizeHook(AwsBaseHook):
     @cached_property
     def waiter_path(self) -> Path:
         """Custom waiters live in this plugin, not in the Amazon provider package."""
-        return Path(__file__).resolve().parents[1] / "waiters" / "personalize.json"
+        return WAITERS_FILE
 
     def describe(self, *, kind: str, arn: str) -> dict[str, Any]:
         """
@@ -267,17 +313,6 @@ class PersonalizeHook(AwsBaseHook):
         self.log.info("Reusing existing Personalize %s %r: %s", resource.label, name, arn)
         return arn
 
-    def failure_reason(self, *, kind: str, arn: str) -> str | None:
-        """
-        Return the resource's failureReason (a campaign's latest update's, if that failed), or None.
-
-        :param kind: A key of :data:`RESOURCES`.
-        :param arn: The resource's ARN.
-        """
-        described = self.describe(kind=kind, arn=arn)
-        update = described.get("latestCampaignUpdate") or {}
-        return described.get("failureReason") or update.get("failureReason")
-
     def poll(self, *, waiter_name: str, kind: str, arn: str) -> bool:
         """
         Check once: True when the waiter's success state is reached, False while Personalize still works.
@@ -295,10 +330,7 @@ class PersonalizeHook(AwsBaseHook):
             )
         except WaiterError as error:
             if "terminal failure" in str(error):
-                raise PersonalizeResourceFailedError(
-                    f"Personalize {resource.label} {arn} failed: "
-                    + self._explain(resource, error.last_response or {}, fallback=str(error))
-                ) from error
+                raise _failed(resource, arn, error) from error
             if "Max attempts exceeded" in str(error):
                 return False
             code = (error.last_response or {}).get("Error", {}).get("Code")
@@ -312,13 +344,6 @@ class PersonalizeHook(AwsBaseHook):
                 return False
             raise AirflowException(f"Checking Personalize {resource.label} {arn}: {error}") from error
         return True
-
-    @staticmethod
-    def _explain(resource: PersonalizeResource, response: dict[str, Any], *, fallback: str) -> str:
-        details = [
-            str(value) for query in resource.status_queries if (value := jmespath.search(query, response))
-        ]
-        return " - ".join(details) or fallback
 
     def wait_for(
         self,
@@ -345,15 +370,12 @@ class PersonalizeHook(AwsBaseHook):
                 waiter_delay=waiter_delay,
                 waiter_max_attempts=waiter_max_attempts,
                 args={resource.arn_field: arn},
-                failure_message=f"Personalize {resource.label} {arn} failed",
-                status_message=f"Personalize {resource.label} status",
+                failure_message=resource.failure_message(arn),
+                status_message=resource.status_message,
                 status_args=resource.status_queries,
             )
         except WaiterTerminalFailure as failure:
-            raise PersonalizeResourceFailedError(
-                f"Personalize {resource.label} {arn} failed: "
-                + self._explain(resource, failure.last_response or {}, fallback=str(failure))
-            ) from failure
+            raise _failed(resource, arn, failure) from failure
 
 
 class PersonalizeRuntimeHook(AwsBaseHook):

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from airflow.providers.amazon.aws.links.base_aws import BaseAwsLink
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
@@ -42,6 +42,7 @@ from personalize_airflow.hooks.personalize import (
     PersonalizeResourceConflictError,
     PersonalizeResourceFailedError,
     derive_name,
+    waiter_timing,
 )
 from personalize_airflow.links.personalize import (
     PersonalizeBatchInferenceJobLink,
@@ -56,7 +57,7 @@ from personalize_airflow.links.personalize import (
     PersonalizeSolutionVersionLink,
     console_route,
 )
-from personalize_airflow.triggers import personalize as triggers
+from personalize_airflow.triggers.personalize import PersonalizeWaiterTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -91,16 +92,55 @@ def _present(**kwargs: Any) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if v is not None}
 
 
-class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
+class PersonalizeWaitMixin:
+    """
+    What Personalize operators and sensors share to wait on one resource with one custom waiter.
+
+    Subclasses set ``kind`` (a key of ``RESOURCES``) and ``waiter_name`` (a waiter of
+    ``waiters/personalize.json``).
+    """
+
+    kind: ClassVar[str]
+    waiter_name: ClassVar[str | None] = None
+
+    @property
+    def resource_label(self) -> str:
+        return RESOURCES[self.kind].label
+
+    def is_done(self, arn: str) -> bool:
+        """Check once whether the resource reached the waiter's success state; raise if it failed."""
+        return self.hook.poll(waiter_name=self.waiter_name, kind=self.kind, arn=arn)
+
+    def defer_until_done(self, arn: str, *, waiter_delay: int, waiter_max_attempts: int) -> NoReturn:
+        """Hand the wait to the triggerer; Airflow resumes the task in ``execute_complete`` with its event."""
+        self.defer(
+            trigger=PersonalizeWaiterTrigger(
+                kind=self.kind,
+                waiter_name=self.waiter_name,
+                arn=arn,
+                waiter_delay=waiter_delay,
+                waiter_max_attempts=waiter_max_attempts,
+                aws_conn_id=self.aws_conn_id,
+                region_name=self.region_name,
+                verify=self.verify,
+                botocore_config=self.botocore_config,
+            ),
+            method_name="execute_complete",
+        )
+
+
+class PersonalizeBaseOperator(PersonalizeWaitMixin, AwsBaseOperator[PersonalizeHook]):
     """
     Base for Personalize operators (not to be used directly in Dags): waits for a resource and links to it.
 
-    Subclasses set ``kind`` (a key of ``RESOURCES``), ``waiter_name``, ``trigger_class`` and, for creates,
-    ``link_class``, and call :meth:`wait_for_resource` with the ARN at the end of ``execute``.
+    Subclasses set ``kind`` (a key of ``RESOURCES``), ``waiter_name`` and, for creates, ``link_class``,
+    and call :meth:`wait_for_resource` with the ARN at the end of ``execute``.
 
     :param wait_for_completion: Whether to wait for the resource to be ready. (default: True)
-    :param waiter_delay: Time in seconds to wait between status checks. (default: 30)
-    :param waiter_max_attempts: Maximum number of status checks. (default: 120)
+    :param waiter_delay: Time in seconds to wait between status checks.
+        (default: the ``delay`` of the operator's waiter in ``waiters/personalize.json``)
+    :param waiter_max_attempts: Maximum number of status checks.
+        (default: the ``maxAttempts`` of the operator's waiter in ``waiters/personalize.json``)
     :param deferrable: If True, wait in the triggerer, holding no worker slot. (default: True, unless
         ``[operators] default_deferrable`` is set in the Airflow config)
     :param aws_conn_id: The Airflow connection used for AWS credentials.
@@ -116,9 +156,6 @@ class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
     """
 
     aws_hook_class = PersonalizeHook
-    kind: ClassVar[str]
-    waiter_name: ClassVar[str | None] = None
-    trigger_class: ClassVar[type[triggers.PersonalizeWaiterTrigger] | None] = None
     link_class: ClassVar[type[BaseAwsLink] | None] = None
     ui_color = "#9bd4f5"
 
@@ -126,20 +163,20 @@ class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
         self,
         *,
         wait_for_completion: bool = True,
-        waiter_delay: int = 30,
-        waiter_max_attempts: int = 120,
+        waiter_delay: int | None = None,
+        waiter_max_attempts: int | None = None,
         deferrable: bool = default_deferrable(),
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        if self.waiter_name:
+            waiter_delay, waiter_max_attempts = waiter_timing(
+                self.waiter_name, delay=waiter_delay, max_attempts=waiter_max_attempts
+            )
         self.wait_for_completion = wait_for_completion
         self.waiter_delay = waiter_delay
         self.waiter_max_attempts = waiter_max_attempts
         self.deferrable = deferrable
-
-    @property
-    def resource_label(self) -> str:
-        return RESOURCES[self.kind].label
 
     def get_or_create(
         self,
@@ -172,7 +209,7 @@ class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
         """Return the ARN once the resource is ready: at once, after deferring, or after blocking."""
         if not self.wait_for_completion or self.waiter_name is None:
             return arn
-        if self.hook.poll(waiter_name=self.waiter_name, kind=self.kind, arn=arn):
+        if self.is_done(arn):
             self.log.info(
                 "Personalize %s %s is already done waiting for (%s).",
                 self.resource_label,
@@ -181,22 +218,11 @@ class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
             )
             return arn
         if self.deferrable:
-            if self.trigger_class is None:
-                raise AirflowException(f"{type(self).__name__} cannot defer: it names no trigger_class.")
             self.log.info(
                 "Deferring until Personalize %s %s is done (%s).", self.resource_label, arn, self.waiter_name
             )
-            self.defer(
-                trigger=self.trigger_class(
-                    **{RESOURCES[self.kind].arn_param: arn},
-                    waiter_delay=self.waiter_delay,
-                    waiter_max_attempts=self.waiter_max_attempts,
-                    aws_conn_id=self.aws_conn_id,
-                    region_name=self.region_name,
-                    verify=self.verify,
-                    botocore_config=self.botocore_config,
-                ),
-                method_name="execute_complete",
+            self.defer_until_done(
+                arn, waiter_delay=self.waiter_delay, waiter_max_attempts=self.waiter_max_attempts
             )
         self.log.info("Waiting for Personalize %s %s (%s).", self.resource_label, arn, self.waiter_name)
         self.hook.wait_for(
@@ -232,8 +258,10 @@ class PersonalizeCreateDatasetGroupOperator(PersonalizeBaseOperator):
     :param kms_key_arn: KMS key used to encrypt the datasets. (templated)
     :param tags: Tags for the new dataset group.
     :param wait_for_completion: Whether to wait for the dataset group to be ACTIVE. (default: True)
-    :param waiter_delay: Time in seconds to wait between status checks. (default: 30)
-    :param waiter_max_attempts: Maximum number of status checks. (default: 120)
+    :param waiter_delay: Time in seconds to wait between status checks.
+        (default: the ``dataset_group_active`` waiter's ``delay``)
+    :param waiter_max_attempts: Maximum number of status checks.
+        (default: the ``dataset_group_active`` waiter's ``maxAttempts``)
     :param deferrable: If True, wait in the triggerer, holding no worker slot. (default: True)
     :param aws_conn_id: The Airflow connection used for AWS credentials.
     :param region_name: AWS region_name. If not specified then the default boto3 behaviour is used.
@@ -244,7 +272,6 @@ class PersonalizeCreateDatasetGroupOperator(PersonalizeBaseOperator):
 
     kind = "dataset_group"
     waiter_name = "dataset_group_active"
-    trigger_class = triggers.PersonalizeDatasetGroupActiveTrigger
     link_class = PersonalizeDatasetGroupLink
     operator_extra_links = (PersonalizeDatasetGroupLink(),)
     template_fields: Sequence[str] = aws_template_fields("name", "domain", "role_arn", "kms_key_arn")
@@ -330,8 +357,10 @@ class PersonalizeCreateDatasetOperator(PersonalizeBaseOperator):
         (templated)
     :param tags: Tags for the new dataset.
     :param wait_for_completion: Whether to wait for the dataset to be ACTIVE. (default: True)
-    :param waiter_delay: Time in seconds to wait between status checks. (default: 30)
-    :param waiter_max_attempts: Maximum number of status checks. (default: 120)
+    :param waiter_delay: Time in seconds to wait between status checks.
+        (default: the ``dataset_active`` waiter's ``delay``)
+    :param waiter_max_attempts: Maximum number of status checks.
+        (default: the ``dataset_active`` waiter's ``maxAttempts``)
     :param deferrable: If True, wait in the triggerer, holding no worker slot. (default: True)
     :param aws_conn_id: The Airflow connection used for AWS credentials.
     :param region_name: AWS region_name. If not specified then the default boto3 behaviour is used.
@@ -342,7 +371,6 @@ class PersonalizeCreateDatasetOperator(PersonalizeBaseOperator):
 
     kind = "dataset"
     waiter_name = "dataset_active"
-    trigger_class = triggers.PersonalizeDatasetActiveTrigger
     link_class = PersonalizeDatasetLink
     operator_extra_links = (PersonalizeDatasetLink(),)
     template_fields: Sequence[str] = aws_template_fields(
@@ -399,8 +427,10 @@ class PersonalizeCreateDatasetImportJobOperator(PersonalizeBaseOperator):
         (templated)
     :param tags: Tags for the new import job.
     :param wait_for_completion: Whether to wait for the import to finish. (default: True)
-    :param waiter_delay: Time in seconds to wait between status checks. (default: 60)
-    :param waiter_max_attempts: Maximum number of status checks. (default: 720)
+    :param waiter_delay: Time in seconds to wait between status checks.
+        (default: the ``dataset_import_job_complete`` waiter's ``delay``)
+    :param waiter_max_attempts: Maximum number of status checks.
+        (default: the ``dataset_import_job_complete`` waiter's ``maxAttempts``)
     :param deferrable: If True, wait in the triggerer, holding no worker slot. (default: True)
     :param aws_conn_id: The Airflow connection used for AWS credentials.
     :param region_name: AWS region_name. If not specified then the default boto3 behaviour is used.
@@ -411,7 +441,6 @@ class PersonalizeCreateDatasetImportJobOperator(PersonalizeBaseOperator):
 
     kind = "dataset_import_job"
     waiter_name = "dataset_import_job_complete"
-    trigger_class = triggers.PersonalizeDatasetImportJobCompleteTrigger
     link_class = PersonalizeDatasetImportJobLink
     operator_extra_links = (PersonalizeDatasetImportJobLink(),)
     template_fields: Sequence[str] = aws_template_fields(
@@ -427,11 +456,9 @@ class PersonalizeCreateDatasetImportJobOperator(PersonalizeBaseOperator):
         role_arn: str | None = None,
         import_mode: str | None = None,
         tags: dict[str, str] | None = None,
-        waiter_delay: int = 60,
-        waiter_max_attempts: int = 720,
         **kwargs,
     ) -> None:
-        super().__init__(waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs)
+        super().__init__(**kwargs)
         self.job_name = job_name
         self.dataset_arn = dataset_arn
         self.data_location = data_location
@@ -477,8 +504,10 @@ class PersonalizeCreateSolutionOperator(PersonalizeBaseOperator):
         algorithm and feature transformation hyperparameters...). (templated)
     :param tags: Tags for the new solution.
     :param wait_for_completion: Whether to wait for the solution to be ACTIVE. (default: True)
-    :param waiter_delay: Time in seconds to wait between status checks. (default: 30)
-    :param waiter_max_attempts: Maximum number of status checks. (default: 120)
+    :param waiter_delay: Time in seconds to wait between status checks.
+        (default: the ``solution_active`` waiter's ``delay``)
+    :param waiter_max_attempts: Maximum number of status checks.
+        (default: the ``solution_active`` waiter's ``maxAttempts``)
     :param deferrable: If True, wait in the triggerer, holding no worker slot. (default: True)
     :param aws_conn_id: The Airflow connection used for AWS credentials.
     :param region_name: AWS region_name. If not specified then the default boto3 behaviour is used.
@@ -489,7 +518,6 @@ class PersonalizeCreateSolutionOperator(PersonalizeBaseOperator):
 
     kind = "solution"
     waiter_name = "solution_active"
-    trigger_class = triggers.PersonalizeSolutionActiveTrigger
     link_class = PersonalizeSolutionLink
     operator_extra_links = (PersonalizeSolutionLink(),)
     template_fields: Sequence[str] = aws_template_fields(
@@ -555,8 +583,10 @@ class PersonalizeCreateSolutionVersionOperator(PersonalizeBaseOperator):
     :param name: The version's name; None derives one from the task instance. (templated)
     :param tags: Tags for the new solution version.
     :param wait_for_completion: Whether to wait for training to finish. (default: True)
-    :param waiter_delay: Time in seconds to wait between status checks. (default: 60)
-    :param waiter_max_attempts: Maximum number of status checks. (default: 720)
+    :param waiter_delay: Time in seconds to wait between status checks.
+        (default: the ``solution_version_complete`` waiter's ``delay``)
+    :param waiter_max_attempts: Maximum number of status checks.
+        (default: the ``solution_version_complete`` waiter's ``maxAttempts``)
     :param deferrable: If True, wait in the triggerer, holding no worker slot. (default: True)
     :param aws_conn_id: The Airflow connection used for AWS credentials.
     :param region_name: AWS region_name. If not specified then the default boto3 behaviour is used.
@@ -567,7 +597,6 @@ class PersonalizeCreateSolutionVersionOperator(PersonalizeBaseOperator):
 
     kind = "solution_version"
     waiter_name = "solution_version_complete"
-    trigger_class = triggers.PersonalizeSolutionVersionCompleteTrigger
     link_class = PersonalizeSolutionVersionLink
     operator_extra_links = (PersonalizeSolutionVersionLink(),)
     template_fields: Sequence[str] = aws_template_fields("solution_arn", "training_mode", "name")
@@ -579,11 +608,9 @@ class PersonalizeCreateSolutionVersionOperator(PersonalizeBaseOperator):
         training_mode: str = "FULL",
         name: str | None = None,
         tags: dict[str, str] | None = None,
-        waiter_delay: int = 60,
-        waiter_max_attempts: int = 720,
         **kwargs,
     ) -> None:
-        super().__init__(waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs)
+        super().__init__(**kwargs)
         self.solution_arn = solution_arn
         self.training_mode = training_mode
         self.name = name
@@ -636,8 +663,10 @@ class PersonalizeCreateOrUpdateCampaignOperator(PersonalizeBaseOperator):
     :param campaign_config: The ``campaignConfig`` structure (e.g. ``itemExplorationConfig``). (templated)
     :param tags: Tags for a new campaign.
     :param wait_for_completion: Whether to wait for the campaign to be ACTIVE. (default: True)
-    :param waiter_delay: Time in seconds to wait between status checks. (default: 30)
-    :param waiter_max_attempts: Maximum number of status checks. (default: 240)
+    :param waiter_delay: Time in seconds to wait between status checks.
+        (default: the ``campaign_active`` waiter's ``delay``)
+    :param waiter_max_attempts: Maximum number of status checks.
+        (default: the ``campaign_active`` waiter's ``maxAttempts``)
     :param deferrable: If True, wait in the triggerer, holding no worker slot. (default: True)
     :param aws_conn_id: The Airflow connection used for AWS credentials.
     :param region_name: AWS region_name. If not specified then the default boto3 behaviour is used.
@@ -648,7 +677,6 @@ class PersonalizeCreateOrUpdateCampaignOperator(PersonalizeBaseOperator):
 
     kind = "campaign"
     waiter_name = "campaign_active"
-    trigger_class = triggers.PersonalizeCampaignActiveTrigger
     link_class = PersonalizeCampaignLink
     operator_extra_links = (PersonalizeCampaignLink(),)
     template_fields: Sequence[str] = aws_template_fields(
@@ -664,10 +692,9 @@ class PersonalizeCreateOrUpdateCampaignOperator(PersonalizeBaseOperator):
         min_provisioned_tps: int | None = None,
         campaign_config: dict | None = None,
         tags: dict[str, str] | None = None,
-        waiter_max_attempts: int = 240,
         **kwargs,
     ) -> None:
-        super().__init__(waiter_max_attempts=waiter_max_attempts, **kwargs)
+        super().__init__(**kwargs)
         self.name = name
         self.solution_version_arn = solution_version_arn
         self.min_provisioned_tps = min_provisioned_tps
@@ -753,8 +780,10 @@ class PersonalizeCreateBatchInferenceJobOperator(PersonalizeBaseOperator):
     :param batch_inference_job_config: The ``batchInferenceJobConfig`` structure. (templated)
     :param tags: Tags for the new job.
     :param wait_for_completion: Whether to wait for the job to finish. (default: True)
-    :param waiter_delay: Time in seconds to wait between status checks. (default: 60)
-    :param waiter_max_attempts: Maximum number of status checks. (default: 720)
+    :param waiter_delay: Time in seconds to wait between status checks.
+        (default: the ``batch_inference_job_complete`` waiter's ``delay``)
+    :param waiter_max_attempts: Maximum number of status checks.
+        (default: the ``batch_inference_job_complete`` waiter's ``maxAttempts``)
     :param deferrable: If True, wait in the triggerer, holding no worker slot. (default: True)
     :param aws_conn_id: The Airflow connection used for AWS credentials.
     :param region_name: AWS region_name. If not specified then the default boto3 behaviour is used.
@@ -765,7 +794,6 @@ class PersonalizeCreateBatchInferenceJobOperator(PersonalizeBaseOperator):
 
     kind = "batch_inference_job"
     waiter_name = "batch_inference_job_complete"
-    trigger_class = triggers.PersonalizeBatchInferenceJobCompleteTrigger
     link_class = PersonalizeBatchInferenceJobLink
     operator_extra_links = (PersonalizeBatchInferenceJobLink(),)
     template_fields: Sequence[str] = aws_template_fields(
@@ -791,11 +819,9 @@ class PersonalizeCreateBatchInferenceJobOperator(PersonalizeBaseOperator):
         filter_arn: str | None = None,
         batch_inference_job_config: dict | None = None,
         tags: dict[str, str] | None = None,
-        waiter_delay: int = 60,
-        waiter_max_attempts: int = 720,
         **kwargs,
     ) -> None:
-        super().__init__(waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs)
+        super().__init__(**kwargs)
         self.job_name = job_name
         self.solution_version_arn = solution_version_arn
         self.input_path = input_path
@@ -843,8 +869,10 @@ class PersonalizeCreateEventTrackerOperator(PersonalizeBaseOperator):
     :param dataset_group_arn: The dataset group whose interactions it records. (templated)
     :param tags: Tags for the new event tracker.
     :param wait_for_completion: Whether to wait for the event tracker to be ACTIVE. (default: True)
-    :param waiter_delay: Time in seconds to wait between status checks. (default: 30)
-    :param waiter_max_attempts: Maximum number of status checks. (default: 120)
+    :param waiter_delay: Time in seconds to wait between status checks.
+        (default: the ``event_tracker_active`` waiter's ``delay``)
+    :param waiter_max_attempts: Maximum number of status checks.
+        (default: the ``event_tracker_active`` waiter's ``maxAttempts``)
     :param deferrable: If True, wait in the triggerer, holding no worker slot. (default: True)
     :param aws_conn_id: The Airflow connection used for AWS credentials.
     :param region_name: AWS region_name. If not specified then the default boto3 behaviour is used.
@@ -855,7 +883,6 @@ class PersonalizeCreateEventTrackerOperator(PersonalizeBaseOperator):
 
     kind = "event_tracker"
     waiter_name = "event_tracker_active"
-    trigger_class = triggers.PersonalizeEventTrackerActiveTrigger
     link_class = PersonalizeEventTrackerLink
     operator_extra_links = (PersonalizeEventTrackerLink(),)
     template_fields: Sequence[str] = aws_template_fields("name", "dataset_group_arn")
@@ -893,8 +920,10 @@ class PersonalizeCreateFilterOperator(PersonalizeBaseOperator):
         IN ("purchase")``. (templated)
     :param tags: Tags for the new filter.
     :param wait_for_completion: Whether to wait for the filter to be ACTIVE. (default: True)
-    :param waiter_delay: Time in seconds to wait between status checks. (default: 30)
-    :param waiter_max_attempts: Maximum number of status checks. (default: 120)
+    :param waiter_delay: Time in seconds to wait between status checks.
+        (default: the ``filter_active`` waiter's ``delay``)
+    :param waiter_max_attempts: Maximum number of status checks.
+        (default: the ``filter_active`` waiter's ``maxAttempts``)
     :param deferrable: If True, wait in the triggerer, holding no worker slot. (default: True)
     :param aws_conn_id: The Airflow connection used for AWS credentials.
     :param region_name: AWS region_name. If not specified then the default boto3 behaviour is used.
@@ -905,7 +934,6 @@ class PersonalizeCreateFilterOperator(PersonalizeBaseOperator):
 
     kind = "filter"
     waiter_name = "filter_active"
-    trigger_class = triggers.PersonalizeFilterActiveTrigger
     link_class = PersonalizeFilterLink
     operator_extra_links = (PersonalizeFilterLink(),)
     template_fields: Sequence[str] = aws_template_fields("name", "dataset_group_arn", "filter_expression")
@@ -950,8 +978,10 @@ class PersonalizeDeleteResourceOperator(PersonalizeBaseOperator):
     Subclasses set ``kind`` and take the resource's ARN as ``<kind>_arn``. (templated)
 
     :param wait_for_completion: Whether to wait until the resource is gone. (default: True)
-    :param waiter_delay: Time in seconds to wait between status checks. (default: 15)
-    :param waiter_max_attempts: Maximum number of status checks. (default: 240)
+    :param waiter_delay: Time in seconds to wait between status checks.
+        (default: the ``<kind>_deleted`` waiter's ``delay``)
+    :param waiter_max_attempts: Maximum number of status checks.
+        (default: the ``<kind>_deleted`` waiter's ``maxAttempts``)
     :param deferrable: If True, wait in the triggerer, holding no worker slot. (default: True)
     :param aws_conn_id: The Airflow connection used for AWS credentials.
     :param region_name: AWS region_name. If not specified then the default boto3 behaviour is used.
@@ -961,9 +991,6 @@ class PersonalizeDeleteResourceOperator(PersonalizeBaseOperator):
     """
 
     ui_color = "#f4b6a4"
-
-    def __init__(self, *, waiter_delay: int = 15, waiter_max_attempts: int = 240, **kwargs) -> None:
-        super().__init__(waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts, **kwargs)
 
     def execute(self, context: Context) -> str:
         resource = RESOURCES[self.kind]
@@ -996,7 +1023,6 @@ class PersonalizeDeleteDatasetGroupOperator(PersonalizeDeleteResourceOperator):
 
     kind = "dataset_group"
     waiter_name = "dataset_group_deleted"
-    trigger_class = triggers.PersonalizeDatasetGroupDeletedTrigger
     template_fields: Sequence[str] = aws_template_fields("dataset_group_arn")
 
     def __init__(self, *, dataset_group_arn: str, **kwargs) -> None:
@@ -1014,7 +1040,6 @@ class PersonalizeDeleteDatasetOperator(PersonalizeDeleteResourceOperator):
 
     kind = "dataset"
     waiter_name = "dataset_deleted"
-    trigger_class = triggers.PersonalizeDatasetDeletedTrigger
     template_fields: Sequence[str] = aws_template_fields("dataset_arn")
 
     def __init__(self, *, dataset_arn: str, **kwargs) -> None:
@@ -1032,7 +1057,6 @@ class PersonalizeDeleteSchemaOperator(PersonalizeDeleteResourceOperator):
 
     kind = "schema"
     waiter_name = "schema_deleted"
-    trigger_class = triggers.PersonalizeSchemaDeletedTrigger
     template_fields: Sequence[str] = aws_template_fields("schema_arn")
 
     def __init__(self, *, schema_arn: str, **kwargs) -> None:
@@ -1050,7 +1074,6 @@ class PersonalizeDeleteSolutionOperator(PersonalizeDeleteResourceOperator):
 
     kind = "solution"
     waiter_name = "solution_deleted"
-    trigger_class = triggers.PersonalizeSolutionDeletedTrigger
     template_fields: Sequence[str] = aws_template_fields("solution_arn")
 
     def __init__(self, *, solution_arn: str, **kwargs) -> None:
@@ -1068,7 +1091,6 @@ class PersonalizeDeleteCampaignOperator(PersonalizeDeleteResourceOperator):
 
     kind = "campaign"
     waiter_name = "campaign_deleted"
-    trigger_class = triggers.PersonalizeCampaignDeletedTrigger
     template_fields: Sequence[str] = aws_template_fields("campaign_arn")
 
     def __init__(self, *, campaign_arn: str, **kwargs) -> None:
@@ -1086,7 +1108,6 @@ class PersonalizeDeleteEventTrackerOperator(PersonalizeDeleteResourceOperator):
 
     kind = "event_tracker"
     waiter_name = "event_tracker_deleted"
-    trigger_class = triggers.PersonalizeEventTrackerDeletedTrigger
     template_fields: Sequence[str] = aws_template_fields("event_tracker_arn")
 
     def __init__(self, *, event_tracker_arn: str, **kwargs) -> None:
@@ -1104,7 +1125,6 @@ class PersonalizeDeleteFilterOperator(PersonalizeDeleteResourceOperator):
 
     kind = "filter"
     waiter_name = "filter_deleted"
-    trigger_class = triggers.PersonalizeFilterDeletedTrigger
     template_fields: Sequence[str] = aws_template_fields("filter_arn")
 
     def __init__(self, *, filter_arn: str, **kwargs) -> None:

@@ -9,26 +9,32 @@ from airflow.providers.amazon.aws.sensors.base_aws import AwsBaseSensor
 from airflow.providers.amazon.aws.utils import validate_execute_complete_event
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
-from personalize_airflow.hooks.personalize import RESOURCES, PersonalizeHook, PersonalizeResourceFailedError
-from personalize_airflow.operators.personalize import default_deferrable
-from personalize_airflow.triggers import personalize as triggers
+from personalize_airflow.hooks.personalize import (
+    RESOURCES,
+    PersonalizeHook,
+    PersonalizeResourceFailedError,
+    waiter_timing,
+)
+from personalize_airflow.operators.personalize import PersonalizeWaitMixin, default_deferrable
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class PersonalizeResourceSensor(AwsBaseSensor[PersonalizeHook]):
+class PersonalizeResourceSensor(PersonalizeWaitMixin, AwsBaseSensor[PersonalizeHook]):
     """
     Base for Personalize sensors (not to be used directly in Dags): wait until a resource is done.
 
     Uses the same custom waiter as the operators, so "done" and "failed" mean the same in both; a
     failure state (CREATE FAILED...) fails the task with Personalize's failureReason. Subclasses set
-    ``kind``, ``waiter_name`` and ``trigger_class`` and take the ARN as ``<kind>_arn``.
+    ``kind`` and ``waiter_name`` and take the ARN as ``<kind>_arn``.
 
     :param deferrable: If True, wait in the triggerer, holding no worker slot. (default: True, unless
         ``[operators] default_deferrable`` is set in the Airflow config)
-    :param poke_interval: Seconds between two status checks. (default: 60)
-    :param max_retries: Status checks in deferrable mode before giving up. (default: 720)
+    :param poke_interval: Seconds between two status checks.
+        (default: the ``delay`` of the sensor's waiter in ``waiters/personalize.json``)
+    :param max_retries: Status checks in deferrable mode before giving up.
+        (default: the ``maxAttempts`` of the sensor's waiter in ``waiters/personalize.json``)
     :param aws_conn_id: The Airflow connection used for AWS credentials.
         If this is ``None`` or empty then the default boto3 behaviour is used. If
         running Airflow in a distributed manner and aws_conn_id is None or
@@ -42,19 +48,20 @@ class PersonalizeResourceSensor(AwsBaseSensor[PersonalizeHook]):
     """
 
     aws_hook_class = PersonalizeHook
-    kind: ClassVar[str]
     waiter_name: ClassVar[str]
-    trigger_class: ClassVar[type[triggers.PersonalizeWaiterTrigger]]
     ui_color = "#66c3ff"
 
     def __init__(
         self,
         *,
         deferrable: bool = default_deferrable(),
-        poke_interval: float = 60,
-        max_retries: int = 720,
+        poke_interval: float | None = None,
+        max_retries: int | None = None,
         **kwargs: Any,
     ) -> None:
+        poke_interval, max_retries = waiter_timing(
+            self.waiter_name, delay=poke_interval, max_attempts=max_retries
+        )
         super().__init__(poke_interval=poke_interval, **kwargs)
         self.deferrable = deferrable
         self.max_retries = max_retries
@@ -65,29 +72,20 @@ class PersonalizeResourceSensor(AwsBaseSensor[PersonalizeHook]):
 
     def execute(self, context: Context) -> Any:
         if self.deferrable and not self.poke(context):
-            self.defer(
-                trigger=self.trigger_class(
-                    **{RESOURCES[self.kind].arn_param: self.resource_arn},
-                    waiter_delay=int(self.poke_interval),
-                    waiter_max_attempts=self.max_retries,
-                    aws_conn_id=self.aws_conn_id,
-                    region_name=self.region_name,
-                    verify=self.verify,
-                    botocore_config=self.botocore_config,
-                ),
-                method_name="execute_complete",
+            self.defer_until_done(
+                self.resource_arn, waiter_delay=int(self.poke_interval), waiter_max_attempts=self.max_retries
             )
         elif not self.deferrable:
             super().execute(context=context)
 
     def poke(self, context: Context) -> bool:
-        return self.hook.poll(waiter_name=self.waiter_name, kind=self.kind, arn=self.resource_arn)
+        return self.is_done(self.resource_arn)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> None:
         validated_event = validate_execute_complete_event(event)
         if validated_event["status"] != "success":
             raise PersonalizeResourceFailedError(validated_event.get("message") or str(validated_event))
-        self.log.info("Personalize %s %s is done.", RESOURCES[self.kind].label, validated_event["arn"])
+        self.log.info("Personalize %s %s is done.", self.resource_label, validated_event["arn"])
 
 
 class PersonalizeDatasetImportJobSensor(PersonalizeResourceSensor):
@@ -100,7 +98,6 @@ class PersonalizeDatasetImportJobSensor(PersonalizeResourceSensor):
 
     kind = "dataset_import_job"
     waiter_name = "dataset_import_job_complete"
-    trigger_class = triggers.PersonalizeDatasetImportJobCompleteTrigger
     template_fields: Sequence[str] = aws_template_fields("dataset_import_job_arn")
 
     def __init__(self, *, dataset_import_job_arn: str, **kwargs: Any) -> None:
@@ -118,7 +115,6 @@ class PersonalizeSolutionVersionSensor(PersonalizeResourceSensor):
 
     kind = "solution_version"
     waiter_name = "solution_version_complete"
-    trigger_class = triggers.PersonalizeSolutionVersionCompleteTrigger
     template_fields: Sequence[str] = aws_template_fields("solution_version_arn")
 
     def __init__(self, *, solution_version_arn: str, **kwargs: Any) -> None:
@@ -136,11 +132,10 @@ class PersonalizeCampaignSensor(PersonalizeResourceSensor):
 
     kind = "campaign"
     waiter_name = "campaign_active"
-    trigger_class = triggers.PersonalizeCampaignActiveTrigger
     template_fields: Sequence[str] = aws_template_fields("campaign_arn")
 
-    def __init__(self, *, campaign_arn: str, poke_interval: float = 30, **kwargs: Any) -> None:
-        super().__init__(poke_interval=poke_interval, **kwargs)
+    def __init__(self, *, campaign_arn: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.campaign_arn = campaign_arn
 
 
@@ -154,7 +149,6 @@ class PersonalizeBatchInferenceJobSensor(PersonalizeResourceSensor):
 
     kind = "batch_inference_job"
     waiter_name = "batch_inference_job_complete"
-    trigger_class = triggers.PersonalizeBatchInferenceJobCompleteTrigger
     template_fields: Sequence[str] = aws_template_fields("batch_inference_job_arn")
 
     def __init__(self, *, batch_inference_job_arn: str, **kwargs: Any) -> None:
