@@ -2,6 +2,7 @@
 with a serving.batch section."""
 
 from airflow.sdk import DAG
+
 from personalize_airflow.alerts import alert_args
 from personalize_airflow.batch_tasks import (
     load_recommendations,

@@ -2,6 +2,7 @@
 retention, one DAG per use case with a serving section."""
 
 from airflow.sdk import DAG, Param
+
 from personalize_airflow.alerts import alert_args
 from personalize_airflow.cleanup_tasks import arns_to_delete, plan_cleanup, remove_abandoned_exports
 from personalize_airflow.operators.personalize import (

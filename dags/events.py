@@ -4,6 +4,7 @@ use case with a serving.events section."""
 from datetime import timedelta
 
 from airflow.sdk import DAG
+
 from personalize_airflow.alerts import alert_args
 from personalize_airflow.events_tasks import advance_after_import, choose, plan, stage_import, stream_events
 from personalize_airflow.operators.personalize import PersonalizeCreateDatasetImportJobOperator

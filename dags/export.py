@@ -1,6 +1,7 @@
 """<use_case>__export: warehouse → cleaned, validated, versioned S3 export, one DAG per include/config/*.yaml."""
 
 from airflow.sdk import DAG
+
 from personalize_airflow.alerts import alert_args
 from personalize_airflow.export_tasks import drop_staging, extract_and_clean, publish, validate
 from personalize_airflow.use_cases import all_use_cases, export_asset, retry_delay, start_date

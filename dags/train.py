@@ -1,6 +1,7 @@
 """<use_case>__train: each new export version → trained, evaluated and (when it earns it) deployed model."""
 
 from airflow.sdk import DAG, Param, TaskGroup
+
 from personalize_airflow.alerts import alert_args
 from personalize_airflow.operators.personalize import (
     PersonalizeCreateBatchInferenceJobOperator,

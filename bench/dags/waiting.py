@@ -10,6 +10,7 @@ Both check the status every `POLL_SECONDS`. The run's conf gives the resource na
 from datetime import datetime
 
 from airflow.sdk import DAG, Param
+
 from personalize_airflow.operators.personalize import (
     PersonalizeCreateDatasetGroupOperator,
     PersonalizeCreateDatasetImportJobOperator,

@@ -89,6 +89,7 @@ def test_a_bad_use_case_file_is_a_dag_import_error_naming_file_and_field(tmp_pat
 def test_retry_delay_is_each_dags_default_unless_personalize_retry_delay_seconds_is_set(monkeypatch):
     """A test stack sets [personalize] retry_delay_seconds so a killed task's retry starts in seconds."""
     from airflow.dag_processing.dagbag import DagBag
+
     from personalize_airflow.use_cases import use_case
 
     def delays() -> dict[str, set[float]]:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from airflow.sdk.exceptions import TaskDeferred
+
 from personalize_airflow.hooks.personalize import (
     PersonalizeResourceConflictError,
     PersonalizeResourceFailedError,
@@ -18,7 +19,6 @@ from personalize_airflow.operators.personalize import (
     PersonalizeCreateSchemaOperator,
 )
 from personalize_airflow.triggers.personalize import PersonalizeWaiterTrigger
-
 from tests.plugins.conftest import (
     INTERACTIONS_SCHEMA,
     failing,

@@ -7,6 +7,7 @@ import json
 import pytest
 from airflow.sdk.exceptions import TaskDeferred
 from botocore.exceptions import ClientError
+
 from personalize_airflow.operators.personalize import (
     PersonalizeDeleteCampaignOperator,
     PersonalizeDeleteDatasetGroupOperator,
@@ -17,7 +18,6 @@ from personalize_airflow.operators.personalize import (
     PersonalizeDeleteSolutionOperator,
 )
 from personalize_airflow.triggers.personalize import PersonalizeWaiterTrigger
-
 from tests.plugins.conftest import (
     INTERACTIONS_SCHEMA,
     RECIPE,

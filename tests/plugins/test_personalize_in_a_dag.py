@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from airflow.sdk import DAG
+
 from personalize_airflow.links.personalize import PersonalizeDatasetGroupLink
 from personalize_airflow.operators.personalize import (
     PersonalizeCreateDatasetGroupOperator,
@@ -15,7 +16,6 @@ from personalize_airflow.operators.personalize import (
     PersonalizeCreateSolutionVersionOperator,
 )
 from personalize_airflow.sensors.personalize import PersonalizeSolutionVersionSensor
-
 from tests.plugins.conftest import INTERACTIONS_SCHEMA, RECIPE, ROLE, interactions_csv, unique
 
 FAST = {"waiter_delay": 1, "waiter_max_attempts": 60}

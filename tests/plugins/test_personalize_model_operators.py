@@ -7,6 +7,7 @@ import json
 import pytest
 from airflow.sdk.exceptions import TaskDeferred
 from botocore.exceptions import ClientError
+
 from personalize_airflow.hooks.personalize import (
     PersonalizeEventsHook,
     PersonalizeResourceConflictError,
@@ -28,7 +29,6 @@ from personalize_airflow.sensors.personalize import (
     PersonalizeSolutionVersionSensor,
 )
 from personalize_airflow.triggers.personalize import PersonalizeWaiterTrigger
-
 from tests.plugins.conftest import (
     INTERACTIONS_SCHEMA,
     RECIPE,

@@ -6,12 +6,12 @@ import json
 
 import boto3
 import pytest
+
 from personalize_airflow.operators.personalize import (
     PersonalizeCreateDatasetGroupOperator,
     PersonalizeCreateDatasetOperator,
     PersonalizeCreateSchemaOperator,
 )
-
 from tests.plugins.conftest import INTERACTIONS_SCHEMA, make_context, run_deferrable, unique
 
 RETRYING = {"retries": {"mode": "standard", "max_attempts": 10}}

@@ -6,6 +6,7 @@ import re
 
 import botocore.session
 import pytest
+
 from personalize_airflow.hooks.personalize import RESOURCES, PersonalizeHook, derive_name
 
 SERVICE = botocore.session.get_session().get_service_model("personalize")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from airflow.sdk.exceptions import TaskDeferred
+
 from personalize_airflow.hooks.personalize import PersonalizeHook
 from personalize_airflow.operators import personalize as operators
 from personalize_airflow.sensors import personalize as sensors

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pendulum
 import pytest
-from personalize_airflow.moments import run_moment
 
+from personalize_airflow.moments import run_moment
 from personalize_pipelines.batch_scoring import template_context
 
 

@@ -56,9 +56,9 @@ def test_batch_on_postgres_and_the_events_query_agrees_with_duckdb(
     world, pg_warehouse, monkeypatch, tmp_path, airflow_db
 ):
     import psycopg2
+
     from personalize_airflow.serving_support import warehouse_query
     from personalize_airflow.use_cases import use_case
-
     from personalize_pipelines.event_sync import pending_interactions
     from personalize_pipelines.events import Position
 

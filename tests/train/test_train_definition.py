@@ -78,7 +78,6 @@ def test_the_version_comes_from_the_param_else_the_latest_export_event():
 
 def test_names_are_deterministic_per_run_and_shared_by_a_long_lived_group():
     from personalize_airflow.use_cases import use_case
-
     from personalize_pipelines.training.resources import resource_names
 
     uc = use_case("shop")
