@@ -16,7 +16,7 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP)
 
 demo: install
-	$(BIN)/python -m personalize_airflow.demo
+	$(BIN)/python -m stack.demo
 
 lint: install
 	$(BIN)/ruff check .

@@ -12,22 +12,27 @@ import argparse
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+
 WINDOW_END = "2026-11-01T00:00:00+00:00"
 
 
 def select(which: str, months: int) -> str:
     from personalize_pipelines import cleaning
     from personalize_pipelines.cleaning import StagingNames
-    from personalize_pipelines.config import load_use_case
     from personalize_pipelines.export import ExportContext, render_sql
-    from personalize_pipelines.paths import CONFIG_DIR
+    from personalize_pipelines.project import Project
     from personalize_pipelines.windows import parse_instant, sliding_window
 
-    shop = load_use_case(CONFIG_DIR / "shop.yaml")
+    shop = Project(ROOT).use_case("shop")
     uc = shop.model_copy(update={"window": shop.window.model_copy(update={"months": months})})
     window = sliding_window(parse_instant(WINDOW_END), months=months)
     union = cleaning.raw_union_sql(
-        {s.name: render_sql(s.sql, window=window, use_case=uc) for s in uc.sources}, uc
+        {
+            s.name: render_sql(s.sql, window=window, use_case=uc, sql_root=uc.project.sql_dir)
+            for s in uc.sources
+        },
+        uc,
     )
     if which == "extraction":
         return union

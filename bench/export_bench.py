@@ -13,6 +13,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def peak_rss_mb() -> float:
     """This process's high-water RSS (VmHWM; unlike ru_maxrss it is not inherited across exec)."""
@@ -26,13 +28,12 @@ def run_export(*, warehouse: Path, endpoint: str, bucket: str, window_end: datet
     import boto3
 
     from personalize_pipelines.cleaning import StagingNames
-    from personalize_pipelines.config import load_use_case
     from personalize_pipelines.engines import DuckDBEngine
     from personalize_pipelines.export import ExportContext, publish, stage, validate
-    from personalize_pipelines.paths import CONFIG_DIR
+    from personalize_pipelines.project import Project
     from personalize_pipelines.windows import sliding_window
 
-    shop = load_use_case(CONFIG_DIR / "shop.yaml")
+    shop = Project(ROOT).use_case("shop")
     use_case = shop.model_copy(
         update={
             "window": shop.window.model_copy(update={"months": months}),

@@ -439,7 +439,7 @@ class Stack:
         import boto3
         import yaml
 
-        from personalize_pipelines.paths import CONFIG_DIR
+        from personalize_pipelines.project import Project
 
         s3 = boto3.client(
             "s3",
@@ -459,7 +459,7 @@ class Stack:
                         f"personalize-local not answering at {self.endpoint_url}: {exc}"
                     ) from exc
                 time.sleep(0.3)
-        for config in sorted(CONFIG_DIR.glob("*.yaml")):
+        for config in sorted(Project(ROOT).config_dir.glob("*.yaml")):
             bucket = (yaml.safe_load(config.read_text()).get("s3") or {}).get("bucket")
             if bucket and bucket not in buckets:
                 s3.create_bucket(Bucket=bucket)

@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from personalize_pipelines.project import Project
+
 ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = Project(ROOT)  # this repository's dags/ + include/: the example project
 AIRFLOW_HOME = ROOT / "build" / "airflow-test"
 
 os.environ["AIRFLOW_HOME"] = str(AIRFLOW_HOME)
@@ -37,6 +40,17 @@ def require_server(host: str, port: int, what: str) -> None:
         if IN_CI:
             pytest.fail(f"{reason}; CI=true requires it")
         pytest.skip(reason)
+
+
+def project_with_own_config(folder: Path) -> Path:
+    """A project folder the DAGs read (``[personalize] project_dir``): its own ``include/config`` (returned,
+    empty), this repository's SQL and suites."""
+    (folder / "include" / "config").mkdir(parents=True, exist_ok=True)
+    for name in ("sql", "expectations"):
+        link = folder / "include" / name
+        if not link.exists():
+            link.symlink_to(EXAMPLE.include / name)
+    return folder / "include" / "config"
 
 
 def free_port() -> int:

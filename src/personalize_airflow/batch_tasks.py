@@ -46,7 +46,12 @@ def prepare_users(use_case_name: str, **context) -> dict[str, Any]:
     with airflow_outcomes():
         champion = champion_of(s3_client(uc), use_case=uc)
         users = ids_to_score(
-            warehouse_query(uc), batch=batch, sql_file=batch.users_sql, column="user_id", moment=moment
+            warehouse_query(uc),
+            batch=batch,
+            sql_dir=uc.project.sql_dir,
+            sql_file=batch.users_sql,
+            column="user_id",
+            moment=moment,
         )
     log.info("%d user(s) to score with %s", len(users), champion.solution_version_arn)
     return _stage(
@@ -74,6 +79,7 @@ def prepare_related_items(use_case_name: str, **context) -> dict[str, Any]:
         items = ids_to_score(
             warehouse_query(uc),
             batch=batch,
+            sql_dir=uc.project.sql_dir,
             sql_file=batch.related_items.items_sql,
             column="item_id",
             moment=moment,

@@ -1,23 +1,35 @@
-"""Use cases as DAG files see them: configs from include/config/, and the Assets that link the DAGs."""
+"""Use cases as DAG files see them: the team's project (``[personalize] project_dir``), its use cases, and the
+Assets that link the DAGs."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from airflow.sdk import Asset
 
-from personalize_pipelines.config import UseCase, discover_use_cases, load_use_case
+from personalize_pipelines.config import UseCase
 from personalize_pipelines.layout import UseCaseLayout
-from personalize_pipelines.paths import CONFIG_DIR, SQL_DIR
+from personalize_pipelines.project import Project
 from personalize_pipelines.windows import parse_instant
 
 
+def project() -> Project:
+    """The team's project: ``[personalize] project_dir`` (``AIRFLOW__PERSONALIZE__PROJECT_DIR``) when set,
+    else the folder above the DAGs folder (an Astro project's layout: ``dags/`` beside ``include/``)."""
+    from airflow.configuration import conf
+
+    configured = conf.get("personalize", "project_dir", fallback=None)
+    root = Path(configured) if configured else Path(conf.get("core", "dags_folder")).parent
+    return Project(root.expanduser().resolve())
+
+
 def all_use_cases() -> list[UseCase]:
-    return discover_use_cases(CONFIG_DIR, sql_root=SQL_DIR)
+    return project().use_cases()
 
 
 def use_case(name: str) -> UseCase:
-    return load_use_case(CONFIG_DIR / f"{name}.yaml", sql_root=SQL_DIR)
+    return project().use_case(name)
 
 
 def export_asset(uc: UseCase) -> Asset:

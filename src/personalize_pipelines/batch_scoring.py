@@ -11,12 +11,12 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from personalize_pipelines.batch_output import read_scored_output
 from personalize_pipelines.layout import BatchRunLayout, UseCaseLayout
 from personalize_pipelines.naming import derive_name
-from personalize_pipelines.paths import SQL_DIR
 from personalize_pipelines.recommendation_cache import CacheLayout, batch_input, replace_rows
 from personalize_pipelines.serving import NothingToServe, Query, ServingError, ids_of
 from personalize_pipelines.templates import render_query
@@ -35,17 +35,20 @@ def template_context(batch: Any, moment: datetime) -> dict[str, Any]:
     }
 
 
-def ids_to_score(query: Query, *, batch: Any, sql_file: str, column: str, moment: datetime) -> set[str]:
+def ids_to_score(
+    query: Query, *, batch: Any, sql_dir: Path, sql_file: str, column: str, moment: datetime
+) -> set[str]:
     """The ids the users (or items) SQL selects for the run's moment (:func:`template_context`).
 
     :param query: the warehouse (:data:`personalize_pipelines.serving.Query`).
     :param batch: the use case's ``serving.batch`` settings.
+    :param sql_dir: the project's SQL folder (``use_case.project.sql_dir``).
     :param sql_file: the query's file under ``include/sql/``.
     :param column: the id column it returns: ``user_id`` or ``item_id``.
     :raises NothingToServe: when the query selected none.
     :raises ServingError: when it has no such column.
     """
-    sql = render_query(sql_file, sql_root=SQL_DIR, **template_context(batch, moment))
+    sql = render_query(sql_file, sql_root=sql_dir, **template_context(batch, moment))
     ids = ids_of(query(sql), column=column, sql_file=sql_file)
     if not ids:
         raise NothingToServe(

@@ -8,10 +8,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+if TYPE_CHECKING:
+    from personalize_pipelines.project import Project
 
 from personalize_pipelines.limits import (
     MAX_NUM_RESULTS,
@@ -297,6 +308,8 @@ class CampaignSpec(_Strict):
 class UseCase(_Strict):
     """A validated use case. `name` comes from the file name."""
 
+    _project: Any = PrivateAttr(default=None)
+
     name: str
     description: str = ""
     owner: str = "data-engineering"
@@ -347,6 +360,19 @@ class UseCase(_Strict):
     def s3_prefix(self) -> str:
         """The use case's folder in its bucket, `<s3.prefix>/<name>`: versions, registry, batch, events."""
         return f"{self.s3.prefix}/{self.name}" if self.s3.prefix else self.name
+
+    def bind_project(self, project: Project) -> None:
+        self._project = project
+
+    @property
+    def project(self) -> Project:
+        """The project this use case was loaded from: its SQL, suites and code version."""
+        if self._project is None:
+            raise ConfigError(
+                f"use case {self.name!r} was loaded from a file, not from a project "
+                "(personalize_pipelines.project.Project), so its SQL and suites cannot be found"
+            )
+        return self._project
 
     @property
     def has_event_value(self) -> bool:

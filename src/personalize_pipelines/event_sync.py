@@ -21,7 +21,6 @@ from typing import Any
 from personalize_pipelines.events import Normalised, Position, S3Watermark, normalise, stream
 from personalize_pipelines.layout import UseCaseLayout
 from personalize_pipelines.naming import derive_name
-from personalize_pipelines.paths import SQL_DIR
 from personalize_pipelines.serving import Query, ServingError, champion_of
 from personalize_pipelines.templates import render_query
 
@@ -61,7 +60,11 @@ def start_position(s3_client: Any, *, use_case: Any, champion: Any, moment: date
 
 def _rows(query: Query, *, use_case: Any, after: Position) -> Iterable[dict[str, Any]]:
     """Warehouse rows of the events SQL from the position's second on."""
-    return query(render_query(use_case.serving.events.sql, sql_root=SQL_DIR, since_epoch=after.timestamp))
+    return query(
+        render_query(
+            use_case.serving.events.sql, sql_root=use_case.project.sql_dir, since_epoch=after.timestamp
+        )
+    )
 
 
 def _normaliser(use_case: Any, after: Position) -> Callable[..., Normalised]:

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,6 @@ from personalize_pipelines.cleaning import StagingNames
 from personalize_pipelines.config import DatasetSpec, FieldSpec, UseCase
 from personalize_pipelines.engines import Engine
 from personalize_pipelines.layout import VersionLayout
-from personalize_pipelines.paths import EXPECTATIONS_DIR, PROJECT_ROOT, SQL_DIR
 from personalize_pipelines.publish import VersionWriter, move_latest_pointer, new_version_name
 from personalize_pipelines.templates import render_query
 from personalize_pipelines.windows import Window, holdout_start
@@ -41,7 +38,7 @@ def run_key(use_case: str, run_id: str) -> str:
     return hashlib.sha1(f"{use_case}/{run_id}".encode()).hexdigest()[:12]
 
 
-def render_sql(relative_path: str, *, window: Window, use_case: UseCase, sql_root: Path = SQL_DIR) -> str:
+def render_sql(relative_path: str, *, window: Window, use_case: UseCase, sql_root: Path) -> str:
     """A source's SQL rendered for the export window (Jinja sees ``window`` and ``use_case``)."""
     return render_query(
         relative_path, sql_root=sql_root, window=window.template_context(), use_case=use_case.name
@@ -53,7 +50,12 @@ class ExportContext:
     use_case: UseCase
     window: Window
     names: StagingNames
-    sql_root: Path = SQL_DIR
+    sql_root: Path | None = None
+
+    @property
+    def sql_dir(self) -> Path:
+        """The SQL files' folder: ``sql_root`` when given, else the use case's project's."""
+        return self.sql_root or self.use_case.project.sql_dir
 
     @property
     def holdout_start_epoch(self) -> int | None:
@@ -69,7 +71,7 @@ def stage(
     uc, names = ctx.use_case, ctx.names
     drop_staging(engine, names)
     rendered = {
-        s.name: render_sql(s.sql, window=ctx.window, use_case=uc, sql_root=ctx.sql_root) for s in uc.sources
+        s.name: render_sql(s.sql, window=ctx.window, use_case=uc, sql_root=ctx.sql_dir) for s in uc.sources
     }
     raw_union = cleaning.raw_union_sql(rendered, uc)
     order = cleaning.interaction_order(engine.dialect) if engine.keeps_insertion_order else None
@@ -98,7 +100,7 @@ def stage(
     )
     for kind, spec, id_column in (("items", uc.items, "ITEM_ID"), ("users", uc.users, "USER_ID")):
         if spec is not None:
-            sql = render_sql(spec.sql, window=ctx.window, use_case=uc, sql_root=ctx.sql_root)
+            sql = render_sql(spec.sql, window=ctx.window, use_case=uc, sql_root=ctx.sql_dir)
             engine.execute(cleaning.dataset_sql(getattr(names, kind), sql, spec, id_column=id_column))
             report[kind] = _dataset_accounting(
                 engine, getattr(names, kind), spec, uc.cleaning.min_column_fill
@@ -201,7 +203,7 @@ def validate(
     ctx: ExportContext,
     *,
     gx_connection_string: str | None = None,
-    suites_dir: Path = EXPECTATIONS_DIR,
+    suites_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Source quality (warn) on the unified source rows, then the Personalize contract (fail) on the training rows.
 
@@ -211,6 +213,7 @@ def validate(
     from personalize_pipelines.validation import html_report, load_suite, validate_in_sql, validate_with_gx
 
     params = validation_parameters(ctx)
+    suites_dir = suites_dir or ctx.use_case.project.expectations_dir
     outcomes = {}
     for suite_name, table in (
         ("source_quality", ctx.names.raw),
@@ -253,23 +256,6 @@ def _interactions_view_sql(table: str, *, event_value: bool, engine: Engine) -> 
 def _dataset_view_sql(table: str, id_column: str, columns: list[str]) -> str:
     selected = ", ".join([id_column.lower(), *(c.lower() for c in columns)])
     return f"SELECT {selected} FROM {table} WHERE drop_rule IS NULL ORDER BY {id_column.lower()}"
-
-
-def code_version() -> str:
-    try:
-        sha = subprocess.run(
-            ["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        sha = ""
-    return (
-        f"{package_version('personalize-pipelines')}+{sha}"
-        if sha
-        else package_version("personalize-pipelines")
-    )
 
 
 def publish(
@@ -351,7 +337,7 @@ def publish(
                 "success": validation["success"],
                 "suites": {n: r["success"] for n, r in validation["suites"].items()},
             },
-            "code_version": code_version(),
+            "code_version": uc.project.code_version(),
         }
     )
     moved = move_latest_pointer(

@@ -9,8 +9,6 @@ import pytest
 from botocore.exceptions import ClientError
 
 from personalize_pipelines import registry
-from personalize_pipelines.config import load_use_case
-from personalize_pipelines.paths import CONFIG_DIR
 from personalize_pipelines.registry import (
     ConcurrentPromotionError,
     RegistryError,
@@ -22,6 +20,7 @@ from personalize_pipelines.registry import (
     read_champion,
     record_evaluation,
 )
+from tests.conftest import EXAMPLE
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -52,7 +51,7 @@ def keys(s3, bucket, prefix):
 
 
 def test_location_follows_the_use_case_config():
-    use_case = load_use_case(CONFIG_DIR / "shop.yaml")
+    use_case = EXAMPLE.use_case("shop")
     location = RegistryLocation.for_use_case(use_case)
     assert location.bucket == use_case.s3.bucket
     assert location.champion_key == f"{use_case.s3.prefix}/shop/registry/champion.json"

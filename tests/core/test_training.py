@@ -7,16 +7,15 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from personalize_pipelines.config import load_use_case
-from personalize_pipelines.paths import CONFIG_DIR
 from personalize_pipelines.training import TrainRunError
 from personalize_pipelines.training.deploy import rollback_target, run_cost, smoke_test
 from personalize_pipelines.training.plan import plan_run
+from tests.conftest import EXAMPLE
 
 
 @pytest.fixture
 def shop(bucket):
-    uc = load_use_case(CONFIG_DIR / "shop.yaml")
+    uc = EXAMPLE.use_case("shop")
     return uc.model_copy(update={"s3": uc.s3.model_copy(update={"bucket": bucket})})
 
 

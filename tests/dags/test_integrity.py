@@ -79,7 +79,7 @@ def test_a_bad_use_case_file_is_a_dag_import_error_naming_file_and_field(tmp_pat
         f"bag = DagBag(dag_folder={str(ROOT / 'dags' / 'export.py')!r})\n"
         "print(json.dumps(list(bag.import_errors.values())))\n"
     )
-    env = {**os.environ, "PERSONALIZE_PROJECT_ROOT": str(tmp_path)}
+    env = {**os.environ, "AIRFLOW__PERSONALIZE__PROJECT_DIR": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     errors = json.loads(out.stdout.strip().splitlines()[-1])
     assert len(errors) == 1

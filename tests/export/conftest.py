@@ -6,9 +6,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from personalize_pipelines.config import load_use_case
-from personalize_pipelines.paths import CONFIG_DIR, SQL_DIR
-from tests.conftest import free_port
+from tests.conftest import EXAMPLE, free_port
 from tests.export import shop_fixture
 
 UNFILTERED_CLICKSTREAM = """
@@ -20,7 +18,7 @@ SELECT customer_id AS user_id, product_id AS item_id, event_ts, event_type FROM 
 def sql_root(tmp_path) -> Path:
     """The shop SQL, with the clickstream unfiltered so every timestamp rule sees its rows."""
     root = tmp_path / "sql"
-    shutil.copytree(SQL_DIR, root)
+    shutil.copytree(EXAMPLE.sql_dir, root)
     (root / "shop" / "clickstream.sql").write_text(UNFILTERED_CLICKSTREAM)
     return root
 
@@ -32,7 +30,7 @@ def tiny_warehouse(tmp_path) -> Path:
 
 @pytest.fixture
 def shop_use_case():
-    return load_use_case(CONFIG_DIR / "shop.yaml")
+    return EXAMPLE.use_case("shop")
 
 
 @pytest.fixture(scope="session")

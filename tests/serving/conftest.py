@@ -19,7 +19,7 @@ import yaml
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, project_with_own_config
 from tests.export import shop_fixture
 
 BUCKET = "personalize-demo"
@@ -210,17 +210,14 @@ def use_test_config(
 ) -> Path:
     """include/config/shop.yaml with the world's bucket, short waits and the given serving overrides, as the
     DAGs' config."""
-    import personalize_airflow.use_cases as use_cases
-
     document = yaml.safe_load((ROOT / "include/config/shop.yaml").read_text())
     document["s3"]["bucket"] = bucket
     document["serving"]["waiter_delay"] = 1
     for section, values in serving.items():
         document["serving"].setdefault(section, {}).update(values)
-    folder = tmp / "config"
-    folder.mkdir(exist_ok=True)
+    folder = project_with_own_config(tmp / "project")
     (folder / "shop.yaml").write_text(yaml.safe_dump(document))
-    monkeypatch.setattr(use_cases, "CONFIG_DIR", folder)
+    monkeypatch.setenv("AIRFLOW__PERSONALIZE__PROJECT_DIR", str(tmp / "project"))
     return folder
 
 

@@ -14,7 +14,7 @@ import boto3
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, project_with_own_config
 
 WINDOW_END = datetime(2026, 11, 1, tzinfo=UTC)
 EXPORT_PREFIX = "exports"
@@ -51,12 +51,11 @@ def personalize(train_endpoint):
 @pytest.fixture(scope="session")
 def config_dir(tmp_path_factory):
     """A use-case folder the DAG files read instead of include/config (the real shop.yaml is in it)."""
-    import personalize_airflow.use_cases as use_cases
-
-    folder = tmp_path_factory.mktemp("config")
+    project = tmp_path_factory.mktemp("project")
+    folder = project_with_own_config(project)
     (folder / "shop.yaml").write_text((ROOT / "include" / "config" / "shop.yaml").read_text())
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(use_cases, "CONFIG_DIR", folder)
+        patch.setenv("AIRFLOW__PERSONALIZE__PROJECT_DIR", str(project))
         yield folder
 
 

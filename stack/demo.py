@@ -21,7 +21,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from personalize_pipelines.paths import PROJECT_ROOT
+from stack.native import ROOT as PROJECT_ROOT
 
 BUILD = PROJECT_ROOT / "build"
 DEMO = BUILD / "demo"
