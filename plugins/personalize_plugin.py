@@ -1,14 +1,10 @@
-"""Registers the Personalize operators' console links with Airflow, so the UI can show them."""
+"""The Personalize pipelines' Airflow plugin. The operators' console links come from the provider's metadata
+(``personalize_airflow.get_provider_info``), so they need no plugin."""
 
 from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 
-from personalize_airflow.links.personalize import ALL_LINKS
-
 
 class PersonalizePlugin(AirflowPlugin):
-    """The Amazon Personalize integration's operator extra links."""
-
     name = "personalize"
-    operator_extra_links = [link() for link in ALL_LINKS]

@@ -14,9 +14,8 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
 
+from personalize_pipelines import DISTRIBUTION
 from personalize_pipelines.config import ConfigError, UseCase, discover_use_cases, load_use_case
-
-DISTRIBUTION = "personalize-pipelines"
 
 
 @dataclass(frozen=True)

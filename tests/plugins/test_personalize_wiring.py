@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -80,13 +79,14 @@ def test_every_operator_waits_with_a_trigger_matching_its_waiter():
         assert trigger.waiter_name == cls.waiter_name, cls.__name__
 
 
-def test_plugin_registers_every_link_an_operator_shows():
-    sys.path.insert(0, str(Path(operators.__file__).parents[2]))
-    try:
-        plugin = importlib.import_module("personalize_plugin").PersonalizePlugin
-    finally:
-        sys.path.pop(0)
-    registered = {type(link) for link in plugin.operator_extra_links}
+def test_the_provider_registers_every_link_an_operator_shows():
+    from airflow.providers_manager import ProvidersManager
+
+    registered = {
+        importlib.import_module(path.rpartition(".")[0]).__dict__[path.rpartition(".")[2]]
+        for path in ProvidersManager().extra_links_class_names
+        if path.startswith("personalize_airflow.")
+    }
     creates = [
         cls
         for _, cls in inspect.getmembers(operators, inspect.isclass)

@@ -85,17 +85,3 @@ class PersonalizeFilterLink(_PersonalizeLink):
 
     name = "Personalize Filter"
     key = "personalize_filter"
-
-
-ALL_LINKS: tuple[type[BaseAwsLink], ...] = (
-    PersonalizeDatasetGroupLink,
-    PersonalizeSchemaLink,
-    PersonalizeDatasetLink,
-    PersonalizeDatasetImportJobLink,
-    PersonalizeSolutionLink,
-    PersonalizeSolutionVersionLink,
-    PersonalizeCampaignLink,
-    PersonalizeBatchInferenceJobLink,
-    PersonalizeEventTrackerLink,
-    PersonalizeFilterLink,
-)
