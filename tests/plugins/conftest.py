@@ -48,6 +48,8 @@ def personalize_endpoint(tmp_path_factory: pytest.TempPathFactory):
     with running_endpoint(
         state_dir=tmp_path_factory.mktemp("personalize-airflow"),
         phase_seconds=0.3,
+        # a sensor started right after a create must find the training unfinished, even on a loaded machine
+        train_seconds=3,
         fail_jobs=FORCED_FAILURES,
     ) as url:
         yield url
