@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MAX_PROBLEMS_KEPT = 20
-KEY_NAMES = {"userId": "user", "itemId": "item"}
 
 
 def parse_output_line(
@@ -98,6 +97,7 @@ def parse_scored_output(
     key_field: str = "userId",
     source: str | None = None,
     into: ScoredOutput | None = None,
+    label: str | None = None,
 ) -> ScoredOutput:
     """Add one output file's lines to ``into`` (or a new result). Blank lines are ignored.
 
@@ -106,10 +106,11 @@ def parse_scored_output(
     :param key_field: the input's id field: ``userId``, or ``itemId`` for related items.
     :param source: the file's name, used in ``problems``.
     :param into: add to this result (several output files of one job) instead of a new one.
+    :param label: what ``problems`` call an id (default: ``key_field``).
     """
     result = into if into is not None else ScoredOutput()
     expected = expected if expected is None or isinstance(expected, Set) else set(expected)
-    what = KEY_NAMES.get(key_field, key_field)
+    what = label or key_field
     for number, raw in enumerate(lines, start=1):
         text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
         if not text.strip():
@@ -145,12 +146,14 @@ def read_scored_output(
     expected: Collection[str] | None = None,
     key_field: str = "userId",
     into: ScoredOutput | None = None,
+    label: str | None = None,
 ) -> ScoredOutput:
     """:func:`parse_scored_output` over every ``*.out`` object under ``s3://bucket/prefix``, streamed.
 
     ``missing_ids`` counts the expected ids that no line answered (neither rows nor an error).
 
     :param into: the result to fill (a subclass's, say) instead of a new one.
+    :param label: what ``problems`` call an id (default: ``key_field``).
 
     :raises FileNotFoundError: when the prefix holds no ``.out`` object.
     """
@@ -163,7 +166,12 @@ def read_scored_output(
                 files += 1
                 body = s3_client.get_object(Bucket=bucket, Key=obj["Key"])["Body"]
                 parse_scored_output(
-                    body.iter_lines(), expected=expected, key_field=key_field, source=obj["Key"], into=result
+                    body.iter_lines(),
+                    expected=expected,
+                    key_field=key_field,
+                    source=obj["Key"],
+                    into=result,
+                    label=label,
                 )
     if not files:
         raise FileNotFoundError(f"s3://{bucket}/{prefix} holds no batch inference output (*.out)")

@@ -249,7 +249,7 @@ def parse_batch_output(
     :param into: add to this result (several output files of one job) instead of a new one.
     """
     result = into if into is not None else BatchOutput()
-    parse_scored_output(lines, expected=expected_users, source=source, into=result)
+    parse_scored_output(lines, expected=expected_users, source=source, into=result, label="user")
     return result
 
 
@@ -262,7 +262,7 @@ def read_batch_output(
     """
     try:
         return read_scored_output(
-            s3_client, bucket=bucket, prefix=prefix, expected=expected_users, into=BatchOutput()
+            s3_client, bucket=bucket, prefix=prefix, expected=expected_users, into=BatchOutput(), label="user"
         )
     except FileNotFoundError as exc:
         raise EvaluationInputError(str(exc)) from exc
