@@ -1,6 +1,6 @@
 """The Personalize integration's Airflow plugin: the operators' console links and the Personalize page.
 
-The page (:mod:`personalize_airflow.ui.app`) is a FastAPI app the api-server mounts under
+The page (:mod:`personalize_airflow.ui`) is a FastAPI app the api-server mounts under
 ``/personalize``; an external view puts it in the UI's navigation, and a global extra link takes the
 ``evaluate_models`` task of a ``<use_case>__train`` DAG to its use case's page.
 """
@@ -11,7 +11,7 @@ from airflow.plugins_manager import AirflowPlugin
 
 from personalize_airflow.links.personalize import ALL_LINKS
 from personalize_airflow.links.ui import PersonalizePageLink
-from personalize_airflow.ui.app import URL_PREFIX, create_app
+from personalize_airflow.ui import URL_PREFIX, PersonalizePageApp
 
 
 class PersonalizePlugin(AirflowPlugin):
@@ -20,7 +20,7 @@ class PersonalizePlugin(AirflowPlugin):
     name = "personalize"
     operator_extra_links = [link() for link in ALL_LINKS]
     global_operator_extra_links = [PersonalizePageLink()]
-    fastapi_apps = [{"app": create_app(), "url_prefix": URL_PREFIX, "name": "Personalize"}]
+    fastapi_apps = [{"app": PersonalizePageApp(), "url_prefix": URL_PREFIX, "name": "Personalize"}]
     external_views = [
         {
             "name": "Personalize",

@@ -7,7 +7,8 @@ import yaml
 from airflow.api_fastapi.core_api.security import get_user
 from fastapi.testclient import TestClient
 
-from personalize_airflow.ui.app import create_app, page_url
+from personalize_airflow.ui import PersonalizePageApp, page_url
+from personalize_airflow.ui.app import create_app
 from personalize_pipelines.config import load_use_case
 from personalize_pipelines.paths import CONFIG_DIR, SQL_DIR
 from tests.ui.seed import seed
@@ -84,3 +85,18 @@ def test_the_page_url_under_the_api_base_url():
     assert page_url("shop", base_url="https://airflow.example.com/") == (
         "https://airflow.example.com/personalize/use-cases/shop"
     )
+
+
+def test_the_plugin_builds_the_app_on_its_first_request(shop, s3):
+    built = []
+
+    def factory():
+        built.append(client_for(shop, s3).app)
+        return built[-1]
+
+    mounted = PersonalizePageApp(factory)
+    assert built == []
+    client = TestClient(mounted)
+    assert client.get("/").status_code == 200
+    assert client.get("/use-cases/shop").status_code == 200
+    assert len(built) == 1

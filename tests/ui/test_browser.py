@@ -23,7 +23,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from personalize_airflow.ui.app import URL_PREFIX
+from personalize_airflow.ui import URL_PREFIX
 from personalize_pipelines.config import load_use_case
 from personalize_pipelines.layout import UseCaseLayout
 from personalize_pipelines.paths import CONFIG_DIR, SQL_DIR

@@ -31,7 +31,7 @@ class PersonalizePageLink(BaseOperatorLink):
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
         from airflow.configuration import conf
 
-        from personalize_airflow.ui.app import page_url
+        from personalize_airflow.ui import page_url
 
         use_case = use_case_of(dag_id=ti_key.dag_id, task_id=ti_key.task_id)
         if use_case is None:

@@ -1,9 +1,10 @@
 """The Personalize page: each use case's export versions, champion, history and evaluation pages.
 
-Mounted by ``plugins/personalize_plugin.py`` in Airflow's api-server under :data:`URL_PREFIX`. Airflow
-does not authenticate a plugin's FastAPI app (a mounted app inherits none of the core API's
-dependencies), so every route here depends on Airflow's own ``get_user`` (the UI's JWT cookie or a
-bearer token) and asks the auth manager whether the user may read the use case's DAGs. The S3 objects
+Mounted by ``plugins/personalize_plugin.py`` in Airflow's api-server under
+:data:`personalize_airflow.ui.URL_PREFIX`. Airflow does not authenticate a plugin's FastAPI app (a
+mounted app inherits none of the core API's dependencies), so every route here depends on Airflow's
+own ``get_user`` (the UI's JWT cookie or a bearer token) and asks the auth manager whether the user
+may read the use case's DAGs. The S3 objects
 are read through the use case's AWS connection (``s3.conn_id``), so the page shows a data engineer
 what the bucket holds without S3 console access.
 """
@@ -22,7 +23,6 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from personalize_pipelines.layout import UseCaseLayout
 from personalize_pipelines.overview import evaluation_page, use_case_overview
 
-URL_PREFIX = "/personalize"
 User = Annotated[Any, Depends(get_user)]
 DAG_SUFFIXES = ("export", "train", "batch", "events", "cleanup")
 
@@ -49,11 +49,6 @@ def may_read(user: Any, dag_id: str) -> bool:
     from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
 
     return get_auth_manager().is_authorized_dag(method="GET", details=DagDetails(id=dag_id), user=user)
-
-
-def page_url(use_case: str, *, base_url: str = "") -> str:
-    """The use case's page, under the api-server's ``base_url`` (``[api] base_url``)."""
-    return f"{base_url.rstrip('/')}{URL_PREFIX}/use-cases/{use_case}"
 
 
 def create_app(
