@@ -110,6 +110,11 @@ class VersionLayout:
     def validation(suite: str) -> str:
         return f"validation/{suite}.json"
 
+    @property
+    def evaluations(self) -> str:
+        """The folder holding one ``<run_key>/`` folder per train run that evaluated this version."""
+        return self.key("evaluation/")
+
     def evaluation(self, run_key: str) -> EvaluationLayout:
         return EvaluationLayout(bucket=self.bucket, folder=self.key(f"evaluation/{run_key}"))
 
