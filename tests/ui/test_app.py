@@ -6,21 +6,21 @@ import pytest
 import yaml
 from airflow.api_fastapi.core_api.security import get_user
 from fastapi.testclient import TestClient
-from personalize_pipelines.paths import CONFIG_DIR, SQL_DIR
 
 from personalize_airflow.ui import PersonalizePageApp, page_url
 from personalize_airflow.ui.app import create_app
 from personalize_pipelines.config import load_use_case
+from tests.conftest import EXAMPLE
 from tests.ui.seed import seed
 
 
 @pytest.fixture
 def shop(tmp_path, bucket):
-    document = yaml.safe_load((CONFIG_DIR / "shop.yaml").read_text())
+    document = yaml.safe_load((EXAMPLE.config_dir / "shop.yaml").read_text())
     document["s3"]["bucket"] = bucket
     path = tmp_path / "shop.yaml"
     path.write_text(yaml.safe_dump(document))
-    return load_use_case(path, sql_root=SQL_DIR)
+    return load_use_case(path, sql_root=EXAMPLE.sql_dir)
 
 
 def client_for(shop, s3, *, readable=lambda user, dag_id: True, user="alice") -> TestClient:

@@ -22,12 +22,10 @@ from pathlib import Path
 
 import boto3
 import pytest
-from personalize_pipelines.paths import CONFIG_DIR, SQL_DIR
 
 from personalize_airflow.ui import URL_PREFIX
-from personalize_pipelines.config import load_use_case
 from personalize_pipelines.layout import UseCaseLayout
-from tests.conftest import IN_CI, ROOT, free_port
+from tests.conftest import EXAMPLE, IN_CI, ROOT, free_port
 from tests.ui.seed import Seeded, seed
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -53,7 +51,7 @@ def _require_chromium() -> None:
 @pytest.fixture(scope="module")
 def seeded(core_s3_endpoint) -> Seeded:
     """The shop use case's bucket (include/config/shop.yaml) with versions, an evaluation and a champion."""
-    uc = load_use_case(CONFIG_DIR / "shop.yaml", sql_root=SQL_DIR)
+    uc = EXAMPLE.use_case("shop")
     s3 = boto3.client("s3", endpoint_url=core_s3_endpoint, region_name="us-east-1")
     s3.create_bucket(Bucket=uc.s3.bucket)
     return seed(s3, bucket=uc.s3.bucket, prefix=UseCaseLayout.for_use_case(uc).prefix)
