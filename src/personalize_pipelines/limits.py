@@ -10,6 +10,9 @@ MAX_NAME_LENGTH = 63
 MAX_ID_LENGTH = 256
 """userId / itemId / eventId: at most 256 characters."""
 
+MAX_ARN_LENGTH = 256
+"""A resource ARN (solution version, campaign, ...): at most 256 characters."""
+
 MIN_INTERACTIONS = 1000
 """A solution version needs at least this many interactions to train."""
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from personalize_pipelines.limits import MAX_ARN_LENGTH, MAX_ID_LENGTH
+
 POSTGRES_INSERT_ROWS = 1000
 _TABLE = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
 
@@ -56,9 +58,10 @@ def _check_table(table: str) -> str:
 
 def create_table_sql(table: str, *, layout: CacheLayout = USERS) -> str:
     return (
-        f"CREATE TABLE IF NOT EXISTS {_check_table(table)} ({layout.key_column} VARCHAR(256) NOT NULL, "
-        f"rank INTEGER NOT NULL, {layout.item_column} VARCHAR(256) NOT NULL, score DOUBLE PRECISION, "
-        "solution_version VARCHAR(256) NOT NULL, generated_at TIMESTAMP NOT NULL)"
+        f"CREATE TABLE IF NOT EXISTS {_check_table(table)} "
+        f"({layout.key_column} VARCHAR({MAX_ID_LENGTH}) NOT NULL, rank INTEGER NOT NULL, "
+        f"{layout.item_column} VARCHAR({MAX_ID_LENGTH}) NOT NULL, score DOUBLE PRECISION, "
+        f"solution_version VARCHAR({MAX_ARN_LENGTH}) NOT NULL, generated_at TIMESTAMP NOT NULL)"
     )
 
 
