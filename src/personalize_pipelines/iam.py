@@ -53,8 +53,10 @@ PERSONALIZE_ACTIONS: dict[str, str | None] = {
     "ListBatchInferenceJobs": None,
     "ListCampaigns": None,
     "ListDatasetGroups": None,
+    "ListDatasetImportJobs": None,
     "ListDatasets": None,
     "ListEventTrackers": None,
+    "ListSchemas": None,
     "ListSolutionVersions": None,
     "ListSolutions": None,
     "PutEvents": "event-tracker",
@@ -123,14 +125,15 @@ def _batch_output_patterns(uc: Any) -> list[str]:
     ]
 
 
-def _name_prefixes(uc: Any) -> list[str]:
-    """What the names of the use case's Personalize resources start with: its name, and the cleanup's
+def _name_patterns(uc: Any) -> list[str]:
+    """The names of the use case's Personalize resources: its name (the campaign), ``<name>-...`` (every
+    other resource, not those of a use case whose name merely starts with it) and the cleanup's
     ``name_prefix`` when that is another."""
-    prefixes = [uc.name]
+    patterns = [uc.name, f"{uc.name}-*"]
     cleanup_prefix = uc.serving.cleanup.name_prefix if uc.serving else None
-    if cleanup_prefix and not cleanup_prefix.startswith(uc.name):
-        prefixes.append(cleanup_prefix)
-    return prefixes
+    if cleanup_prefix and not cleanup_prefix.startswith(f"{uc.name}-"):
+        patterns.append(f"{cleanup_prefix}*")
+    return patterns
 
 
 def _role_arns(uc: Any) -> list[str]:
@@ -151,7 +154,7 @@ def _personalize_statements(uc: Any) -> list[dict[str, Any]]:
     named_types = sorted(
         {t for t in PERSONALIZE_ACTIONS.values() if t is not None and t not in UNNAMED_RESOURCE_TYPES}
     )
-    named = [f"arn:aws:personalize:*:*:{t}/{prefix}*" for t in named_types for prefix in _name_prefixes(uc)]
+    named = [f"arn:aws:personalize:*:*:{t}/{pattern}" for t in named_types for pattern in _name_patterns(uc)]
     related = uc.serving.batch.related_items if uc.serving and uc.serving.batch else None
     if related is not None:  # a solution of another name, whose versions the batch DAG scores items with
         named += [related.solution_arn, f"{related.solution_arn}/*"]

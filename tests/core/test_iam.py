@@ -70,6 +70,14 @@ def test_personalize_resources_are_scoped_to_the_use_case_name(books):
         action="personalize:DescribeDatasetGroup",
         resource="arn:aws:personalize:eu-west-1:111122223333:dataset-group/shop-run-0123456789ab",
     )
+    assert not allows(
+        policy, action="personalize:DescribeDatasetGroup", resource=own.replace("books", "books_uk")
+    )
+    assert allows(
+        policy,
+        action="personalize:UpdateCampaign",
+        resource="arn:aws:personalize:eu-west-1:111122223333:campaign/books",
+    )
     solution_version = "arn:aws:personalize:eu-west-1:111122223333:solution/books-popular-0123/abcdef"
     assert allows(policy, action="personalize:DescribeSolutionVersion", resource=solution_version)
     assert allows(policy, action="personalize:ListDatasetGroups", resource="*")
