@@ -31,6 +31,7 @@ PERSONALIZE_ACTIONS: dict[str, str | None] = {
     "CreateDatasetGroup": "dataset-group",
     "CreateDatasetImportJob": "dataset-import-job",
     "CreateEventTracker": "event-tracker",
+    "CreateFilter": "filter",
     "CreateSchema": "schema",
     "CreateSolution": "solution",
     "CreateSolutionVersion": "solution",
@@ -38,6 +39,8 @@ PERSONALIZE_ACTIONS: dict[str, str | None] = {
     "DeleteDataset": "dataset",
     "DeleteDatasetGroup": "dataset-group",
     "DeleteEventTracker": "event-tracker",
+    "DeleteFilter": "filter",
+    "DeleteSchema": "schema",
     "DeleteSolution": "solution",
     "DescribeBatchInferenceJob": "batch-inference-job",
     "DescribeCampaign": "campaign",
@@ -45,6 +48,8 @@ PERSONALIZE_ACTIONS: dict[str, str | None] = {
     "DescribeDatasetGroup": "dataset-group",
     "DescribeDatasetImportJob": "dataset-import-job",
     "DescribeEventTracker": "event-tracker",
+    "DescribeFilter": "filter",
+    "DescribeRecipe": "recipe",
     "DescribeSchema": "schema",
     "DescribeSolution": "solution",
     "DescribeSolutionVersion": "solution",
@@ -56,14 +61,17 @@ PERSONALIZE_ACTIONS: dict[str, str | None] = {
     "ListDatasetImportJobs": None,
     "ListDatasets": None,
     "ListEventTrackers": None,
+    "ListFilters": None,
     "ListSchemas": None,
     "ListSolutionVersions": None,
     "ListSolutions": None,
     "PutEvents": "event-tracker",
     "UpdateCampaign": "campaign",
 }
-# Event trackers are named by their tracking id, not their name: they cannot be scoped to a use case.
-UNNAMED_RESOURCE_TYPES = ("event-tracker",)
+# Only the related-items cache (``serving.batch.related_items``) checks its solution's recipe.
+RELATED_ITEMS_ACTIONS = ("DescribeRecipe",)
+# Not named after the use case: event trackers are named by their tracking id, recipes are AWS's.
+UNNAMED_RESOURCE_TYPES = ("event-tracker", "recipe")
 # S3 operations the DAGs call → the IAM action each needs, on an object or on the bucket.
 S3_OBJECT_ACTIONS = {
     "GetObject": "s3:GetObject",
@@ -148,21 +156,28 @@ def _scope(resource_type: str | None) -> str:
 
 
 def _personalize_statements(uc: Any) -> list[dict[str, Any]]:
-    by_scope: dict[str, list[str]] = {"list": [], "named": [], "unnamed": []}
-    for operation, resource_type in PERSONALIZE_ACTIONS.items():
-        by_scope[_scope(resource_type)].append(f"personalize:{operation}")
-    named_types = sorted(
-        {t for t in PERSONALIZE_ACTIONS.values() if t is not None and t not in UNNAMED_RESOURCE_TYPES}
-    )
-    named = [f"arn:aws:personalize:*:*:{t}/{pattern}" for t in named_types for pattern in _name_patterns(uc)]
     related = uc.serving.batch.related_items if uc.serving and uc.serving.batch else None
+    used = {
+        operation: resource_type
+        for operation, resource_type in PERSONALIZE_ACTIONS.items()
+        if related is not None or operation not in RELATED_ITEMS_ACTIONS
+    }
+    by_scope: dict[str, list[str]] = {"list": [], "named": [], "unnamed": []}
+    for operation, resource_type in used.items():
+        by_scope[_scope(resource_type)].append(f"personalize:{operation}")
+    named_types = sorted({t for t in used.values() if _scope(t) == "named"})
+    named = [f"arn:aws:personalize:*:*:{t}/{pattern}" for t in named_types for pattern in _name_patterns(uc)]
     if related is not None:  # a solution of another name, whose versions the batch DAG scores items with
         named += [related.solution_arn, f"{related.solution_arn}/*"]
-    unnamed = [f"arn:aws:personalize:*:*:{t}/*" for t in UNNAMED_RESOURCE_TYPES]
+    unnamed_types = sorted({t for t in used.values() if _scope(t) == "unnamed"})
     return [
         _statement("PersonalizeList", by_scope["list"], [ANY]),
         _statement("PersonalizeUseCaseResources", by_scope["named"], named),
-        _statement("PersonalizeEventTrackers", by_scope["unnamed"], unnamed),
+        _statement(
+            "PersonalizeTrackersAndRecipes",
+            by_scope["unnamed"],
+            [f"arn:aws:personalize:*:*:{t}/*" for t in unnamed_types],
+        ),
     ]
 
 

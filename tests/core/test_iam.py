@@ -11,6 +11,7 @@ import yaml
 
 from personalize_pipelines import iam
 from personalize_pipelines.cli import UnknownUseCaseError, load_project_use_case, main
+from personalize_pipelines.config import RelatedItemsSpec
 from personalize_pipelines.layout import UseCaseLayout
 from personalize_pipelines.paths import CONFIG_DIR, SQL_DIR
 from tests.policy_check import actions, allows
@@ -92,12 +93,36 @@ def test_a_cleanup_name_prefix_of_its_own_is_scoped_too(books):
     assert not allows(policy, action="personalize:DeleteCampaign", resource=legacy.replace("legacy", "other"))
 
 
+def with_related_items(uc, solution_arn):
+    related = {"solution_arn": solution_arn, "items_sql": "shop/items.sql"}
+    batch = uc.serving.batch.model_copy(update={"related_items": RelatedItemsSpec(**related)})
+    return uc.model_copy(update={"serving": uc.serving.model_copy(update={"batch": batch})})
+
+
 def test_every_action_is_named_no_wildcard(books):
     named = actions(iam.worker_policy(with_alerts(books, sns_topic_arn=TOPIC)))
     assert not [a for a in named if "*" in a or "?" in a]
     assert {a for a in named if a.startswith("personalize:")} == {
-        f"personalize:{operation}" for operation in iam.PERSONALIZE_ACTIONS
+        f"personalize:{operation}"
+        for operation in iam.PERSONALIZE_ACTIONS
+        if operation not in iam.RELATED_ITEMS_ACTIONS
     }
+
+
+def test_a_related_items_solution_of_another_name_is_reachable_with_its_recipe(books):
+    sims = "arn:aws:personalize:eu-west-1:111122223333:solution/catalog-similar"
+    policy = iam.worker_policy(with_related_items(books, sims))
+    assert allows(policy, action="personalize:DescribeSolution", resource=sims)
+    assert allows(policy, action="personalize:DescribeSolutionVersion", resource=f"{sims}/0a1b2c3d")
+    assert allows(
+        policy, action="personalize:DescribeRecipe", resource="arn:aws:personalize:::recipe/aws-sims"
+    )
+    assert not allows(
+        policy,
+        action="personalize:DescribeSolution",
+        resource=sims.replace("catalog-similar", "catalog-other"),
+    )
+    assert "personalize:DescribeRecipe" not in actions(iam.worker_policy(books))
 
 
 def test_the_workers_pass_only_the_configured_roles_and_only_to_personalize(books):
