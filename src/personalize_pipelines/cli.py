@@ -44,6 +44,10 @@ def load_project_use_case(name: str, *, project_dir: Path | None = None) -> UseC
 
 def _iam_policy(args: argparse.Namespace) -> None:
     documents = iam.policies(load_project_use_case(args.use_case, project_dir=args.project_dir))
+    if args.document and args.document not in documents:
+        raise ConfigError(
+            f"{args.use_case} calls no Personalize (no training, no serving): no {args.document}"
+        )
     print(json.dumps(documents[args.document] if args.document else documents, indent=2))
 
 

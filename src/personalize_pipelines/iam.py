@@ -188,8 +188,7 @@ def worker_policy(uc: Any) -> dict[str, Any]:
     :param uc: the :class:`personalize_pipelines.config.UseCase`.
     """
     folder = _folder_pattern(uc)
-    statements = _personalize_statements(uc)
-    statements += [
+    statements = [
         _statement("S3UseCaseObjects", list(set(S3_OBJECT_ACTIONS.values())), [_objects_arn(uc, folder)]),
         _statement(
             "S3ListUseCaseFolder",
@@ -197,13 +196,17 @@ def worker_policy(uc: Any) -> dict[str, Any]:
             [_bucket_arn(uc)],
             Condition={"StringLike": {"s3:prefix": [folder]}},
         ),
-        _statement(
-            "PassServiceRoleToPersonalize",
-            ["iam:PassRole"],
-            _role_arns(uc),
-            Condition={"StringEquals": {"iam:PassedToService": PERSONALIZE_PRINCIPAL}},
-        ),
     ]
+    if _role_arns(uc):  # training or serving: the DAGs that call Personalize
+        statements[:0] = _personalize_statements(uc)
+        statements.append(
+            _statement(
+                "PassServiceRoleToPersonalize",
+                ["iam:PassRole"],
+                _role_arns(uc),
+                Condition={"StringEquals": {"iam:PassedToService": PERSONALIZE_PRINCIPAL}},
+            )
+        )
     topic = uc.serving.alerts.sns_topic_arn if uc.serving else None
     if topic:
         statements.append(_statement("SnsAlerts", list(SNS_ACTIONS.values()), [topic]))
@@ -283,8 +286,10 @@ DOCUMENTS = {
 
 def policies(uc: Any) -> dict[str, dict[str, Any]]:
     """
-    Return every document of :data:`DOCUMENTS` for the use case, by name.
+    Return every document of :data:`DOCUMENTS` the use case needs, by name: only the workers' when it has
+    neither ``training`` nor ``serving`` (its one DAG, the export, calls no Personalize).
 
     :param uc: the :class:`personalize_pipelines.config.UseCase`.
     """
-    return {name: build(uc) for name, build in DOCUMENTS.items()}
+    needed = DOCUMENTS if _role_arns(uc) else {"worker_policy": worker_policy}
+    return {name: build(uc) for name, build in needed.items()}

@@ -176,6 +176,13 @@ def test_only_personalize_of_the_roles_account_assumes_the_role(books):
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ["111122223333"]}}
 
 
+def test_an_export_only_use_case_needs_s3_alone(books):
+    export_only = books.model_copy(update={"training": None, "serving": None})
+    documents = iam.policies(export_only)
+    assert list(documents) == ["worker_policy"]
+    assert {a.split(":")[0] for a in actions(documents["worker_policy"])} == {"s3"}
+
+
 def test_the_cli_prints_every_document_of_a_project_use_case(project, capsys):
     assert main(["iam-policy", "books", "--project-dir", str(project)]) == 0
     printed = json.loads(capsys.readouterr().out)
