@@ -68,8 +68,10 @@ PERSONALIZE_ACTIONS: dict[str, str | None] = {
     "PutEvents": "event-tracker",
     "UpdateCampaign": "campaign",
 }
-# Only the related-items cache (``serving.batch.related_items``) checks its solution's recipe.
+# Only the related-items cache (``serving.batch.related_items``) checks its solution's recipe; that
+# solution, of any name, it only describes.
 RELATED_ITEMS_ACTIONS = ("DescribeRecipe",)
+RELATED_SOLUTION_ACTIONS = ("DescribeSolution",)
 # Not named after the use case: event trackers are named by their tracking id, recipes are AWS's.
 UNNAMED_RESOURCE_TYPES = ("event-tracker", "recipe")
 # S3 operations the DAGs call → the IAM action each needs, on an object or on the bucket.
@@ -167,10 +169,8 @@ def _personalize_statements(uc: Any) -> list[dict[str, Any]]:
         by_scope[_scope(resource_type)].append(f"personalize:{operation}")
     named_types = sorted({t for t in used.values() if _scope(t) == "named"})
     named = [f"arn:aws:personalize:*:*:{t}/{pattern}" for t in named_types for pattern in _name_patterns(uc)]
-    if related is not None:  # a solution of another name, whose versions the batch DAG scores items with
-        named += [related.solution_arn, f"{related.solution_arn}/*"]
     unnamed_types = sorted({t for t in used.values() if _scope(t) == "unnamed"})
-    return [
+    statements = [
         _statement("PersonalizeList", by_scope["list"], [ANY]),
         _statement("PersonalizeUseCaseResources", by_scope["named"], named),
         _statement(
@@ -179,6 +179,10 @@ def _personalize_statements(uc: Any) -> list[dict[str, Any]]:
             [f"arn:aws:personalize:*:*:{t}/*" for t in unnamed_types],
         ),
     ]
+    if related is not None:
+        actions = [f"personalize:{operation}" for operation in RELATED_SOLUTION_ACTIONS]
+        statements.append(_statement("PersonalizeRelatedItemsSolution", actions, [related.solution_arn]))
+    return statements
 
 
 def worker_policy(uc: Any) -> dict[str, Any]:

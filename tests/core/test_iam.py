@@ -113,7 +113,7 @@ def test_a_related_items_solution_of_another_name_is_reachable_with_its_recipe(b
     sims = "arn:aws:personalize:eu-west-1:111122223333:solution/catalog-similar"
     policy = iam.worker_policy(with_related_items(books, sims))
     assert allows(policy, action="personalize:DescribeSolution", resource=sims)
-    assert allows(policy, action="personalize:DescribeSolutionVersion", resource=f"{sims}/0a1b2c3d")
+    assert not allows(policy, action="personalize:DeleteSolution", resource=sims)
     assert allows(
         policy, action="personalize:DescribeRecipe", resource="arn:aws:personalize:::recipe/aws-sims"
     )
