@@ -73,6 +73,19 @@ def airflow_db() -> Path:
     return AIRFLOW_HOME
 
 
+def pytest_configure(config):
+    """Record the AWS calls of every DAG task from the start of the session (tests/aws_calls.py)."""
+    from tests import aws_calls
+
+    aws_calls.install()
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The policy coverage tests run last: they check the AWS calls every test before them recorded."""
+    last = [item for item in items if item.get_closest_marker("after_all_dags")]
+    items[:] = [item for item in items if item not in last] + last
+
+
 def pytest_runtest_setup(item):
     """Every test's DAGs claim their Assets afresh in the shared metadata DB, before any fixture runs.
 

@@ -286,7 +286,8 @@ def worlds(endpoint, tmp_path_factory):
     """An old champion (superseded), the current champion with a losing challenger beside it, and a dataset
     group of another team."""
     url, state = endpoint
-    old = build_world(url, state, tmp_path_factory.mktemp("old"), name="old")
+    # Named as the train DAG names the use case's resources (shop-…), which the worker policy is scoped to.
+    old = build_world(url, state, tmp_path_factory.mktemp("old"), name="shop-old")
     new = build_world(url, state, tmp_path_factory.mktemp("new"), name="shop", bucket=old.bucket)
     p = new.personalize
     filters = {}

@@ -1,0 +1,201 @@
+"""The IAM documents of a use case name its own bucket, prefix, resources and roles, and nothing wider."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from personalize_pipelines import iam
+from personalize_pipelines.cli import UnknownUseCaseError, load_project_use_case, main
+from personalize_pipelines.config import RelatedItemsSpec
+from personalize_pipelines.layout import UseCaseLayout
+from personalize_pipelines.paths import CONFIG_DIR, SQL_DIR
+from tests.policy_check import actions, allows
+
+TRAINING_ROLE = "arn:aws:iam::111122223333:role/books-training"
+SERVING_ROLE = "arn:aws:iam::111122223333:role/books-serving"
+TOPIC = "arn:aws:sns:eu-west-1:111122223333:books-alerts"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A user's project with one use case, ``books``: the shop's settings in another bucket and prefix."""
+    document = yaml.safe_load((CONFIG_DIR / "shop.yaml").read_text())
+    document["s3"].update(bucket="acme-recsys", prefix="ml/personalize")
+    document["training"]["role_arn"] = TRAINING_ROLE
+    document["serving"]["role_arn"] = SERVING_ROLE
+    document["serving"]["cleanup"]["name_prefix"] = "books-run-"
+    config = tmp_path / "include" / "config"
+    config.mkdir(parents=True)
+    (config / "books.yaml").write_text(yaml.safe_dump(document))
+    shutil.copytree(SQL_DIR, tmp_path / "include" / "sql")
+    return tmp_path
+
+
+@pytest.fixture
+def books(project):
+    return load_project_use_case("books", project_dir=project)
+
+
+def with_alerts(uc, **alerts):
+    serving = uc.serving.model_copy(update={"alerts": uc.serving.alerts.model_copy(update=alerts)})
+    return uc.model_copy(update={"serving": serving})
+
+
+def test_the_workers_reach_only_the_use_case_folder_of_its_bucket(books):
+    policy = iam.worker_policy(books)
+    key = UseCaseLayout.for_use_case(books).version("2026-11-01T00-00-00").manifest
+    assert key.startswith("ml/personalize/books/")
+    for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"):
+        assert allows(policy, action=action, resource=f"arn:aws:s3:::acme-recsys/{key}")
+        assert not allows(policy, action=action, resource="arn:aws:s3:::acme-recsys/ml/personalize/shop/x")
+        assert not allows(policy, action=action, resource=f"arn:aws:s3:::personalize-demo/{key}")
+    listing = {"s3:prefix": "ml/personalize/books/"}
+    assert allows(policy, action="s3:ListBucket", resource="arn:aws:s3:::acme-recsys", context=listing)
+    assert not allows(
+        policy, action="s3:ListBucket", resource="arn:aws:s3:::acme-recsys", context={"s3:prefix": "ml/"}
+    )
+    assert not allows(policy, action="s3:ListBucket", resource="arn:aws:s3:::acme-recsys")
+
+
+def test_personalize_resources_are_scoped_to_the_use_case_name(books):
+    policy = iam.worker_policy(books)
+    own = "arn:aws:personalize:eu-west-1:111122223333:dataset-group/books-run-0123456789ab"
+    assert allows(policy, action="personalize:DescribeDatasetGroup", resource=own)
+    assert not allows(
+        policy,
+        action="personalize:DescribeDatasetGroup",
+        resource="arn:aws:personalize:eu-west-1:111122223333:dataset-group/shop-run-0123456789ab",
+    )
+    assert not allows(
+        policy, action="personalize:DescribeDatasetGroup", resource=own.replace("books", "books_uk")
+    )
+    assert allows(
+        policy,
+        action="personalize:UpdateCampaign",
+        resource="arn:aws:personalize:eu-west-1:111122223333:campaign/books",
+    )
+    solution_version = "arn:aws:personalize:eu-west-1:111122223333:solution/books-popular-0123/abcdef"
+    assert allows(policy, action="personalize:DescribeSolutionVersion", resource=solution_version)
+    assert allows(policy, action="personalize:ListDatasetGroups", resource="*")
+
+
+def test_a_cleanup_name_prefix_of_its_own_is_scoped_too(books):
+    cleanup = books.serving.cleanup.model_copy(update={"name_prefix": "legacy-"})
+    uc = books.model_copy(update={"serving": books.serving.model_copy(update={"cleanup": cleanup})})
+    policy = iam.worker_policy(uc)
+    legacy = "arn:aws:personalize:eu-west-1:111122223333:campaign/legacy-books"
+    assert allows(policy, action="personalize:DeleteCampaign", resource=legacy)
+    assert not allows(policy, action="personalize:DeleteCampaign", resource=legacy.replace("legacy", "other"))
+
+
+def with_related_items(uc, solution_arn):
+    related = {"solution_arn": solution_arn, "items_sql": "shop/items.sql"}
+    batch = uc.serving.batch.model_copy(update={"related_items": RelatedItemsSpec(**related)})
+    return uc.model_copy(update={"serving": uc.serving.model_copy(update={"batch": batch})})
+
+
+def test_every_action_is_named_no_wildcard(books):
+    named = actions(iam.worker_policy(with_alerts(books, sns_topic_arn=TOPIC)))
+    assert not [a for a in named if "*" in a or "?" in a]
+    assert {a for a in named if a.startswith("personalize:")} == {
+        f"personalize:{operation}"
+        for operation in iam.PERSONALIZE_ACTIONS
+        if operation not in iam.RELATED_ITEMS_ACTIONS
+    }
+
+
+def test_a_related_items_solution_of_another_name_is_reachable_with_its_recipe(books):
+    sims = "arn:aws:personalize:eu-west-1:111122223333:solution/catalog-similar"
+    policy = iam.worker_policy(with_related_items(books, sims))
+    assert allows(policy, action="personalize:DescribeSolution", resource=sims)
+    assert not allows(policy, action="personalize:DeleteSolution", resource=sims)
+    assert allows(
+        policy, action="personalize:DescribeRecipe", resource="arn:aws:personalize:::recipe/aws-sims"
+    )
+    assert not allows(
+        policy,
+        action="personalize:DescribeSolution",
+        resource=sims.replace("catalog-similar", "catalog-other"),
+    )
+    assert "personalize:DescribeRecipe" not in actions(iam.worker_policy(books))
+
+
+def test_the_workers_pass_only_the_configured_roles_and_only_to_personalize(books):
+    policy = iam.worker_policy(books)
+    to_personalize = {"iam:PassedToService": iam.PERSONALIZE_PRINCIPAL}
+    for role in (TRAINING_ROLE, SERVING_ROLE):
+        assert allows(policy, action="iam:PassRole", resource=role, context=to_personalize)
+        assert not allows(
+            policy, action="iam:PassRole", resource=role, context={"iam:PassedToService": "ec2.amazonaws.com"}
+        )
+    assert not allows(
+        policy,
+        action="iam:PassRole",
+        resource="arn:aws:iam::111122223333:role/admin",
+        context=to_personalize,
+    )
+
+
+def test_sns_is_allowed_only_on_the_alert_topic_and_only_when_there_is_one(books):
+    assert not [a for a in actions(iam.worker_policy(books)) if a.startswith("sns:")]
+    policy = iam.worker_policy(with_alerts(books, sns_topic_arn=TOPIC))
+    assert allows(policy, action="sns:Publish", resource=TOPIC)
+    assert not allows(policy, action="sns:Publish", resource=TOPIC.replace("books-alerts", "other"))
+
+
+def test_personalize_reads_the_use_case_folder_and_writes_only_batch_outputs(books):
+    layout = UseCaseLayout.for_use_case(books)
+    version = layout.version("2026-11-01T00-00-00")
+    evaluation_output = version.evaluation("run-1").batch_output("popular") + "users.json.out"
+    serving_output = layout.batch_run("run-1", "users").output + "users.json.out"
+    for document in (iam.service_role_policy(books), iam.bucket_policy(books)):
+        data = f"arn:aws:s3:::acme-recsys/{version.key(version.part('interactions', 0))}"
+        assert allows(document, action="s3:GetObject", resource=data)
+        assert not allows(document, action="s3:PutObject", resource=data)
+        for output in (evaluation_output, serving_output):
+            assert allows(document, action="s3:PutObject", resource=f"arn:aws:s3:::acme-recsys/{output}")
+        assert allows(
+            document,
+            action="s3:ListBucket",
+            resource="arn:aws:s3:::acme-recsys",
+            context={"s3:prefix": version.folder},
+        )
+    principals = {json.dumps(s["Principal"]) for s in iam.bucket_policy(books)["Statement"]}
+    assert principals == {json.dumps({"Service": "personalize.amazonaws.com"})}
+
+
+def test_only_personalize_of_the_roles_account_assumes_the_role(books):
+    [statement] = iam.service_role_trust_policy(books)["Statement"]
+    assert statement["Principal"] == {"Service": "personalize.amazonaws.com"}
+    assert statement["Action"] == "sts:AssumeRole"
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ["111122223333"]}}
+
+
+def test_an_export_only_use_case_needs_s3_alone(books):
+    export_only = books.model_copy(update={"training": None, "serving": None})
+    documents = iam.policies(export_only)
+    assert list(documents) == ["worker_policy"]
+    assert {a.split(":")[0] for a in actions(documents["worker_policy"])} == {"s3"}
+
+
+def test_the_cli_prints_every_document_of_a_project_use_case(project, capsys):
+    assert main(["iam-policy", "books", "--project-dir", str(project)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    books = load_project_use_case("books", project_dir=project)
+    assert printed == iam.policies(books)
+    assert main(["iam-policy", "books", "--project-dir", str(project), "--document", "worker_policy"]) == 0
+    assert json.loads(capsys.readouterr().out) == iam.worker_policy(books)
+
+
+def test_the_cli_names_the_use_cases_there_are_when_one_is_unknown(project, capsys):
+    assert main(["iam-policy", "movies", "--project-dir", str(project)]) == 2
+    error = capsys.readouterr().err
+    assert "no use case 'movies'" in error
+    assert "use cases in" in error and "books" in error
+    with pytest.raises(UnknownUseCaseError):
+        load_project_use_case("movies", project_dir=project)
