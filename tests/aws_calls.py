@@ -55,7 +55,7 @@ def _use_cases(dag_id: str) -> int:
     DAG not named ``<use_case>__<flow>``): the id of its snapshot line, written once."""
     import personalize_airflow.use_cases as use_cases
 
-    folder = Path(use_cases.CONFIG_DIR)
+    folder = use_cases.project().config_dir
     name = dag_id.split("__")[0]
     files = (
         [folder / f"{name}.yaml"] if (folder / f"{name}.yaml").is_file() else sorted(folder.glob("*.yaml"))

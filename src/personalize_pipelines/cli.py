@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from personalize_pipelines import iam, paths
-from personalize_pipelines.config import ConfigError, UseCase, load_use_case
+from personalize_pipelines import iam
+from personalize_pipelines.config import ConfigError, UseCase
+from personalize_pipelines.project import Project
 
 
 class UnknownUseCaseError(ConfigError):
@@ -22,24 +24,21 @@ class UnknownUseCaseError(ConfigError):
 
 def load_project_use_case(name: str, *, project_dir: Path | None = None) -> UseCase:
     """
-    Load a use case as the DAGs do: ``include/config/<name>.yaml``, its SQL files under ``include/sql``.
+    Load a use case as the DAGs do: ``include/config/<name>.yaml`` of the project, its SQL under ``include/sql``.
 
     :param name: the use case (its file name without ``.yaml``).
-    :param project_dir: the project holding ``include/``; None for this installation's.
+    :param project_dir: the project holding ``include/``; default: ``AIRFLOW__PERSONALIZE__PROJECT_DIR`` when
+        set, else the current folder.
     """
-    config_dir, sql_dir = (
-        (paths.CONFIG_DIR, paths.SQL_DIR)
-        if project_dir is None
-        else (project_dir / "include" / "config", project_dir / "include" / "sql")
-    )
-    path = config_dir / f"{name}.yaml"
-    if not path.is_file():
-        known = sorted(p.stem for p in config_dir.glob("*.yaml"))
+    root = project_dir or Path(os.environ.get("AIRFLOW__PERSONALIZE__PROJECT_DIR") or ".")
+    project = Project(root.expanduser().resolve())
+    if not (project.config_dir / f"{name}.yaml").is_file():
+        known = sorted(p.stem for p in project.config_dir.glob("*.yaml"))
         raise UnknownUseCaseError(
-            f"no use case {name!r}: {path} does not exist (use cases in {config_dir}: "
-            f"{', '.join(known) or 'none'})"
+            f"no use case {name!r}: {project.config_dir / f'{name}.yaml'} does not exist (use cases in "
+            f"{project.config_dir}: {', '.join(known) or 'none'})"
         )
-    return load_use_case(path, sql_root=sql_dir)
+    return project.use_case(name)
 
 
 def _iam_policy(args: argparse.Namespace) -> None:
@@ -61,7 +60,11 @@ def _parser() -> argparse.ArgumentParser:
         "policy, and the bucket policy of a use case, as JSON.",
     )
     policy.add_argument("use_case", help="a use case: include/config/<use_case>.yaml")
-    policy.add_argument("--project-dir", type=Path, help="the project holding include/ (default: this one's)")
+    policy.add_argument(
+        "--project-dir",
+        type=Path,
+        help="the project holding include/ (default: $AIRFLOW__PERSONALIZE__PROJECT_DIR, else the current folder)",
+    )
     policy.add_argument(
         "--document", choices=sorted(iam.DOCUMENTS), help="print only this document (for aws cli's file://)"
     )

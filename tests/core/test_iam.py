@@ -13,7 +13,7 @@ from personalize_pipelines import iam
 from personalize_pipelines.cli import UnknownUseCaseError, load_project_use_case, main
 from personalize_pipelines.config import RelatedItemsSpec
 from personalize_pipelines.layout import UseCaseLayout
-from personalize_pipelines.paths import CONFIG_DIR, SQL_DIR
+from tests.conftest import EXAMPLE
 from tests.policy_check import actions, allows
 
 TRAINING_ROLE = "arn:aws:iam::111122223333:role/books-training"
@@ -24,7 +24,7 @@ TOPIC = "arn:aws:sns:eu-west-1:111122223333:books-alerts"
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A user's project with one use case, ``books``: the shop's settings in another bucket and prefix."""
-    document = yaml.safe_load((CONFIG_DIR / "shop.yaml").read_text())
+    document = yaml.safe_load((EXAMPLE.config_dir / "shop.yaml").read_text())
     document["s3"].update(bucket="acme-recsys", prefix="ml/personalize")
     document["training"]["role_arn"] = TRAINING_ROLE
     document["serving"]["role_arn"] = SERVING_ROLE
@@ -32,7 +32,7 @@ def project(tmp_path: Path) -> Path:
     config = tmp_path / "include" / "config"
     config.mkdir(parents=True)
     (config / "books.yaml").write_text(yaml.safe_dump(document))
-    shutil.copytree(SQL_DIR, tmp_path / "include" / "sql")
+    shutil.copytree(EXAMPLE.sql_dir, tmp_path / "include" / "sql")
     return tmp_path
 
 
