@@ -181,7 +181,7 @@ def dag_parse_ms() -> dict[str, float]:
 
     Pre-imported, as in a dag-processor: Airflow's models and SDK, the standard provider's @task
     operator, cron timetables, and the Amazon provider's base hook, S3 operator and sensor. The project's
-    own modules (plugins/, src/) are imported cold, inside the measurement.
+    own modules are imported cold, inside the measurement, but for the provider metadata Airflow loads.
     """
     code = """
 import importlib.util, json, sys, time
@@ -190,7 +190,10 @@ import airflow.providers.standard.operators.python, airflow.providers.common.com
 import airflow.sdk.definitions.timetables.interval, airflow.sdk.definitions.timetables.trigger
 import airflow.providers.amazon.aws.hooks.base_aws, airflow.providers.amazon.aws.operators.s3
 import airflow.providers.amazon.aws.sensors.s3
-assert not [m for m in sys.modules if m.startswith(("personalize_airflow", "personalize_pipelines"))]
+# Airflow itself loads the provider's metadata (get_provider_info) with its configuration; the rest is cold.
+metadata = {"personalize_airflow", "personalize_pipelines", "personalize_airflow.get_provider_info"}
+loaded = {m for m in sys.modules if m.startswith(("personalize_airflow", "personalize_pipelines"))}
+assert loaded <= metadata, loaded - metadata
 path = sys.argv[1]
 started = time.perf_counter()
 spec = importlib.util.spec_from_file_location("dag_under_test", path)
@@ -202,7 +205,12 @@ print(json.dumps((time.perf_counter() - started) * 1000))
         runs = []
         for _ in range(3):  # best of three fresh interpreters: other load on the machine only adds time
             out = subprocess.run(
-                [PYTHON, "-c", code, str(dag_file)], check=True, capture_output=True, text=True, cwd=ROOT
+                [PYTHON, "-c", code, str(dag_file)],
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                env={**os.environ, "AIRFLOW__PERSONALIZE__PROJECT_DIR": str(ROOT)},
             )
             runs.append(float(out.stdout.strip().splitlines()[-1]))
         results[dag_file.name] = round(min(runs), 1)
