@@ -18,10 +18,6 @@ from personalize_pipelines.config import ConfigError, UseCase
 from personalize_pipelines.project import Project
 
 
-class UnknownUseCaseError(ConfigError):
-    """No YAML of that name in the project's include/config."""
-
-
 def load_project_use_case(name: str, *, project_dir: Path | None = None) -> UseCase:
     """
     Load a use case as the DAGs do: ``include/config/<name>.yaml`` of the project, its SQL under ``include/sql``.
@@ -31,14 +27,7 @@ def load_project_use_case(name: str, *, project_dir: Path | None = None) -> UseC
         set, else the current folder.
     """
     root = project_dir or Path(os.environ.get("AIRFLOW__PERSONALIZE__PROJECT_DIR") or ".")
-    project = Project(root.expanduser().resolve())
-    if not (project.config_dir / f"{name}.yaml").is_file():
-        known = sorted(p.stem for p in project.config_dir.glob("*.yaml"))
-        raise UnknownUseCaseError(
-            f"no use case {name!r}: {project.config_dir / f'{name}.yaml'} does not exist (use cases in "
-            f"{project.config_dir}: {', '.join(known) or 'none'})"
-        )
-    return project.use_case(name)
+    return Project(root.expanduser().resolve()).use_case(name)
 
 
 def _iam_policy(args: argparse.Namespace) -> None:

@@ -18,6 +18,10 @@ from personalize_pipelines import DISTRIBUTION
 from personalize_pipelines.config import ConfigError, UseCase, discover_use_cases, load_use_case
 
 
+class UnknownUseCaseError(ConfigError):
+    """No YAML of that name in the project's include/config."""
+
+
 @dataclass(frozen=True)
 class Project:
     root: Path
@@ -51,7 +55,10 @@ class Project:
         path = self.config_dir / f"{name}.yaml"
         if not path.is_file():
             known = sorted(p.stem for p in self.config_dir.glob("*.yaml"))
-            raise ConfigError(f"no use case {name!r}: {path} does not exist (the project has {known})")
+            raise UnknownUseCaseError(
+                f"no use case {name!r}: {path} does not exist "
+                f"(use cases in {self.config_dir}: {', '.join(known) or 'none'})"
+            )
         return self._bound(load_use_case(path, sql_root=self.sql_dir))
 
     def _bound(self, use_case: UseCase) -> UseCase:

@@ -10,9 +10,10 @@ import pytest
 import yaml
 
 from personalize_pipelines import iam
-from personalize_pipelines.cli import UnknownUseCaseError, load_project_use_case, main
+from personalize_pipelines.cli import load_project_use_case, main
 from personalize_pipelines.config import RelatedItemsSpec
 from personalize_pipelines.layout import UseCaseLayout
+from personalize_pipelines.project import UnknownUseCaseError
 from tests.conftest import EXAMPLE
 from tests.policy_check import actions, allows
 
