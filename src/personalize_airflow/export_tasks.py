@@ -38,12 +38,20 @@ def _open(use_case_name: str, run_id: str, window_end: str):
 
 @task
 def extract_and_clean(use_case_name: str, **context) -> dict[str, Any]:
-    """Extract every source for the window and clean it in the warehouse; returns the accounting."""
+    """Check the bucket takes writes, then extract every source for the window and clean it in the
+    warehouse; returns the accounting."""
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
     from personalize_pipelines.export import DataQualityError, ExportQueryError, stage
+    from personalize_pipelines.layout import UseCaseLayout
+    from personalize_pipelines.publish import BucketNotWritableError, check_writable
 
     window_end = run_moment(context).isoformat()
     engine, _, ctx = _open(use_case_name, context["run_id"], window_end)
+    uc = ctx.use_case
     try:
+        s3 = S3Hook(aws_conn_id=uc.s3.conn_id).get_conn()
+        check_writable(s3, UseCaseLayout.for_use_case(uc), run_key=ctx.names.run_key, conn_id=uc.s3.conn_id)
         log.info("window %s → %s", ctx.window.start, ctx.window.end)
         report = stage(engine, ctx)
     except BaseException as exc:
@@ -52,6 +60,9 @@ def extract_and_clean(use_case_name: str, **context) -> dict[str, Any]:
             log.info("extraction failed: removed its staged tables %s", _discard_staging(engine, ctx))
         except Exception:
             log.exception("extraction failed, and removing its staged tables failed too")
+        if isinstance(exc, BucketNotWritableError):
+            message = f"{uc.name}: {exc}"
+            raise (AirflowFailException(message) if exc.final else RuntimeError(message)) from exc
         if isinstance(exc, (DataQualityError, ExportQueryError)):
             raise AirflowFailException(str(exc)) from exc  # the same data or SQL fails the same way: no retry
         raise

@@ -115,3 +115,44 @@ def test_a_failure_after_staging_began_leaves_no_staging(
     assert states["extract_and_clean"] == ("failed", 1)
     assert states["publish"][0] == "upstream_failed"
     assert staging_files(tiny_warehouse) == []
+
+
+def test_a_missing_bucket_fails_before_extraction_naming_bucket_and_connection(
+    airflow_db, project, tiny_warehouse, s3_endpoint, s3, monkeypatch
+):
+    import boto3
+
+    from personalize_pipelines.layout import UseCaseLayout
+    from personalize_pipelines.publish import BucketNotWritableError, check_writable
+
+    config = project.config_dir / "shop.yaml"
+    config.write_text(config.read_text().replace("bucket: personalize-demo", "bucket: no-such-bucket-here"))
+    layout = UseCaseLayout.for_use_case(project.use_case("shop"))
+    with pytest.raises(BucketNotWritableError) as err:
+        check_writable(
+            boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1"),
+            layout,
+            run_key="r1",
+            conn_id="aws_default",
+        )
+    assert err.value.final
+    assert str(err.value).startswith(
+        "bucket 'no-such-bucket-here' does not take the export's writes through connection 'aws_default': "
+        "NoSuchBucket"
+    )
+
+    states = run_export(tiny_warehouse, s3_endpoint, monkeypatch)
+    assert states["extract_and_clean"] == ("failed", 1)
+    assert staging_files(tiny_warehouse) == []
+
+
+def test_the_write_check_leaves_nothing_in_the_bucket(exported_prefix_objects):
+    assert not [key for key in exported_prefix_objects if ".write-check" in key]
+
+
+@pytest.fixture
+def exported_prefix_objects(airflow_db, project, tiny_warehouse, s3_endpoint, s3, monkeypatch):
+    states = run_export(tiny_warehouse, s3_endpoint, monkeypatch)
+    assert states["publish"][0] == "success", states
+    listed = s3.get_paginator("list_objects_v2").paginate(Bucket="personalize-demo", Prefix="exports/shop/")
+    return [obj["Key"] for page in listed for obj in page.get("Contents", [])]
