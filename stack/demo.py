@@ -236,10 +236,14 @@ def main() -> None:
     from personalize_local.testing import running_endpoint
 
     seconds = {}
-    with running_endpoint(state_dir=DEMO / "personalize-local", persist_s3=True) as endpoint:
-        say(f"personalize-local serving S3 and Personalize at {endpoint}")
+    from personalize_airflow.use_cases import use_case
+
+    bucket = use_case("shop").s3.bucket
+    with running_endpoint(
+        state_dir=DEMO / "personalize-local", persist_s3=True, buckets={bucket}
+    ) as endpoint:
+        say(f"personalize-local serving S3 (bucket {bucket}) and Personalize at {endpoint}")
         point_connections(warehouse, endpoint)
-        _ensure_bucket(endpoint)
         export_run = run_dag("shop__export", logical_date=WINDOW_END)
         seconds["export"] = round(time.monotonic() - started, 1)
         export = export_summary(xcom(export_run, "publish"), xcom(export_run, "extract_and_clean"))
@@ -263,17 +267,6 @@ def main() -> None:
         f"{seconds['total']}s in all (export {seconds['export']}s, train {seconds['train']}s); "
         f"summary written to {out.relative_to(PROJECT_ROOT)}"
     )
-
-
-def _ensure_bucket(endpoint: str) -> None:
-    import boto3
-
-    from personalize_airflow.use_cases import use_case
-
-    bucket = use_case("shop").s3.bucket
-    client = boto3.client("s3", endpoint_url=endpoint)
-    if bucket not in [b["Name"] for b in client.list_buckets().get("Buckets", [])]:
-        client.create_bucket(Bucket=bucket)
 
 
 if __name__ == "__main__":

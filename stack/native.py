@@ -198,7 +198,7 @@ class Stack:
             if component not in self.running():
                 self._start(component)
             if component == "personalize-local":
-                self._ensure_bucket(timeout=timeout)
+                self._wait_for_endpoint(timeout=timeout)
         self.wait_healthy(timeout=timeout)
 
     def down(self, *, timeout: float = 30) -> list[str]:
@@ -348,6 +348,7 @@ class Stack:
                 str(self.train_seconds),
                 "--phase-seconds",
                 str(self.phase_seconds),
+                *(flag for bucket in _use_case_buckets() for flag in ("--bucket", bucket)),
             ],
             "api-server": [airflow, "api-server", "--host", "127.0.0.1", "--port", str(self.api_port)],
             "scheduler": [airflow, "scheduler"],
@@ -434,12 +435,9 @@ class Stack:
             cwd=ROOT,
         )
 
-    def _ensure_bucket(self, *, timeout: float) -> None:
-        """Each use case's bucket on the endpoint (waiting for it to answer)."""
+    def _wait_for_endpoint(self, *, timeout: float) -> None:
+        """personalize-local answers S3 (it creates each use case's bucket at start: ``--bucket``)."""
         import boto3
-        import yaml
-
-        from personalize_pipelines.project import Project
 
         s3 = boto3.client(
             "s3",
@@ -451,19 +449,28 @@ class Stack:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-                break
+                s3.list_buckets()
+                return
             except Exception as exc:
                 if time.monotonic() > deadline or "personalize-local" not in self.running():
                     raise StackError(
                         f"personalize-local not answering at {self.endpoint_url}: {exc}"
                     ) from exc
                 time.sleep(0.3)
-        for config in sorted(Project(ROOT).config_dir.glob("*.yaml")):
-            bucket = (yaml.safe_load(config.read_text()).get("s3") or {}).get("bucket")
-            if bucket and bucket not in buckets:
-                s3.create_bucket(Bucket=bucket)
-                buckets.add(bucket)
+
+
+def _use_case_buckets() -> list[str]:
+    """The bucket of every use case of the example project."""
+    import yaml
+
+    from personalize_pipelines.project import Project
+
+    buckets = set()
+    for config in sorted(Project(ROOT).config_dir.glob("*.yaml")):
+        bucket = (yaml.safe_load(config.read_text()).get("s3") or {}).get("bucket")
+        if bucket:
+            buckets.add(bucket)
+    return sorted(buckets)
 
 
 def _alive(pid: int) -> bool:

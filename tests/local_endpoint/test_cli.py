@@ -6,6 +6,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from personalize_local.settings import Settings
@@ -93,3 +94,23 @@ def test_settings_come_from_env_and_flags_override():
     )
     assert (settings.train_seconds, settings.fail_jobs, settings.throttle_rate) == (120.0, {"a", "b"}, 0.1)
     assert settings.host == "127.0.0.1"
+
+
+def test_buckets_given_with_bucket_exist_from_the_start_and_keep_their_objects(tmp_path):
+    state = tmp_path / "state"
+    with serve(state, "--bucket", "personalize-demo", "--bucket", "other-bucket") as (_, url):
+        s3 = make_clients(url).s3
+        assert {b["Name"] for b in s3.list_buckets()["Buckets"]} == {"personalize-demo", "other-bucket"}
+        s3.put_object(Bucket="personalize-demo", Key="kept.txt", Body=b"still here")
+        deadline = time.monotonic() + 10
+        while "kept.txt" not in "".join(p.read_text() for p in (state / "s3").rglob("index.json")):
+            assert time.monotonic() < deadline, "the object was never mirrored to the state dir"
+            time.sleep(0.05)
+    with serve(state, "--bucket", "personalize-demo") as (_, url):
+        s3 = make_clients(url).s3
+        body = s3.get_object(Bucket="personalize-demo", Key="kept.txt")["Body"].read()
+        assert body == b"still here"
+
+
+def test_buckets_come_from_the_environment_too():
+    assert Settings.from_env({"PERSONALIZE_LOCAL_BUCKETS": "a, b"}).buckets == {"a", "b"}

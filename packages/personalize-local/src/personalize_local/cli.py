@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve S3, STS, IAM and Personalize on one endpoint",
         description="Every option can also be set as PERSONALIZE_LOCAL_<OPTION>, "
         "e.g. PERSONALIZE_LOCAL_TRAIN_SECONDS=120; lists are comma-separated "
-        "(PERSONALIZE_LOCAL_FAIL_JOBS=a,b; PERSONALIZE_LOCAL_FAULT_OPERATIONS="
+        "(PERSONALIZE_LOCAL_BUCKETS=a,b; PERSONALIZE_LOCAL_FAULT_OPERATIONS="
         "GetRecommendations) and PERSONALIZE_LOCAL_PERSIST_S3=0 turns "
         "S3 mirroring off.",
     )
@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
         "to fail that campaign's updates (repeatable)",
     )
     serve.add_argument("--fault-seed", type=int, help="seed for reproducible fault injection")
+    serve.add_argument(
+        "--bucket",
+        dest="buckets",
+        action="append",
+        help="an S3 bucket that exists from the start (repeatable; kept if the state dir has it already)",
+    )
     serve.add_argument(
         "--no-persist-s3",
         dest="persist_s3",

@@ -28,6 +28,16 @@ def _backend() -> Any:
     return s3_backends[DEFAULT_ACCOUNT_ID][PARTITION]
 
 
+def ensure_buckets(names: frozenset[str] | set[str], region: str = "us-east-1") -> list[str]:
+    """Create each named bucket that does not exist yet; returns the ones created."""
+    created = []
+    for name in sorted(names):
+        if name not in s3_backends.bucket_accounts:
+            _backend().create_bucket(name, region)
+            created.append(name)
+    return created
+
+
 def _file_name(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 

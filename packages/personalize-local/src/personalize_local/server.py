@@ -17,7 +17,7 @@ from personalize_local.models.backend import PersonalizeBackend
 from personalize_local.models.context import RequestContext
 from personalize_local.protocol import json11, rest_json
 from personalize_local.protocol.dispatch import error_response
-from personalize_local.s3_snapshot import S3Snapshot
+from personalize_local.s3_snapshot import S3Snapshot, ensure_buckets
 from personalize_local.settings import Settings
 
 log = logging.getLogger("personalize_local.server")
@@ -112,6 +112,8 @@ class Endpoint:
             self.s3_snapshot = S3Snapshot(settings.state_dir / "s3", interval=settings.s3_sync_seconds)
             self.s3_snapshot.restore()
             self.s3_snapshot.start()
+        if created := ensure_buckets(settings.buckets):
+            log.info("created bucket(s) %s", ", ".join(created))
 
     @property
     def url(self) -> str:

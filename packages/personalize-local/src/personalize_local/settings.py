@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 ENV_PREFIX = "PERSONALIZE_LOCAL_"
+SET_FIELDS = ("fault_operations", "fail_jobs", "buckets")
 
 
 def _split(value: str) -> frozenset[str]:
@@ -29,6 +30,8 @@ class Settings:
       campaign fail, and a solution version ARN makes campaign updates to that version fail (a failed
       update leaves the campaign ACTIVE, serving the version it served before).
     - ``fault_seed``: seed for the fault draws, for reproducible runs.
+    - ``buckets``: S3 buckets that exist from the start (created unless restored from the state dir), so
+      the DAGs' first write finds its bucket.
     - ``persist_s3``: mirror S3 objects under ``state_dir/s3`` every ``s3_sync_seconds`` so they survive a
       restart (moto itself keeps them in memory only).
 
@@ -45,6 +48,7 @@ class Settings:
     fault_operations: frozenset[str] = field(default_factory=frozenset)
     fail_jobs: frozenset[str] = field(default_factory=frozenset)
     fault_seed: int | None = None
+    buckets: frozenset[str] = field(default_factory=frozenset)
     persist_s3: bool = True
     s3_sync_seconds: float = 1.0
 
@@ -58,7 +62,7 @@ class Settings:
             if raw is not None and raw != "":
                 values[f.name] = _parse(f.name, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        for name in ("fault_operations", "fail_jobs"):
+        for name in SET_FIELDS:
             if isinstance(values.get(name), str):
                 values[name] = _split(values[name])  # type: ignore[arg-type]
             elif name in values:
@@ -80,6 +84,6 @@ def _parse(name: str, raw: str) -> object:
             return raw.lower() in ("1", "true", "yes")
     except ValueError as exc:
         raise ValueError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not valid for {name}") from exc
-    if name in ("fault_operations", "fail_jobs"):
+    if name in SET_FIELDS:
         return _split(raw)
     return raw
