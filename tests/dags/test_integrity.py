@@ -64,7 +64,9 @@ def test_a_bad_use_case_file_names_file_and_field(tmp_path):
         load_use_case(bad)
 
 
-def test_a_bad_use_case_file_is_a_dag_import_error_naming_file_and_field(tmp_path):
+def bag_of_project_with_a_broken_use_case(tmp_path, dag_files: dict[str, str]) -> tuple[dict, list[str]]:
+    """The import errors (by file name) and dag ids of a copy of the example project with a second use
+    case, broken.yaml, whose bucket name is invalid; ``dag_files`` are its DAG files."""
     import shutil
 
     shutil.copytree(ROOT / "include", tmp_path / "include")
@@ -73,17 +75,39 @@ def test_a_bad_use_case_file_is_a_dag_import_error_naming_file_and_field(tmp_pat
         .read_text()
         .replace("bucket: personalize-demo", "bucket: Not_A_Bucket")
     )
+    (tmp_path / "dags").mkdir()
+    for name, source in dag_files.items():
+        (tmp_path / "dags" / name).write_text(source)
     code = (
-        "import json\n"
+        "import json, os\n"
         "from airflow.dag_processing.dagbag import DagBag\n"
-        f"bag = DagBag(dag_folder={str(DAG_FILE)!r})\n"
-        "print(json.dumps(list(bag.import_errors.values())))\n"
+        f"bag = DagBag(dag_folder={str(tmp_path / 'dags')!r})\n"
+        "errors = {os.path.basename(path): error for path, error in bag.import_errors.items()}\n"
+        "print(json.dumps([errors, sorted(bag.dag_ids)]))\n"
     )
     env = {**os.environ, "AIRFLOW__PERSONALIZE__PROJECT_DIR": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
-    errors = json.loads(out.stdout.strip().splitlines()[-1])
-    assert len(errors) == 1
-    assert "broken.yaml" in errors[0] and "s3.bucket" in errors[0]
+    errors, dag_ids = json.loads(out.stdout.strip().splitlines()[-1])
+    return errors, dag_ids
+
+
+def test_a_bad_use_case_is_its_own_dag_files_import_error_and_the_others_still_load(tmp_path):
+    shop = DAG_FILE.read_text()
+    errors, dag_ids = bag_of_project_with_a_broken_use_case(
+        tmp_path, {"shop.py": shop, "broken.py": shop.replace('build_dags("shop")', 'build_dags("broken")')}
+    )
+    assert list(errors) == ["broken.py"]
+    assert "broken.yaml" in errors["broken.py"] and "s3.bucket" in errors["broken.py"]
+    assert {"shop__export", "shop__train", "shop__batch", "shop__events", "shop__cleanup"} <= set(dag_ids)
+    assert not [d for d in dag_ids if d.startswith("broken__")]
+
+
+def test_one_file_for_every_use_case_is_one_import_error_naming_the_bad_file(tmp_path):
+    one_file = "from personalize_airflow.flows import build_dags\n\nglobals().update(build_dags())\n"
+    errors, dag_ids = bag_of_project_with_a_broken_use_case(tmp_path, {"personalize.py": one_file})
+    assert list(errors) == ["personalize.py"]
+    assert "broken.yaml" in errors["personalize.py"] and "s3.bucket" in errors["personalize.py"]
+    assert dag_ids == []
 
 
 def test_retry_delay_is_each_dags_default_unless_personalize_retry_delay_seconds_is_set(monkeypatch):

@@ -1,8 +1,13 @@
-"""The five flows of every use case, declared once here and built for a team's project by its DAG file::
+"""The five flows of every use case, declared once here and built for a team's project by its DAG files,
+one per use case (``dags/<use_case>.py``)::
 
     from personalize_airflow.flows import build_dags
 
-    globals().update(build_dags())
+    globals().update(build_dags("shop"))
+
+so a broken YAML or SQL of one use case is its own file's import error and the others still load.
+``build_dags()`` builds every use case from one file instead: a new YAML needs no DAG file, but one bad
+use case then keeps every DAG of the file from loading.
 
 Each module of this package declares one flow (``build(uc)`` returns its DAG, or None when the use case has
 no section for it); the use cases are the project's ``include/config/*.yaml`` (``[personalize] project_dir``).
