@@ -10,16 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-
-UV = Path(sys.executable).parent / "uv"
+from tests.wheels import INTEGRATION, UV, wheel_of
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([str(UV), "build", "-q", "--wheel", "-o", str(out), str(ROOT)], check=True, timeout=300)
-    (built,) = out.glob("airflow_provider_personalize_pipelines-*.whl")
+def wheel(wheels) -> Path:
+    built = wheel_of(wheels, INTEGRATION)
+    assert built is not None, sorted(p.name for p in wheels.iterdir())
     return built
 
 
