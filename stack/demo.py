@@ -129,6 +129,8 @@ def export_summary(published: dict, staged: dict) -> dict:
         "dropped": {rule: n for rule, n in report["dropped"].items() if n},
         "changed": report["changed"],
         "defect_fraction": report["defect_fraction"],
+        "defects": {rule: n for rule, n in report["defects"].items() if n},
+        "bots": report["bots"],
         "validation": "passed",
     }
 

@@ -14,6 +14,7 @@ from personalize_pipelines.project import Project
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = Project(ROOT)  # this repository's dags/ + include/: the example project
+DAG_FILE = ROOT / "dags" / "personalize.py"  # the example project's one DAG file: every use case's DAGs
 AIRFLOW_HOME = ROOT / "build" / "airflow-test"
 
 os.environ["AIRFLOW_HOME"] = str(AIRFLOW_HOME)

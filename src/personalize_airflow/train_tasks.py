@@ -18,7 +18,7 @@ from typing import Any
 from airflow.sdk import task
 from airflow.sdk.exceptions import AirflowFailException
 
-# for dags/train.py, which imports from the Airflow package only
+# for flows/train.py, which imports from the Airflow package only
 from personalize_pipelines.training.resources import DATASET_TYPES as DATASET_TYPES
 from personalize_pipelines.training.resources import dataset_kinds as dataset_kinds
 

@@ -30,6 +30,7 @@ def template_context(batch: Any, moment: datetime) -> dict[str, Any]:
     return {
         "active_since": since.strftime("%Y-%m-%d %H:%M:%S"),
         "active_since_epoch": int(since.timestamp()),
+        "active_since_epoch_ms": int(since.timestamp()) * 1000,
         "active_days": batch.active_days,
         "run_at": moment.strftime("%Y-%m-%d %H:%M:%S"),
     }

@@ -12,8 +12,10 @@ Rules, in the order they apply (a row is counted under the first rule that drops
   before_window                     earlier than the window start (scope, not a defect)
   future_timestamp                  at or after the window end, the run's logical date (scope)
   duplicate                         an exact repeat of a kept event after normalisation
-  bot_user                          every event of a user above cleaning.max_events_per_user
-  below_min_interactions            training events of users with fewer than the minimum
+  bot_user                          every event of a user above cleaning.max_events_per_user (policy)
+  below_min_interactions            training events of users with fewer than the minimum (scope)
+Defects, the rules ``cleaning.max_defect_fraction`` bounds, are the others: scope rules say which rows
+the window and the training floor leave out, and the bot rule is the use case's own policy.
 Changes that keep the row are counted too: timestamp_milliseconds (converted to seconds),
 event_type_normalised, id_trimmed.
 """
@@ -36,6 +38,8 @@ ROW_RULES = (
 )
 WINDOW_RULES = frozenset({"before_window", "future_timestamp"})
 SCOPE_RULES = WINDOW_RULES | {"below_min_interactions"}
+POLICY_RULES = frozenset({"bot_user"})
+NOT_DEFECTS = SCOPE_RULES | POLICY_RULES
 CHANGE_RULES = ("timestamp_milliseconds", "event_type_normalised", "id_trimmed")
 
 

@@ -62,9 +62,14 @@ def _rows(query: Query, *, use_case: Any, after: Position) -> Iterable[dict[str,
     """Warehouse rows of the events SQL from the position's second on."""
     return query(
         render_query(
-            use_case.serving.events.sql, sql_root=use_case.project.sql_dir, since_epoch=after.timestamp
+            use_case.serving.events.sql, sql_root=use_case.project.sql_dir, **template_context(after)
         )
     )
+
+
+def template_context(after: Position) -> dict[str, int]:
+    """What the events SQL sees: the position's second, in epoch seconds and milliseconds (ties included)."""
+    return {"since_epoch": after.timestamp, "since_epoch_ms": after.timestamp * 1000}
 
 
 def _normaliser(use_case: Any, after: Position) -> Callable[..., Normalised]:

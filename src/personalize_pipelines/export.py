@@ -98,6 +98,12 @@ def stage(
         f"interactions: {report['raw_rows']:,} raw → {report['train_rows']:,} train + {report['holdout_rows']:,} holdout; "
         f"dropped {report['dropped']}"
     )
+    progress(
+        f"defects: {report['defect_rows']:,} of {report['in_window_rows']:,} in-window rows "
+        f"({report['defect_fraction']:.2%}; limit cleaning.max_defect_fraction {uc.cleaning.max_defect_fraction:.1%}); "
+        f"bots (cleaning.max_events_per_user {uc.cleaning.max_events_per_user:,}, not defects): "
+        f"{report['bots']['users']:,} users, {report['bots']['rows']:,} rows"
+    )
     for kind, spec, id_column in (("items", uc.items, "ITEM_ID"), ("users", uc.users, "USER_ID")):
         if spec is not None:
             sql = render_sql(spec.sql, window=ctx.window, use_case=uc, sql_root=ctx.sql_dir)
@@ -138,19 +144,20 @@ def _interaction_accounting(engine: Engine, ctx: ExportContext) -> dict[str, Any
     if accounted != raw_rows:
         raise AssertionError(f"row accounting broken: {raw_rows} raw but {accounted} accounted for")
     in_scope = raw_rows - sum(dropped[rule] for rule in cleaning.WINDOW_RULES)
-    defects = sum(count for rule, count in dropped.items() if rule not in cleaning.SCOPE_RULES)
+    defects = {rule: count for rule, count in dropped.items() if rule not in cleaning.NOT_DEFECTS}
     return {
         "raw_rows": raw_rows,
         "by_source": by_source,
         "dropped": dropped,
         "changed": changed,
-        "bot_users": bot_users,
+        "bots": {"users": bot_users, "rows": dropped["bot_user"]},
+        "defects": defects,
         "users_below_min": below_users,
         "train_rows": train_rows,
         "holdout_rows": holdout_rows,
         "in_window_rows": in_scope,
-        "defect_rows": defects,
-        "defect_fraction": round(defects / in_scope, 6) if in_scope else 0.0,
+        "defect_rows": sum(defects.values()),
+        "defect_fraction": round(sum(defects.values()) / in_scope, 6) if in_scope else 0.0,
     }
 
 
@@ -181,7 +188,7 @@ def _dataset_accounting(engine: Engine, table: str, spec: DatasetSpec, min_fill:
 def _enforce_defect_threshold(report: dict[str, Any], uc: UseCase) -> None:
     limit = uc.cleaning.max_defect_fraction
     if report["defect_fraction"] > limit:
-        rules = {rule: n for rule, n in report["dropped"].items() if n and rule not in cleaning.SCOPE_RULES}
+        rules = {rule: n for rule, n in report["defects"].items() if n}
         raise DataQualityError(
             f"{uc.name}: {report['defect_rows']:,} of {report['in_window_rows']:,} in-window rows are defective "
             f"({report['defect_fraction']:.1%} > cleaning.max_defect_fraction {limit:.1%}); by rule: {rules}"

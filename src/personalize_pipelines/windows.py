@@ -38,12 +38,15 @@ class Window:
         return {"start": self.start.isoformat(), "end": self.end.isoformat()}
 
     def template_context(self) -> dict[str, object]:
-        """What source SQL sees as `window`: start/end as ISO strings and epoch seconds."""
+        """What source SQL sees as `window`: start/end as timestamps, epoch seconds and epoch milliseconds
+        (literals of 13 digits, which DuckDB and Postgres read as BIGINT: no INT32 overflow)."""
         return {
             "start": self.start.strftime("%Y-%m-%d %H:%M:%S"),
             "end": self.end.strftime("%Y-%m-%d %H:%M:%S"),
             "start_epoch": self.start_epoch,
             "end_epoch": self.end_epoch,
+            "start_epoch_ms": self.start_epoch * 1000,
+            "end_epoch_ms": self.end_epoch * 1000,
         }
 
 

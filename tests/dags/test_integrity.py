@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import DAG_FILE, ROOT
 
 HEAVY = ["pandas", "numpy", "pyarrow", "duckdb", "great_expectations", "scipy"]
 DAG_FILES = sorted(p for p in (ROOT / "dags").glob("*.py") if not p.name.startswith("_"))
@@ -76,7 +76,7 @@ def test_a_bad_use_case_file_is_a_dag_import_error_naming_file_and_field(tmp_pat
     code = (
         "import json\n"
         "from airflow.dag_processing.dagbag import DagBag\n"
-        f"bag = DagBag(dag_folder={str(ROOT / 'dags' / 'export.py')!r})\n"
+        f"bag = DagBag(dag_folder={str(DAG_FILE)!r})\n"
         "print(json.dumps(list(bag.import_errors.values())))\n"
     )
     env = {**os.environ, "AIRFLOW__PERSONALIZE__PROJECT_DIR": str(tmp_path)}

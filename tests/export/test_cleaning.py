@@ -35,7 +35,7 @@ def test_each_planted_defect_is_counted_by_its_rule(engine, shop_use_case, sql_r
     dropped = {rule: n for rule, n in report["dropped"].items() if n}
     assert dropped == shop_fixture.EXPECTED_DROPS
     assert report["changed"] == shop_fixture.EXPECTED_CHANGES
-    assert report["bot_users"] == 1
+    assert report["bots"] == {"users": 1, "rows": shop_fixture.BOT_EVENTS}
     assert report["users_below_min"] == 1
 
 
@@ -78,10 +78,25 @@ def test_items_and_users_are_deduplicated_and_sparse_columns_left_out(engine, sh
 
 def test_a_defect_rate_above_the_threshold_fails_the_run(engine, shop_use_case, sql_root):
     strict = shop_use_case.cleaning.model_copy(
+        update={"max_defect_fraction": 0.001, "max_events_per_user": shop_fixture.MAX_EVENTS_PER_USER}
+    )
+    with pytest.raises(
+        DataQualityError, match=r"cleaning.max_defect_fraction 0.1%.*'missing_user_id': 5"
+    ) as err:
+        stage(engine, make_ctx(shop_use_case, engine, sql_root, cleaning=strict))
+    assert "bot_user" not in str(err.value)
+
+
+def test_bots_are_a_policy_not_a_defect(engine, shop_use_case, sql_root):
+    """200 bot rows are over 1% of the window; the 11 defective rows are not: the run passes."""
+    strict = shop_use_case.cleaning.model_copy(
         update={"max_defect_fraction": 0.01, "max_events_per_user": shop_fixture.MAX_EVENTS_PER_USER}
     )
-    with pytest.raises(DataQualityError, match=r"cleaning.max_defect_fraction 1.0%.*'bot_user': 200"):
-        stage(engine, make_ctx(shop_use_case, engine, sql_root, cleaning=strict))
+    report = stage(engine, make_ctx(shop_use_case, engine, sql_root, cleaning=strict))
+    defective = {rule: n for rule, n in shop_fixture.EXPECTED_DROPS.items() if rule in report["defects"]}
+    assert "bot_user" not in defective and report["defect_rows"] == sum(defective.values()) == 11
+    assert shop_fixture.BOT_EVENTS / report["in_window_rows"] > 0.01 > report["defect_fraction"]
+    assert report["bots"] == {"users": 1, "rows": shop_fixture.BOT_EVENTS}
 
 
 def test_staging_is_dropped_and_restaging_is_idempotent(engine, shop_use_case, sql_root):

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import DAG_FILE
 from tests.export import shop_fixture
 
 PREFIX = "exports/shop"
@@ -19,7 +19,7 @@ PREFIX = "exports/shop"
 def _load_dag(dag_id):
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(ROOT / "dags" / "export.py"))
+    bag = DagBag(dag_folder=str(DAG_FILE))
     assert bag.import_errors == {}
     return bag.dags[dag_id]
 

@@ -19,7 +19,7 @@ import yaml
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.conftest import ROOT, project_with_own_config
+from tests.conftest import DAG_FILE, ROOT, project_with_own_config
 from tests.export import shop_fixture
 
 BUCKET = "personalize-demo"
@@ -232,10 +232,10 @@ def connect(monkeypatch: pytest.MonkeyPatch, world: World, *, cache_path: Path |
     )
 
 
-def load_dag(file: str, dag_id: str):
+def load_dag(dag_id: str):
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(ROOT / "dags" / file))
+    bag = DagBag(dag_folder=str(DAG_FILE))
     assert bag.import_errors == {}
     return bag.dags[dag_id]
 

@@ -39,14 +39,8 @@ def test_every_dag_announces_task_failures_on_the_topic(topic):
     from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
 
     arn, _ = topic
-    dags = (
-        ("export.py", "shop__export"),
-        ("batch.py", "shop__batch"),
-        ("events.py", "shop__events"),
-        ("cleanup.py", "shop__cleanup"),
-    )
-    for file, dag_id in dags:
-        dag = load_dag(file, dag_id)
+    for dag_id in ("shop__export", "shop__batch", "shop__events", "shop__cleanup"):
+        dag = load_dag(dag_id)
         for task in dag.tasks:
             callbacks = task.on_failure_callback
             callbacks = callbacks if isinstance(callbacks, list) else [callbacks]

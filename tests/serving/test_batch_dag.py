@@ -38,7 +38,7 @@ def cache(path, table="personalize_recommendations") -> list[tuple]:
 def batch_dag(world, monkeypatch, tmp_path, airflow_db):
     use_test_config(monkeypatch, tmp_path, bucket=world.bucket)
     connect(monkeypatch, world)
-    return load_dag("batch.py", "shop__batch")
+    return load_dag("shop__batch")
 
 
 def test_batch_loads_the_cache_and_a_rerun_replaces_its_rows(batch_dag, world):
@@ -89,7 +89,7 @@ def test_the_cache_can_live_in_its_own_duckdb_file(world, monkeypatch, tmp_path,
     use_test_config(monkeypatch, tmp_path, bucket=world.bucket)
     cache_file = tmp_path / "serving-cache.duckdb"
     connect(monkeypatch, world, cache_path=cache_file)
-    run = load_dag("batch.py", "shop__batch").test(logical_date=RUN_AT)
+    run = load_dag("shop__batch").test(logical_date=RUN_AT)
     assert run.state == "success", task_states(run)
     assert len({r[0] for r in cache(cache_file)}) == ACTIVE_USERS
 
@@ -163,7 +163,7 @@ def test_related_items_cache_from_a_similar_items_solution(world, monkeypatch, t
     use_test_config(monkeypatch, tmp_path, bucket=world.bucket, batch={"related_items": related})
     connect(monkeypatch, world, cache_path=tmp_path / "cache.duckdb")
 
-    run = load_dag("batch.py", "shop__batch").test(logical_date=RUN_AT)
+    run = load_dag("shop__batch").test(logical_date=RUN_AT)
     assert run.state == "success", task_states(run)
     con = duckdb.connect(str(tmp_path / "cache.duckdb"), read_only=True)
     rows = con.execute(

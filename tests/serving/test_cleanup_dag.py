@@ -23,7 +23,7 @@ def test_dry_run_lists_then_a_real_run_deletes_in_order(worlds, monkeypatch, tmp
         monkeypatch, tmp_path, bucket=new.bucket, cleanup={"retention_days": 0, "keep_champions": 1}
     )
     connect(monkeypatch, new)
-    dag = load_dag("cleanup.py", "shop__cleanup")
+    dag = load_dag("shop__cleanup")
     tomorrow = datetime.now(UTC) + timedelta(days=1)
 
     dry = dag.test(logical_date=tomorrow)
@@ -124,7 +124,7 @@ def test_a_dead_publishs_version_folder_goes_once_past_retention_and_nothing_els
     def left(name: str) -> int:
         return new.s3.list_objects_v2(Bucket=new.bucket, Prefix=f"{PREFIX}/{name}/").get("KeyCount", 0)
 
-    dag = load_dag("cleanup.py", "shop__cleanup")
+    dag = load_dag("shop__cleanup")
     dead = folders["dead"][0]
     dry = dag.test(logical_date=now + timedelta(hours=2))
     assert dry.state == "success", task_states(dry)

@@ -29,7 +29,7 @@ def test_cleanup_deletes_what_it_should_once_under_throttling(worlds, monkeypatc
     )
     connect(monkeypatch, new)
 
-    run = load_dag("cleanup.py", "shop__cleanup").test(
+    run = load_dag("shop__cleanup").test(
         logical_date=datetime.now(UTC) + timedelta(days=1), run_conf={"dry_run": False}
     )
 

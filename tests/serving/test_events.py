@@ -222,7 +222,7 @@ def events_dag(world, monkeypatch, tmp_path, airflow_db):
     def load(**events):
         use_test_config(monkeypatch, tmp_path, bucket=world.bucket, events=events)
         connect(monkeypatch, world)
-        return load_dag("events.py", "shop__events")
+        return load_dag("shop__events")
 
     return load
 

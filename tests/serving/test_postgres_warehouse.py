@@ -63,7 +63,7 @@ def test_batch_on_postgres_and_the_events_query_agrees_with_duckdb(
     from personalize_pipelines.events import Position
 
     use_test_config(monkeypatch, tmp_path, bucket=world.bucket, batch={"table": "serving.recommendations"})
-    run = load_dag("batch.py", "shop__batch").test(logical_date=RUN_AT)
+    run = load_dag("shop__batch").test(logical_date=RUN_AT)
     assert run.state == "success", task_states(run)
     with psycopg2.connect(pg_warehouse) as con, con.cursor() as cur:
         cur.execute("SELECT count(DISTINCT user_id), count(*), min(rank) FROM serving.recommendations")

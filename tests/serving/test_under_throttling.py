@@ -26,7 +26,7 @@ def test_batch_and_events_succeed_once_under_throttling(world, monkeypatch, tmp_
     connect(monkeypatch, world)
     p = world.personalize
 
-    batch = load_dag("batch.py", "shop__batch").test(logical_date=RUN_AT)
+    batch = load_dag("shop__batch").test(logical_date=RUN_AT)
     assert batch.state == "success", task_states(batch)
     jobs = p.list_batch_inference_jobs(solutionVersionArn=world.version)["batchInferenceJobs"]
     assert len(jobs) == 1 and jobs[0]["status"] == "ACTIVE"
@@ -40,7 +40,7 @@ def test_batch_and_events_succeed_once_under_throttling(world, monkeypatch, tmp_
     assert duplicated == 0 and users == xcom(batch, "load_recommendations")["loaded"] > 0
 
     before = len(world.records())
-    events = load_dag("events.py", "shop__events").test(logical_date=RUN_AT)
+    events = load_dag("shop__events").test(logical_date=RUN_AT)
     assert events.state == "success", task_states(events)
     report = xcom(events, "stream_events")
     expected = pending_in_warehouse(world.warehouse)

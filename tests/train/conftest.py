@@ -14,7 +14,7 @@ import boto3
 import pytest
 import yaml
 
-from tests.conftest import ROOT, project_with_own_config
+from tests.conftest import DAG_FILE, ROOT, project_with_own_config
 
 WINDOW_END = datetime(2026, 11, 1, tzinfo=UTC)
 EXPORT_PREFIX = "exports"
@@ -86,9 +86,7 @@ def export_version(environment, s3) -> str:
     from airflow.utils.state import DagRunState
 
     s3.create_bucket(Bucket="personalize-demo")
-    run = (
-        DagBag(dag_folder=str(ROOT / "dags" / "export.py")).dags["shop__export"].test(logical_date=WINDOW_END)
-    )
+    run = DagBag(dag_folder=str(DAG_FILE)).dags["shop__export"].test(logical_date=WINDOW_END)
     assert run.state == DagRunState.SUCCESS
     latest = json.loads(
         s3.get_object(Bucket="personalize-demo", Key=f"{EXPORT_PREFIX}/shop/latest.json")["Body"].read()
@@ -155,7 +153,7 @@ def run_train(use_case: str, version: str, *, logical_date: datetime | None = No
     """dag.test() of <use_case>__train on `version`, as a hand-triggered run with the version param."""
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(ROOT / "dags" / "train.py"))
+    bag = DagBag(dag_folder=str(DAG_FILE))
     assert bag.import_errors == {}
     moment = logical_date or WINDOW_END + timedelta(hours=next(_run_dates))
     return TrainRun(

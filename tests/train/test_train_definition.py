@@ -9,14 +9,14 @@ import pytest
 import yaml
 from airflow.sdk.exceptions import AirflowFailException
 
-from tests.conftest import ROOT
+from tests.conftest import DAG_FILE, ROOT
 
 
 @pytest.fixture(scope="module")
 def shop_train():
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(ROOT / "dags" / "train.py"))
+    bag = DagBag(dag_folder=str(DAG_FILE))
     assert bag.import_errors == {}
     return bag.dags["shop__train"]
 

@@ -1,6 +1,10 @@
 """<use_case>__cleanup: retire superseded Personalize resources and dead publishes' export folders past
 retention, one DAG per use case with a serving section."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from airflow.sdk import DAG, Param
 
 from personalize_airflow.alerts import alert_args
@@ -14,7 +18,10 @@ from personalize_airflow.operators.personalize import (
     PersonalizeDeleteSchemaOperator,
     PersonalizeDeleteSolutionOperator,
 )
-from personalize_airflow.use_cases import all_use_cases, retry_delay, start_date
+from personalize_airflow.use_cases import retry_delay, start_date
+
+if TYPE_CHECKING:
+    from personalize_pipelines.config import UseCase
 
 DOC = """
 ### {name}: retire superseded Personalize resources
@@ -47,9 +54,10 @@ STAGES = [
     ("schema", PersonalizeDeleteSchemaOperator, "schema_arn"),
 ]
 
-for uc in all_use_cases():
+
+def build(uc: UseCase) -> DAG | None:
     if uc.serving is None:
-        continue
+        return None
     cleanup = uc.serving.cleanup
     with DAG(
         dag_id=f"{uc.name}__cleanup",
@@ -84,4 +92,4 @@ for uc in all_use_cases():
         deletes["campaign"] >> [deletes["event_tracker"], deletes["filter"]] >> deletes["solution"]
         deletes["solution"] >> deletes["dataset"] >> deletes["dataset_group"] >> deletes["schema"]
         remove_abandoned_exports(use_case_name=uc.name)
-    globals()[dag.dag_id] = dag
+    return dag

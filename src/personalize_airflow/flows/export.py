@@ -1,10 +1,17 @@
 """<use_case>__export: warehouse → cleaned, validated, versioned S3 export, one DAG per include/config/*.yaml."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from airflow.sdk import DAG
 
 from personalize_airflow.alerts import alert_args
 from personalize_airflow.export_tasks import drop_staging, extract_and_clean, publish, validate
-from personalize_airflow.use_cases import all_use_cases, export_asset, retry_delay, start_date
+from personalize_airflow.use_cases import export_asset, retry_delay, start_date
+
+if TYPE_CHECKING:
+    from personalize_pipelines.config import UseCase
 
 DOC = """
 ### {name}: export to Amazon Personalize
@@ -22,7 +29,8 @@ DOC = """
 Backfill past windows with `airflow backfill create --dag-id {name}__export --from-date … --to-date …`.
 """
 
-for uc in all_use_cases():
+
+def build(uc: UseCase) -> DAG:
     with DAG(
         dag_id=f"{uc.name}__export",
         schedule=uc.schedule.export,
@@ -43,4 +51,4 @@ for uc in all_use_cases():
         checked = validate(uc.name, staged)
         published = publish.override(outlets=[export_asset(uc)])(uc.name, staged, checked)
         published >> drop_staging(uc.name, staged).as_teardown(setups=staged)
-    globals()[dag.dag_id] = dag
+    return dag

@@ -1,5 +1,9 @@
 """<use_case>__train: each new export version → trained, evaluated and (when it earns it) deployed model."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from airflow.sdk import DAG, Param, TaskGroup
 
 from personalize_airflow.alerts import alert_args
@@ -31,7 +35,10 @@ from personalize_airflow.train_tasks import (
     smoke_test,
     solution_metrics,
 )
-from personalize_airflow.use_cases import all_use_cases, export_asset, retry_delay, start_date
+from personalize_airflow.use_cases import export_asset, retry_delay, start_date
+
+if TYPE_CHECKING:
+    from personalize_pipelines.config import UseCase
 
 DOC = """
 ### {name}: train, evaluate, deploy
@@ -51,9 +58,10 @@ Runs on every export version of `{name}` (the `{name}__export` Asset), or by han
    A failed smoke test rolls the campaign back to the champion and fails the run.
 """
 
-for uc in all_use_cases():
+
+def build(uc: UseCase) -> DAG | None:
     if uc.training is None:
-        continue
+        return None
     waits = {"aws_conn_id": uc.s3.conn_id, "waiter_delay": poll_seconds(uc)}
     waits["waiter_max_attempts"] = max(10, 24 * 3600 // waits["waiter_delay"])
     with DAG(
@@ -191,7 +199,7 @@ for uc in all_use_cases():
             sample=sample,
             ingested_bytes=run["ingested_bytes"],
         )
-        with TaskGroup("deploy") as deploy:
+        with TaskGroup("deploy"):
             tracker = PersonalizeCreateEventTrackerOperator(
                 task_id="event_tracker", name=run["event_tracker"], dataset_group_arn=group.output, **waits
             )
@@ -246,4 +254,4 @@ for uc in all_use_cases():
             evaluation=evaluation, deploy_task_id=tracker.task_id, keep_task_id=kept.operator.task_id
         )
         branch >> [tracker, kept]
-    globals()[dag.dag_id] = dag
+    return dag

@@ -1,6 +1,10 @@
 """<use_case>__batch: the champion's recommendations into a warehouse cache table, one DAG per use case
 with a serving.batch section."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from airflow.sdk import DAG
 
 from personalize_airflow.alerts import alert_args
@@ -11,7 +15,10 @@ from personalize_airflow.batch_tasks import (
     prepare_users,
 )
 from personalize_airflow.operators.personalize import PersonalizeCreateBatchInferenceJobOperator
-from personalize_airflow.use_cases import all_use_cases, retry_delay, start_date, use_case_layout
+from personalize_airflow.use_cases import retry_delay, start_date, use_case_layout
+
+if TYPE_CHECKING:
+    from personalize_pipelines.config import UseCase
 
 DOC = """
 ### {name}: batch recommendations into the warehouse
@@ -33,9 +40,10 @@ A DuckDB warehouse is written only here: into the connection's extra `cache_path
 into the warehouse file opened read-write for the load.
 """
 
-for uc in all_use_cases():
+
+def build(uc: UseCase) -> DAG | None:
     if uc.serving is None or uc.serving.batch is None:
-        continue
+        return None
     batch = uc.serving.batch
     layout = use_case_layout(uc)
     users_run = layout.batch_run("<run>", "users")
@@ -84,4 +92,4 @@ for uc in all_use_cases():
             **job_args,
         )
         scored_items >> load_related_items(use_case_name=uc.name, prepared=items)
-    globals()[dag.dag_id] = dag
+    return dag

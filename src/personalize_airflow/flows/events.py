@@ -1,14 +1,20 @@
 """<use_case>__events: new interactions from the warehouse to the champion's event tracker, one DAG per
 use case with a serving.events section."""
 
+from __future__ import annotations
+
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from airflow.sdk import DAG
 
 from personalize_airflow.alerts import alert_args
 from personalize_airflow.events_tasks import advance_after_import, choose, plan, stage_import, stream_events
 from personalize_airflow.operators.personalize import PersonalizeCreateDatasetImportJobOperator
-from personalize_airflow.use_cases import all_use_cases, retry_delay, start_date, use_case_layout
+from personalize_airflow.use_cases import retry_delay, start_date, use_case_layout
+
+if TYPE_CHECKING:
+    from personalize_pipelines.config import UseCase
 
 DOC = """
 ### {name}: stream new interactions to Personalize
@@ -28,9 +34,10 @@ The model sees fresh behaviour between retrainings.
    dataset (deferred wait), then the watermark moves past them.
 """
 
-for uc in all_use_cases():
+
+def build(uc: UseCase) -> DAG | None:
     if uc.serving is None or uc.serving.events is None:
-        continue
+        return None
     events = uc.serving.events
     layout = use_case_layout(uc)
     with DAG(
@@ -74,4 +81,4 @@ for uc in all_use_cases():
         )
         branch >> [streamed, staged]
         advance_after_import(use_case_name=uc.name, staged=staged, job_arn=imported.output)
-    globals()[dag.dag_id] = dag
+    return dag
