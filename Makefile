@@ -5,12 +5,14 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install demo test lint bench clean stack-up stack-down
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml packages/personalize-metrics/pyproject.toml \
+		packages/personalize-local/pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q uv==0.13.8
 	$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
-	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
-	$(BIN)/python -c "import airflow, pyarrow, duckdb, pandas, great_expectations" >/dev/null
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps \
+		-e . -e packages/personalize-metrics -e packages/personalize-local
+	$(BIN)/python -c "import airflow, pyarrow, duckdb, pandas, great_expectations, personalize_local, personalize_metrics" >/dev/null
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -18,7 +18,7 @@ from botocore.config import Config
 
 from bench.local_endpoint_serving import ROLE, SCHEMA, _served, _wait
 from bench.training_quality import movielens, split_latest
-from personalize_pipelines.metrics import ranking_metrics
+from personalize_metrics import ranking_metrics
 
 RECIPES = {"popularity": "aws-popularity-count", "user_personalization": "aws-user-personalization-v2"}
 

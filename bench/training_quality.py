@@ -22,7 +22,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from personalize_local.training import TrainingData, train
-from personalize_pipelines.metrics import ranking_metrics
+from personalize_metrics import ranking_metrics
 
 RATINGS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "movielens" / "ratings.csv"
 SYNTHETIC_EVENTS = 1_000_000

@@ -1,5 +1,6 @@
-"""The integration's wheel, as a team's Airflow would install it: ranges that leave their Airflow alone, and
-none of the emulator's dependencies."""
+"""The three wheels, as they would be installed: the integration's, with ranges that leave a team's Airflow
+alone and none of the emulator's dependencies or code; personalize-local's, with the emulator's packages and
+none of the integration; personalize-metrics', which both require, with numpy only."""
 
 from __future__ import annotations
 
@@ -9,15 +10,24 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from tests.wheels import INTEGRATION, UV, wheel_of
 
 
 @pytest.fixture(scope="module")
 def wheel(wheels) -> Path:
-    built = wheel_of(wheels, INTEGRATION)
-    assert built is not None, sorted(p.name for p in wheels.iterdir())
-    return built
+    return wheel_of(wheels, INTEGRATION)
+
+
+@pytest.fixture(scope="module")
+def metrics_wheel(wheels) -> Path:
+    return wheel_of(wheels, "personalize-metrics")
+
+
+@pytest.fixture(scope="module")
+def local_wheel(wheels) -> Path:
+    return wheel_of(wheels, "personalize-local")
 
 
 def metadata(wheel: Path) -> list[str]:
@@ -26,16 +36,31 @@ def metadata(wheel: Path) -> list[str]:
         return archive.read(name).decode().splitlines()
 
 
-def test_the_wheel_requires_none_of_the_emulators_packages(wheel):
+def base_requirements(wheel: Path) -> list[str]:
     required = [
         line.split(":", 1)[1].strip() for line in metadata(wheel) if line.startswith("Requires-Dist:")
     ]
-    base = [r for r in required if "extra ==" not in r]
+    return [r for r in required if "extra ==" not in r]
+
+
+def required_names(wheel: Path) -> set[str]:
+    return {Requirement(r).name for r in base_requirements(wheel)}
+
+
+def files(wheel: Path) -> set[str]:
+    with zipfile.ZipFile(wheel) as archive:
+        return set(archive.namelist())
+
+
+def test_the_wheel_requires_none_of_the_emulators_packages(wheel):
+    base = base_requirements(wheel)
     assert any(r.startswith("apache-airflow<4,>=3.3.0") for r in base)
     assert not [
         r for r in base if r.split("[")[0].split("<")[0].split(">")[0] in {"moto", "implicit", "scipy"}
     ]
     assert all("==" not in r for r in base), "ranges, never pins"
+    assert "personalize-metrics" in required_names(wheel)
+    assert "personalize-local" not in required_names(wheel)
 
 
 def test_the_wheel_ships_the_provider_entry_point_the_waiters_and_the_page(wheel):
@@ -47,9 +72,45 @@ def test_the_wheel_ships_the_provider_entry_point_the_waiters_and_the_page(wheel
     assert "personalize_airflow/ui/templates/use_case.html" in names
 
 
-def test_installing_it_leaves_the_installed_airflow_unchanged(wheel):
+def test_the_wheel_holds_none_of_the_emulators_or_the_metrics_code(wheel):
+    assert not [n for n in files(wheel) if n.startswith(("personalize_local/", "personalize_metrics/"))]
+    assert "personalize_pipelines/evaluation.py" in files(wheel)
+
+
+def test_the_emulators_wheel_requires_its_packages_and_holds_none_of_the_integration(local_wheel):
+    names = required_names(local_wheel)
+    assert {"moto", "implicit", "scipy", "personalize-metrics"} <= names
+    assert not [n for n in names if n.startswith(("apache-airflow", "airflow-provider-personalize"))]
+    assert all("==" not in r for r in base_requirements(local_wheel)), "ranges, never pins"
+    assert "personalize_local/training/trainer.py" in files(local_wheel)
+    assert not [
+        n for n in files(local_wheel) if n.startswith(("personalize_airflow/", "personalize_pipelines/"))
+    ]
+    with zipfile.ZipFile(local_wheel) as archive:
+        entry_points = archive.read(next(n for n in archive.namelist() if n.endswith("entry_points.txt")))
+    assert "personalize-local = personalize_local.cli:main" in entry_points.decode()
+
+
+def test_the_metrics_wheel_requires_numpy_only(metrics_wheel):
+    assert required_names(metrics_wheel) == {"numpy"}
+    assert {n for n in files(metrics_wheel) if not n.startswith("personalize_metrics-")} == {
+        "personalize_metrics/__init__.py"
+    }
+
+
+def test_installing_it_leaves_the_installed_airflow_unchanged(wheel, metrics_wheel):
     plan = subprocess.run(
-        [str(UV), "pip", "install", "--dry-run", "--python", sys.executable, str(wheel)],
+        [
+            str(UV),
+            "pip",
+            "install",
+            "--dry-run",
+            "--python",
+            sys.executable,
+            "--find-links",
+            str(metrics_wheel.parent),
+            str(wheel),
+        ],
         capture_output=True,
         text=True,
         check=True,

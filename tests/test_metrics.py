@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from personalize_pipelines.metrics import (
+from personalize_metrics import (
     coverage,
     ndcg_at_k,
     personalize_metrics,

@@ -20,7 +20,7 @@ files = {}
 for name, module in list(sys.modules.items()):
     path = getattr(module, "__file__", None)
     path = Path(path).resolve() if path else None
-    if path and any(path.is_relative_to(root / folder) for folder in ("src", "plugins", "dags")):
+    if path and any(path.is_relative_to(root / folder) for folder in ("src", "packages", "plugins", "dags")):
         files.setdefault(str(path.relative_to(root)), []).append(name)
 print(json.dumps({"plugins": sorted(p.name for p in plugins), "errors": errors, "files": files}))
 """

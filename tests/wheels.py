@@ -18,17 +18,18 @@ def distribution_roots() -> list[Path]:
 
 
 def build_wheels(out: Path) -> Path:
-    """Build a wheel of every distribution into ``out`` (returned)."""
+    """Build every distribution into ``out`` (returned): its source distribution, and the wheel built from
+    that, as an index would hold it. Not ``--wheel`` straight from the tree: setuptools reuses the tree's
+    build/lib/, where a checkout that built before a module moved still has it (personalize_local/ was in
+    the integration's until it became a distribution of its own)."""
     out.mkdir(parents=True, exist_ok=True)
     for project in distribution_roots():
-        subprocess.run(
-            [str(UV), "build", "-q", "--wheel", "-o", str(out), str(project)], check=True, timeout=300
-        )
+        subprocess.run([str(UV), "build", "-q", "-o", str(out), str(project)], check=True, timeout=300)
     return out
 
 
-def wheel_of(folder: Path, distribution: str) -> Path | None:
-    """The wheel of ``distribution`` (its project name) in ``folder``, if one was built."""
+def wheel_of(folder: Path, distribution: str) -> Path:
+    """The wheel of ``distribution`` (its project name) in ``folder``."""
     found = list(folder.glob(f"{distribution.replace('-', '_')}-*.whl"))
-    assert len(found) <= 1, found
-    return found[0] if found else None
+    assert len(found) == 1, f"{distribution}: {sorted(p.name for p in folder.iterdir())}"
+    return found[0]

@@ -18,10 +18,14 @@ def _open(use_case_name: str, run_id: str, window_end: str):
     from personalize_airflow.use_cases import use_case
     from personalize_airflow.warehouse import warehouse_engine
     from personalize_pipelines.cleaning import StagingNames
+    from personalize_pipelines.config import ConfigError
     from personalize_pipelines.export import ExportContext, run_key
     from personalize_pipelines.windows import parse_instant, sliding_window
 
-    uc = use_case(use_case_name)
+    try:
+        uc = use_case(use_case_name)
+    except ConfigError as exc:
+        raise AirflowFailException(str(exc)) from exc  # the file is wrong until someone edits it: no retry
     key = run_key(uc.name, run_id)
     window = sliding_window(parse_instant(window_end), months=uc.window.months)
     engine, gx_url = warehouse_engine(uc.warehouse_conn_id, run_key=key)
@@ -34,18 +38,35 @@ def _open(use_case_name: str, run_id: str, window_end: str):
 
 @task
 def extract_and_clean(use_case_name: str, **context) -> dict[str, Any]:
-    """Extract every source for the window and clean it in the warehouse; returns the accounting."""
-    from personalize_pipelines.export import DataQualityError, stage
+    """Check the bucket takes writes, then extract every source for the window and clean it in the
+    warehouse; returns the accounting."""
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    from personalize_pipelines.export import DataQualityError, ExportQueryError, stage
+    from personalize_pipelines.layout import UseCaseLayout
+    from personalize_pipelines.publish import BucketNotWritableError, check_writable
 
     window_end = run_moment(context).isoformat()
     engine, _, ctx = _open(use_case_name, context["run_id"], window_end)
+    uc = ctx.use_case
     try:
+        s3 = S3Hook(aws_conn_id=uc.s3.conn_id).get_conn()
+        check_writable(s3, UseCaseLayout.for_use_case(uc), run_key=ctx.names.run_key, conn_id=uc.s3.conn_id)
         log.info("window %s → %s", ctx.window.start, ctx.window.end)
         report = stage(engine, ctx)
-    except DataQualityError as exc:
-        raise AirflowFailException(str(exc)) from exc  # the same data fails the same way: no retry
-    finally:
-        engine.close()
+    except BaseException as exc:
+        # The teardown runs only after a successful setup: a failed (or killed) extraction removes its own.
+        try:
+            log.info("extraction failed: removed its staged tables %s", _discard_staging(engine, ctx))
+        except Exception:
+            log.exception("extraction failed, and removing its staged tables failed too")
+        if isinstance(exc, BucketNotWritableError):
+            message = f"{uc.name}: {exc}"
+            raise (AirflowFailException(message) if exc.final else RuntimeError(message)) from exc
+        if isinstance(exc, (DataQualityError, ExportQueryError)):
+            raise AirflowFailException(str(exc)) from exc  # the same data or SQL fails the same way: no retry
+        raise
+    engine.close()
     return {"window_end": window_end, "report": report}
 
 
@@ -94,10 +115,15 @@ def publish(
 @task
 def drop_staging(use_case_name: str, staged: dict[str, Any] | None = None, **context) -> list[str]:
     """Drop this run's staged tables; wired as a teardown, so it runs whatever happened upstream."""
-    from personalize_pipelines.export import drop_staging as drop
-
     window_end = staged["window_end"] if staged else run_moment(context).isoformat()
     engine, _, ctx = _open(use_case_name, context["run_id"], window_end)
+    return _discard_staging(engine, ctx)
+
+
+def _discard_staging(engine, ctx) -> list[str]:
+    """Drop the run's staged tables, close the engine, and delete a DuckDB staging file; the dropped names."""
+    from personalize_pipelines.export import drop_staging as drop
+
     try:
         dropped = drop(engine, ctx.names)
     finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -18,6 +19,24 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+class QueryError(RuntimeError):
+    """SQL the warehouse refuses: a syntax error, an unknown table or column, a value out of range (DB-API's
+    ProgrammingError and DataError). The same SQL fails the same way, so no retry can help."""
+
+
+@contextmanager
+def _refusals_as_query_errors(*refusals: type[Exception]) -> Iterator[None]:
+    try:
+        yield
+    except refusals as exc:
+        raise QueryError(str(exc).strip()) from exc
+
+
+def probe_sql(sql: str) -> str:
+    """The query wrapped so the warehouse compiles it and returns its columns without reading a row."""
+    return f"SELECT * FROM (\n{sql.rstrip().rstrip(';')}\n) AS probe LIMIT 0"
 
 
 class Engine(Protocol):
@@ -31,6 +50,10 @@ class Engine(Protocol):
     def query(self, sql: str) -> list[tuple]: ...
 
     def stream(self, sql: str, *, batch_rows: int) -> Iterator[pa.RecordBatch]: ...
+
+    def columns(self, sql: str) -> list[str]:
+        """The names of the columns ``sql`` returns, as the warehouse spells them (no row is read)."""
+        ...
 
     def staged_tables(self, prefix: str) -> list[tuple[str, str]]:
         """Qualified names and types ('VIEW' or 'BASE TABLE') of staged relations starting with prefix."""
@@ -74,14 +97,26 @@ class DuckDBEngine:
         self._con.execute(f"ATTACH '{staging_path}' AS stg")
         self._con.execute("USE wh")
 
+    def _refusals(self):
+        import duckdb
+
+        return _refusals_as_query_errors(duckdb.ProgrammingError, duckdb.DataError)
+
     def execute(self, sql: str) -> None:
-        self._con.execute(sql)
+        with self._refusals():
+            self._con.execute(sql)
 
     def query(self, sql: str) -> list[tuple]:
-        return self._con.execute(sql).fetchall()
+        with self._refusals():
+            return self._con.execute(sql).fetchall()
 
     def stream(self, sql: str, *, batch_rows: int) -> Iterator[pa.RecordBatch]:
-        yield from self._con.sql(sql).to_arrow_reader(batch_rows)
+        with self._refusals():
+            yield from self._con.sql(sql).to_arrow_reader(batch_rows)
+
+    def columns(self, sql: str) -> list[str]:
+        with self._refusals():
+            return [column[0] for column in self._con.execute(probe_sql(sql)).description]
 
     def staged_tables(self, prefix: str) -> list[tuple[str, str]]:
         rows = self.query(
@@ -110,21 +145,31 @@ class PostgresEngine:
         self._con.autocommit = True
         self.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
 
+    def _refusals(self):
+        import psycopg2
+
+        return _refusals_as_query_errors(psycopg2.ProgrammingError, psycopg2.DataError)
+
     def execute(self, sql: str) -> None:
-        with self._con.cursor() as cur:
+        with self._refusals(), self._con.cursor() as cur:
             cur.execute(sql)
 
     def query(self, sql: str) -> list[tuple]:
-        with self._con.cursor() as cur:
+        with self._refusals(), self._con.cursor() as cur:
             cur.execute(sql)
             return cur.fetchall()
+
+    def columns(self, sql: str) -> list[str]:
+        with self._refusals(), self._con.cursor() as cur:
+            cur.execute(probe_sql(sql))
+            return [column.name for column in cur.description]
 
     def stream(self, sql: str, *, batch_rows: int) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
 
         self._con.autocommit = False
         try:
-            with self._con.cursor(name="personalize_export_stream") as cur:
+            with self._refusals(), self._con.cursor(name="personalize_export_stream") as cur:
                 cur.itersize = batch_rows
                 cur.execute(sql)
                 while rows := cur.fetchmany(batch_rows):

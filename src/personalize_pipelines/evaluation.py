@@ -9,7 +9,7 @@ The flow, as the train DAG runs it:
    evaluation's folder and :func:`read_batch_input` reads it back;
 3. :func:`parse_batch_output` (or :func:`read_batch_output` over the ``.out`` files on S3) turns
    Personalize's output into recommendations per user, counting error, malformed and unknown lines;
-4. :func:`evaluate` scores them with :mod:`personalize_pipelines.metrics`, the one shared
+4. :func:`evaluate` scores them with :mod:`personalize_metrics`, the one shared
    implementation of the ranking metrics; :func:`evaluate_batch_output` does 3 and 4 for one model;
 5. :func:`evaluation_report` and :func:`evaluation_html` write what was decided and why, and
    :func:`publish_evaluation` puts both next to the export version.
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from personalize_pipelines import metrics
+import personalize_metrics
 from personalize_pipelines.batch_output import ScoredOutput, parse_scored_output, read_scored_output
 from personalize_pipelines.layout import EvaluationLayout, VersionLayout
 from personalize_pipelines.publish import read_json
@@ -287,13 +287,13 @@ def evaluate(
         rewarded for recommending items that left it.
     :param k_values: cut-offs for ndcg, precision, recall and mrr; coverage uses the largest.
     :return: ``ndcg_at_k``, ``precision_at_k``, ``recall_at_k``, ``mrr_at_k`` per k and ``coverage``
-        from :func:`personalize_pipelines.metrics.ranking_metrics`, plus ``users_evaluated`` (users
+        from :func:`personalize_metrics.ranking_metrics`, plus ``users_evaluated`` (users
         with held-out items) and ``users_missing`` (of those, the ones without recommendations, who
         score 0).
     """
     scored = {user: items for user, items in relevant.items() if items}
     recommended = {user: recommendations[user] for user in scored if recommendations.get(user)}
-    result = metrics.ranking_metrics(recommended, scored, catalog=catalog, ks=tuple(k_values))
+    result = personalize_metrics.ranking_metrics(recommended, scored, catalog=catalog, ks=tuple(k_values))
     result["users_evaluated"] = len(scored)
     result["users_missing"] = len(scored) - len(recommended)
     return result

@@ -19,7 +19,7 @@ from typing import Any
 from personalize_pipelines import cleaning, schemas
 from personalize_pipelines.cleaning import StagingNames
 from personalize_pipelines.config import DatasetSpec, FieldSpec, UseCase
-from personalize_pipelines.engines import Engine
+from personalize_pipelines.engines import Engine, QueryError
 from personalize_pipelines.layout import VersionLayout
 from personalize_pipelines.publish import VersionWriter, move_latest_pointer, new_version_name
 from personalize_pipelines.templates import render_query
@@ -31,6 +31,11 @@ INTERACTION_COLUMNS = ["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_V
 
 class DataQualityError(RuntimeError):
     """The input is too broken to publish: the message names the rules and counts."""
+
+
+class ExportQueryError(ValueError):
+    """A use case's SQL the warehouse refuses, or whose columns are not the ones the export reads: the
+    message names the use case, the source and its file, and for columns what was expected and returned."""
 
 
 def run_key(use_case: str, run_id: str) -> str:
@@ -73,6 +78,19 @@ def stage(
     rendered = {
         s.name: render_sql(s.sql, window=ctx.window, use_case=uc, sql_root=ctx.sql_dir) for s in uc.sources
     }
+    datasets = {
+        kind: (spec, render_sql(spec.sql, window=ctx.window, use_case=uc, sql_root=ctx.sql_dir), id_column)
+        for kind, spec, id_column in (("items", uc.items, "item_id"), ("users", uc.users, "user_id"))
+        if spec is not None
+    }
+    for source in uc.sources:
+        columns = ["user_id", "item_id", "event_ts", "event_type"] + (
+            ["event_value"] if source.event_value else []
+        )
+        check_query(engine, ctx, f"source {source.name!r}", source.sql, rendered[source.name], columns)
+    for kind, (spec, sql, id_column) in datasets.items():
+        columns = [id_column] + [f.name.lower() for f in spec.fields]
+        check_query(engine, ctx, kind, spec.sql, sql, columns)
     raw_union = cleaning.raw_union_sql(rendered, uc)
     order = cleaning.interaction_order(engine.dialect) if engine.keeps_insertion_order else None
     steps = [
@@ -91,7 +109,13 @@ def stage(
     ]
     for label, sql in steps:
         started = time.monotonic()
-        engine.execute(sql)
+        try:
+            engine.execute(sql)
+        except QueryError as exc:
+            files = ", ".join(str(ctx.sql_dir / s.sql) for s in uc.sources)
+            raise ExportQueryError(
+                f"{uc.name}: {label} failed on the sources' rows ({files}): {exc}"
+            ) from exc
         progress(f"{label}: {time.monotonic() - started:.2f}s")
     report = _interaction_accounting(engine, ctx)
     progress(
@@ -104,16 +128,34 @@ def stage(
         f"bots (cleaning.max_events_per_user {uc.cleaning.max_events_per_user:,}, not defects): "
         f"{report['bots']['users']:,} users, {report['bots']['rows']:,} rows"
     )
-    for kind, spec, id_column in (("items", uc.items, "ITEM_ID"), ("users", uc.users, "USER_ID")):
-        if spec is not None:
-            sql = render_sql(spec.sql, window=ctx.window, use_case=uc, sql_root=ctx.sql_dir)
+    for kind, (spec, sql, id_column) in datasets.items():
+        try:
             engine.execute(cleaning.dataset_sql(getattr(names, kind), sql, spec, id_column=id_column))
-            report[kind] = _dataset_accounting(
-                engine, getattr(names, kind), spec, uc.cleaning.min_column_fill
-            )
-            progress(f"{kind}: {report[kind]['rows']:,} rows; dropped {report[kind]['dropped']}")
+        except QueryError as exc:
+            raise ExportQueryError(f"{uc.name}: {kind} ({ctx.sql_dir / spec.sql}) failed: {exc}") from exc
+        report[kind] = _dataset_accounting(engine, getattr(names, kind), spec, uc.cleaning.min_column_fill)
+        progress(f"{kind}: {report[kind]['rows']:,} rows; dropped {report[kind]['dropped']}")
     _enforce_defect_threshold(report, uc)
     return report
+
+
+def check_query(
+    engine: Engine, ctx: ExportContext, what: str, file: str, sql: str, expected: list[str]
+) -> None:
+    """Compile one rendered query in the warehouse (no row read) and compare its columns with those the
+    export reads; raise :class:`ExportQueryError` naming the use case, ``what`` and the file otherwise."""
+    where = f"{ctx.use_case.name}: {what} ({ctx.sql_dir / file})"
+    try:
+        returned = engine.columns(sql)
+    except QueryError as exc:
+        raise ExportQueryError(f"{where}: the warehouse refuses the query: {exc}") from exc
+    fold = str.lower if engine.dialect == "duckdb" else str  # DuckDB binds names case-insensitively
+    missing = [c for c in expected if c not in {fold(r) for r in returned}]
+    if missing:
+        raise ExportQueryError(
+            f"{where} returns no {', '.join(missing)}: expected columns {', '.join(expected)}; "
+            f"the query returns {', '.join(returned)}"
+        )
 
 
 def _interaction_accounting(engine: Engine, ctx: ExportContext) -> dict[str, Any]:

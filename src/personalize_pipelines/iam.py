@@ -78,6 +78,7 @@ UNNAMED_RESOURCE_TYPES = ("event-tracker", "recipe")
 S3_OBJECT_ACTIONS = {
     "GetObject": "s3:GetObject",
     "PutObject": "s3:PutObject",
+    "DeleteObject": "s3:DeleteObject",
     "DeleteObjects": "s3:DeleteObject",
 }
 S3_BUCKET_ACTIONS = {"ListObjectsV2": "s3:ListBucket"}

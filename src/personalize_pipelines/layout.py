@@ -66,6 +66,10 @@ class UseCaseLayout:
     def watermark(self, tracker_arn: str) -> str:
         return f"{self.prefix}/events/{tracker_arn.rsplit('/', 1)[-1]}/watermark.json"
 
+    def write_check(self, run_key: str) -> str:
+        """The object an export writes and deletes before any work, to prove the bucket takes its writes."""
+        return f"{self.prefix}/.write-check/{run_key}"
+
     def events_import(self, run_key: str) -> str:
         return f"{self.prefix}/events/imports/{run_key}/interactions.csv"
 

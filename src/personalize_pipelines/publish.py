@@ -31,6 +31,46 @@ log = logging.getLogger(__name__)
 UPLOADERS = 2
 
 
+class BucketNotWritableError(RuntimeError):
+    """The use case's bucket refuses the export's writes; ``final`` when no retry can help (a missing bucket,
+    a denied write, unknown credentials) until someone fixes the bucket or the connection."""
+
+    FINAL_CODES = frozenset(
+        {"NoSuchBucket", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled"}
+    )
+
+    def __init__(self, message: str, *, final: bool) -> None:
+        super().__init__(message)
+        self.final = final
+
+
+def check_writable(client: Any, layout: UseCaseLayout, *, run_key: str, conn_id: str) -> None:
+    """Write and delete one empty object under the use case's folder, so a bucket that does not exist or
+    refuses writes fails the export before it extracts anything (:class:`BucketNotWritableError`)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    key = layout.write_check(run_key)
+    try:
+        client.put_object(Bucket=layout.bucket, Key=key, Body=b"")
+        client.delete_object(Bucket=layout.bucket, Key=key)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        hint = (
+            " (create it first; personalize-local creates it with --bucket NAME)"
+            if code == "NoSuchBucket"
+            else ""
+        )
+        raise BucketNotWritableError(
+            f"bucket {layout.bucket!r} does not take the export's writes through connection {conn_id!r}: "
+            f"{code}: {exc.response.get('Error', {}).get('Message', exc)}{hint}",
+            final=code in BucketNotWritableError.FINAL_CODES,
+        ) from exc
+    except BotoCoreError as exc:
+        raise BucketNotWritableError(
+            f"bucket {layout.bucket!r} is not reachable through connection {conn_id!r}: {exc}", final=False
+        ) from exc
+
+
 class VersionExistsError(RuntimeError):
     """Refusing to overwrite a published version."""
 

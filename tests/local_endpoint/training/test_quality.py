@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from personalize_local.training import TrainingData, train
-from personalize_pipelines.metrics import ranking_metrics
+from personalize_metrics import ranking_metrics
 
 from .conftest import split_latest
 

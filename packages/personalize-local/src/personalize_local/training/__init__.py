@@ -28,7 +28,7 @@ Repeated events of a user-item pair keep the largest weight.
 Metrics follow Personalize: each user's most recent 10% of interactions (at least one; users with a
 single interaction are not held out) are held out, a model trained on the rest recommends 25 items
 (seen items left out) to each such user — a fixed random sample of 10,000 when there are more — and the
-shared :mod:`personalize_pipelines.metrics` scores them. The returned model is then trained on
+shared :mod:`personalize_metrics` scores them. The returned model is then trained on
 everything.
 
 Why EASE with a cap (measured on this 2-core machine, shared with other work, 2026-11-29):

@@ -10,7 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from personalize_local import recipes as catalogue
-from personalize_pipelines.metrics import PERSONALIZE_KS, personalize_metrics
+from personalize_metrics import PERSONALIZE_KS, personalize_metrics
 
 from . import algorithms
 from .data import Events, TrainingData, TrainingError, check_minimums, holdout_split, weighted_events
