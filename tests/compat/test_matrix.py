@@ -32,7 +32,7 @@ from tests.compat.environments import (
     newest,
     oldest,
 )
-from tests.wheels import INTEGRATION, ROOT, wheel_of
+from tests.wheels import INTEGRATION, ROOT
 
 EMULATOR = "personalize-local"
 EMULATOR_MODULES = ("moto", "implicit", "personalize_local")
@@ -80,10 +80,7 @@ def test_the_integration_runs_in_the_teams_airflow(line: AirflowLine, wheels, tm
         progress.say("changed: " + ", ".join(re.findall(r"^ ([+-] \S+)", report, re.MULTILINE)))
 
     with progress.step("3. none of the emulator's packages"):
-        separate_emulator = wheel_of(wheels, EMULATOR) is not None
         for module in EMULATOR_MODULES:
-            if module == "personalize_local" and not separate_emulator:
-                continue  # one distribution still ships the emulator's modules (without their dependencies)
             assert not venv.imports(module), f"import {module} works in the integration's install"
 
     with progress.step("4. a user's project, a metadata DB"):
@@ -100,8 +97,7 @@ def test_the_integration_runs_in_the_teams_airflow(line: AirflowLine, wheels, tm
         assert INTEGRATION in {provider["package_name"] for provider in providers}, providers
 
     with progress.step("6. personalize-local's wheel, the warehouse"):
-        emulator = EMULATOR if separate_emulator else f"{INTEGRATION}[local]"
-        venv.install(emulator, constraints=line.constraints, find_links=wheels)
+        venv.install(EMULATOR, constraints=line.constraints, find_links=wheels)
         assert {name: venv.versions().get(name) for name in AIRFLOW_DISTRIBUTIONS} == {
             name: teams.get(name) for name in AIRFLOW_DISTRIBUTIONS
         }
