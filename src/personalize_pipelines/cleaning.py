@@ -193,22 +193,43 @@ FROM (
 
 
 def raw_view_sql(names: StagingNames) -> str:
-    """The unified source rows, ids trimmed, for the source-quality suite."""
+    """The unified source rows, ids trimmed, for the source-quality suite; ``event_type_key`` is the raw
+    event type as the mapping reads it (lower-cased, trimmed)."""
     return (
         f"CREATE VIEW {names.raw} AS SELECT source, user_id, item_id, event_ts, event_type_raw AS event_type, "
-        f"event_value FROM {names.classified}"
+        f"lower({strip('event_type_raw')}) AS event_type_key, event_value FROM {names.classified}"
     )
 
 
 def rule_counts_sql(names: StagingNames) -> str:
-    """Per source: rows per drop rule (NULL = kept), and change counts among kept rows."""
+    """Per source and mapped event type: rows per drop rule (NULL = kept), and change counts among kept
+    rows."""
     return f"""
-SELECT source, drop_rule, count(*),
+SELECT source, drop_rule, event_type, count(*),
   sum(CASE WHEN drop_rule IS NULL THEN was_milliseconds ELSE 0 END),
   sum(CASE WHEN drop_rule IS NULL THEN event_type_changed ELSE 0 END),
   sum(CASE WHEN drop_rule IS NULL THEN id_changed ELSE 0 END)
-FROM {names.classified} GROUP BY source, drop_rule ORDER BY source, drop_rule
+FROM {names.classified} GROUP BY source, drop_rule, event_type ORDER BY source, drop_rule, event_type
 """
+
+
+def unknown_event_types_sql(names: StagingNames, *, top: int) -> str:
+    """Per source, the raw event types of the rows dropped as unknown_event_type, most frequent first."""
+    return f"""
+SELECT source, event_type_raw, n FROM (
+  SELECT source, event_type_raw, count(*) AS n,
+    row_number() OVER (PARTITION BY source ORDER BY count(*) DESC, event_type_raw) AS rank
+  FROM {names.classified} WHERE drop_rule = 'unknown_event_type' GROUP BY source, event_type_raw
+) ranked WHERE rank <= {top} ORDER BY source, rank
+"""
+
+
+def event_type_parts_sql(names: StagingNames) -> str:
+    """Published rows (train and holdout) per EVENT_TYPE."""
+    return (
+        f"SELECT event_type, part, count(*) FROM {names.partitioned} WHERE part IN ('train', 'holdout') "
+        "GROUP BY event_type, part ORDER BY event_type, part"
+    )
 
 
 def partition_sql(

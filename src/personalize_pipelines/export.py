@@ -27,6 +27,7 @@ from personalize_pipelines.windows import Window, holdout_start
 
 log = logging.getLogger(__name__)
 INTERACTION_COLUMNS = ["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE"]
+UNKNOWN_SHOWN = 20  # the most frequent unmapped raw event types listed per source
 
 
 class DataQualityError(RuntimeError):
@@ -122,6 +123,13 @@ def stage(
         f"interactions: {report['raw_rows']:,} raw → {report['train_rows']:,} train + {report['holdout_rows']:,} holdout; "
         f"dropped {report['dropped']}"
     )
+    for name, entry in report["by_source"].items():
+        if entry["unknown_event_types"]:
+            shown = ", ".join(f"{raw!r}: {n:,}" for raw, n in entry["unknown_event_types"].items())
+            progress(f"source {name!r}: raw event types not in its event_types mapping (dropped): {shown}")
+    progress(f"published rows per EVENT_TYPE: {report['event_types']}")
+    for warning in report["warnings"]:
+        log.warning(warning)
     progress(
         f"defects: {report['defect_rows']:,} of {report['in_window_rows']:,} in-window rows "
         f"({report['defect_fraction']:.2%}; limit cleaning.max_defect_fraction {uc.cleaning.max_defect_fraction:.1%}); "
@@ -162,16 +170,32 @@ def _interaction_accounting(engine: Engine, ctx: ExportContext) -> dict[str, Any
     by_source: dict[str, dict[str, Any]] = {}
     dropped = dict.fromkeys(cleaning.ROW_RULES, 0)
     changed = dict.fromkeys(cleaning.CHANGE_RULES, 0)
-    for source, rule, count, ms, event_type, ids in engine.query(cleaning.rule_counts_sql(ctx.names)):
-        entry = by_source.setdefault(source, {"raw": 0, "dropped": {}, "kept": 0})
+    uc = ctx.use_case
+    for source in uc.sources:
+        by_source[source.name] = {
+            "raw": 0,
+            "dropped": {},
+            "kept": 0,
+            "kept_by_event_type": dict.fromkeys(sorted(set(source.event_types.values())), 0),
+            "unknown_event_types": {},
+        }
+    rows = engine.query(cleaning.rule_counts_sql(ctx.names))
+    for source, rule, event_type, count, ms, normalised, ids in rows:
+        entry = by_source[source]
         entry["raw"] += int(count)
         if rule is None:
             entry["kept"] += int(count)
-            for name, value in zip(cleaning.CHANGE_RULES, (ms, event_type, ids), strict=True):
+            entry["kept_by_event_type"][event_type] += int(count)
+            for name, value in zip(cleaning.CHANGE_RULES, (ms, normalised, ids), strict=True):
                 changed[name] += int(value or 0)
         else:
-            entry["dropped"][rule] = int(count)
+            entry["dropped"][rule] = entry["dropped"].get(rule, 0) + int(count)
             dropped[rule] += int(count)
+    for source, raw, count in engine.query(cleaning.unknown_event_types_sql(ctx.names, top=UNKNOWN_SHOWN)):
+        by_source[source]["unknown_event_types"][raw] = int(count)
+    event_types: dict[str, dict[str, int]] = {}
+    for event_type, part, count in engine.query(cleaning.event_type_parts_sql(ctx.names)):
+        event_types.setdefault(event_type, {"train": 0, "holdout": 0})[part] = int(count)
     parts = {
         part: (int(rows), int(users))
         for part, rows, users in engine.query(cleaning.part_counts_sql(ctx.names))
@@ -193,6 +217,8 @@ def _interaction_accounting(engine: Engine, ctx: ExportContext) -> dict[str, Any
         "dropped": dropped,
         "changed": changed,
         "bots": {"users": bot_users, "rows": dropped["bot_user"]},
+        "event_types": event_types,
+        "warnings": _event_type_warnings(uc, by_source),
         "defects": defects,
         "users_below_min": below_users,
         "train_rows": train_rows,
@@ -201,6 +227,20 @@ def _interaction_accounting(engine: Engine, ctx: ExportContext) -> dict[str, Any
         "defect_rows": sum(defects.values()),
         "defect_fraction": round(sum(defects.values()) / in_scope, 6) if in_scope else 0.0,
     }
+
+
+def _event_type_warnings(uc: UseCase, by_source: dict[str, dict[str, Any]]) -> list[str]:
+    """A mapped EVENT_TYPE no kept row of its source has: a mapping that matches nothing in the window."""
+    warnings = []
+    for source in uc.sources:
+        for event_type, count in by_source[source.name]["kept_by_event_type"].items():
+            if count == 0:
+                raws = sorted(raw for raw, target in source.event_types.items() if target == event_type)
+                warnings.append(
+                    f"source {source.name!r}: no row in the window is {event_type} "
+                    f"(mapped from {', '.join(map(repr, raws))})"
+                )
+    return warnings
 
 
 def _dataset_accounting(engine: Engine, table: str, spec: DatasetSpec, min_fill: float) -> dict[str, Any]:
@@ -242,6 +282,7 @@ def validation_parameters(ctx: ExportContext) -> dict[str, Any]:
         "window_start": ctx.window.start_epoch,
         "window_end": ctx.window.end_epoch - 1,
         "event_types": ctx.use_case.event_types,
+        "raw_event_types": sorted({raw for source in ctx.use_case.sources for raw in source.event_types}),
         "min_interactions": ctx.use_case.quality.min_interactions,
         "min_users_with_two": ctx.use_case.quality.min_users_with_two,
     }

@@ -124,3 +124,28 @@ def test_a_user_fraction_holdout_takes_each_users_latest_events(engine, shop_use
     assert overlapping == []
     held_users = engine.query(f"SELECT count(DISTINCT user_id) FROM {ctx.names.holdout}")[0][0]
     assert held_users == shop_fixture.VALID_USERS
+
+
+def test_event_types_are_visible_per_source_and_per_event_type(engine, shop_use_case, sql_root):
+    report = stage(engine, make_ctx(shop_use_case, engine, sql_root))
+
+    clicks, purchases = report["by_source"]["clickstream"], report["by_source"]["purchases"]
+    assert clicks["unknown_event_types"] == {"wishlist": 1}
+    assert purchases["unknown_event_types"] == {}
+    assert set(clicks["kept_by_event_type"]) == {"View", "AddToCart"}
+    assert purchases["kept_by_event_type"] == {"Purchase": purchases["kept"]}
+    published = {t: parts["train"] + parts["holdout"] for t, parts in report["event_types"].items()}
+    assert sum(published.values()) == report["train_rows"] + report["holdout_rows"]
+    assert (
+        report["event_types"]["AddToCart"]["holdout"]
+        == shop_fixture.VALID_USERS * shop_fixture.HOLDOUT_PER_USER
+    )
+    assert report["warnings"] == []
+
+
+def test_a_mapped_event_type_no_row_has_is_a_warning(engine, shop_use_case, sql_root):
+    clicks, purchases = shop_use_case.sources
+    wishful = clicks.model_copy(update={"event_types": {**clicks.event_types, "share": "Share"}})
+    report = stage(engine, make_ctx(shop_use_case, engine, sql_root, sources=[wishful, purchases]))
+    assert report["by_source"]["clickstream"]["kept_by_event_type"]["Share"] == 0
+    assert report["warnings"] == ["source 'clickstream': no row in the window is Share (mapped from 'share')"]

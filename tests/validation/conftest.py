@@ -17,12 +17,21 @@ SUITES = ROOT / "include" / "expectations"
 WINDOW_START = 1_700_000_000
 WINDOW_END = 1_731_536_000
 EVENT_TYPES = ["purchase", "view"]
-PARAMETERS = {"window_start": WINDOW_START, "window_end": WINDOW_END, "event_types": EVENT_TYPES}
+RAW_EVENT_TYPES = ["add_to_cart", "purchase", "view"]  # what the sources map, lower-cased and trimmed
+PARAMETERS = {
+    "window_start": WINDOW_START,
+    "window_end": WINDOW_END,
+    "event_types": EVENT_TYPES,
+    "raw_event_types": RAW_EVENT_TYPES,
+}
 
 INTERACTION_COLUMNS = (
     '"USER_ID" VARCHAR, "ITEM_ID" VARCHAR, "TIMESTAMP" BIGINT, "EVENT_TYPE" VARCHAR, "EVENT_VALUE" DOUBLE'
 )
-RAW_COLUMNS = "source VARCHAR, user_id VARCHAR, item_id VARCHAR, event_ts DOUBLE, event_type VARCHAR, event_value DOUBLE"
+RAW_COLUMNS = (
+    "source VARCHAR, user_id VARCHAR, item_id VARCHAR, event_ts DOUBLE, event_type VARCHAR, "
+    "event_type_key VARCHAR, event_value DOUBLE"
+)
 
 Row = tuple
 
@@ -49,7 +58,7 @@ def raw_rows(n: int = 1000, *, null_user_ids: int = 0) -> list[Row]:
     """Raw unified source rows with messy-but-known event types; the first `null_user_ids` lack a user."""
     kinds = ["view", " View ", "ADD_TO_CART", "purchase "]
     return [
-        (
+        raw_row(
             "clicks" if i % 3 else "orders",
             None if i < null_user_ids else f"u{i % 97}",
             f"i{i % 41}",
@@ -59,6 +68,12 @@ def raw_rows(n: int = 1000, *, null_user_ids: int = 0) -> list[Row]:
         )
         for i in range(n)
     ]
+
+
+def raw_row(source, user_id, item_id, event_ts, event_type, event_value) -> Row:
+    """A row of the raw view: its event_type_key is the event type lower-cased and trimmed, as staged."""
+    key = None if event_type is None else event_type.strip().lower()
+    return (source, user_id, item_id, event_ts, event_type, key, event_value)
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ def test_one_page_for_several_suites_marks_warnings_apart(contract, source_quali
     contract_result = _failing_contract(contract, load_duck, duck_query)
     table = load_duck("stg.raw_events", raw_rows(1000, null_user_ids=100), RAW_COLUMNS)
     quality = validate_in_sql(
-        suite=source_quality, table=table, dialect="duckdb", run_query=duck_query, parameters={}
+        suite=source_quality, table=table, dialect="duckdb", run_query=duck_query, parameters=PARAMETERS
     )
 
     page = html_report([quality, contract_result], title="Export 2026-11-29")

@@ -14,7 +14,7 @@ from psycopg2.extras import execute_values
 
 from personalize_pipelines.validation import ContractViolation, validate_in_sql, validate_with_gx
 
-from .conftest import PARAMETERS, RAW_COLUMNS, SUITES, WINDOW_END, interactions, raw_rows
+from .conftest import PARAMETERS, RAW_COLUMNS, SUITES, WINDOW_END, interactions, raw_row, raw_rows
 
 pytestmark = pytest.mark.postgres
 
@@ -37,7 +37,7 @@ def defective_interactions() -> list[tuple]:
 
 def defective_raw() -> list[tuple]:
     rows = raw_rows(900, null_user_ids=30)
-    return rows + [("clicks", "u1", None, -1.0, "Refund", 2.5)] * 20
+    return rows + [raw_row("clicks", "u1", None, -1.0, "Refund", 2.5)] * 20
 
 
 TABLES = {

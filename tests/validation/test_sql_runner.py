@@ -15,7 +15,7 @@ from personalize_pipelines.validation import (
 )
 from personalize_pipelines.validation.suite import parse_suite
 
-from .conftest import PARAMETERS, RAW_COLUMNS, WINDOW_END, interactions, raw_rows
+from .conftest import PARAMETERS, RAW_COLUMNS, WINDOW_END, interactions, raw_row, raw_rows
 
 TABLE = "stg.interactions_train"
 
@@ -176,7 +176,7 @@ def test_mostly_tolerates_a_share_of_nulls(source_quality, load_duck, duck_query
         rows = raw_rows(1000, null_user_ids=null_user_ids)
         table = load_duck("stg.raw_events", rows, RAW_COLUMNS)
         result = validate_in_sql(
-            suite=source_quality, table=table, dialect="duckdb", run_query=duck_query, parameters={}
+            suite=source_quality, table=table, dialect="duckdb", run_query=duck_query, parameters=PARAMETERS
         )
         return next(
             r
@@ -192,10 +192,10 @@ def test_mostly_tolerates_a_share_of_nulls(source_quality, load_duck, duck_query
 
 def test_warn_suite_reports_but_never_raises(source_quality, load_duck, duck_query):
     rows = raw_rows(1000, null_user_ids=300)
-    rows += [("clicks", "u1", None, -5.0, "refund", None)] * 50
+    rows += [raw_row("clicks", "u1", None, -5.0, "refund", None)] * 50
     table = load_duck("stg.raw_events", rows, RAW_COLUMNS)
     result = validate_in_sql(
-        suite=source_quality, table=table, dialect="duckdb", run_query=duck_query, parameters={}
+        suite=source_quality, table=table, dialect="duckdb", run_query=duck_query, parameters=PARAMETERS
     )
 
     failed = {(r.type, r.column): r for r in result.failures}
@@ -203,12 +203,12 @@ def test_warn_suite_reports_but_never_raises(source_quality, load_duck, duck_que
     assert set(failed) == {
         ("expect_column_values_to_not_be_null", "user_id"),
         ("expect_column_values_to_not_be_null", "item_id"),
-        ("expect_column_values_to_match_regex", "event_type"),
+        ("expect_column_values_to_be_in_set", "event_type_key"),
         ("expect_column_values_to_be_between", "event_ts"),
     }
-    assert failed[("expect_column_values_to_match_regex", "event_type")].unexpected_count == 50
+    assert failed[("expect_column_values_to_be_in_set", "event_type_key")].unexpected_count == 50
     assert (
-        failed[("expect_column_values_to_match_regex", "event_type")].partial_unexpected_list[0] == "refund"
+        failed[("expect_column_values_to_be_in_set", "event_type_key")].partial_unexpected_list[0] == "refund"
     )
     assert all(r.severity == "warn" for r in result.results)
     result.raise_for_contract()  # warn severity: reported only
@@ -217,7 +217,7 @@ def test_warn_suite_reports_but_never_raises(source_quality, load_duck, duck_que
 def test_raw_event_types_match_after_lower_and_trim(source_quality, load_duck, duck_query):
     table = load_duck("stg.raw_events", raw_rows(400), RAW_COLUMNS)
     result = validate_in_sql(
-        suite=source_quality, table=table, dialect="duckdb", run_query=duck_query, parameters={}
+        suite=source_quality, table=table, dialect="duckdb", run_query=duck_query, parameters=PARAMETERS
     )
     assert result.success, result.summary()
 
