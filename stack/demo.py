@@ -71,11 +71,19 @@ def build_warehouse() -> Path:
     return path
 
 
+def connections(warehouse: Path, endpoint: str) -> dict[str, str]:
+    """The example project's two connections as ``AIRFLOW_CONN_*`` variables: the DuckDB warehouse file and
+    AWS at ``endpoint`` (personalize-local)."""
+    return {
+        "AIRFLOW_CONN_WAREHOUSE": json.dumps({"conn_type": "duckdb", "host": str(warehouse)}),
+        "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(
+            {"conn_type": "aws", "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"}}
+        ),
+    }
+
+
 def point_connections(warehouse: Path, endpoint: str) -> None:
-    os.environ["AIRFLOW_CONN_WAREHOUSE"] = json.dumps({"conn_type": "duckdb", "host": str(warehouse)})
-    os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = json.dumps(
-        {"conn_type": "aws", "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"}}
-    )
+    os.environ.update(connections(warehouse, endpoint))
 
 
 def run_dag(dag_id: str, **kwargs):

@@ -61,6 +61,14 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every distribution's wheel, built once a session into one folder (``--find-links``): tests/wheels.py."""
+    from tests.wheels import build_wheels
+
+    return build_wheels(tmp_path_factory.mktemp("wheels"))
+
+
+@pytest.fixture(scope="session")
 def airflow_db() -> Path:
     """A migrated Airflow metadata DB (SQLite) for dag.test()."""
     AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)

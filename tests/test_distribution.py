@@ -12,37 +12,22 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from tests.conftest import ROOT
-
-UV = Path(sys.executable).parent / "uv"
-
-
-def build(source: Path, out: Path, name: str) -> Path:
-    """The wheel built from the source distribution, as an index would hold it. Not `--wheel` straight from
-    the tree: setuptools reuses the tree's build/lib/, where a checkout that built before a module moved
-    still has it (personalize_local/ was in the integration's until it became a distribution of its own)."""
-    subprocess.run([str(UV), "build", "-q", "-o", str(out), str(source)], check=True, timeout=300)
-    (built,) = out.glob(f"{name}-*.whl")
-    return built
+from tests.wheels import INTEGRATION, UV, wheel_of
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    return build(ROOT, tmp_path_factory.mktemp("wheel"), "airflow_provider_personalize_pipelines")
+def wheel(wheels) -> Path:
+    return wheel_of(wheels, INTEGRATION)
 
 
 @pytest.fixture(scope="module")
-def metrics_wheel(tmp_path_factory) -> Path:
-    return build(
-        ROOT / "packages" / "personalize-metrics", tmp_path_factory.mktemp("metrics"), "personalize_metrics"
-    )
+def metrics_wheel(wheels) -> Path:
+    return wheel_of(wheels, "personalize-metrics")
 
 
 @pytest.fixture(scope="module")
-def local_wheel(tmp_path_factory) -> Path:
-    return build(
-        ROOT / "packages" / "personalize-local", tmp_path_factory.mktemp("local"), "personalize_local"
-    )
+def local_wheel(wheels) -> Path:
+    return wheel_of(wheels, "personalize-local")
 
 
 def metadata(wheel: Path) -> list[str]:
