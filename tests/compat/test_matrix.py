@@ -119,6 +119,8 @@ def test_the_integration_runs_in_the_teams_airflow(line: AirflowLine, wheels, tm
             str(tmp_path / "personalize-local"),
             "--phase-seconds",
             "0.02",
+            "--bucket",
+            shop.s3.bucket,
         ),
         ready=lambda log: (m := re.search(r"serving (http://\S+)", log)) and m.group(1),
     )
@@ -128,7 +130,6 @@ def test_the_integration_runs_in_the_teams_airflow(line: AirflowLine, wheels, tm
             name: boto3.client(name, endpoint_url=endpoint, region_name="us-east-1")
             for name in ("s3", "personalize")
         }
-        clients["s3"].create_bucket(Bucket=shop.s3.bucket)
 
         with progress.step("7. airflow dags test shop__export"):
             venv.airflow("dags", "test", "shop__export", WINDOW_END.date().isoformat())
