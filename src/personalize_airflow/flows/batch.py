@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING
 
 from airflow.sdk import DAG
 
-from personalize_airflow.alerts import alert_args
 from personalize_airflow.batch_tasks import (
     load_recommendations,
     load_related_items,
     prepare_related_items,
     prepare_users,
 )
+from personalize_airflow.flows.common import use_case_dag
 from personalize_airflow.operators.personalize import PersonalizeCreateBatchInferenceJobOperator
-from personalize_airflow.use_cases import retry_delay, start_date, use_case_layout
+from personalize_airflow.use_cases import use_case_layout
 
 if TYPE_CHECKING:
     from personalize_pipelines.config import UseCase
@@ -48,14 +48,10 @@ def build(uc: UseCase) -> DAG | None:
     layout = use_case_layout(uc)
     users_run = layout.batch_run("<run>", "users")
     job_args = {"aws_conn_id": uc.s3.conn_id, "waiter_delay": uc.serving.waiter_delay}
-    with DAG(
-        dag_id=f"{uc.name}__batch",
+    with use_case_dag(
+        uc,
+        "batch",
         schedule=batch.schedule,
-        start_date=start_date(uc),
-        catchup=False,
-        max_active_runs=1,
-        default_args={"owner": uc.owner, "retries": 2, "retry_delay": retry_delay(60), **alert_args(uc)},
-        tags=["personalize", "batch", *uc.tags],
         doc_md=DOC.format(
             name=uc.name,
             table=batch.table,

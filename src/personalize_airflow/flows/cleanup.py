@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from airflow.sdk import DAG, Param
 
-from personalize_airflow.alerts import alert_args
 from personalize_airflow.cleanup_tasks import arns_to_delete, plan_cleanup, remove_abandoned_exports
+from personalize_airflow.flows.common import use_case_dag
 from personalize_airflow.operators.personalize import (
     PersonalizeDeleteCampaignOperator,
     PersonalizeDeleteDatasetGroupOperator,
@@ -18,7 +18,6 @@ from personalize_airflow.operators.personalize import (
     PersonalizeDeleteSchemaOperator,
     PersonalizeDeleteSolutionOperator,
 )
-from personalize_airflow.use_cases import retry_delay, start_date
 
 if TYPE_CHECKING:
     from personalize_pipelines.config import UseCase
@@ -59,17 +58,13 @@ def build(uc: UseCase) -> DAG | None:
     if uc.serving is None:
         return None
     cleanup = uc.serving.cleanup
-    with DAG(
-        dag_id=f"{uc.name}__cleanup",
+    with use_case_dag(
+        uc,
+        "cleanup",
         schedule=cleanup.schedule,
-        start_date=start_date(uc),
-        catchup=False,
-        max_active_runs=1,
         params={
             "dry_run": Param(cleanup.dry_run, type="boolean", description="only list what would be deleted")
         },
-        default_args={"owner": uc.owner, "retries": 2, "retry_delay": retry_delay(60), **alert_args(uc)},
-        tags=["personalize", "cleanup", *uc.tags],
         doc_md=DOC.format(
             name=uc.name,
             days=cleanup.retention_days,

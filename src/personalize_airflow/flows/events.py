@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 from airflow.sdk import DAG
 
-from personalize_airflow.alerts import alert_args
 from personalize_airflow.events_tasks import advance_after_import, choose, plan, stage_import, stream_events
+from personalize_airflow.flows.common import use_case_dag
 from personalize_airflow.operators.personalize import PersonalizeCreateDatasetImportJobOperator
-from personalize_airflow.use_cases import retry_delay, start_date, use_case_layout
+from personalize_airflow.use_cases import use_case_layout
 
 if TYPE_CHECKING:
     from personalize_pipelines.config import UseCase
@@ -40,21 +40,13 @@ def build(uc: UseCase) -> DAG | None:
         return None
     events = uc.serving.events
     layout = use_case_layout(uc)
-    with DAG(
-        dag_id=f"{uc.name}__events",
+    with use_case_dag(
+        uc,
+        "events",
         schedule=events.schedule,
-        start_date=start_date(uc),
-        catchup=False,
-        max_active_runs=1,
+        retries=3,
+        task_defaults={"retry_exponential_backoff": True},
         dagrun_timeout=timedelta(hours=6),
-        default_args={
-            "owner": uc.owner,
-            "retries": 3,
-            "retry_delay": retry_delay(60),
-            "retry_exponential_backoff": True,
-            **alert_args(uc),
-        },
-        tags=["personalize", "events", *uc.tags],
         doc_md=DOC.format(
             name=uc.name,
             watermark=layout.uri(layout.watermark("<tracker id>")),

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 from airflow.sdk import DAG
 
-from personalize_airflow.alerts import alert_args
 from personalize_airflow.export_tasks import drop_staging, extract_and_clean, publish, validate
-from personalize_airflow.use_cases import export_asset, retry_delay, start_date
+from personalize_airflow.flows.common import use_case_dag
+from personalize_airflow.use_cases import export_asset
 
 if TYPE_CHECKING:
     from personalize_pipelines.config import UseCase
@@ -31,14 +31,10 @@ Backfill past windows with `airflow backfill create --dag-id {name}__export --fr
 
 
 def build(uc: UseCase) -> DAG:
-    with DAG(
-        dag_id=f"{uc.name}__export",
+    with use_case_dag(
+        uc,
+        "export",
         schedule=uc.schedule.export,
-        start_date=start_date(uc),
-        catchup=False,
-        max_active_runs=1,
-        default_args={"owner": uc.owner, "retries": 2, "retry_delay": retry_delay(60), **alert_args(uc)},
-        tags=["personalize", "export", *uc.tags],
         doc_md=DOC.format(
             name=uc.name,
             description=uc.description,

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from airflow.sdk import DAG, Param, TaskGroup
 
-from personalize_airflow.alerts import alert_args
+from personalize_airflow.flows.common import use_case_dag
 from personalize_airflow.operators.personalize import (
     PersonalizeCreateBatchInferenceJobOperator,
     PersonalizeCreateDatasetGroupOperator,
@@ -35,7 +35,7 @@ from personalize_airflow.train_tasks import (
     smoke_test,
     solution_metrics,
 )
-from personalize_airflow.use_cases import export_asset, retry_delay, start_date
+from personalize_airflow.use_cases import export_asset
 
 if TYPE_CHECKING:
     from personalize_pipelines.config import UseCase
@@ -64,18 +64,12 @@ def build(uc: UseCase) -> DAG | None:
         return None
     waits = {"aws_conn_id": uc.s3.conn_id, "waiter_delay": poll_seconds(uc)}
     waits["waiter_max_attempts"] = max(10, 24 * 3600 // waits["waiter_delay"])
-    with DAG(
-        dag_id=f"{uc.name}__train",
-        schedule=[export_asset(uc)],
-        start_date=start_date(uc),
-        catchup=False,
-        max_active_runs=1,  # the registry's single-writer requirement
-        default_args={
-            "owner": uc.owner,
-            "retries": uc.training.retries,
-            "retry_delay": retry_delay(uc.training.retry_delay_seconds),
-            **alert_args(uc),
-        },
+    with use_case_dag(
+        uc,
+        "train",
+        schedule=[export_asset(uc)],  # one run at a time: the registry's single-writer requirement
+        retries=uc.training.retries,
+        retry_delay_seconds=uc.training.retry_delay_seconds,
         params={
             "version": Param(
                 None,
@@ -85,7 +79,6 @@ def build(uc: UseCase) -> DAG | None:
                 "(see latest.json). Leave empty when an export event triggers the run.",
             )
         },
-        tags=["personalize", "train", *uc.tags],
         doc_md=DOC.format(
             name=uc.name,
             mode=uc.training.dataset_group,
