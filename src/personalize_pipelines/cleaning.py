@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from personalize_pipelines.config import DatasetSpec, UseCase
+from personalize_pipelines.config import DatasetSpec, SourceSpec, UseCase
 from personalize_pipelines.limits import MAX_ID_LENGTH
 
 ROW_RULES = (
@@ -119,20 +119,29 @@ class StagingNames:
 
 def raw_union_sql(rendered_sources: dict[str, str], use_case: UseCase) -> str:
     """Wrap each source's rendered SQL into one typed union with a `source` column."""
-    parts = []
-    for source in use_case.sources:
-        value = (
-            "CAST(s.event_value AS DOUBLE PRECISION)"
-            if source.event_value
-            else "CAST(NULL AS DOUBLE PRECISION)"
-        )
-        parts.append(
-            f"SELECT {quote_literal(source.name)} AS source, CAST(s.user_id AS VARCHAR) AS user_id, "
-            f"CAST(s.item_id AS VARCHAR) AS item_id, CAST(s.event_ts AS DOUBLE PRECISION) AS event_ts, "
-            f"CAST(s.event_type AS VARCHAR) AS event_type, {value} AS event_value "
-            f"FROM (\n{rendered_sources[source.name].rstrip().rstrip(';')}\n) s"
-        )
-    return "\nUNION ALL\n".join(parts)
+    return "\nUNION ALL\n".join(source_select_sql(s, rendered_sources[s.name]) for s in use_case.sources)
+
+
+def source_select_sql(source: SourceSpec, rendered: str) -> str:
+    """One source's rendered SQL, typed as the union's part."""
+    value = (
+        "CAST(s.event_value AS DOUBLE PRECISION)" if source.event_value else "CAST(NULL AS DOUBLE PRECISION)"
+    )
+    return (
+        f"SELECT {quote_literal(source.name)} AS source, CAST(s.user_id AS VARCHAR) AS user_id, "
+        f"CAST(s.item_id AS VARCHAR) AS item_id, CAST(s.event_ts AS DOUBLE PRECISION) AS event_ts, "
+        f"CAST(s.event_type AS VARCHAR) AS event_type, {value} AS event_value "
+        f"FROM (\n{rendered.rstrip().rstrip(';')}\n) s"
+    )
+
+
+def source_scan_sql(source: SourceSpec, rendered: str) -> str:
+    """Every row and column of one source computed (aggregates need them all), to find which source's
+    rows the warehouse refuses when the union fails."""
+    return (
+        "SELECT count(*), sum(length(user_id)), sum(length(item_id)), sum(event_ts), sum(length(event_type)), "
+        f"sum(event_value) FROM ({source_select_sql(source, rendered)}) scanned"
+    )
 
 
 def _event_type_case(use_case: UseCase) -> str:

@@ -113,10 +113,8 @@ def stage(
         try:
             engine.execute(sql)
         except QueryError as exc:
-            files = ", ".join(str(ctx.sql_dir / s.sql) for s in uc.sources)
-            raise ExportQueryError(
-                f"{uc.name}: {label} failed on the sources' rows ({files}): {exc}"
-            ) from exc
+            refused = _refused_source(engine, ctx, rendered)
+            raise ExportQueryError(f"{uc.name}: {label} failed on {refused}: {exc}") from exc
         progress(f"{label}: {time.monotonic() - started:.2f}s")
     report = _interaction_accounting(engine, ctx)
     progress(
@@ -145,6 +143,16 @@ def stage(
         progress(f"{kind}: {report[kind]['rows']:,} rows; dropped {report[kind]['dropped']}")
     _enforce_defect_threshold(report, uc)
     return report
+
+
+def _refused_source(engine: Engine, ctx: ExportContext, rendered: dict[str, str]) -> str:
+    """Which source's rows the warehouse refuses (each scanned alone), for the error; all, if none alone."""
+    for source in ctx.use_case.sources:
+        try:
+            engine.query(cleaning.source_scan_sql(source, rendered[source.name]))
+        except QueryError:
+            return f"the rows of source {source.name!r} ({ctx.sql_dir / source.sql})"
+    return "the sources' rows (" + ", ".join(str(ctx.sql_dir / s.sql) for s in ctx.use_case.sources) + ")"
 
 
 def check_query(

@@ -156,3 +156,19 @@ def exported_prefix_objects(airflow_db, project, tiny_warehouse, s3_endpoint, s3
     assert states["publish"][0] == "success", states
     listed = s3.get_paginator("list_objects_v2").paginate(Bucket="personalize-demo", Prefix="exports/shop/")
     return [obj["Key"] for page in listed for obj in page.get("Contents", [])]
+
+
+def test_an_int32_overflow_names_the_source_whose_rows_overflow(project, tiny_warehouse, tmp_path):
+    """`start_epoch * 1000` compiles, then overflows DuckDB's INTEGER on the rows: the error names the source
+    that overflows, not just the step (window.start_epoch_ms is the fix)."""
+    clicks = project.sql_dir / "shop" / "clickstream.sql"
+    clicks.write_text(
+        clicks.read_text().replace(
+            "{{ window.start_epoch }}", "CAST({{ window.start_epoch }} AS INTEGER) * 1000"
+        )
+    )
+    message = staged_error(project, tiny_warehouse, tmp_path)
+    assert message.startswith(
+        f"shop: extract and classify sources failed on the rows of source 'clickstream' ({clicks}): "
+    )
+    assert "Overflow" in message
