@@ -7,6 +7,7 @@ holdout table, or one drop rule — so `raw_rows == sum(dropped) + train + holdo
 Rules, in the order they apply (a row is counted under the first rule that drops it):
   missing_user_id, missing_item_id  null or blank after trimming
   id_too_long                       an id longer than 256 characters (Personalize's limit)
+  missing_event_type                null or blank event type after trimming
   unknown_event_type                event type (lower-cased, trimmed) not mapped in the config
   invalid_timestamp                 null, zero or negative event time
   before_window                     earlier than the window start (scope, not a defect)
@@ -31,6 +32,7 @@ ROW_RULES = (
     "missing_user_id",
     "missing_item_id",
     "id_too_long",
+    "missing_event_type",
     "unknown_event_type",
     "invalid_timestamp",
     "before_window",
@@ -177,6 +179,7 @@ SELECT source, user_id, item_id, event_ts, event_type_raw, event_value, ts, mapp
     WHEN user_id IS NULL OR user_id = '' THEN 'missing_user_id'
     WHEN item_id IS NULL OR item_id = '' THEN 'missing_item_id'
     WHEN length(user_id) > {MAX_ID_LENGTH} OR length(item_id) > {MAX_ID_LENGTH} THEN 'id_too_long'
+    WHEN event_type_norm IS NULL OR event_type_norm = '' THEN 'missing_event_type'
     WHEN mapped_event_type IS NULL THEN 'unknown_event_type'
     WHEN ts IS NULL OR ts <= 0 THEN 'invalid_timestamp'
     WHEN ts < {window_start} THEN 'before_window'
@@ -184,7 +187,7 @@ SELECT source, user_id, item_id, event_ts, event_type_raw, event_value, ts, mapp
   END AS drop_rule,
   was_milliseconds, event_type_changed, id_changed
 FROM (
-  SELECT source, user_id_raw, item_id_raw, event_ts, event_type_raw, event_value, user_id, item_id,
+  SELECT source, user_id_raw, item_id_raw, event_ts, event_type_raw, event_type_norm, event_value, user_id, item_id,
     CAST(floor(CASE WHEN event_ts >= {threshold} THEN event_ts / 1000 ELSE event_ts END) AS BIGINT) AS ts,
     {_event_type_case(use_case)} AS mapped_event_type,
     CASE WHEN event_ts >= {threshold} THEN 1 ELSE 0 END AS was_milliseconds,

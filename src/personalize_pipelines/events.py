@@ -157,7 +157,11 @@ def normalise(
         if ts <= 0:
             result.skip("invalid_timestamp")
             continue
-        mapped = event_types.get(str(row.get("event_type") or "").strip().lower())
+        raw_type = str(row.get("event_type") or "").strip().lower()
+        if not raw_type:
+            result.skip("missing_event_type")
+            continue
+        mapped = event_types.get(raw_type)
         if mapped is None:
             result.skip("unknown_event_type")
             continue

@@ -64,6 +64,7 @@ TRACKED_RULES = (
     "missing_user_id",
     "missing_item_id",
     "id_too_long",
+    "missing_event_type",
     "unknown_event_type",
     "invalid_timestamp",
     "before_window",
@@ -76,6 +77,7 @@ DEFECT_RULES = (
     "missing_user_id",
     "missing_item_id",
     "id_too_long",
+    "missing_event_type",
     "unknown_event_type",
     "invalid_timestamp",
     "duplicate",
@@ -274,6 +276,9 @@ def generate() -> tuple[_Generator, list[tuple]]:
     g.order("m0011", "  ", g.rng.randrange(train_low, train_high), rule="missing_item_id")
     g.app("m" * 257, listing_id(6), "view", valid_time(), rule="id_too_long")
     g.order("m0012", "L" * 300, g.rng.randrange(train_low, train_high), rule="id_too_long")
+    # No action at all (null, empty, blank): missing, not unknown.
+    for action in (None, None, "", "  "):
+        g.app("m0013", listing_id(7), action, valid_time(), rule="missing_event_type")
     # Actions the mapping does not know.
     for raw, n in UNKNOWN.items():
         for _ in range(n):

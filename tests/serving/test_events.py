@@ -89,6 +89,7 @@ def test_rows_are_normalised_and_every_skip_is_counted():
         {"user_id": "u1", "item_id": "", "event_ts": 1_790_000_000, "event_type": "view"},
         {"user_id": "u1", "item_id": "p1", "event_ts": "soon", "event_type": "view"},
         {"user_id": "u1", "item_id": "p1", "event_ts": 1_790_000_000, "event_type": "wishlist"},
+        {"user_id": "u1", "item_id": "p1", "event_ts": 1_790_000_000, "event_type": " "},
         {"user_id": "u1", "item_id": "p1", "event_ts": 1_700_000_000, "event_type": "view"},
     ]
     result = normalise(rows, event_types=SHOP_TYPES, after=Position(1_780_000_000, ""))
@@ -99,6 +100,7 @@ def test_rows_are_normalised_and_every_skip_is_counted():
         "missing_user_id": 1,
         "missing_item_id": 1,
         "invalid_timestamp": 1,
+        "missing_event_type": 1,
         "unknown_event_type": 1,
         "not_after_watermark": 1,
     }
