@@ -3,7 +3,7 @@
 Each botocore session (boto3's, the Amazon provider's, aiobotocore's in triggers) gets a
 ``before-parameter-build`` handler, which sees the call's parameters. A call counts when it is made inside
 a task ``dag.test()`` runs (its ``_run_task`` frame is on the stack, deferred triggers included) of a DAG
-of ``dags/`` (or by the alerts' notifier): the tests' own fixtures, the emulator's thread and the
+the project's flows built, whichever DAG file built it (or by the alerts' notifier): the tests' own fixtures, the emulator's thread and the
 operators' test DAGs are left out.
 One JSON line per call goes to :data:`CALLS_FILE`, with the use cases the DAG ran with (its config
 folder at that moment), so ``tests/test_policy_coverage.py`` checks each call against the policy of the
@@ -23,7 +23,7 @@ import botocore.session
 ROOT = Path(__file__).resolve().parents[1]
 CALLS_DIR = ROOT / "build" / "aws-calls"
 CALLS_FILE = CALLS_DIR / f"session-{os.getpid()}.jsonl"  # sessions running side by side keep apart
-DAGS_FOLDER = ROOT / "dags"
+PROJECT_TAG = "personalize"  # every DAG the flows build carries it (personalize_airflow.flows.common)
 TASK_RUNNER = ("_run_task", str(Path("airflow") / "sdk" / "definitions" / "dag.py"))
 # alert_args() attaches these to any DAG: a test DAG's failure exercises the project's alerts too.
 ALERT_NOTIFIER = str(Path("amazon") / "aws" / "notifications" / "sns.py")
@@ -35,7 +35,7 @@ _snapshot_ids: dict[tuple, int] = {}
 
 def _task_dag_id() -> str | None:
     """The dag id of the task running on this thread under dag.test() when the call is the project's: a
-    task of a DAG of ``dags/``, or an alert; None otherwise (fixtures, the emulator, the operators' own
+    task of a DAG the flows built, or an alert; None otherwise (fixtures, the emulator, the operators' own
     test DAGs)."""
     alert = False
     frame = sys._getframe(1)
@@ -44,7 +44,7 @@ def _task_dag_id() -> str | None:
         alert = alert or code.co_filename.endswith(ALERT_NOTIFIER)
         if code.co_name == TASK_RUNNER[0] and code.co_filename.endswith(TASK_RUNNER[1]):
             task = frame.f_locals["task"]
-            project = Path(task.dag.fileloc).resolve().is_relative_to(DAGS_FOLDER)
+            project = PROJECT_TAG in task.dag.tags
             return frame.f_locals["ti"].dag_id if project or alert else None
         frame = frame.f_back
     return None

@@ -16,6 +16,8 @@ import yaml
 
 from tests.conftest import DAG_FILE, ROOT, project_with_own_config
 
+EVERY_USE_CASE_DAG_FILE = Path(__file__).parent / "dags" / "personalize.py"
+
 WINDOW_END = datetime(2026, 11, 1, tzinfo=UTC)
 EXPORT_PREFIX = "exports"
 PERSONALIZED = {"name": "personalized", "recipe": "aws-user-personalization"}
@@ -153,7 +155,7 @@ def run_train(use_case: str, version: str, *, logical_date: datetime | None = No
     """dag.test() of <use_case>__train on `version`, as a hand-triggered run with the version param."""
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(DAG_FILE))
+    bag = DagBag(dag_folder=str(EVERY_USE_CASE_DAG_FILE))
     assert bag.import_errors == {}
     moment = logical_date or WINDOW_END + timedelta(hours=next(_run_dates))
     return TrainRun(
