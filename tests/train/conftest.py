@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ import yaml
 
 from tests.conftest import DAG_FILE, ROOT, project_with_own_config
 
-EVERY_USE_CASE_DAG_FILE = Path(__file__).parent / "dags" / "personalize.py"
+BUNDLES = "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"
+LOCAL_BUNDLE = "airflow.dag_processing.bundles.local.LocalDagBundle"
 
 WINDOW_END = datetime(2026, 11, 1, tzinfo=UTC)
 EXPORT_PREFIX = "exports"
@@ -155,14 +157,34 @@ def run_train(use_case: str, version: str, *, logical_date: datetime | None = No
     """dag.test() of <use_case>__train on `version`, as a hand-triggered run with the version param."""
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(EVERY_USE_CASE_DAG_FILE))
-    assert bag.import_errors == {}
-    moment = logical_date or WINDOW_END + timedelta(hours=next(_run_dates))
-    return TrainRun(
-        bag.dags[f"{use_case}__train"].test(
+    from personalize_airflow.use_cases import project
+
+    # The tests' own use cases (shop_gate, shop_rollback...) get a DAG file like dags/shop.py, in their
+    # project's dags/, which dag.test() reads as a DAG bundle of its own.
+    dags = project().root / "dags"
+    dags.mkdir(exist_ok=True)
+    dag_file = dags / f"{use_case}.py"
+    if not dag_file.exists():  # the example project's own dags/shop.py stays as it is
+        dag_file.write_text(DAG_FILE.read_text().replace('"shop"', f'"{use_case}"'))
+    bundles = [
+        {"name": "personalize-train-tests", "classpath": LOCAL_BUNDLE, "kwargs": {"path": str(dags)}},
+        {"name": "dags-folder", "classpath": LOCAL_BUNDLE, "kwargs": {}},
+    ]
+    previous = os.environ.get(BUNDLES)
+    os.environ[BUNDLES] = json.dumps(bundles)
+    try:
+        bag = DagBag(dag_folder=str(dag_file))
+        assert bag.import_errors == {}
+        moment = logical_date or WINDOW_END + timedelta(hours=next(_run_dates))
+        run = bag.dags[f"{use_case}__train"].test(
             logical_date=moment, run_after=moment, run_conf={"version": version}
         )
-    )
+    finally:
+        if previous is None:
+            os.environ.pop(BUNDLES)
+        else:
+            os.environ[BUNDLES] = previous
+    return TrainRun(run)
 
 
 def registry(s3, use_case: str):
