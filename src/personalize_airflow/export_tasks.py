@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import task
-from airflow.sdk.exceptions import AirflowFailException
 
 from personalize_airflow.moments import run_moment
 

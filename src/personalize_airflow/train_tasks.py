@@ -15,8 +15,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import task
-from airflow.sdk.exceptions import AirflowFailException
 
 # for flows/train.py, which imports from the Airflow package only
 from personalize_pipelines.training.resources import DATASET_TYPES as DATASET_TYPES
