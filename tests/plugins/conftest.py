@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
-from airflow.sdk.exceptions import TaskDeferred
+from airflow.providers.common.compat.sdk import TaskDeferred
 
 
 def failing(kind: str, number: int) -> str:
