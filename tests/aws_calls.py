@@ -43,7 +43,8 @@ def _task_dag_id() -> str | None:
         code = frame.f_code
         alert = alert or code.co_filename.endswith(ALERT_NOTIFIER)
         if code.co_name == TASK_RUNNER[0] and code.co_filename.endswith(TASK_RUNNER[1]):
-            task = frame.f_locals["task"]
+            # Airflow 3.0's _run_task(*, ti) has no ``task`` local; the TI carries it.
+            task = frame.f_locals.get("task") or frame.f_locals["ti"].task
             project = PROJECT_TAG in task.dag.tags
             return frame.f_locals["ti"].dag_id if project or alert else None
         frame = frame.f_back

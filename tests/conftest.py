@@ -83,10 +83,13 @@ def airflow_db() -> Path:
 
 
 def pytest_configure(config):
-    """Record the AWS calls of every DAG task from the start of the session (tests/aws_calls.py)."""
-    from tests import aws_calls
+    """Record the AWS calls and the XCom pushes of every DAG task from the start of the session
+    (tests/aws_calls.py, tests/xcom_pushes.py); on Airflow 3.0, tests/airflow_compat.py's dag.test()."""
+    from tests import airflow_compat, aws_calls, xcom_pushes
 
     aws_calls.install()
+    xcom_pushes.install()
+    airflow_compat.install()
 
 
 def pytest_collection_modifyitems(session, config, items):

@@ -1,13 +1,16 @@
 """DEPLOY.md's claims that this repository can check: the Helm values run stack/Dockerfile's image as that
-image lays the project out, with every connection and the AWS role where AWS is called; the MWAA section
-says what botocore's MWAA model offers today."""
+image lays the project out, with every connection and the AWS role where AWS is called; the MWAA section's
+floor is an Airflow botocore's MWAA model offers today."""
 
 from __future__ import annotations
 
 import re
+import tomllib
 
 import botocore.session
 import yaml
+from packaging.requirements import Requirement
+from packaging.version import Version
 
 from tests.conftest import EXAMPLE, ROOT
 
@@ -52,14 +55,15 @@ def test_every_component_that_calls_aws_has_the_role_and_the_triggerer_runs():
     assert None not in roles.values() and len(set(roles.values())) == 1, roles
 
 
-def test_the_mwaa_section_names_the_newest_version_mwaa_offers():
+def test_mwaa_offers_an_airflow_the_integration_supports():
+    """The MWAA section's claim: the floor is at most the newest Airflow botocore's MWAA model offers."""
     model = botocore.session.get_session().get_service_model("mwaa")
     doc = model.shape_for("CreateEnvironmentInput").members["AirflowVersion"].documentation
-    offered = max(
-        (tuple(int(part) for part in v.split(".")) for v in re.findall(r"<code>([\d.]+)</code>", doc)),
-        default=None,
-    )
+    offered = max((Version(v) for v in re.findall(r"<code>([\d.]+)</code>", doc)), default=None)
     assert offered, doc
-    newest = ".".join(map(str, offered))
-    assert offered < (3, 3, 0), f"MWAA now offers Airflow {newest}: DEPLOY.md's MWAA section needs trying"
-    assert f"up to **{newest}**" in GUIDE
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    (airflow,) = [r for r in map(Requirement, dependencies) if r.name == "apache-airflow"]
+    (floor,) = [Version(spec.version) for spec in airflow.specifier if spec.operator == ">="]
+    assert floor <= offered, f"the floor {floor} is above MWAA's newest Airflow {offered}"
+    assert offered in airflow.specifier, f"MWAA's newest Airflow {offered} is excluded by {airflow.specifier}"
+    assert f"up to **{offered}**" in GUIDE

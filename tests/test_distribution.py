@@ -11,8 +11,11 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 
 from tests.wheels import INTEGRATION, UV, wheel_of
+
+AIRFLOW_RANGE = ">=3.0.6,!=3.2.*,<4"  # README "Use it in your Airflow"
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +57,8 @@ def files(wheel: Path) -> set[str]:
 
 def test_the_wheel_requires_none_of_the_emulators_packages(wheel):
     base = base_requirements(wheel)
-    assert any(r.startswith("apache-airflow<4,>=3.3.0") for r in base)
+    airflow = [Requirement(r) for r in base if Requirement(r).name == "apache-airflow"]
+    assert [str(r.specifier) for r in airflow] == [str(SpecifierSet(AIRFLOW_RANGE))], airflow
     assert not [
         r for r in base if r.split("[")[0].split("<")[0].split(">")[0] in {"moto", "implicit", "scipy"}
     ]

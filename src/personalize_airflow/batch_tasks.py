@@ -9,6 +9,7 @@ from airflow.sdk import task
 
 from personalize_airflow.moments import run_moment
 from personalize_airflow.serving_support import airflow_outcomes, s3_client, serving_use_case, warehouse_query
+from personalize_airflow.xcom_values import without_none
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ def _stage(
     from personalize_pipelines.export import run_key
 
     run = batch_run(uc, run_key=run_key(uc.name, run_id), cache_layout=cache_layout)
-    return stage_job(
+    staged = stage_job(
         s3_client(uc),
         use_case=uc,
         run=run,
@@ -32,9 +33,10 @@ def _stage(
         moment=moment,
         cache_layout=cache_layout,
     )
+    return without_none(staged)
 
 
-@task
+@task(multiple_outputs=True)
 def prepare_users(use_case_name: str, **context) -> dict[str, Any]:
     """Users to score (the users SQL), their batch input on S3, and the champion's solution version."""
     from personalize_pipelines.batch_scoring import ids_to_score
@@ -64,7 +66,7 @@ def prepare_users(use_case_name: str, **context) -> dict[str, Any]:
     )
 
 
-@task
+@task(multiple_outputs=True)
 def prepare_related_items(use_case_name: str, **context) -> dict[str, Any]:
     """Items to find related items for, scored by the configured similar-items solution; skipped (with
     the reason) when none is configured or it has no ACTIVE version."""
@@ -112,7 +114,7 @@ def _load(uc: Any, prepared: dict[str, Any], *, table: str, cache_layout: Any, r
         )
 
 
-@task
+@task(multiple_outputs=False)
 def load_recommendations(use_case_name: str, prepared: dict[str, Any], **context) -> dict[str, Any]:
     """Batch output → the recommendations cache; error, malformed and unknown lines counted, the rest loaded."""
     from personalize_pipelines.recommendation_cache import USERS
@@ -121,7 +123,7 @@ def load_recommendations(use_case_name: str, prepared: dict[str, Any], **context
     return _load(uc, prepared, table=batch.table, cache_layout=USERS, run_id=context["run_id"])
 
 
-@task
+@task(multiple_outputs=False)
 def load_related_items(use_case_name: str, prepared: dict[str, Any], **context) -> dict[str, Any]:
     """Batch output → the related-items cache, counted and loaded like the recommendations."""
     from personalize_pipelines.recommendation_cache import RELATED_ITEMS

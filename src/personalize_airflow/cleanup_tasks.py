@@ -11,7 +11,7 @@ from personalize_airflow.moments import run_moment
 from personalize_airflow.serving_support import s3_client, serving_use_case
 
 
-@task
+@task(multiple_outputs=False)
 def plan_cleanup(use_case_name: str, **context) -> dict[str, Any]:
     """What retention retires, in dependency order; with ``dry_run`` it is only listed."""
     from personalize_airflow.hooks.personalize import PersonalizeHook
@@ -34,7 +34,7 @@ def arns_to_delete(planned: dict[str, Any], kind: str) -> list[str]:
     return planned[kind]
 
 
-@task
+@task(multiple_outputs=False)
 def remove_abandoned_exports(use_case_name: str, **context) -> dict[str, Any]:
     """Delete export version folders that never got a manifest (a publish that died), once past retention."""
     from personalize_pipelines.cleanup import is_dry_run

@@ -9,6 +9,7 @@ from airflow.sdk import task
 
 from personalize_airflow.moments import run_moment
 from personalize_airflow.serving_support import airflow_outcomes, s3_client, serving_use_case, warehouse_query
+from personalize_airflow.xcom_values import without_none
 
 
 def _personalize(uc: Any) -> Any:
@@ -17,7 +18,7 @@ def _personalize(uc: Any) -> Any:
     return PersonalizeHook(aws_conn_id=uc.s3.conn_id).conn
 
 
-@task
+@task(multiple_outputs=False)
 def plan(use_case_name: str, **context) -> dict[str, Any]:
     """Read the champion, its tracker and watermark, and count what is pending."""
     from personalize_pipelines.event_sync import plan as plan_events
@@ -35,7 +36,7 @@ def choose(planned: dict[str, Any]) -> list[str]:
     return {"stream": ["stream_events"], "import": ["stage_import"], "idle": []}[planned["mode"]]
 
 
-@task
+@task(multiple_outputs=False)
 def stream_events(use_case_name: str, planned: dict[str, Any]) -> dict[str, Any]:
     """PutEvents in calls of ≤ 10, paced and retried; the watermark follows the acknowledged events."""
     from botocore.config import Config
@@ -51,7 +52,7 @@ def stream_events(use_case_name: str, planned: dict[str, Any]) -> dict[str, Any]
     return stream_pending(s3_client(uc), events, warehouse_query(uc), use_case=uc, planned=planned)
 
 
-@task
+@task(multiple_outputs=True)
 def stage_import(use_case_name: str, planned: dict[str, Any], **context) -> dict[str, Any]:
     """Too much to stream: write every pending interaction as CSV for one INCREMENTAL import."""
     from personalize_airflow.use_cases import use_case
@@ -61,7 +62,7 @@ def stage_import(use_case_name: str, planned: dict[str, Any], **context) -> dict
 
     uc = use_case(use_case_name)
     with airflow_outcomes():
-        return stage(
+        staged = stage(
             s3_client(uc),
             _personalize(uc),
             warehouse_query(uc),
@@ -70,9 +71,10 @@ def stage_import(use_case_name: str, planned: dict[str, Any], **context) -> dict
             run_key=run_key(uc.name, context["run_id"]),
             job_name=import_job_name(uc.name, run_id=context["run_id"]),
         )
+    return without_none(staged)
 
 
-@task
+@task(multiple_outputs=False)
 def advance_after_import(use_case_name: str, staged: dict[str, Any], job_arn: str) -> dict[str, Any]:
     """The import is ACTIVE: move the watermark past everything it held."""
     from personalize_airflow.use_cases import use_case

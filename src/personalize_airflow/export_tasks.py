@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import task
-from airflow.sdk.exceptions import AirflowFailException
 
 from personalize_airflow.moments import run_moment
 
@@ -36,7 +36,7 @@ def _open(use_case_name: str, run_id: str, window_end: str):
     )
 
 
-@task
+@task(multiple_outputs=False)
 def extract_and_clean(use_case_name: str, **context) -> dict[str, Any]:
     """Check the bucket takes writes, then extract every source for the window and clean it in the
     warehouse; returns the accounting."""
@@ -70,7 +70,7 @@ def extract_and_clean(use_case_name: str, **context) -> dict[str, Any]:
     return {"window_end": window_end, "report": report}
 
 
-@task
+@task(multiple_outputs=False)
 def validate(use_case_name: str, staged: dict[str, Any], **context) -> dict[str, Any]:
     """Source quality (warn) and the Personalize contract (fails the run before anything is published)."""
     from personalize_pipelines.export import validate as validate_export
@@ -85,7 +85,7 @@ def validate(use_case_name: str, staged: dict[str, Any], **context) -> dict[str,
         engine.close()
 
 
-@task
+@task(multiple_outputs=False)
 def publish(
     use_case_name: str, staged: dict[str, Any], validation: dict[str, Any], **context
 ) -> dict[str, Any]:

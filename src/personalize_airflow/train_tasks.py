@@ -15,8 +15,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import task
-from airflow.sdk.exceptions import AirflowFailException
+
+from personalize_airflow.xcom_values import without_none
 
 # for flows/train.py, which imports from the Airflow package only
 from personalize_pipelines.training.resources import DATASET_TYPES as DATASET_TYPES
@@ -83,10 +85,10 @@ def plan(*, use_case_name: str, **context) -> dict[str, Any]:
     uc = _use_case(use_case_name)
     version = requested_version(context["params"], context.get("triggering_asset_events"))
     with _no_retry():
-        return plan_run(_s3(uc), uc, version=version, run_id=context["run_id"])
+        return without_none(plan_run(_s3(uc), uc, version=version, run_id=context["run_id"]))
 
 
-@task
+@task(multiple_outputs=False)
 def serving_champion(*, use_case_name: str) -> dict[str, Any]:
     """The registry's champion (what serves now), empty before the first promotion."""
     from personalize_pipelines.training.deploy import serving_champion as read_serving_champion
@@ -101,17 +103,17 @@ def champion_to_evaluate(*, champion: dict[str, Any]) -> str | None:
     return champion.get("solution_version_arn")
 
 
-@task
+@task(multiple_outputs=True)
 def holdout_sample(*, use_case_name: str, version: str, run_key: str) -> dict[str, Any]:
     """Sample holdout users and write the batch inference input every model is scored on."""
     from personalize_pipelines.training.evaluate import sample_holdout
 
     uc = _use_case(use_case_name)
     with _no_retry():
-        return sample_holdout(_s3(uc), uc, version=version, run_key=run_key)
+        return without_none(sample_holdout(_s3(uc), uc, version=version, run_key=run_key))
 
 
-@task
+@task(multiple_outputs=False)
 def solution_metrics(
     *, use_case_name: str, solution: str, solution_arn: str, solution_version_arn: str
 ) -> dict:
@@ -128,7 +130,7 @@ def solution_metrics(
     )
 
 
-@task(trigger_rule="none_failed")
+@task(trigger_rule="none_failed", multiple_outputs=True)
 def evaluate_models(
     *,
     use_case_name: str,
@@ -143,7 +145,7 @@ def evaluate_models(
     from personalize_pipelines.training.evaluate import evaluate_run
 
     uc = _use_case(use_case_name)
-    return evaluate_run(
+    evaluation = evaluate_run(
         _s3(uc),
         uc,
         version=version,
@@ -153,6 +155,7 @@ def evaluate_models(
         trained=trained,
         champion=champion,
     )
+    return without_none(evaluation)  # no winner: winner and winner_solution_version_arn left out
 
 
 @task.branch
@@ -161,7 +164,7 @@ def gate(*, evaluation: dict[str, Any], deploy_task_id: str, keep_task_id: str) 
     return deploy_task_id if evaluation["decision"]["promote"] else keep_task_id
 
 
-@task
+@task(multiple_outputs=False)
 def keep_champion(
     *,
     use_case_name: str,
@@ -209,7 +212,7 @@ def rollback_target(*, champion: dict[str, Any]) -> str | None:
     return champion_to_restore(champion)
 
 
-@task
+@task(multiple_outputs=False)
 def promote_champion(
     *,
     use_case_name: str,

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.providers.common.sql.hooks.sql import DbApiHook
-from airflow.sdk.exceptions import AirflowFailException
 
 from personalize_pipelines.engines import DEFAULT_MEMORY_LIMIT, DuckDBEngine, Engine, PostgresEngine
 
@@ -46,7 +46,7 @@ class DuckDBHook(DbApiHook):
 
 def warehouse_engine(conn_id: str, *, run_key: str) -> tuple[Engine, str | None]:
     """The engine for a warehouse connection, and a SQLAlchemy URL when GX's SQL engine supports it."""
-    from airflow.sdk import BaseHook
+    from airflow.providers.common.compat.sdk import BaseHook
 
     conn = BaseHook.get_connection(conn_id)
     extra = conn.extra_dejson
@@ -80,7 +80,7 @@ def _unsupported(conn_id: str, conn_type: str) -> AirflowFailException:
 
 def query_warehouse(conn_id: str, sql: str, *, batch_rows: int = 5000) -> Iterator[dict[str, Any]]:
     """Rows of a query on the warehouse connection (DuckDB read-only, or Postgres), as dicts, streamed."""
-    from airflow.sdk import BaseHook
+    from airflow.providers.common.compat.sdk import BaseHook
 
     from personalize_pipelines.events import iter_rows
 
@@ -103,7 +103,7 @@ def query_warehouse(conn_id: str, sql: str, *, batch_rows: int = 5000) -> Iterat
 
 def cache_connection(conn_id: str) -> tuple[Any, str, str]:
     """(writable connection, dialect, where) for the cache tables of a warehouse connection."""
-    from airflow.sdk import BaseHook
+    from airflow.providers.common.compat.sdk import BaseHook
 
     conn = BaseHook.get_connection(conn_id)
     if conn.conn_type == "duckdb":

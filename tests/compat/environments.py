@@ -22,11 +22,14 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.version import Version
 
 from tests.conftest import IN_CI
 from tests.wheels import ROOT, UV
 
 LOCK = ROOT / "requirements.lock"
+# What an Airflow 3.0 install needs beside Airflow's own dependency ranges (README "Use it in your Airflow").
+AIRFLOW_3_0_CONSTRAINTS = Path(__file__).with_name("airflow-3.0-constraints.txt")
 # What the team's Airflow is made of: installing the integration must leave each of these as it was.
 AIRFLOW_DISTRIBUTIONS = (
     "apache-airflow",
@@ -73,12 +76,15 @@ def _pin(lock: Path, name: str) -> str:
 
 
 def oldest() -> AirflowLine:
-    """The floors the integration's pyproject declares (its oldest supported Airflow and Amazon provider)."""
+    """The floors the integration's pyproject declares (its oldest supported Airflow and Amazon provider),
+    with the constraints an Airflow 3.0 install needs when the floor is a 3.0."""
     requirements = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    airflow = _floor(requirements, "apache-airflow")
     return AirflowLine(
         "oldest",
-        airflow=_floor(requirements, "apache-airflow"),
+        airflow=airflow,
         amazon=_floor(requirements, "apache-airflow-providers-amazon"),
+        constraints=AIRFLOW_3_0_CONSTRAINTS if Version(airflow) < Version("3.1") else None,
     )
 
 

@@ -17,7 +17,7 @@ PREFIX = "exports/shop"
 
 
 def _load_dag(dag_id):
-    from airflow.dag_processing.dagbag import DagBag
+    from tests.airflow_compat import DagBag
 
     bag = DagBag(dag_folder=str(DAG_FILE))
     assert bag.import_errors == {}

@@ -76,7 +76,7 @@ def test_a_binder_error_names_source_and_file(project, tiny_warehouse, tmp_path)
 
 
 def run_export(tiny_warehouse, s3_endpoint, monkeypatch):
-    from airflow.dag_processing.dagbag import DagBag
+    from tests.airflow_compat import DagBag
 
     monkeypatch.setenv(
         "AIRFLOW_CONN_WAREHOUSE", json.dumps({"conn_type": "duckdb", "host": str(tiny_warehouse)})

@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
-from airflow.sdk.exceptions import TaskDeferred
+from airflow.providers.common.compat.sdk import TaskDeferred
 
 
 def failing(kind: str, number: int) -> str:
@@ -106,6 +106,7 @@ class TaskInstanceRecord:
     xcoms: dict[str, Any] = field(default_factory=dict)
 
     def xcom_push(self, key: str, value: Any) -> None:
+        assert value is not None, f"{key}: Airflow 3.0 cannot push a None XCom (apache/airflow#55062)"
         self.xcoms[key] = value
 
 

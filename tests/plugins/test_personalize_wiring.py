@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from airflow.sdk.exceptions import TaskDeferred
+from airflow.providers.common.compat.sdk import TaskDeferred
 
 from personalize_airflow.hooks.personalize import PersonalizeHook
 from personalize_airflow.operators import personalize as operators

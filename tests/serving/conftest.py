@@ -233,7 +233,7 @@ def connect(monkeypatch: pytest.MonkeyPatch, world: World, *, cache_path: Path |
 
 
 def load_dag(dag_id: str):
-    from airflow.dag_processing.dagbag import DagBag
+    from tests.airflow_compat import DagBag
 
     bag = DagBag(dag_folder=str(DAG_FILE))
     assert bag.import_errors == {}

@@ -53,7 +53,7 @@ PROBE_DAG = """
 from datetime import UTC, datetime
 
 from airflow.sdk import DAG, task
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.providers.common.compat.sdk import AirflowFailException
 from personalize_airflow.alerts import alert_args
 from personalize_airflow.use_cases import use_case
 
@@ -70,7 +70,7 @@ with DAG("alerts_probe", schedule=None, start_date=datetime(2026, 1, 1, tzinfo=U
 
 
 def test_a_failed_task_publishes_what_failed_and_why(topic, tmp_path, monkeypatch):
-    from airflow.dag_processing.dagbag import DagBag
+    from tests.airflow_compat import DagBag
 
     _, received = topic
     folder = tmp_path / "probe"

@@ -86,8 +86,9 @@ def environment(airflow_db, train_endpoint, config_dir, tmp_path_factory):
 @pytest.fixture(scope="session")
 def export_version(environment, s3) -> str:
     """The export DAG, run once: the version every train test starts from."""
-    from airflow.dag_processing.dagbag import DagBag
     from airflow.utils.state import DagRunState
+
+    from tests.airflow_compat import DagBag
 
     s3.create_bucket(Bucket="personalize-demo")
     run = DagBag(dag_folder=str(DAG_FILE)).dags["shop__export"].test(logical_date=WINDOW_END)
@@ -155,9 +156,8 @@ class TrainRun:
 
 def run_train(use_case: str, version: str, *, logical_date: datetime | None = None) -> TrainRun:
     """dag.test() of <use_case>__train on `version`, as a hand-triggered run with the version param."""
-    from airflow.dag_processing.dagbag import DagBag
-
     from personalize_airflow.use_cases import project
+    from tests.airflow_compat import DagBag
 
     # The tests' own use cases (shop_gate, shop_rollback...) get a DAG file like dags/shop.py, in their
     # project's dags/, which dag.test() reads as a DAG bundle of its own.

@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 import yaml
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.providers.common.compat.sdk import AirflowFailException
 
 from tests.conftest import DAG_FILE, ROOT
 
 
 @pytest.fixture(scope="module")
 def shop_train():
-    from airflow.dag_processing.dagbag import DagBag
+    from tests.airflow_compat import DagBag
 
     bag = DagBag(dag_folder=str(DAG_FILE))
     assert bag.import_errors == {}

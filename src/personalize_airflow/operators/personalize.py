@@ -655,7 +655,8 @@ class PersonalizeCreateOrUpdateCampaignOperator(PersonalizeBaseOperator):
     Waits until the campaign, including its latest update, is ACTIVE; a failed update fails the task
     with its failureReason while Personalize keeps serving the previous version. The solution version
     served before this task's update is pushed to XCom as ``previous_solution_version_arn``, so a later
-    step can roll back; it is None when the campaign was created, or already served the version.
+    step can roll back; nothing is pushed when the campaign was created, or already served the version
+    (``xcom_pull`` gives None then; Airflow 3.0 cannot push a None value, apache/airflow#55062).
 
     :param name: The campaign's name. (templated)
     :param solution_version_arn: The solution version to serve. (templated)
@@ -724,11 +725,16 @@ class PersonalizeCreateOrUpdateCampaignOperator(PersonalizeBaseOperator):
             wait_due, previous = self._converge(existing, settings)
             if not wait_due:
                 self.persist_link(context, arn)
-                context["ti"].xcom_push(key="previous_solution_version_arn", value=previous)
+                self._push_previous(context, previous)
                 return arn
         self.persist_link(context, arn)
-        context["ti"].xcom_push(key="previous_solution_version_arn", value=previous)
+        self._push_previous(context, previous)
         return self.wait_for_resource(context, arn)
+
+    @staticmethod
+    def _push_previous(context: Context, previous: str | None) -> None:
+        if previous is not None:
+            context["ti"].xcom_push(key="previous_solution_version_arn", value=previous)
 
     def _converge(self, existing: dict[str, Any], settings: dict[str, Any]) -> tuple[bool, str | None]:
         """
