@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -54,6 +55,7 @@ class AirflowLine:
     airflow: str
     amazon: str
     constraints: Path | None = None
+    python: str | None = None  # a minor version ("3.12"); None: the interpreter running the tests
 
     @property
     def requirements(self) -> list[str]:
@@ -85,7 +87,31 @@ def oldest() -> AirflowLine:
         airflow=airflow,
         amazon=_floor(requirements, "apache-airflow-providers-amazon"),
         constraints=AIRFLOW_3_0_CONSTRAINTS if Version(airflow) < Version("3.1") else None,
+        python=newest_python(),
     )
+
+
+def newest_python() -> str:
+    """The newest Python minor the distributions admit (``requires-python``'s ``<3.N`` bound, less one): the
+    floor line runs on it, the lock's line on the tests' own 3.11, so both ends of the Python range run."""
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    (bound,) = re.findall(r"<\s*3\.(\d+)", requires)
+    return f"3.{int(bound) - 1}"
+
+
+def find_python(minor: str) -> Path:
+    """An interpreter of that minor version on this machine (PATH, then pyenv's versions); the test skips
+    with the reason when there is none (fails under CI=true)."""
+    candidates = [Path(found)] if (found := shutil.which(f"python{minor}")) else []
+    candidates += sorted(Path.home().glob(f".pyenv/versions/{minor}.*/bin/python{minor}"), reverse=True)
+    for candidate in candidates:
+        probe = subprocess.run([str(candidate), "--version"], capture_output=True, text=True)
+        if probe.returncode == 0:
+            return candidate
+    reason = f"no Python {minor} on this machine (PATH, ~/.pyenv/versions) for the matrix's floor line"
+    if IN_CI:
+        pytest.fail(f"{reason}; CI=true requires the matrix")
+    pytest.skip(reason)
 
 
 def newest() -> AirflowLine:
@@ -154,9 +180,11 @@ class Venv:
         self.python = self.bin / "python"
         self.env = {**env, "PATH": f"{self.bin}{os.pathsep}{env.get('PATH', '')}", "VIRTUAL_ENV": str(path)}
 
-    def create(self) -> None:
+    def create(self, python: str | None = None) -> None:
+        """The venv, on Python ``python`` (a minor version) or on the interpreter running the tests."""
+        interpreter = str(find_python(python)) if python else sys.executable
         subprocess.run(
-            [str(UV), "venv", "-q", "--python", sys.executable, str(self.path)],
+            [str(UV), "venv", "-q", "--python", interpreter, str(self.path)],
             check=True,
             capture_output=True,
             timeout=120,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
 
 import boto3
 import pytest
@@ -43,7 +44,8 @@ LINES = [oldest(), newest()]
 
 @pytest.mark.parametrize("line", LINES, ids=[line.name for line in LINES])
 def test_the_integration_runs_in_the_teams_airflow(line: AirflowLine, wheels, tmp_path, capsys):
-    progress = Progress(f"{line.name}: Airflow {line.airflow}, amazon {line.amazon}", capsys)
+    python = line.python or f"{sys.version_info.major}.{sys.version_info.minor}"
+    progress = Progress(f"{line.name}: Python {python}, Airflow {line.airflow}, amazon {line.amazon}", capsys)
     project, home = tmp_path / "project", tmp_path / "airflow-home"
     project.mkdir()
     home.mkdir()
@@ -62,7 +64,7 @@ def test_the_integration_runs_in_the_teams_airflow(line: AirflowLine, wheels, tm
     venv = Venv(tmp_path / "venv", cwd=tmp_path, env=env)
 
     with progress.step("1. the team's Airflow (a fresh venv)"):
-        venv.create()
+        venv.create(line.python)
         venv.install(*line.requirements, constraints=line.constraints)
         teams = venv.versions()
         assert (teams["apache-airflow"], teams["apache-airflow-providers-amazon"]) == (
