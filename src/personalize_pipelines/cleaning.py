@@ -124,6 +124,16 @@ def raw_union_sql(rendered_sources: dict[str, str], use_case: UseCase) -> str:
     return "\nUNION ALL\n".join(source_select_sql(s, rendered_sources[s.name]) for s in use_case.sources)
 
 
+def source_columns(source: SourceSpec) -> list[str]:
+    """The columns a source's query must return: what :func:`source_select_sql` reads."""
+    return ["user_id", "item_id", "event_ts", "event_type"] + (["event_value"] if source.event_value else [])
+
+
+def dataset_columns(spec: DatasetSpec, *, id_column: str) -> list[str]:
+    """The columns an items or users query must return: what :func:`dataset_sql` reads."""
+    return [id_column.lower()] + [f.name.lower() for f in spec.fields]
+
+
 def source_select_sql(source: SourceSpec, rendered: str) -> str:
     """One source's rendered SQL, typed as the union's part."""
     value = (
@@ -313,9 +323,9 @@ def part_counts_sql(names: StagingNames) -> str:
 
 def dataset_sql(target: str, rendered: str, spec: DatasetSpec, *, id_column: str) -> str:
     """Items/users: trimmed ids, one row per id (deterministic pick), dropped rows flagged by rule."""
-    columns = ", ".join(f.name.lower() for f in spec.fields)
+    id_col, *fields = dataset_columns(spec, id_column=id_column)
+    columns = ", ".join(fields)
     select_fields = (", " + columns) if columns else ""
-    id_col = id_column.lower()
     return f"""
 CREATE TABLE {target} AS
 SELECT *, CASE

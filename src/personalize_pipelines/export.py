@@ -85,13 +85,16 @@ def stage(
         if spec is not None
     }
     for source in uc.sources:
-        columns = ["user_id", "item_id", "event_ts", "event_type"] + (
-            ["event_value"] if source.event_value else []
+        check_query(
+            engine,
+            ctx,
+            f"source {source.name!r}",
+            source.sql,
+            rendered[source.name],
+            cleaning.source_columns(source),
         )
-        check_query(engine, ctx, f"source {source.name!r}", source.sql, rendered[source.name], columns)
     for kind, (spec, sql, id_column) in datasets.items():
-        columns = [id_column] + [f.name.lower() for f in spec.fields]
-        check_query(engine, ctx, kind, spec.sql, sql, columns)
+        check_query(engine, ctx, kind, spec.sql, sql, cleaning.dataset_columns(spec, id_column=id_column))
     raw_union = cleaning.raw_union_sql(rendered, uc)
     order = cleaning.interaction_order(engine.dialect) if engine.keeps_insertion_order else None
     steps = [
@@ -121,6 +124,21 @@ def stage(
         f"interactions: {report['raw_rows']:,} raw → {report['train_rows']:,} train + {report['holdout_rows']:,} holdout; "
         f"dropped {report['dropped']}"
     )
+    _log_event_types_and_defects(report, uc, progress)
+    for kind, (spec, sql, id_column) in datasets.items():
+        try:
+            engine.execute(cleaning.dataset_sql(getattr(names, kind), sql, spec, id_column=id_column))
+        except QueryError as exc:
+            raise ExportQueryError(f"{uc.name}: {kind} ({ctx.sql_dir / spec.sql}) failed: {exc}") from exc
+        report[kind] = _dataset_accounting(engine, getattr(names, kind), spec, uc.cleaning.min_column_fill)
+        progress(f"{kind}: {report[kind]['rows']:,} rows; dropped {report[kind]['dropped']}")
+    _enforce_defect_threshold(report, uc)
+    return report
+
+
+def _log_event_types_and_defects(
+    report: dict[str, Any], uc: UseCase, progress: Callable[[str], None]
+) -> None:
     for name, entry in report["by_source"].items():
         if entry["unknown_event_types"]:
             shown = ", ".join(f"{raw!r}: {n:,}" for raw, n in entry["unknown_event_types"].items())
@@ -134,15 +152,6 @@ def stage(
         f"bots (cleaning.max_events_per_user {uc.cleaning.max_events_per_user:,}, not defects): "
         f"{report['bots']['users']:,} users, {report['bots']['rows']:,} rows"
     )
-    for kind, (spec, sql, id_column) in datasets.items():
-        try:
-            engine.execute(cleaning.dataset_sql(getattr(names, kind), sql, spec, id_column=id_column))
-        except QueryError as exc:
-            raise ExportQueryError(f"{uc.name}: {kind} ({ctx.sql_dir / spec.sql}) failed: {exc}") from exc
-        report[kind] = _dataset_accounting(engine, getattr(names, kind), spec, uc.cleaning.min_column_fill)
-        progress(f"{kind}: {report[kind]['rows']:,} rows; dropped {report[kind]['dropped']}")
-    _enforce_defect_threshold(report, uc)
-    return report
 
 
 def _refused_source(engine: Engine, ctx: ExportContext, rendered: dict[str, str]) -> str:
@@ -219,6 +228,7 @@ def _interaction_accounting(engine: Engine, ctx: ExportContext) -> dict[str, Any
         raise AssertionError(f"row accounting broken: {raw_rows} raw but {accounted} accounted for")
     in_scope = raw_rows - sum(dropped[rule] for rule in cleaning.WINDOW_RULES)
     defects = {rule: count for rule, count in dropped.items() if rule not in cleaning.NOT_DEFECTS}
+    defect_rows = sum(defects.values())
     return {
         "raw_rows": raw_rows,
         "by_source": by_source,
@@ -232,8 +242,8 @@ def _interaction_accounting(engine: Engine, ctx: ExportContext) -> dict[str, Any
         "train_rows": train_rows,
         "holdout_rows": holdout_rows,
         "in_window_rows": in_scope,
-        "defect_rows": sum(defects.values()),
-        "defect_fraction": round(sum(defects.values()) / in_scope, 6) if in_scope else 0.0,
+        "defect_rows": defect_rows,
+        "defect_fraction": round(defect_rows / in_scope, 6) if in_scope else 0.0,
     }
 
 
