@@ -1,7 +1,8 @@
 """Cleaning rules as warehouse SQL: raw source rows → the Personalize interactions shape.
 
-Every statement is ANSI SQL that runs on DuckDB and Postgres. Work stays in the warehouse; only
-counts come back. Every row of the raw union ends in exactly one place — the training table, the
+Every statement is written once, in Postgres's dialect, and compiled to the warehouse's by
+personalize_pipelines.dialects; a use case's own queries are embedded as written. Work stays in the
+warehouse; only counts come back. Every row of the raw union ends in exactly one place — the training table, the
 holdout table, or one drop rule — so `raw_rows == sum(dropped) + train + holdout` always holds.
 
 Rules, in the order they apply (a row is counted under the first rule that drops it):
@@ -26,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from personalize_pipelines.config import DatasetSpec, SourceSpec, UseCase
+from personalize_pipelines.dialects import embed
 from personalize_pipelines.limits import MAX_ID_LENGTH
 
 ROW_RULES = (
@@ -143,7 +145,7 @@ def source_select_sql(source: SourceSpec, rendered: str) -> str:
         f"SELECT {quote_literal(source.name)} AS source, CAST(s.user_id AS VARCHAR) AS user_id, "
         f"CAST(s.item_id AS VARCHAR) AS item_id, CAST(s.event_ts AS DOUBLE PRECISION) AS event_ts, "
         f"CAST(s.event_type AS VARCHAR) AS event_type, {value} AS event_value "
-        f"FROM (\n{rendered.rstrip().rstrip(';')}\n) s"
+        f"FROM {embed(rendered)} s"
     )
 
 
@@ -336,9 +338,7 @@ SELECT *, CASE
 FROM (
   SELECT {id_col}{select_fields}, row_number() OVER (PARTITION BY {id_col} ORDER BY {columns or id_col}) AS dup_rank
   FROM (SELECT {strip(f"CAST(src.{id_col} AS VARCHAR)")} AS {id_col}{(", " + ", ".join("src." + f.name.lower() for f in spec.fields)) if spec.fields else ""}
-        FROM (
-{rendered.rstrip().rstrip(";")}
-) src) trimmed
+        FROM {embed(rendered)} src) trimmed
 ) ranked
 """
 

@@ -10,20 +10,24 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from personalize_pipelines import cleaning, schemas
 from personalize_pipelines.cleaning import StagingNames
 from personalize_pipelines.config import DatasetSpec, FieldSpec, UseCase
+from personalize_pipelines.dialects import compile_sql
 from personalize_pipelines.engines import Engine, QueryError
 from personalize_pipelines.layout import VersionLayout
 from personalize_pipelines.publish import VersionWriter, move_latest_pointer, new_version_name
 from personalize_pipelines.templates import render_query
 from personalize_pipelines.windows import Window, holdout_start
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 INTERACTION_COLUMNS = ["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE"]
@@ -37,6 +41,23 @@ class DataQualityError(RuntimeError):
 class ExportQueryError(ValueError):
     """A use case's SQL the warehouse refuses, or whose columns are not the ones the export reads: the
     message names the use case, the source and its file, and for columns what was expected and returned."""
+
+
+class _Compiled:
+    """An engine fed the cleaning's SQL (Postgres's dialect) compiled to the warehouse's."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect
+
+    def execute(self, sql: str) -> None:
+        self.engine.execute(compile_sql(sql, self.dialect))
+
+    def query(self, sql: str) -> list[tuple]:
+        return self.engine.query(compile_sql(sql, self.dialect))
+
+    def stream(self, sql: str, *, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        return self.engine.stream(compile_sql(sql, self.dialect), batch_rows=batch_rows)
 
 
 def run_key(use_case: str, run_id: str) -> str:
@@ -76,6 +97,7 @@ def stage(
     """Extract every source, clean it in the warehouse, and return the per-rule accounting."""
     uc, names = ctx.use_case, ctx.names
     drop_staging(engine, names)
+    warehouse = _Compiled(engine)
     rendered = {
         s.name: render_sql(s.sql, window=ctx.window, use_case=uc, sql_root=ctx.sql_dir) for s in uc.sources
     }
@@ -114,12 +136,12 @@ def stage(
     for label, sql in steps:
         started = time.monotonic()
         try:
-            engine.execute(sql)
+            warehouse.execute(sql)
         except QueryError as exc:
-            refused = _refused_source(engine, ctx, rendered)
+            refused = _refused_source(warehouse, ctx, rendered)
             raise ExportQueryError(f"{uc.name}: {label} failed on {refused}: {exc}") from exc
         progress(f"{label}: {time.monotonic() - started:.2f}s")
-    report = _interaction_accounting(engine, ctx)
+    report = _interaction_accounting(warehouse, ctx)
     progress(
         f"interactions: {report['raw_rows']:,} raw → {report['train_rows']:,} train + {report['holdout_rows']:,} holdout; "
         f"dropped {report['dropped']}"
@@ -127,10 +149,10 @@ def stage(
     _log_event_types_and_defects(report, uc, progress)
     for kind, (spec, sql, id_column) in datasets.items():
         try:
-            engine.execute(cleaning.dataset_sql(getattr(names, kind), sql, spec, id_column=id_column))
+            warehouse.execute(cleaning.dataset_sql(getattr(names, kind), sql, spec, id_column=id_column))
         except QueryError as exc:
             raise ExportQueryError(f"{uc.name}: {kind} ({ctx.sql_dir / spec.sql}) failed: {exc}") from exc
-        report[kind] = _dataset_accounting(engine, getattr(names, kind), spec, uc.cleaning.min_column_fill)
+        report[kind] = _dataset_accounting(warehouse, getattr(names, kind), spec, uc.cleaning.min_column_fill)
         progress(f"{kind}: {report[kind]['rows']:,} rows; dropped {report[kind]['dropped']}")
     _enforce_defect_threshold(report, uc)
     return report
@@ -154,11 +176,11 @@ def _log_event_types_and_defects(
     )
 
 
-def _refused_source(engine: Engine, ctx: ExportContext, rendered: dict[str, str]) -> str:
+def _refused_source(warehouse: _Compiled, ctx: ExportContext, rendered: dict[str, str]) -> str:
     """Which source's rows the warehouse refuses (each scanned alone), for the error; all, if none alone."""
     for source in ctx.use_case.sources:
         try:
-            engine.query(cleaning.source_scan_sql(source, rendered[source.name]))
+            warehouse.query(cleaning.source_scan_sql(source, rendered[source.name]))
         except QueryError:
             return f"the rows of source {source.name!r} ({ctx.sql_dir / source.sql})"
     return "the sources' rows (" + ", ".join(str(ctx.sql_dir / s.sql) for s in ctx.use_case.sources) + ")"
@@ -183,7 +205,7 @@ def check_query(
         )
 
 
-def _interaction_accounting(engine: Engine, ctx: ExportContext) -> dict[str, Any]:
+def _interaction_accounting(warehouse: _Compiled, ctx: ExportContext) -> dict[str, Any]:
     by_source: dict[str, dict[str, Any]] = {}
     dropped = dict.fromkeys(cleaning.ROW_RULES, 0)
     changed = dict.fromkeys(cleaning.CHANGE_RULES, 0)
@@ -196,7 +218,7 @@ def _interaction_accounting(engine: Engine, ctx: ExportContext) -> dict[str, Any
             "kept_by_event_type": dict.fromkeys(sorted(set(source.event_types.values())), 0),
             "unknown_event_types": {},
         }
-    rows = engine.query(cleaning.rule_counts_sql(ctx.names))
+    rows = warehouse.query(cleaning.rule_counts_sql(ctx.names))
     for source, rule, event_type, count, ms, normalised, ids in rows:
         entry = by_source[source]
         entry["raw"] += int(count)
@@ -208,14 +230,14 @@ def _interaction_accounting(engine: Engine, ctx: ExportContext) -> dict[str, Any
         else:
             entry["dropped"][rule] = entry["dropped"].get(rule, 0) + int(count)
             dropped[rule] += int(count)
-    for source, raw, count in engine.query(cleaning.unknown_event_types_sql(ctx.names, top=UNKNOWN_SHOWN)):
+    for source, raw, count in warehouse.query(cleaning.unknown_event_types_sql(ctx.names, top=UNKNOWN_SHOWN)):
         by_source[source]["unknown_event_types"][raw] = int(count)
     event_types: dict[str, dict[str, int]] = {}
-    for event_type, part, count in engine.query(cleaning.event_type_parts_sql(ctx.names)):
+    for event_type, part, count in warehouse.query(cleaning.event_type_parts_sql(ctx.names)):
         event_types.setdefault(event_type, {"train": 0, "holdout": 0})[part] = int(count)
     parts = {
         part: (int(rows), int(users))
-        for part, rows, users in engine.query(cleaning.part_counts_sql(ctx.names))
+        for part, rows, users in warehouse.query(cleaning.part_counts_sql(ctx.names))
     }
     kept = sum(entry["kept"] for entry in by_source.values())
     dropped["duplicate"] = kept - sum(rows for rows, _ in parts.values())
@@ -261,11 +283,13 @@ def _event_type_warnings(uc: UseCase, by_source: dict[str, dict[str, Any]]) -> l
     return warnings
 
 
-def _dataset_accounting(engine: Engine, table: str, spec: DatasetSpec, min_fill: float) -> dict[str, Any]:
+def _dataset_accounting(
+    warehouse: _Compiled, table: str, spec: DatasetSpec, min_fill: float
+) -> dict[str, Any]:
     dropped: dict[str, int] = {}
     kept = 0
     fills = [0] * len(spec.fields)
-    for rule, count, *filled in engine.query(cleaning.dataset_counts_sql(table, spec)):
+    for rule, count, *filled in warehouse.query(cleaning.dataset_counts_sql(table, spec)):
         if rule is None:
             kept = int(count)
             fills = [int(v or 0) for v in filled]
@@ -385,6 +409,7 @@ def publish(
         version=version or new_version_name(ctx.window.end),
     )
     writer.ensure_new()
+    warehouse = _Compiled(engine)
     progress(f"publishing {writer.uri}")
     event_value = uc.has_event_value
     interaction_columns = INTERACTION_COLUMNS[: 5 if event_value else 4]
@@ -393,7 +418,7 @@ def publish(
     for folder, table in (("interactions", ctx.names.interactions), ("holdout", ctx.names.holdout)):
         parts = writer.put_csv_parts(
             folder,
-            engine.stream(
+            warehouse.stream(
                 _interactions_view_sql(table, event_value=event_value, engine=engine), batch_rows=256_000
             ),
             columns=interaction_columns,
@@ -415,7 +440,9 @@ def publish(
         fields: list[FieldSpec] = [f for f in spec.fields if f.name in kept]
         parts = writer.put_csv_parts(
             kind,
-            engine.stream(_dataset_view_sql(getattr(ctx.names, kind), id_column, kept), batch_rows=256_000),
+            warehouse.stream(
+                _dataset_view_sql(getattr(ctx.names, kind), id_column, kept), batch_rows=256_000
+            ),
             columns=[id_column, *kept],
             part_rows=uc.s3.part_rows,
             progress=progress,

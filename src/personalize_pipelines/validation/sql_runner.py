@@ -5,8 +5,8 @@ Every column and table expectation becomes a few aggregate expressions of ONE `S
 `information_schema` (type checks compare whole type names ignoring case, as GX does on Postgres and
 Snowflake, so list every name a column may have, e.g. DuckDB's DOUBLE and Postgres' DOUBLE PRECISION); each
 `unexpected_rows_expectation` runs its own query. Failed column checks fetch up to 20 unexpected values
-(`LIMIT 20`), as GX's SUMMARY result does. The SQL is ANSI except for regular expressions, which use
-each dialect's operator. An expectation type or kwarg without a translation here raises
+(`LIMIT 20`), as GX's SUMMARY result does. The SQL is written in Postgres's dialect and compiled to the
+warehouse's (personalize_pipelines.dialects), the suite's own queries too. An expectation type or kwarg without a translation here raises
 UnsupportedExpectation before any query runs: nothing passes silently.
 """
 
@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from personalize_pipelines.dialects import DIALECTS, compile_sql
 from personalize_pipelines.validation.result import MAX_SAMPLE, ExpectationResult, ValidationResult
 from personalize_pipelines.validation.suite import Expectation, Suite, SuiteError, sql_literal
 
-DIALECTS = ("duckdb", "postgres")
 RunQuery = Callable[[str], Sequence[Sequence[Any]]]
 
 # kwargs GX accepts on every expectation that do not change what is checked
@@ -72,7 +72,7 @@ def validate_in_sql(
 
     :param suite: a suite from `load_suite`.
     :param table: `table`, `schema.table` or `catalog.schema.table`; plain or double-quoted identifiers.
-    :param dialect: "duckdb" or "postgres" (decides the regular-expression operator only).
+    :param dialect: the warehouse's: duckdb, postgres, redshift or snowflake.
     :param run_query: runs one SQL statement and returns its rows as sequences of values.
     :param parameters: values for the suite's `$PARAMETER` references and query placeholders,
         overlaid on the suite's `meta.parameter_defaults`.
@@ -82,15 +82,16 @@ def validate_in_sql(
     dialect = "postgres" if dialect == "postgresql" else dialect
     if dialect not in DIALECTS:
         raise ValueError(f"validate_in_sql: dialect must be one of {DIALECTS}, got {dialect!r}")
+    run_query = _compiling(run_query, dialect)
     target = parse_table(table)
     params = suite.parameters(parameters)
     for expectation in suite.expectations:  # every type must translate before any query runs
-        _plan(expectation, expectation.resolved_kwargs(params), target, dialect)
+        _plan(expectation, expectation.resolved_kwargs(params), target)
 
     described = _describe_table(target, run_query)
     context = _Context(columns=[name for name, _ in described], run_query=run_query, types=dict(described))
     suite = suite.bind_columns(context.columns)
-    checks = [_plan(e, e.resolved_kwargs(params), target, dialect) for e in suite.expectations]
+    checks = [_plan(e, e.resolved_kwargs(params), target) for e in suite.expectations]
     runnable = [c for c in checks if all(context.has(col) for col in c.columns)]
     aggregates = list(dict.fromkeys(expr for check in runnable for expr in check.aggregates))
     row = list(run_query(f"SELECT {', '.join(aggregates)} FROM {target.sql}")[0]) if aggregates else []
@@ -125,6 +126,10 @@ def validate_in_sql(
         parameters=params,
         validated_at=datetime.now(UTC).isoformat(),
     )
+
+
+def _compiling(run_query: RunQuery, dialect: str) -> RunQuery:
+    return lambda sql: run_query(compile_sql(sql, dialect))
 
 
 def supported_types() -> tuple[str, ...]:
@@ -193,10 +198,10 @@ def _type_key(name: str) -> str:
     return name.strip().casefold()
 
 
-def _plan(expectation: Expectation, kwargs: dict[str, Any], target: _Target, dialect: str) -> _Check:
+def _plan(expectation: Expectation, kwargs: dict[str, Any], target: _Target) -> _Check:
     kind = expectation.type
     if kind in _MAP_CONDITIONS:
-        return _plan_map(expectation, kwargs, target, dialect)
+        return _plan_map(expectation, kwargs, target)
     if kind in _AGGREGATE_STATS:
         return _plan_aggregate(expectation, kwargs)
     if kind in _PLANNERS:
@@ -251,45 +256,44 @@ def _value_list(values: Any, kind: str) -> str:
     return ", ".join(sql_literal(v, where=f"{kind} value_set") for v in values)
 
 
-def _regex(col: str, pattern: Any, dialect: str, kind: str) -> str:
-    literal = sql_literal(pattern, where=f"{kind} regex")
-    return f"regexp_matches({col}, {literal})" if dialect == "duckdb" else f"{col} ~ {literal}"
+def _regex(col: str, pattern: Any, kind: str) -> str:
+    return f"{col} ~ {sql_literal(pattern, where=f'{kind} regex')}"
 
 
 _RANGE_KWARGS = {"min_value", "max_value", "strict_min", "strict_max"}
 
 # type -> (condition that holds for an expected non-null value, extra kwargs)
-_MAP_CONDITIONS: dict[str, tuple[Callable[[str, dict[str, Any], str, str], str], set[str]]] = {
-    "expect_column_values_to_not_be_null": (lambda c, k, d, t: f"{c} IS NOT NULL", set()),
-    "expect_column_values_to_be_null": (lambda c, k, d, t: f"{c} IS NULL", set()),
-    "expect_column_values_to_be_between": (lambda c, k, d, t: _range_condition(c, k, t), _RANGE_KWARGS),
+_MAP_CONDITIONS: dict[str, tuple[Callable[[str, dict[str, Any], str], str], set[str]]] = {
+    "expect_column_values_to_not_be_null": (lambda c, k, t: f"{c} IS NOT NULL", set()),
+    "expect_column_values_to_be_null": (lambda c, k, t: f"{c} IS NULL", set()),
+    "expect_column_values_to_be_between": (lambda c, k, t: _range_condition(c, k, t), _RANGE_KWARGS),
     "expect_column_value_lengths_to_be_between": (
-        lambda c, k, d, t: _range_condition(f"CHAR_LENGTH({c})", k, t),
+        lambda c, k, t: _range_condition(f"CHAR_LENGTH({c})", k, t),
         _RANGE_KWARGS,
     ),
     "expect_column_value_lengths_to_equal": (
-        lambda c, k, d, t: f"CHAR_LENGTH({c}) = {sql_literal(k['value'], where=f'{t} value')}",
+        lambda c, k, t: f"CHAR_LENGTH({c}) = {sql_literal(k['value'], where=f'{t} value')}",
         {"value"},
     ),
     "expect_column_values_to_be_in_set": (
-        lambda c, k, d, t: f"{c} IN ({_value_list(k['value_set'], t)})" if k["value_set"] else "FALSE",
+        lambda c, k, t: f"{c} IN ({_value_list(k['value_set'], t)})" if k["value_set"] else "FALSE",
         {"value_set"},
     ),
     "expect_column_values_to_not_be_in_set": (
-        lambda c, k, d, t: f"{c} NOT IN ({_value_list(k['value_set'], t)})" if k["value_set"] else "TRUE",
+        lambda c, k, t: f"{c} NOT IN ({_value_list(k['value_set'], t)})" if k["value_set"] else "TRUE",
         {"value_set"},
     ),
-    "expect_column_values_to_match_regex": (lambda c, k, d, t: _regex(c, k["regex"], d, t), {"regex"}),
+    "expect_column_values_to_match_regex": (lambda c, k, t: _regex(c, k["regex"], t), {"regex"}),
     "expect_column_values_to_not_match_regex": (
-        lambda c, k, d, t: f"NOT ({_regex(c, k['regex'], d, t)})",
+        lambda c, k, t: f"NOT ({_regex(c, k['regex'], t)})",
         {"regex"},
     ),
     "expect_column_values_to_match_like_pattern": (
-        lambda c, k, d, t: f"{c} LIKE {sql_literal(k['like_pattern'], where=f'{t} like_pattern')}",
+        lambda c, k, t: f"{c} LIKE {sql_literal(k['like_pattern'], where=f'{t} like_pattern')}",
         {"like_pattern"},
     ),
     "expect_column_values_to_not_match_like_pattern": (
-        lambda c, k, d, t: f"{c} NOT LIKE {sql_literal(k['like_pattern'], where=f'{t} like_pattern')}",
+        lambda c, k, t: f"{c} NOT LIKE {sql_literal(k['like_pattern'], where=f'{t} like_pattern')}",
         {"like_pattern"},
     ),
 }
@@ -297,7 +301,7 @@ _MAP_CONDITIONS: dict[str, tuple[Callable[[str, dict[str, Any], str, str], str],
 _NULL_CHECKS = {"expect_column_values_to_not_be_null", "expect_column_values_to_be_null"}
 
 
-def _plan_map(expectation: Expectation, kwargs: dict[str, Any], target: _Target, dialect: str) -> _Check:
+def _plan_map(expectation: Expectation, kwargs: dict[str, Any], target: _Target) -> _Check:
     kind = expectation.type
     condition, allowed = _MAP_CONDITIONS[kind]
     _check_kwargs(kind, kwargs, {"column", "mostly", *allowed})
@@ -306,7 +310,7 @@ def _plan_map(expectation: Expectation, kwargs: dict[str, Any], target: _Target,
             raise SuiteError(f"{kind} (column {kwargs.get('column')}): kwarg {key!r} is required")
     column = kwargs["column"]
     col = quote_identifier(column)
-    holds = condition(col, kwargs, dialect, kind)
+    holds = condition(col, kwargs, kind)
     mostly = kwargs.get("mostly", 1)
     if kind in _NULL_CHECKS:
         unexpected = f"NOT ({holds})"
