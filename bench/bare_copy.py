@@ -2,7 +2,7 @@
 
 `extraction` is the export's extraction select: every source over the same window, as read.
 `cleaning` is the export's cleaning as one query: the same classification, deduplication, per-user
-rules and deterministic order, writing the kept (training and holdout) rows — with no memory cap, no
+rules, writing the kept (training and holdout) rows — with no memory cap, no
 staged tables, no validation and no S3, so no arrangement of the export's steps can beat it.
 """
 
@@ -43,7 +43,7 @@ def select(which: str, months: int) -> str:
     parted = cleaning.partition_select("classified", uc, holdout_start=ctx.holdout_start_epoch or 0)
     return (
         f"WITH classified AS ({classified}) SELECT user_id, item_id, timestamp, event_type, event_value "
-        f"FROM ({parted}) p WHERE part IN ('train', 'holdout') ORDER BY {cleaning.interaction_order('duckdb')}"
+        f"FROM ({parted}) p WHERE part IN ('train', 'holdout')"
     )
 
 

@@ -42,8 +42,6 @@ def probe_sql(sql: str) -> str:
 class Engine(Protocol):
     dialect: str
     qualifier: str
-    keeps_insertion_order: bool
-    """Whether a plain scan of a table returns rows in the order they were inserted."""
 
     def execute(self, sql: str) -> None: ...
 
@@ -74,7 +72,6 @@ class DuckDBEngine:
 
     dialect = "duckdb"
     qualifier = "stg.main."
-    keeps_insertion_order = True
 
     def __init__(
         self, *, database: Path, staging_path: Path, memory_limit: str | None = DEFAULT_MEMORY_LIMIT
@@ -90,7 +87,7 @@ class DuckDBEngine:
         self._con = duckdb.connect()
         if memory_limit:
             self._con.execute(f"SET memory_limit = '{memory_limit}'")
-        self._con.execute("SET preserve_insertion_order = true")
+        self._con.execute("SET preserve_insertion_order = false")
         self._con.execute("SET enable_progress_bar = false")
         self._con.execute(f"SET temp_directory = '{staging_path.parent / 'spill'}'")
         self._con.execute(f"ATTACH '{database}' AS wh (READ_ONLY)")
@@ -134,7 +131,6 @@ class PostgresEngine:
     through a server-side cursor."""
 
     dialect = "postgres"
-    keeps_insertion_order = False
 
     def __init__(self, *, connection: Any, schema: str = "personalize_staging") -> None:
         if not IDENTIFIER.match(schema):

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,13 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 log = logging.getLogger(__name__)
-INTERACTION_COLUMNS = ["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE"]
+INTERACTION_COLUMNS = [
+    ("USER_ID", "string"),
+    ("ITEM_ID", "string"),
+    ("TIMESTAMP", "long"),
+    ("EVENT_TYPE", "string"),
+    ("EVENT_VALUE", "float"),
+]
 UNKNOWN_SHOWN = 20  # the most frequent unmapped raw event types listed per source
 
 
@@ -118,7 +125,6 @@ def stage(
     for kind, (spec, sql, id_column) in datasets.items():
         check_query(engine, ctx, kind, spec.sql, sql, cleaning.dataset_columns(spec, id_column=id_column))
     raw_union = cleaning.raw_union_sql(rendered, uc)
-    order = cleaning.interaction_order(engine.dialect) if engine.keeps_insertion_order else None
     steps = [
         (
             "extract and classify sources",
@@ -129,7 +135,7 @@ def stage(
         ("raw view", cleaning.raw_view_sql(names)),
         (
             "deduplicate; part into train, holdout, bots, sparse users",
-            cleaning.partition_sql(names, uc, holdout_start=ctx.holdout_start_epoch or 0, order_by=order),
+            cleaning.partition_sql(names, uc, holdout_start=ctx.holdout_start_epoch or 0),
         ),
         *(("part views", sql) for sql in cleaning.part_views_sql(names)),
     ]
@@ -378,16 +384,38 @@ def validate(
     }
 
 
-def _interactions_view_sql(table: str, *, event_value: bool, engine: Engine) -> str:
-    """The part's rows in a total order: as stored where the engine keeps it (staged sorted), else sorted."""
-    columns = "user_id, item_id, timestamp, event_type" + (", event_value" if event_value else "")
-    order = "" if engine.keeps_insertion_order else f" ORDER BY {cleaning.interaction_order(engine.dialect)}"
-    return f"SELECT {columns} FROM {table}{order}"
+def _published_select(table: str, columns: list[tuple[str, str]], *, where: str = "") -> str:
+    return f"SELECT {', '.join(name.lower() for name, _ in columns)} FROM {table}{where}"
 
 
-def _dataset_view_sql(table: str, id_column: str, columns: list[str]) -> str:
-    selected = ", ".join([id_column.lower(), *(c.lower() for c in columns)])
-    return f"SELECT {selected} FROM {table} WHERE drop_rule IS NULL ORDER BY {id_column.lower()}"
+def _publish_dataset(
+    writer: VersionWriter,
+    warehouse: _Compiled,
+    folder: str,
+    select: str,
+    columns: list[tuple[str, str]],
+    *,
+    part_rows: int,
+    progress: Callable[[str], None],
+) -> dict[str, Any]:
+    """One dataset's rows as CSV parts under ``folder``, with the fingerprint of what they hold."""
+    ((rows, first, second),) = warehouse.query(cleaning.fingerprint_sql(f"({select}) published", columns))
+    parts = writer.put_csv_parts(
+        folder,
+        warehouse.stream(select, batch_rows=256_000),
+        columns=[name for name, _ in columns],
+        part_rows=part_rows,
+        progress=progress,
+    )
+    written = sum(p.rows or 0 for p in parts)
+    if written != rows:
+        raise RuntimeError(f"{folder}: {rows:,} staged rows but {written:,} written; the staging changed")
+    return {
+        "rows": written,
+        "parts": len(parts),
+        "columns": [name for name, _ in columns],
+        "fingerprint": cleaning.fingerprint(rows, first, second),
+    }
 
 
 def publish(
@@ -413,23 +441,14 @@ def publish(
     progress(f"publishing {writer.uri}")
     event_value = uc.has_event_value
     interaction_columns = INTERACTION_COLUMNS[: 5 if event_value else 4]
+    publish_dataset = partial(
+        _publish_dataset, writer, warehouse, part_rows=uc.s3.part_rows, progress=progress
+    )
     datasets: dict[str, dict[str, Any]] = {}
     schema_docs = {"interactions": schemas.interactions_schema(event_value=event_value)}
     for folder, table in (("interactions", ctx.names.interactions), ("holdout", ctx.names.holdout)):
-        parts = writer.put_csv_parts(
-            folder,
-            warehouse.stream(
-                _interactions_view_sql(table, event_value=event_value, engine=engine), batch_rows=256_000
-            ),
-            columns=interaction_columns,
-            part_rows=uc.s3.part_rows,
-            progress=progress,
-        )
-        datasets[folder] = {
-            "rows": sum(p.rows or 0 for p in parts),
-            "parts": len(parts),
-            "columns": interaction_columns,
-        }
+        select = _published_select(table, interaction_columns)
+        datasets[folder] = publish_dataset(folder, select, interaction_columns)
     for kind, spec, id_column, make_schema in (
         ("items", uc.items, "ITEM_ID", schemas.items_schema),
         ("users", uc.users, "USER_ID", schemas.users_schema),
@@ -438,20 +457,9 @@ def publish(
             continue
         kept = report[kind]["columns"]
         fields: list[FieldSpec] = [f for f in spec.fields if f.name in kept]
-        parts = writer.put_csv_parts(
-            kind,
-            warehouse.stream(
-                _dataset_view_sql(getattr(ctx.names, kind), id_column, kept), batch_rows=256_000
-            ),
-            columns=[id_column, *kept],
-            part_rows=uc.s3.part_rows,
-            progress=progress,
-        )
-        datasets[kind] = {
-            "rows": sum(p.rows or 0 for p in parts),
-            "parts": len(parts),
-            "columns": [id_column, *kept],
-        }
+        columns = [(id_column, "string"), *((f.name, f.type) for f in fields)]
+        select = _published_select(getattr(ctx.names, kind), columns, where=" WHERE drop_rule IS NULL")
+        datasets[kind] = publish_dataset(kind, select, columns)
         schema_docs[kind] = make_schema(fields)
     for kind, document in schema_docs.items():
         writer.put_json(VersionLayout.schema(kind), document)
