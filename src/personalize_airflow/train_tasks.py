@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from airflow.providers.common.compat.sdk import AirflowFailException
+from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSkipException
 from airflow.sdk import task
 
 from personalize_airflow.xcom_values import without_none
@@ -80,12 +80,24 @@ def _personalize(uc: Any):
 @task(multiple_outputs=True)
 def plan(*, use_case_name: str, **context) -> dict[str, Any]:
     """Which export version this run trains on, where its data is, and the name of every resource."""
+    from personalize_pipelines.training import SameDataAsChampion
     from personalize_pipelines.training.plan import plan_run
 
     uc = _use_case(use_case_name)
-    version = requested_version(context["params"], context.get("triggering_asset_events"))
-    with _no_retry():
-        return without_none(plan_run(_s3(uc), uc, version=version, run_id=context["run_id"]))
+    params = context["params"]
+    version = requested_version(params, context.get("triggering_asset_events"))
+    try:
+        with _no_retry():
+            planned = plan_run(
+                _s3(uc),
+                uc,
+                version=version,
+                run_id=context["run_id"],
+                same_data_trains=bool(params.get("same_data_trains")),
+            )
+    except SameDataAsChampion as exc:
+        raise AirflowSkipException(str(exc)) from exc
+    return without_none(planned)
 
 
 @task(multiple_outputs=False)
@@ -130,7 +142,7 @@ def solution_metrics(
     )
 
 
-@task(trigger_rule="none_failed", multiple_outputs=True)
+@task(trigger_rule="none_failed_min_one_success", multiple_outputs=True)
 def evaluate_models(
     *,
     use_case_name: str,

@@ -7,7 +7,9 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from personalize_pipelines.training import TrainRunError
+from personalize_pipelines.layout import UseCaseLayout
+from personalize_pipelines.registry import promote
+from personalize_pipelines.training import SameDataAsChampion, TrainRunError
 from personalize_pipelines.training.deploy import rollback_target, run_cost, smoke_test
 from personalize_pipelines.training.plan import plan_run
 from tests.conftest import EXAMPLE
@@ -59,6 +61,42 @@ def test_a_plan_refuses_a_version_without_manifest_or_schema(s3, bucket, shop):
         TrainRunError, match="has no schemas/interactions.json, but shop imports interactions"
     ):
         plan_run(s3, shop, version="v1", run_id="r1")
+
+
+def put_version(s3, bucket, shop, version, fingerprints):
+    folder = f"{shop.s3_prefix}/{version}"
+    datasets = {kind: {"rows": 3, "fingerprint": value} for kind, value in fingerprints.items()}
+    put_json(s3, bucket, f"{folder}/manifest.json", {"files": [], "datasets": datasets})
+    for kind in ("interactions", "items", "users"):
+        put_json(s3, bucket, f"{folder}/schemas/{kind}.json", {"type": "record", "name": kind})
+
+
+def test_a_version_with_the_champions_data_is_not_trained_again(s3, bucket, shop):
+    same = {"interactions": "3:aa", "holdout": "1:bb", "items": "2:cc", "users": "2:dd"}
+    put_version(s3, bucket, shop, "v1", same)
+    promote(
+        s3,
+        location=UseCaseLayout.for_use_case(shop).registry,
+        solution_version_arn="arn:aws:personalize:us-east-1:000000000000:solution/s/v1",
+        solution_arn="arn:aws:personalize:us-east-1:000000000000:solution/s",
+        campaign_arn="arn:aws:personalize:us-east-1:000000000000:campaign/shop",
+        recipe="arn:aws:personalize:::recipe/aws-user-personalization-v2",
+        metrics={"ndcg_at_10": 0.1},
+        export_version="v1",
+        dataset_group_arn="arn:aws:personalize:us-east-1:000000000000:dataset-group/shop",
+    )
+    put_version(s3, bucket, shop, "v2", same)
+    put_version(s3, bucket, shop, "v3", {**same, "holdout": "1:ee"})  # the holdout is not imported
+    put_version(s3, bucket, shop, "v4", {**same, "items": "2:ff"})
+
+    for version in ("v2", "v3"):
+        with pytest.raises(
+            SameDataAsChampion, match=rf"{version} holds the same rows as v1.*same_data_trains"
+        ):
+            plan_run(s3, shop, version=version, run_id="r1")
+    assert plan_run(s3, shop, version="v2", run_id="r1", same_data_trains=True)["version"] == "v2"
+    assert plan_run(s3, shop, version="v4", run_id="r1")["version"] == "v4"
+    assert plan_run(s3, shop, version="v1", run_id="r2")["version"] == "v1"  # a retry of the champion's own
 
 
 class Runtime:

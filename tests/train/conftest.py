@@ -114,14 +114,15 @@ def write_use_case(config_dir: Path, name: str, *, solutions: list[dict], **sect
     (config_dir / f"{name}.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
 
 
-def publish_copy(s3, *, version: str, use_case: str) -> None:
-    """The shared export version, copied under another use case's prefix (its own registry and campaign)."""
+def publish_copy(s3, *, version: str, use_case: str, as_version: str | None = None) -> None:
+    """The shared export version, copied under another use case's prefix (its own registry and campaign),
+    as ``as_version`` when given."""
     source = f"{EXPORT_PREFIX}/shop/{version}/"
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket="personalize-demo", Prefix=source):
         for obj in page.get("Contents", []):
             if "/evaluation/" in obj["Key"]:
                 continue
-            target = f"{EXPORT_PREFIX}/{use_case}/{version}/{obj['Key'][len(source) :]}"
+            target = f"{EXPORT_PREFIX}/{use_case}/{as_version or version}/{obj['Key'][len(source) :]}"
             s3.copy_object(
                 Bucket="personalize-demo",
                 Key=target,

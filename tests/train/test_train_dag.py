@@ -107,6 +107,18 @@ def test_a_retried_run_reuses_every_resource(gate_case, s3, personalize, export_
     assert again == champion and len(history) == 1
 
 
+def test_a_new_version_with_the_champions_data_trains_nothing(gate_case, s3, personalize, export_version):
+    champion, _ = registry(s3, "shop_gate")
+    publish_copy(s3, version=export_version, use_case="shop_gate", as_version="v-same-rows")
+    run = run_train("shop_gate", "v-same-rows")
+    assert run.state == "success", run.tasks
+    assert set(run.tasks.values()) == {"skipped"}
+    solutions = personalize.list_solutions(datasetGroupArn=champion.dataset_group_arn)["solutions"]
+    versions = personalize.list_solution_versions(solutionArn=solutions[0]["solutionArn"])["solutionVersions"]
+    assert [v["solutionVersionArn"] for v in versions] == [champion.solution_version_arn]
+    assert registry(s3, "shop_gate")[0] == champion
+
+
 def test_a_weaker_challenger_is_not_deployed(gate_case, s3, personalize, config_dir, export_version):
     champion, _ = registry(s3, "shop_gate")
     before = campaign(personalize, "shop_gate")

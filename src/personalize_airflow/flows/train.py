@@ -45,7 +45,9 @@ DOC = """
 Runs on every export version of `{name}` (the `{name}__export` Asset), or by hand with a `version`.
 
 1. **plan** — the export version (from the triggering event, or the `version` param), its manifest and
-   schemas, and the deterministic name of every resource (a retry reuses, never duplicates).
+   schemas, and the deterministic name of every resource (a retry reuses, never duplicates). A version
+   whose datasets have the fingerprints of the champion's export skips the run (no new data, no training
+   cost; the log says so) unless `same_data_trains` is set.
 2. **dataset_group → import** — dataset group (`{mode}`), schemas, datasets, and one import per dataset
    from the version's interactions/items/users folders (never the holdout).
 3. **`train_<solution>`** — one group per configured solution ({solutions}): solution, version
@@ -77,7 +79,14 @@ def build(uc: UseCase) -> DAG | None:
                 title="Export version",
                 description=f"Folder name of a published version under s3://{uc.s3.bucket}/{uc.s3.prefix}/{uc.name}/ "
                 "(see latest.json). Leave empty when an export event triggers the run.",
-            )
+            ),
+            "same_data_trains": Param(
+                False,
+                type="boolean",
+                title="Train on the champion's data",
+                description="A version whose datasets hold the same rows as the champion's export (equal "
+                "fingerprints) skips the run; tick to train anyway, e.g. after changing the training config.",
+            ),
         },
         doc_md=DOC.format(
             name=uc.name,
@@ -90,6 +99,7 @@ def build(uc: UseCase) -> DAG | None:
     ) as dag:
         run = plan(use_case_name=uc.name)
         champion = serving_champion(use_case_name=uc.name)
+        run >> champion  # a plan that skips (the champion's data again) skips the whole run
         group = PersonalizeCreateDatasetGroupOperator(
             task_id="dataset_group", name=run["dataset_group"], **waits
         )

@@ -14,3 +14,7 @@ Clients (S3, Personalize, the Personalize runtime) are passed in; S3 keys come f
 
 class TrainRunError(RuntimeError):
     """What a retry cannot fix: an unknown export version, an empty holdout, a failed smoke test."""
+
+
+class SameDataAsChampion(Exception):
+    """The version holds the same rows as the champion's: training again would cost and change nothing."""
