@@ -124,6 +124,16 @@ class S3Spec(_Strict):
         return value.strip("/")
 
 
+class ExportSpec(_Strict):
+    """How a version's rows reach S3: streamed through the worker, or unloaded by the warehouse itself."""
+
+    unload: bool = False
+    """The warehouse writes the CSV parts straight to the version's folder (Redshift UNLOAD, Snowflake COPY
+    INTO a stage); DuckDB and Postgres, which cannot write to S3, stream through the worker either way."""
+    unload_above_rows: Annotated[int, Field(ge=1)] | None = None
+    """Unload when the version holds more published interactions than this, stream otherwise."""
+
+
 class ScheduleSpec(_Strict):
     export: str | None = "@weekly"
     start_date: str = "2026-01-01"
@@ -323,6 +333,7 @@ class UseCase(_Strict):
     cleaning: CleaningSpec = CleaningSpec()
     quality: QualitySpec = QualitySpec()
     s3: S3Spec
+    export: ExportSpec = ExportSpec()
     schedule: ScheduleSpec = ScheduleSpec()
     serving: ServingSpec | None = None
     training: TrainingSpec | None = None

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from personalize_pipelines.unload import UnloadedPart
+
 log = logging.getLogger(__name__)
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -42,6 +44,8 @@ def probe_sql(sql: str) -> str:
 class Engine(Protocol):
     dialect: str
     qualifier: str
+    can_unload: bool
+    """Whether the warehouse writes to S3 itself (:meth:`unload`); else rows stream through the worker."""
 
     def execute(self, sql: str) -> None: ...
 
@@ -55,6 +59,10 @@ class Engine(Protocol):
 
     def staged_tables(self, prefix: str) -> list[tuple[str, str]]:
         """Qualified names and types ('VIEW' or 'BASE TABLE') of staged relations starting with prefix."""
+        ...
+
+    def unload(self, select: str, *, uri_prefix: str) -> list[UnloadedPart]:
+        """Have the warehouse write ``select``'s rows as CSV parts under ``uri_prefix``; what it wrote."""
         ...
 
     def close(self) -> None: ...
@@ -72,6 +80,7 @@ class DuckDBEngine:
 
     dialect = "duckdb"
     qualifier = "stg.main."
+    can_unload = False
 
     def __init__(
         self, *, database: Path, staging_path: Path, memory_limit: str | None = DEFAULT_MEMORY_LIMIT
@@ -131,6 +140,7 @@ class PostgresEngine:
     through a server-side cursor."""
 
     dialect = "postgres"
+    can_unload = False
 
     def __init__(self, *, connection: Any, schema: str = "personalize_staging") -> None:
         if not IDENTIFIER.match(schema):

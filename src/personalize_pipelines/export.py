@@ -30,6 +30,8 @@ from personalize_pipelines.windows import Window, holdout_start
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from personalize_pipelines.unload import UnloadedPart
+
 log = logging.getLogger(__name__)
 INTERACTION_COLUMNS = [
     ("USER_ID", "string"),
@@ -65,6 +67,9 @@ class _Compiled:
 
     def stream(self, sql: str, *, batch_rows: int) -> Iterator[pa.RecordBatch]:
         return self.engine.stream(compile_sql(sql, self.dialect), batch_rows=batch_rows)
+
+    def unload(self, sql: str, *, uri_prefix: str) -> list[UnloadedPart]:
+        return self.engine.unload(compile_sql(sql, self.dialect), uri_prefix=uri_prefix)
 
 
 def run_key(use_case: str, run_id: str) -> str:
@@ -395,18 +400,26 @@ def _publish_dataset(
     select: str,
     columns: list[tuple[str, str]],
     *,
+    unload: bool,
     part_rows: int,
     progress: Callable[[str], None],
 ) -> dict[str, Any]:
-    """One dataset's rows as CSV parts under ``folder``, with the fingerprint of what they hold."""
+    """One dataset's rows as CSV parts under ``folder`` (streamed through the worker, or unloaded by the
+    warehouse), with the fingerprint of what they hold."""
     ((rows, first, second),) = warehouse.query(cleaning.fingerprint_sql(f"({select}) published", columns))
-    parts = writer.put_csv_parts(
-        folder,
-        warehouse.stream(select, batch_rows=256_000),
-        columns=[name for name, _ in columns],
-        part_rows=part_rows,
-        progress=progress,
-    )
+    if unload:
+        parts = writer.record_landed(
+            folder, warehouse.unload(select, uri_prefix=writer.layout.uri(writer.layout.key(f"{folder}/")))
+        )
+        progress(f"{folder}: the warehouse unloaded {rows:,} rows in {len(parts)} part(s)")
+    else:
+        parts = writer.put_csv_parts(
+            folder,
+            warehouse.stream(select, batch_rows=256_000),
+            columns=[name for name, _ in columns],
+            part_rows=part_rows,
+            progress=progress,
+        )
     written = sum(p.rows or 0 for p in parts)
     if written != rows:
         raise RuntimeError(f"{folder}: {rows:,} staged rows but {written:,} written; the staging changed")
@@ -416,6 +429,20 @@ def _publish_dataset(
         "columns": [name for name, _ in columns],
         "fingerprint": cleaning.fingerprint(rows, first, second),
     }
+
+
+def _unloads(engine: Engine, uc: UseCase, report: dict[str, Any], progress: Callable[[str], None]) -> bool:
+    """Whether the warehouse writes this version itself: ``export.unload``, or more published interactions
+    than ``export.unload_above_rows``, on a warehouse that can write to S3."""
+    settings, published = uc.export, report["train_rows"] + report["holdout_rows"]
+    wanted = settings.unload or (
+        settings.unload_above_rows is not None and published > settings.unload_above_rows
+    )
+    if wanted and not engine.can_unload:
+        progress(
+            f"unload: a {engine.dialect} warehouse cannot write to S3; the rows stream through the worker"
+        )
+    return wanted and engine.can_unload
 
 
 def publish(
@@ -442,7 +469,12 @@ def publish(
     event_value = uc.has_event_value
     interaction_columns = INTERACTION_COLUMNS[: 5 if event_value else 4]
     publish_dataset = partial(
-        _publish_dataset, writer, warehouse, part_rows=uc.s3.part_rows, progress=progress
+        _publish_dataset,
+        writer,
+        warehouse,
+        unload=_unloads(engine, uc, report, progress),
+        part_rows=uc.s3.part_rows,
+        progress=progress,
     )
     datasets: dict[str, dict[str, Any]] = {}
     schema_docs = {"interactions": schemas.interactions_schema(event_value=event_value)}

@@ -27,6 +27,8 @@ from personalize_pipelines.layout import UseCaseLayout, VersionLayout
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from personalize_pipelines.unload import UnloadedPart
+
 log = logging.getLogger(__name__)
 UPLOADERS = 2
 
@@ -88,11 +90,14 @@ VERSION_NAME = re.compile(r"^\d{8}T\d{6}Z-(\d{8}T\d{6})-[0-9a-f]{6}$")
 class PublishedFile:
     key: str
     rows: int | None
-    sha256: str
+    sha256: str | None
     bytes: int
+    etag: str | None = None
+    """S3's checksum of a part the warehouse wrote (unload mode), which the worker never read."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "rows": self.rows, "sha256": self.sha256, "bytes": self.bytes}
+        entry = {"key": self.key, "rows": self.rows, "sha256": self.sha256, "bytes": self.bytes}
+        return entry | ({"etag": self.etag} if self.etag else {})
 
 
 @dataclass
@@ -154,6 +159,20 @@ class VersionWriter:
         published = PublishedFile(key=relative_key, rows=rows, sha256=digest.hexdigest(), bytes=size)
         self.files.append(published)
         return published
+
+    def record_landed(self, folder: str, reported: list[UnloadedPart]) -> list[PublishedFile]:
+        """Record the parts the warehouse wrote under ``folder`` (checked against the listing) for the
+        manifest."""
+        from personalize_pipelines.unload import landed_parts
+
+        landed = [
+            PublishedFile(**entry)
+            for entry in landed_parts(
+                self.client, bucket=self.bucket, folder_key=self.layout.key(f"{folder}/"), reported=reported
+            )
+        ]
+        self.files.extend(landed)
+        return landed
 
     def put_csv_parts(
         self,
