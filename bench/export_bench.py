@@ -94,8 +94,14 @@ def run_export(
         names=StagingNames(engine.qualifier, "bench"),
     )
     timings = {}
+    steps: dict[str, list[str]] = {"stage": [], "publish": []}
+
+    def progress(phase: str, since: float):
+        """The export's progress lines, each after the seconds into its phase: where the time goes."""
+        return lambda message: steps[phase].append(f"{time.perf_counter() - since:.2f}s {message}")
+
     started = time.perf_counter()
-    report = stage(engine, ctx, progress=lambda _: None)
+    report = stage(engine, ctx, progress=progress("stage", started))
     timings["stage_seconds"] = time.perf_counter() - started
     mark = time.perf_counter()
     if gx_url is not None:  # the validate task imports GX itself; its share of the phase, shown apart
@@ -106,7 +112,7 @@ def run_export(
     timings["validate_seconds"] = time.perf_counter() - mark
     mark = time.perf_counter()
     manifest = publish(
-        engine, ctx, s3_client=s3, report=report, validation=validation, progress=lambda _: None
+        engine, ctx, s3_client=s3, report=report, validation=validation, progress=progress("publish", mark)
     )
     timings["publish_seconds"] = time.perf_counter() - mark
     timings["seconds"] = time.perf_counter() - started
@@ -119,6 +125,8 @@ def run_export(
         "train_rows": manifest["datasets"]["interactions"]["rows"],
         "parts": manifest["datasets"]["interactions"]["parts"],
         "peak_rss_mb": round(peak_rss_mb(), 1),
+        "stage_log": steps["stage"],
+        "publish_log": steps["publish"],
     }
 
 

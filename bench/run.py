@@ -353,6 +353,8 @@ def postgres_export_benchmark() -> dict:
                 "gx_import_seconds": result.get("gx_import_seconds"),
                 "peak_rss_mb": result["peak_rss_mb"],
                 "load_seconds": loaded[label],
+                "stage_log": result["stage_log"],
+                "publish_log": result["publish_log"],
             }
     finally:
         proc.terminate()
