@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,7 +117,7 @@ def s3_server() -> tuple[subprocess.Popen, str]:
 
 
 def export_run(
-    path: Path | None, endpoint: str, bucket: str, months: int, *, postgres: list[str] = ()
+    path: Path | None, endpoint: str, bucket: str, months: int, *, postgres: Sequence[str] = ()
 ) -> dict:
     """bench/export_bench.py in a fresh process: from the DuckDB file `path`, or with `postgres` (its
     `--engine postgres ...` arguments) from Postgres."""
