@@ -2,6 +2,8 @@
 
 Writes build/bench.json. Each measured export runs in its own process so its peak RSS is its own.
 Set BENCH_ROWS (default 10000000) and BENCH_SMALL_ROWS (default 1000000) to change the sizes.
+The Postgres export reads PG_HOST, PG_PORT and PG_USER (default 127.0.0.1, 5432, postgres), as the
+tests do, and is skipped, with the reason, when that server is unreachable.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,17 +116,21 @@ def s3_server() -> tuple[subprocess.Popen, str]:
     return proc, endpoint
 
 
-def export_run(path: Path, endpoint: str, bucket: str, months: int) -> dict:
+def export_run(
+    path: Path | None, endpoint: str, bucket: str, months: int, *, postgres: Sequence[str] = ()
+) -> dict:
+    """bench/export_bench.py in a fresh process: from the DuckDB file `path`, or with `postgres` (its
+    `--engine postgres ...` arguments) from Postgres."""
     import boto3
 
     boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
+    source = list(postgres) if postgres else ["--warehouse", str(path)]
     out = subprocess.run(
         [
             PYTHON,
             "-m",
             "bench.export_bench",
-            "--warehouse",
-            str(path),
+            *source,
             "--endpoint",
             endpoint,
             "--bucket",
@@ -173,6 +180,194 @@ def export_benchmark() -> dict:
         "peak_rss_mb_small": small_result["peak_rss_mb"],
         "small_rows": small_result["raw_rows"],
         "rss_growth_1m_to_10m": round(big_result["peak_rss_mb"] / small_result["peak_rss_mb"], 2),
+    }
+
+
+PG_DATABASE = "personalize_bench"  # the bench's own database: nothing of the tests' is touched
+PG_STAGING_SCHEMA = "bench_staging"
+
+
+def pg_settings() -> dict:
+    return {
+        "host": os.environ.get("PG_HOST", "127.0.0.1"),
+        "port": int(os.environ.get("PG_PORT", "5432")),
+        "user": os.environ.get("PG_USER", "postgres"),
+    }
+
+
+def pg_dsn(dbname: str) -> str:
+    pg = pg_settings()
+    return f"host={pg['host']} port={pg['port']} user={pg['user']} dbname={dbname}"
+
+
+def pg_database() -> str:
+    """Create the bench's database if missing; its DSN. Raises psycopg2.OperationalError when the server
+    cannot be reached."""
+    import psycopg2
+    from psycopg2 import sql
+
+    admin = psycopg2.connect(pg_dsn("postgres"), connect_timeout=5)
+    try:
+        admin.autocommit = True
+        with admin.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (PG_DATABASE,))
+            if cur.fetchone() is None:
+                cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(PG_DATABASE)))
+    finally:
+        admin.close()
+    return pg_dsn(PG_DATABASE)
+
+
+def pg_schema(rows: int) -> str:
+    """One schema per warehouse size: bench_1m, bench_10m, bench_60k..."""
+    for unit, size in (("m", 1_000_000), ("k", 1_000)):
+        if rows % size == 0:
+            return f"bench_{rows // size}{unit}"
+    return f"bench_{rows}"
+
+
+def pg_table_rows(dsn: str, schema: str, tables: tuple[str, ...]) -> dict[str, int | None]:
+    """Rows per table in `schema`; None for a table that is not there."""
+    import psycopg2
+    from psycopg2 import sql
+
+    con = psycopg2.connect(dsn)
+    try:
+        con.autocommit = True
+        with con.cursor() as cur:
+            counts: dict[str, int | None] = {}
+            for table in tables:
+                cur.execute("SELECT to_regclass(%s)", (f"{schema}.{table}",))
+                if cur.fetchone()[0] is None:
+                    counts[table] = None
+                    continue
+                cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, table)))
+                counts[table] = cur.fetchone()[0]
+            return counts
+    finally:
+        con.close()
+
+
+def load_postgres(path: Path, dsn: str, schema: str) -> float | None:
+    """The DuckDB warehouse `path` in Postgres schema `schema`, loaded with copy_to_postgres only when a
+    table's row count differs from the file's; the seconds it took, or None when nothing was loaded."""
+    import duckdb
+
+    from personalize_pipelines.warehouse.postgres_copy import TABLES, copy_to_postgres
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        expected = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in TABLES}
+    finally:
+        con.close()
+    if pg_table_rows(dsn, schema, TABLES) == expected:
+        return None
+    log(f"loading {path.name} into Postgres schema {schema}")
+    started = time.perf_counter()
+    copy_to_postgres(duckdb_path=path, dsn=dsn, schema=schema)
+    return round(time.perf_counter() - started, 3)
+
+
+def pg_bare_copy_seconds(dsn: str, schema: str, months: int, out: Path) -> float:
+    """bench/bare_copy.py's extraction on Postgres in a fresh process: COPY ... TO STDOUT into `out`."""
+    result = subprocess.run(
+        [
+            PYTHON,
+            "-m",
+            "bench.bare_copy",
+            "extraction",
+            "--dsn",
+            dsn,
+            "--schema",
+            schema,
+            "--out",
+            str(out),
+            "--months",
+            str(months),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def postgres_export_benchmark() -> dict:
+    """The export from Postgres at BENCH_SMALL_ROWS and BENCH_ROWS, each against a bare Postgres COPY
+    of its extraction select measured in the same run; {"skipped": reason} when Postgres is unreachable."""
+    import psycopg2
+
+    rows = int(os.environ.get("BENCH_ROWS", 10_000_000))
+    small_rows = int(os.environ.get("BENCH_SMALL_ROWS", 1_000_000))
+    months = 12
+    try:
+        dsn = pg_database()
+    except psycopg2.OperationalError as exc:
+        pg = pg_settings()
+        reason = f"PostgreSQL unreachable or refused at {pg['host']}:{pg['port']} ({str(exc).strip()})"
+        log(f"Postgres export skipped: {reason}")
+        return {"skipped": reason}
+    load_average = {"before": [round(x, 2) for x in os.getloadavg()]}
+    sizes = {"small": small_rows, "big": rows}
+    loaded = {}
+    for label, n in sizes.items():
+        loaded[label] = load_postgres(warehouse(n), dsn, pg_schema(n))
+    proc, endpoint = s3_server()
+    measured = {}
+    try:
+        for label, n in sizes.items():
+            schema = pg_schema(n)
+            log(f"Postgres baseline: bare COPY TO STDOUT of the extraction select ({schema})")
+            baseline = pg_bare_copy_seconds(dsn, schema, months, BUILD / f"pg-baseline-{schema}.csv")
+            log(f"Postgres baseline {baseline:.2f}s; export of {n:,} from {schema}")
+            result = export_run(
+                None,
+                endpoint,
+                f"bench-pg-{label}",
+                months,
+                postgres=[
+                    "--engine",
+                    "postgres",
+                    "--dsn",
+                    dsn,
+                    "--schema",
+                    schema,
+                    "--staging-schema",
+                    PG_STAGING_SCHEMA,
+                ],
+            )
+            log(
+                f"Postgres export {result['seconds']:.2f}s ({result['seconds'] / baseline:.1f}x), "
+                f"peak RSS {result['peak_rss_mb']:.0f} MB"
+            )
+            (BUILD / f"pg-baseline-{schema}.csv").unlink(missing_ok=True)
+            measured[label] = {
+                "interactions": n,
+                "schema": schema,
+                "raw_rows": result["raw_rows"],
+                "train_rows": result["train_rows"],
+                "seconds": result["seconds"],
+                "phases": {k: result[k] for k in ("stage_seconds", "validate_seconds", "publish_seconds")},
+                "baseline_copy_seconds": round(baseline, 3),
+                "ratio_vs_copy": round(result["seconds"] / baseline, 2),
+                "gx_import_seconds": result.get("gx_import_seconds"),
+                "peak_rss_mb": result["peak_rss_mb"],
+                "load_seconds": loaded[label],
+                "stage_log": result["stage_log"],
+                "publish_log": result["publish_log"],
+            }
+    finally:
+        proc.terminate()
+        proc.wait()
+    load_average["after"] = [round(x, 2) for x in os.getloadavg()]
+    small, big = measured["small"], measured["big"]
+    return {
+        "database": PG_DATABASE,
+        **measured,
+        "seconds_growth_1m_to_10m": round(big["seconds"] / small["seconds"], 2),
+        "rss_growth_1m_to_10m": round(big["peak_rss_mb"] / small["peak_rss_mb"], 2),
+        "load_average": load_average,
     }
 
 
@@ -231,6 +426,7 @@ def main() -> None:
     results["dag_parse_ms"] = dag_parse_ms()
     log(f"dag_parse_ms {results['dag_parse_ms']}")
     results["export"] = export_benchmark()
+    results["export_postgres"] = postgres_export_benchmark()
     local = {}
     for module in ("training_quality", "local_endpoint_quality", "local_endpoint_serving"):
         log(f"running bench/{module}.py")
