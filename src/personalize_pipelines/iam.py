@@ -281,20 +281,54 @@ def bucket_policy(uc: Any) -> dict[str, Any]:
     return _document(*_service_statements(uc, **principal))
 
 
+def warehouse_unload_policy(uc: Any) -> dict[str, Any]:
+    """
+    Return the policy of the role the warehouse writes the export with in unload mode: Redshift's
+    ``IAM_ROLE`` of its UNLOAD, or the role of Snowflake's storage integration behind the external stage.
+    It writes CSV parts into the use case's version folders and nothing else.
+
+    :param uc: the :class:`personalize_pipelines.config.UseCase`.
+    """
+    layout = UseCaseLayout.for_use_case(uc)
+    parts = [
+        layout.version(ANY).prefix + f"/{kind}/{ANY}"
+        for kind in ("interactions", "holdout", "items", "users")
+    ]
+    return _document(
+        _statement(
+            "WarehouseWritesParts",
+            ["s3:PutObject", "s3:AbortMultipartUpload"],
+            [_objects_arn(uc, p) for p in parts],
+        ),
+        _statement(
+            "WarehouseListsUseCaseFolder",
+            ["s3:ListBucket", "s3:GetBucketLocation"],
+            [_bucket_arn(uc)],
+            Condition={"StringLike": {"s3:prefix": [_folder_pattern(uc)]}},
+        ),
+    )
+
+
 DOCUMENTS = {
     "worker_policy": worker_policy,
     "service_role_policy": service_role_policy,
     "service_role_trust_policy": service_role_trust_policy,
     "bucket_policy": bucket_policy,
+    "warehouse_unload_policy": warehouse_unload_policy,
 }
 
 
 def policies(uc: Any) -> dict[str, dict[str, Any]]:
     """
     Return every document of :data:`DOCUMENTS` the use case needs, by name: only the workers' when it has
-    neither ``training`` nor ``serving`` (its one DAG, the export, calls no Personalize).
+    neither ``training`` nor ``serving`` (its one DAG, the export, calls no Personalize), the warehouse's
+    only in unload mode.
 
     :param uc: the :class:`personalize_pipelines.config.UseCase`.
     """
-    needed = DOCUMENTS if _role_arns(uc) else {"worker_policy": worker_policy}
+    needed = dict(DOCUMENTS) if _role_arns(uc) else {"worker_policy": worker_policy}
+    if uc.export.unload or uc.export.unload_above_rows is not None:
+        needed["warehouse_unload_policy"] = warehouse_unload_policy
+    else:
+        needed.pop("warehouse_unload_policy", None)
     return {name: build(uc) for name, build in needed.items()}

@@ -200,3 +200,23 @@ def test_the_cli_names_the_use_cases_there_are_when_one_is_unknown(project, caps
     assert "use cases in" in error and "books" in error
     with pytest.raises(UnknownUseCaseError):
         load_project_use_case("movies", project_dir=project)
+
+
+def test_in_unload_mode_the_warehouse_role_writes_only_the_versions_parts(books):
+    assert "warehouse_unload_policy" not in iam.policies(books)
+    unloading = books.model_copy(update={"export": books.export.model_copy(update={"unload_above_rows": 10})})
+    policy = iam.policies(unloading)["warehouse_unload_policy"]
+    objects = "arn:aws:s3:::acme-recsys/ml/personalize/books"
+    assert allows(policy, action="s3:PutObject", resource=f"{objects}/v7/interactions/part-0000_part_00.csv")
+    assert allows(policy, action="s3:PutObject", resource=f"{objects}/v7/users/part_0_0_0.csv")
+    for key in ("v7/manifest.json", "latest.json", "registry/champion.json", "v7/schemas/items.json"):
+        assert not allows(policy, action="s3:PutObject", resource=f"{objects}/{key}"), key
+    assert not allows(
+        policy, action="s3:GetObject", resource=f"{objects}/v7/interactions/part-0000_part_00.csv"
+    )
+    assert allows(
+        policy,
+        action="s3:ListBucket",
+        resource="arn:aws:s3:::acme-recsys",
+        context={"s3:prefix": "ml/personalize/books/v7/"},
+    )
