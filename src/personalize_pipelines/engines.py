@@ -2,11 +2,12 @@
 
 An engine owns a staging area in the warehouse (`qualifier` prefixes staged table names) so staged
 tables survive between tasks. DuckDB reads the warehouse file read-only and stages into a per-run
-DuckDB file beside it; Postgres stages into a schema.
+DuckDB file beside it; Postgres, Redshift and Snowflake stage into a schema.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
 from collections.abc import Iterator
@@ -33,7 +34,15 @@ def _refusals_as_query_errors(*refusals: type[Exception]) -> Iterator[None]:
     try:
         yield
     except refusals as exc:
-        raise QueryError(str(exc).strip()) from exc
+        raise QueryError(_server_message(exc)) from exc
+
+
+def _server_message(exc: Exception) -> str:
+    """The warehouse's message: redshift_connector's errors carry the server's fields as a dict (M: message)."""
+    fields = exc.args[0] if exc.args else None
+    if isinstance(fields, dict) and fields.get("M"):
+        return " ".join(str(fields[key]) for key in ("M", "D", "H") if fields.get(key))
+    return str(exc).strip()
 
 
 def probe_sql(sql: str) -> str:
@@ -55,6 +64,11 @@ class Engine(Protocol):
 
     def columns(self, sql: str) -> list[str]:
         """The names of the columns ``sql`` returns, as the warehouse spells them (no row is read)."""
+        ...
+
+    def fold_identifier(self, name: str) -> str:
+        """``name`` folded as the warehouse folds an unquoted identifier, so a column :meth:`columns`
+        returns and one the export's SQL names (lower case, unquoted) compare equal when they bind."""
         ...
 
     def staged_tables(self, prefix: str) -> list[tuple[str, str]]:
@@ -124,6 +138,9 @@ class DuckDBEngine:
         with self._refusals():
             return [column[0] for column in self._con.execute(probe_sql(sql)).description]
 
+    def fold_identifier(self, name: str) -> str:
+        return name.lower()  # DuckDB binds names ignoring case, even quoted ones
+
     def staged_tables(self, prefix: str) -> list[tuple[str, str]]:
         rows = self.query(
             "SELECT table_name, table_type FROM information_schema.tables WHERE table_catalog = 'stg' "
@@ -135,11 +152,18 @@ class DuckDBEngine:
         self._con.close()
 
 
-class PostgresEngine:
-    """A Postgres warehouse (a psycopg2 connection); staging tables live in `schema`, results stream
-    through a server-side cursor."""
+def _rows_batch(rows: list, names: list[str]) -> pa.RecordBatch:
+    """DB-API rows (tuples or lists) as one Arrow batch, a column at a time."""
+    import pyarrow as pa
 
-    dialect = "postgres"
+    return pa.RecordBatch.from_arrays([pa.array(values) for values in zip(*rows, strict=True)], names=names)
+
+
+class _SchemaStagingEngine:
+    """A warehouse spoken to through a Postgres-protocol DB-API connection (psycopg2, redshift_connector),
+    staging in `schema`. The driver's own ProgrammingError and DataError are the warehouse's refusals."""
+
+    dialect: str
     can_unload = False
 
     def __init__(self, *, connection: Any, schema: str = "personalize_staging") -> None:
@@ -148,13 +172,15 @@ class PostgresEngine:
         self.schema = schema
         self.qualifier = f"{schema}."
         self._con = connection
+        driver = importlib.import_module(type(connection).__module__.partition(".")[0])
+        self._refused = tuple(
+            getattr(driver, name) for name in ("ProgrammingError", "DataError") if hasattr(driver, name)
+        )
         self._con.autocommit = True
         self.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
 
     def _refusals(self):
-        import psycopg2
-
-        return _refusals_as_query_errors(psycopg2.ProgrammingError, psycopg2.DataError)
+        return _refusals_as_query_errors(*self._refused)
 
     def execute(self, sql: str) -> None:
         with self._refusals(), self._con.cursor() as cur:
@@ -163,29 +189,15 @@ class PostgresEngine:
     def query(self, sql: str) -> list[tuple]:
         with self._refusals(), self._con.cursor() as cur:
             cur.execute(sql)
-            return cur.fetchall()
+            return [tuple(row) for row in cur.fetchall()]
 
     def columns(self, sql: str) -> list[str]:
         with self._refusals(), self._con.cursor() as cur:
             cur.execute(probe_sql(sql))
-            return [column.name for column in cur.description]
+            return [column[0] for column in cur.description]
 
-    def stream(self, sql: str, *, batch_rows: int) -> Iterator[pa.RecordBatch]:
-        import pyarrow as pa
-
-        self._con.autocommit = False
-        try:
-            with self._refusals(), self._con.cursor(name="personalize_export_stream") as cur:
-                cur.itersize = batch_rows
-                cur.execute(sql)
-                while rows := cur.fetchmany(batch_rows):
-                    names = [column.name for column in cur.description]
-                    yield pa.RecordBatch.from_arrays(
-                        [pa.array(values) for values in zip(*rows, strict=True)], names=names
-                    )
-        finally:
-            self._con.rollback()
-            self._con.autocommit = True
+    def fold_identifier(self, name: str) -> str:
+        return name  # unquoted names are folded to lower case, as the export writes them; quoted ones kept
 
     def staged_tables(self, prefix: str) -> list[tuple[str, str]]:
         rows = self.query(
@@ -196,3 +208,139 @@ class PostgresEngine:
 
     def close(self) -> None:
         self._con.close()
+
+
+class PostgresEngine(_SchemaStagingEngine):
+    """A Postgres warehouse (a psycopg2 connection); staging tables live in `schema`, results stream
+    through a server-side cursor."""
+
+    dialect = "postgres"
+
+    def stream(self, sql: str, *, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        self._con.autocommit = False
+        try:
+            with self._refusals(), self._con.cursor(name="personalize_export_stream") as cur:
+                cur.itersize = batch_rows
+                cur.execute(sql)
+                while rows := cur.fetchmany(batch_rows):
+                    yield _rows_batch(rows, [column.name for column in cur.description])
+        finally:
+            self._con.rollback()
+            self._con.autocommit = True
+
+
+class RedshiftEngine(_SchemaStagingEngine):
+    """A Redshift warehouse: a redshift_connector connection (the Amazon provider's RedshiftSQLHook), or
+    any Postgres-protocol DB-API connection; staging tables live in `schema`.
+
+    redshift_connector has no named (server-side) cursors and reads a whole result on execute, so results
+    stream through a SQL cursor instead: DECLARE in a transaction, then FETCH FORWARD at most
+    :data:`FETCH_ROWS` rows at a time (Redshift's limit on single-node clusters), so memory holds one
+    batch whatever the row count. Redshift materialises a cursor's result on the leader node.
+    """
+
+    dialect = "redshift"
+    FETCH_ROWS = 1000
+    CURSOR = "personalize_export_stream"
+
+    def stream(self, sql: str, *, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        fetch = f"FETCH FORWARD {min(batch_rows, self.FETCH_ROWS)} FROM {self.CURSOR}"
+        self._con.autocommit = False
+        try:
+            with self._refusals(), self._con.cursor() as cur:
+                cur.execute(f"DECLARE {self.CURSOR} CURSOR FOR {sql}")
+                pending: list = []
+                while True:
+                    cur.execute(fetch)
+                    rows = cur.fetchall()
+                    pending.extend(rows)
+                    if pending and (not rows or len(pending) >= batch_rows):
+                        yield _rows_batch(pending, [column[0] for column in cur.description])
+                        pending = []
+                    if not rows:
+                        break
+                cur.execute(f"CLOSE {self.CURSOR}")
+        finally:
+            self._con.rollback()
+            self._con.autocommit = True
+
+
+SNOWFLAKE_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+
+
+class SnowflakeEngine:
+    """A Snowflake warehouse (a snowflake-connector connection, e.g. the Snowflake provider's SnowflakeHook);
+    staging tables live in `schema` of the connection's database, created if missing.
+
+    Snowflake stores unquoted identifiers upper-cased, so staged tables and the columns of the export's
+    own SQL come back as USER_ID, R_<key>_RAW... Results stream as the connector's Arrow batches
+    (``fetch_arrow_batches``), one result chunk at a time.
+    """
+
+    dialect = "snowflake"
+    can_unload = False
+
+    def __init__(self, *, connection: Any, schema: str = "PERSONALIZE_STAGING") -> None:
+        if not SNOWFLAKE_IDENTIFIER.match(schema):
+            raise ValueError(f"staging schema must be an unquoted Snowflake identifier, got {schema!r}")
+        self.schema = schema.upper()
+        self.qualifier = f"{self.schema}."
+        self._con = connection
+        # CREATE SCHEMA makes the new schema the session's current one: the use case's SQL resolves its
+        # unqualified tables in the connection's schema, so that one is put back.
+        ((current,),) = self.query("SELECT current_schema()")
+        self.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
+        if current:
+            self.execute(f'USE SCHEMA "{current}"')
+
+    def _refusals(self):
+        from snowflake.connector.errors import DataError, ProgrammingError
+
+        return _refusals_as_query_errors(ProgrammingError, DataError)
+
+    def execute(self, sql: str) -> None:
+        with self._refusals(), self._con.cursor() as cur:
+            cur.execute(sql)
+
+    def query(self, sql: str) -> list[tuple]:
+        with self._refusals(), self._con.cursor() as cur:
+            cur.execute(sql)
+            return [tuple(row) for row in cur.fetchall()]
+
+    def columns(self, sql: str) -> list[str]:
+        with self._refusals(), self._con.cursor() as cur:
+            cur.execute(probe_sql(sql))
+            return [column[0] for column in cur.description]
+
+    def fold_identifier(self, name: str) -> str:
+        return name.upper()  # unquoted names are stored upper-cased
+
+    def stream(self, sql: str, *, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        with self._refusals(), self._con.cursor() as cur:
+            cur.execute(sql)
+            for table in cur.fetch_arrow_batches():
+                yield from _wide_integers(table).to_batches(max_chunksize=batch_rows)
+
+    def staged_tables(self, prefix: str) -> list[tuple[str, str]]:
+        # information_schema.tables lists views too (TABLE_TYPE 'VIEW'); fakesnow, which the tests run on,
+        # lists them only in information_schema.views: the union reads both, once each.
+        where = f"table_schema = '{self.schema}' AND table_name LIKE '{prefix.upper()}%'"
+        rows = self.query(
+            f"SELECT table_name, table_type FROM information_schema.tables WHERE {where} "
+            f"UNION SELECT table_name, 'VIEW' FROM information_schema.views WHERE {where} ORDER BY table_name"
+        )
+        return [(f"{self.schema}.{name}", kind) for name, kind in rows]
+
+    def close(self) -> None:
+        self._con.close()
+
+
+def _wide_integers(table: pa.Table) -> pa.Table:
+    """Integer columns as int64: Snowflake sends each result chunk in the narrowest integer type its values
+    fit, so one column's type would differ between batches (snowflake-connector-python#1133)."""
+    import pyarrow as pa
+
+    wide = pa.schema(
+        [field.with_type(pa.int64()) if pa.types.is_integer(field.type) else field for field in table.schema]
+    )
+    return table if wide.equals(table.schema) else table.cast(wide)

@@ -207,8 +207,8 @@ def check_query(
         returned = engine.columns(sql)
     except QueryError as exc:
         raise ExportQueryError(f"{where}: the warehouse refuses the query: {exc}") from exc
-    fold = str.lower if engine.dialect == "duckdb" else str  # DuckDB binds names case-insensitively
-    missing = [c for c in expected if c not in {fold(r) for r in returned}]
+    folded = {engine.fold_identifier(r) for r in returned}
+    missing = [c for c in expected if engine.fold_identifier(c) not in folded]
     if missing:
         raise ExportQueryError(
             f"{where} returns no {', '.join(missing)}: expected columns {', '.join(expected)}; "
