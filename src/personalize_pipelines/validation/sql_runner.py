@@ -3,7 +3,8 @@
 Every column and table expectation becomes a few aggregate expressions of ONE `SELECT ... FROM table`
 (one scan, however many expectations); the table's columns and their types come from
 `information_schema` (type checks compare whole type names ignoring case, as GX does on Postgres and
-Snowflake, so list every name a column may have, e.g. DuckDB's DOUBLE and Postgres' DOUBLE PRECISION); each
+Snowflake, so list every name a column may have, e.g. DuckDB's DOUBLE and Postgres' DOUBLE PRECISION, and
+Snowflake's NUMBER(38,0) for an integer); each
 `unexpected_rows_expectation` runs its own query. Failed column checks fetch up to 20 unexpected values
 (`LIMIT 20`), as GX's SUMMARY result does. The SQL is written in Postgres's dialect and compiled to the
 warehouse's (personalize_pipelines.dialects), the suite's own queries too. An expectation type or kwarg without a translation here raises
@@ -168,7 +169,8 @@ def _describe_table(target: _Target, run_query: RunQuery) -> list[tuple[str, str
         else ""
     )
     rows = run_query(
-        "SELECT table_catalog, column_name, data_type, character_maximum_length FROM information_schema.columns "
+        "SELECT table_catalog, column_name, data_type, character_maximum_length, numeric_precision, numeric_scale "
+        "FROM information_schema.columns "
         f"WHERE lower(table_name) = lower({sql_literal(target.name, where='table')}) "
         f"AND lower(table_schema) = {schema}{catalog_filter} "
         "ORDER BY CASE WHEN table_catalog = current_database() THEN 0 ELSE 1 END, table_catalog, ordinal_position"
@@ -179,16 +181,21 @@ def _describe_table(target: _Target, run_query: RunQuery) -> list[tuple[str, str
         )
     first_catalog = rows[0][0]
     return [
-        (str(name), _type_name(kind, length))
-        for catalog, name, kind, length in rows
+        (str(name), _type_name(kind, length, precision, scale))
+        for catalog, name, kind, length, precision, scale in rows
         if catalog == first_catalog
     ]
 
 
-def _type_name(data_type: str, max_length: int | None) -> str:
-    """information_schema's type as a SQL type name: Postgres' 'character varying' + 64 → 'VARCHAR(64)'."""
+def _type_name(
+    data_type: str, max_length: int | None, precision: int | None = None, scale: int | None = None
+) -> str:
+    """information_schema's type as a SQL type name: Postgres' 'character varying' + 64 → 'VARCHAR(64)';
+    Snowflake's NUMBER with its precision and scale, 'NUMBER(38,0)' (what BIGINT and INTEGER are there)."""
     name = str(data_type).upper()
     name = {"CHARACTER VARYING": "VARCHAR", "CHARACTER": "CHAR"}.get(name, name)
+    if name == "NUMBER" and precision is not None:
+        return f"NUMBER({int(precision)},{int(scale or 0)})"
     return f"{name}({max_length})" if max_length and name in ("VARCHAR", "CHAR") else name
 
 
