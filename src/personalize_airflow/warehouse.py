@@ -1,7 +1,11 @@
-"""Warehouse access through Airflow connections: DuckDB (embedded) and Postgres.
+"""Warehouse access through Airflow connections: DuckDB (embedded), Postgres, Redshift and Snowflake.
 
 A `duckdb` connection names the database file in `host` (or extra `path`); its extra may set
-`memory_limit` and `staging_dir`. A `postgres` connection may set extra `staging_schema`.
+`memory_limit` and `staging_dir`. A `postgres`, `redshift` or `snowflake` connection may set extra
+`staging_schema`. Redshift is reached through the Amazon provider's RedshiftSQLHook (redshift_connector),
+Snowflake through the Snowflake provider's SnowflakeHook (the `[snowflake]` extra); both are imported
+only when such a connection is opened. The export validates Redshift and Snowflake with the suites
+evaluated as aggregate SQL (no GX connection string), as on DuckDB.
 
 The serving caches need a writable warehouse while the export opens DuckDB files read-only. For a
 `duckdb` connection the cache goes to the file named by the connection's extra `cache_path` when set
@@ -12,6 +16,7 @@ connection it goes into the warehouse, in the table the use case names (schema-q
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +24,18 @@ from typing import Any
 from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.providers.common.sql.hooks.sql import DbApiHook
 
-from personalize_pipelines.engines import DEFAULT_MEMORY_LIMIT, DuckDBEngine, Engine, PostgresEngine
+from personalize_pipelines.engines import (
+    DEFAULT_MEMORY_LIMIT,
+    DuckDBEngine,
+    Engine,
+    PostgresEngine,
+    RedshiftEngine,
+    SnowflakeEngine,
+)
+
+WAREHOUSES = ("duckdb", "postgres", "redshift", "snowflake")
+EXTRAS = frozenset({"staging_schema", "staging_dir", "memory_limit", "cache_path", "path"})
+"""The extras this integration reads from a warehouse connection, never handed to a driver."""
 
 
 class DuckDBHook(DbApiHook):
@@ -67,14 +83,34 @@ def warehouse_engine(conn_id: str, *, run_key: str) -> tuple[Engine, str | None]
             connection=hook.get_conn(), schema=extra.get("staging_schema", "personalize_staging")
         )
         return engine, hook.sqlalchemy_url.render_as_string(hide_password=False)
+    if conn.conn_type == "redshift":
+        from airflow.providers.amazon.aws.hooks.redshift_sql import RedshiftSQLHook
+
+        hook = RedshiftSQLHook(redshift_conn_id=conn_id)
+        # The hook passes every extra to redshift_connector.connect(), which refuses staging_schema.
+        hook.conn.extra = json.dumps({k: v for k, v in extra.items() if k not in EXTRAS})
+        engine = RedshiftEngine(
+            connection=hook.get_conn(), schema=extra.get("staging_schema", "personalize_staging")
+        )
+        return engine, None
+    if conn.conn_type == "snowflake":
+        from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
+
+        engine = SnowflakeEngine(
+            connection=SnowflakeHook(snowflake_conn_id=conn_id).get_conn(),
+            schema=extra.get("staging_schema", "PERSONALIZE_STAGING"),
+        )
+        return engine, None
     raise ValueError(
-        f"connection {conn_id!r}: conn_type {conn.conn_type!r} is not a supported warehouse (duckdb, postgres)"
+        f"connection {conn_id!r}: conn_type {conn.conn_type!r} is not a supported warehouse "
+        f"({', '.join(WAREHOUSES)})"
     )
 
 
 def _unsupported(conn_id: str, conn_type: str) -> AirflowFailException:
     return AirflowFailException(
-        f"connection {conn_id!r}: conn_type {conn_type!r} is not a supported warehouse"
+        f"connection {conn_id!r}: conn_type {conn_type!r} is not a warehouse the serving DAGs read or write "
+        "(duckdb, postgres)"
     )
 
 
