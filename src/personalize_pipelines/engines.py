@@ -244,20 +244,20 @@ class RedshiftEngine(_SchemaStagingEngine):
     CURSOR = "personalize_export_stream"
 
     def stream(self, sql: str, *, batch_rows: int) -> Iterator[pa.RecordBatch]:
-        fetch = f"FETCH FORWARD {min(batch_rows, self.FETCH_ROWS)} FROM {self.CURSOR}"
         self._con.autocommit = False
         try:
             with self._refusals(), self._con.cursor() as cur:
                 cur.execute(f"DECLARE {self.CURSOR} CURSOR FOR {sql}")
                 pending: list = []
                 while True:
-                    cur.execute(fetch)
+                    wanted = min(batch_rows - len(pending), self.FETCH_ROWS)
+                    cur.execute(f"FETCH FORWARD {wanted} FROM {self.CURSOR}")
                     rows = cur.fetchall()
                     pending.extend(rows)
-                    if pending and (not rows or len(pending) >= batch_rows):
+                    if pending and (len(rows) < wanted or len(pending) == batch_rows):
                         yield _rows_batch(pending, [column[0] for column in cur.description])
                         pending = []
-                    if not rows:
+                    if len(rows) < wanted:
                         break
                 cur.execute(f"CLOSE {self.CURSOR}")
         finally:
