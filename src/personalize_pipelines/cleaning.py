@@ -350,9 +350,11 @@ def fingerprint_sql(table: str, columns: list[tuple[str, str]]) -> str:
 
     ``columns`` are (name, type) pairs with the types of :class:`~personalize_pipelines.config.FieldSpec`.
     Every engine computes the same sums for the same rows, in any order; one changed row changes them.
-    NULL and the empty string are the same value here, as they are in the published CSV.
+    NULL and the empty string are the same value here, as they are in the published CSV. Columns are read
+    by their lower-case names, as the published select names them: compiled for Redshift, an upper-case
+    TIMESTAMP is quoted and would name no column where quoted names keep their case.
     """
-    text = " || chr(31) || ".join(_fingerprint_text(name, kind) for name, kind in columns)
+    text = " || chr(31) || ".join(_fingerprint_text(name.lower(), kind) for name, kind in columns)
     return (
         "SELECT count(*), sum(hex8_to_bigint(substr(h, 1, 8))), sum(hex8_to_bigint(substr(h, 9, 8))) "
         f"FROM (SELECT md5({text}) AS h FROM {table}) hashed"
