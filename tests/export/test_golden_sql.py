@@ -17,6 +17,7 @@ import pytest
 
 from personalize_pipelines import cleaning
 from personalize_pipelines.dialects import compile_sql
+from personalize_pipelines.export import INTERACTION_COLUMNS
 
 GOLDEN = Path(__file__).parent / "golden"
 QUALIFIERS = {"redshift": "personalize_staging.", "snowflake": "PERSONALIZE_STAGING."}
@@ -60,6 +61,11 @@ def statements(use_case, qualifier: str) -> list[tuple[str, str]]:
             )
         )
         found.append((f"dataset_counts {kind}", cleaning.dataset_counts_sql(table, spec)))
+        columns = [(id_column.upper(), "string"), *((f.name, f.type) for f in spec.fields)]
+        found.append((f"fingerprint {kind}", cleaning.fingerprint_sql(table, columns)))
+    found.append(
+        ("fingerprint interactions", cleaning.fingerprint_sql(names.interactions, INTERACTION_COLUMNS))
+    )
     return found
 
 

@@ -14,8 +14,10 @@ What runs where:
   statement the Redshift-compiled export issues: the LIMIT 0 probes of the use case's queries, the
   classification (CREATE TABLE AS), the raw and part views, the partition (CREATE TABLE AS WITH), the
   count queries, the items and users tables, the validation's information_schema lookups and aggregates,
-  the published rows through DECLARE CURSOR / FETCH FORWARD 1000, and the DROPs. What is Redshift's
-  own and Postgres does not show: VARCHAR lengths in bytes, leader-node rules, cursor result limits.
+  the fingerprints, the published rows through DECLARE CURSOR / FETCH FORWARD 1000, and the DROPs; the
+  one function Postgres lacks, Redshift's STRTOL in the fingerprint, is stood in for by a Postgres
+  function of that name (REDSHIFT_STRTOL, base 16 only). What is Redshift's own and Postgres does not
+  show: VARCHAR lengths in bytes, leader-node rules, cursor result limits, STRTOL itself.
 """
 
 from __future__ import annotations
@@ -158,7 +160,8 @@ def pg_connect(pg_warehouse):
 
 
 @pytest.fixture
-def redshift_connector_connect(pg_warehouse):
+def redshift_connector_connect(pg_warehouse, redshift_on_postgres):
+    """redshift_connector connections to the Postgres warehouse (STRTOL stood in for), through the relay."""
     import redshift_connector
 
     with warehouses.redshift_wire((pg_warehouse["host"], pg_warehouse["port"])) as port:
@@ -172,9 +175,26 @@ def redshift_connector_connect(pg_warehouse):
         )
 
 
+REDSHIFT_STRTOL = """
+CREATE FUNCTION strtol(digits text, base integer) RETURNS bigint LANGUAGE sql IMMUTABLE
+AS $$ SELECT CASE WHEN base = 16 THEN CAST(CAST('x' || lpad(digits, 16, '0') AS bit(64)) AS bigint) END $$
+"""
+"""Redshift's STRTOL (the fingerprint's hex digits as an integer), which Postgres lacks: base 16 only."""
+
+
+@pytest.fixture
+def redshift_on_postgres(pg_connect):
+    """The Postgres warehouse with Redshift's STRTOL stood in for."""
+    with pg_connect() as connection, connection.cursor() as cur:
+        cur.execute(REDSHIFT_STRTOL)
+    return pg_connect
+
+
 WAREHOUSES = {
     "postgres": lambda request: PostgresEngine(connection=request.getfixturevalue("pg_connect")()),
-    "redshift_psycopg2": lambda request: RedshiftEngine(connection=request.getfixturevalue("pg_connect")()),
+    "redshift_psycopg2": lambda request: RedshiftEngine(
+        connection=request.getfixturevalue("redshift_on_postgres")()
+    ),
     "redshift_connector": lambda request: RedshiftEngine(
         connection=request.getfixturevalue("redshift_connector_connect")()
     ),
@@ -225,6 +245,9 @@ def test_the_export_is_the_same_in_every_warehouse(
         "items": duck.report["items"]["rows"],
         "users": duck.report["users"]["rows"],
     }
+    fingerprints = {name: d["fingerprint"] for name, d in other.manifest["datasets"].items()}
+    assert fingerprints == {name: d["fingerprint"] for name, d in duck.manifest["datasets"].items()}
+    assert set(fingerprints) == set(FOLDERS)
     assert other.manifest["datasets"] == duck.manifest["datasets"]
     assert len(other.dropped_staging) == len(duck.dropped_staging) == 7  # tables and views alike
 

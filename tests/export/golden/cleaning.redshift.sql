@@ -50,6 +50,9 @@ SELECT * FROM items
 -- dataset_counts items
 SELECT drop_rule, COUNT(*), SUM(CASE WHEN drop_rule IS NULL AND category IS NOT NULL AND TRIM(BOTH ' ' || CHR(9) || CHR(10) || CHR(13) FROM category) <> '' THEN 1 ELSE 0 END), SUM(CASE WHEN drop_rule IS NULL AND brand IS NOT NULL AND TRIM(BOTH ' ' || CHR(9) || CHR(10) || CHR(13) FROM brand) <> '' THEN 1 ELSE 0 END), SUM(CASE WHEN drop_rule IS NULL AND price IS NOT NULL THEN 1 ELSE 0 END), SUM(CASE WHEN drop_rule IS NULL AND price_band IS NOT NULL AND TRIM(BOTH ' ' || CHR(9) || CHR(10) || CHR(13) FROM price_band) <> '' THEN 1 ELSE 0 END), SUM(CASE WHEN drop_rule IS NULL AND creation_timestamp IS NOT NULL THEN 1 ELSE 0 END), SUM(CASE WHEN drop_rule IS NULL AND age_days IS NOT NULL THEN 1 ELSE 0 END), SUM(CASE WHEN drop_rule IS NULL AND discontinued_note IS NOT NULL AND TRIM(BOTH ' ' || CHR(9) || CHR(10) || CHR(13) FROM discontinued_note) <> '' THEN 1 ELSE 0 END) FROM personalize_staging.r_golden_items GROUP BY drop_rule ORDER BY drop_rule;
 
+-- fingerprint items
+SELECT COUNT(*), SUM(STRTOL(SUBSTRING(h FROM 1 FOR 8), 16)), SUM(STRTOL(SUBSTRING(h FROM 9 FOR 8), 16)) FROM (SELECT MD5(COALESCE(CAST(item_id AS VARCHAR), '') || CHR(31) || COALESCE(CAST(category AS VARCHAR), '') || CHR(31) || COALESCE(CAST(brand AS VARCHAR), '') || CHR(31) || COALESCE(CAST(CAST(FLOOR(price * 1000000) AS DECIMAL(38, 0)) AS VARCHAR), '') || CHR(31) || COALESCE(CAST(price_band AS VARCHAR), '') || CHR(31) || COALESCE(CAST(creation_timestamp AS VARCHAR), '') || CHR(31) || COALESCE(CAST(age_days AS VARCHAR), '') || CHR(31) || COALESCE(CAST(discontinued_note AS VARCHAR), '')) AS h FROM personalize_staging.r_golden_items) AS hashed;
+
 -- dataset users
 CREATE TABLE personalize_staging.r_golden_users AS SELECT *, CASE WHEN user_id IS NULL OR user_id = '' THEN 'missing_id' WHEN LENGTH(user_id) > 256 THEN 'id_too_long' WHEN dup_rank > 1 THEN 'duplicate_id' END AS drop_rule FROM (SELECT user_id, region, loyalty_tier, order_count, avg_order_value, tenure_days, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY region, loyalty_tier, order_count, avg_order_value, tenure_days) AS dup_rank FROM (SELECT TRIM(BOTH ' ' || CHR(9) || CHR(10) || CHR(13) FROM CAST(src.user_id AS VARCHAR)) AS user_id, src.region, src.loyalty_tier, src.order_count, src.avg_order_value, src.tenure_days FROM (
 SELECT * FROM users
@@ -57,4 +60,10 @@ SELECT * FROM users
 
 -- dataset_counts users
 SELECT drop_rule, COUNT(*), SUM(CASE WHEN drop_rule IS NULL AND region IS NOT NULL AND TRIM(BOTH ' ' || CHR(9) || CHR(10) || CHR(13) FROM region) <> '' THEN 1 ELSE 0 END), SUM(CASE WHEN drop_rule IS NULL AND loyalty_tier IS NOT NULL AND TRIM(BOTH ' ' || CHR(9) || CHR(10) || CHR(13) FROM loyalty_tier) <> '' THEN 1 ELSE 0 END), SUM(CASE WHEN drop_rule IS NULL AND order_count IS NOT NULL THEN 1 ELSE 0 END), SUM(CASE WHEN drop_rule IS NULL AND avg_order_value IS NOT NULL THEN 1 ELSE 0 END), SUM(CASE WHEN drop_rule IS NULL AND tenure_days IS NOT NULL THEN 1 ELSE 0 END) FROM personalize_staging.r_golden_users GROUP BY drop_rule ORDER BY drop_rule;
+
+-- fingerprint users
+SELECT COUNT(*), SUM(STRTOL(SUBSTRING(h FROM 1 FOR 8), 16)), SUM(STRTOL(SUBSTRING(h FROM 9 FOR 8), 16)) FROM (SELECT MD5(COALESCE(CAST(user_id AS VARCHAR), '') || CHR(31) || COALESCE(CAST(region AS VARCHAR), '') || CHR(31) || COALESCE(CAST(loyalty_tier AS VARCHAR), '') || CHR(31) || COALESCE(CAST(order_count AS VARCHAR), '') || CHR(31) || COALESCE(CAST(CAST(FLOOR(avg_order_value * 1000000) AS DECIMAL(38, 0)) AS VARCHAR), '') || CHR(31) || COALESCE(CAST(tenure_days AS VARCHAR), '')) AS h FROM personalize_staging.r_golden_users) AS hashed;
+
+-- fingerprint interactions
+SELECT COUNT(*), SUM(STRTOL(SUBSTRING(h FROM 1 FOR 8), 16)), SUM(STRTOL(SUBSTRING(h FROM 9 FOR 8), 16)) FROM (SELECT MD5(COALESCE(CAST(user_id AS VARCHAR), '') || CHR(31) || COALESCE(CAST(item_id AS VARCHAR), '') || CHR(31) || COALESCE(CAST("timestamp" AS VARCHAR), '') || CHR(31) || COALESCE(CAST(event_type AS VARCHAR), '') || CHR(31) || COALESCE(CAST(CAST(FLOOR(event_value * 1000000) AS DECIMAL(38, 0)) AS VARCHAR), '')) AS h FROM personalize_staging.r_golden_interactions) AS hashed;
 
