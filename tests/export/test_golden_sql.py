@@ -80,7 +80,7 @@ def compiled(use_case, dialect: str) -> str:
 def test_the_compiled_cleaning_is_the_golden_one(shop_use_case, dialect):
     path = GOLDEN / f"cleaning.{dialect}.sql"
     now = compiled(shop_use_case, dialect)
-    if os.environ.get("UPDATE_GOLDEN") == "1":
+    if os.environ.get("UPDATE_GOLDEN"):
         path.parent.mkdir(exist_ok=True)
         path.write_text(now)
     golden = path.read_text() if path.exists() else ""
