@@ -2,10 +2,11 @@
 
 A `duckdb` connection names the database file in `host` (or extra `path`); its extra may set
 `memory_limit` and `staging_dir`. A `postgres`, `redshift` or `snowflake` connection may set extra
-`staging_schema`. Redshift is reached through the Amazon provider's RedshiftSQLHook (redshift_connector),
-Snowflake through the Snowflake provider's SnowflakeHook (the `[snowflake]` extra); both are imported
-only when such a connection is opened. The export validates Redshift and Snowflake with the suites
-evaluated as aggregate SQL (no GX connection string), as on DuckDB.
+`staging_schema`; for the export's unload mode, a `redshift` one extra `unload_iam_role`, a `snowflake`
+one extras `unload_stage` and `unload_stage_url`. Redshift is reached through the Amazon provider's
+RedshiftSQLHook (redshift_connector), Snowflake through the Snowflake provider's SnowflakeHook (the
+`[snowflake]` extra); both are imported only when such a connection is opened. The export validates
+Redshift and Snowflake with the suites evaluated as aggregate SQL (no GX connection string), as on DuckDB.
 
 The serving caches need a writable warehouse while the export opens DuckDB files read-only. For a
 `duckdb` connection the cache goes to the file named by the connection's extra `cache_path` when set
@@ -34,7 +35,7 @@ from personalize_pipelines.engines import (
 )
 
 WAREHOUSES = ("duckdb", "postgres", "redshift", "snowflake")
-EXTRAS = frozenset({"staging_schema", "staging_dir", "memory_limit", "cache_path", "path"})
+EXTRAS = frozenset({"staging_schema", "staging_dir", "memory_limit", "cache_path", "path", "unload_iam_role"})
 """The extras this integration reads from a warehouse connection, never handed to a driver."""
 
 
@@ -90,7 +91,9 @@ def warehouse_engine(conn_id: str, *, run_key: str) -> tuple[Engine, str | None]
         # The hook passes every extra to redshift_connector.connect(), which refuses staging_schema.
         hook.conn.extra = json.dumps({k: v for k, v in extra.items() if k not in EXTRAS})
         engine = RedshiftEngine(
-            connection=hook.get_conn(), schema=extra.get("staging_schema", "personalize_staging")
+            connection=hook.get_conn(),
+            schema=extra.get("staging_schema", "personalize_staging"),
+            unload_iam_role=extra.get("unload_iam_role"),
         )
         return engine, None
     if conn.conn_type == "snowflake":
@@ -99,6 +102,8 @@ def warehouse_engine(conn_id: str, *, run_key: str) -> tuple[Engine, str | None]
         engine = SnowflakeEngine(
             connection=SnowflakeHook(snowflake_conn_id=conn_id).get_conn(),
             schema=extra.get("staging_schema", "PERSONALIZE_STAGING"),
+            unload_stage=extra.get("unload_stage"),
+            unload_stage_url=extra.get("unload_stage_url"),
         )
         return engine, None
     raise ValueError(

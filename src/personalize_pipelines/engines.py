@@ -237,11 +237,39 @@ class RedshiftEngine(_SchemaStagingEngine):
     stream through a SQL cursor instead: DECLARE in a transaction, then FETCH FORWARD at most
     :data:`FETCH_ROWS` rows at a time (Redshift's limit on single-node clusters), so memory holds one
     batch whatever the row count. Redshift materialises a cursor's result on the leader node.
+
+    With ``unload_iam_role`` (a role Redshift may assume to write the export bucket) it can also unload:
+    the parts are written by Redshift's UNLOAD and reported from ``stl_unload_log``.
     """
 
     dialect = "redshift"
     FETCH_ROWS = 1000
     CURSOR = "personalize_export_stream"
+
+    def __init__(
+        self, *, connection: Any, schema: str = "personalize_staging", unload_iam_role: str | None = None
+    ) -> None:
+        super().__init__(connection=connection, schema=schema)
+        self.unload_iam_role = unload_iam_role
+        self.can_unload = bool(unload_iam_role)
+
+    def unload(self, select: str, *, uri_prefix: str) -> list[UnloadedPart]:
+        from personalize_pipelines.unload import (
+            REDSHIFT_UNLOADED_SQL,
+            UnloadedPart,
+            redshift_unload_sql,
+            s3_key,
+        )
+
+        if not self.unload_iam_role:
+            raise ValueError(
+                "a Redshift unload needs unload_iam_role, a role Redshift may assume to write S3"
+            )
+        with self._refusals(), self._con.cursor() as cur:
+            cur.execute(redshift_unload_sql(select, uri_prefix=uri_prefix, iam_role=self.unload_iam_role))
+            cur.execute(REDSHIFT_UNLOADED_SQL)
+            written = cur.fetchall()
+        return [UnloadedPart(key=s3_key(str(path).strip())[1], rows=int(rows)) for path, rows in written]
 
     def stream(self, sql: str, *, batch_rows: int) -> Iterator[pa.RecordBatch]:
         self._con.autocommit = False
@@ -278,13 +306,26 @@ class SnowflakeEngine:
     """
 
     dialect = "snowflake"
-    can_unload = False
 
-    def __init__(self, *, connection: Any, schema: str = "PERSONALIZE_STAGING") -> None:
+    def __init__(
+        self,
+        *,
+        connection: Any,
+        schema: str = "PERSONALIZE_STAGING",
+        unload_stage: str | None = None,
+        unload_stage_url: str | None = None,
+    ) -> None:
         if not SNOWFLAKE_IDENTIFIER.match(schema):
             raise ValueError(f"staging schema must be an unquoted Snowflake identifier, got {schema!r}")
+        if bool(unload_stage) != bool(unload_stage_url):
+            raise ValueError(
+                "unload_stage and unload_stage_url go together: the stage and the s3:// URL it is on"
+            )
         self.schema = schema.upper()
         self.qualifier = f"{self.schema}."
+        self.unload_stage = unload_stage
+        self.unload_stage_url = unload_stage_url and unload_stage_url.rstrip("/") + "/"
+        self.can_unload = bool(unload_stage)
         self._con = connection
         # CREATE SCHEMA makes the new schema the session's current one: the use case's SQL resolves its
         # unqualified tables in the connection's schema, so that one is put back.
@@ -314,6 +355,24 @@ class SnowflakeEngine:
 
     def fold_identifier(self, name: str) -> str:
         return name.upper()  # unquoted names are stored upper-cased
+
+    def unload(self, select: str, *, uri_prefix: str) -> list[UnloadedPart]:
+        """COPY INTO the external stage ``unload_stage`` (on ``unload_stage_url``) at ``uri_prefix``'s path
+        below it; DETAILED_OUTPUT names each file relative to the stage's URL."""
+        from personalize_pipelines.unload import UnloadedPart, UnloadError, s3_key, snowflake_unload_sql
+
+        if not self.unload_stage or not self.unload_stage_url:
+            raise ValueError("a Snowflake unload needs unload_stage and unload_stage_url")
+        if not uri_prefix.startswith(self.unload_stage_url):
+            raise UnloadError(
+                f"{uri_prefix} is not under stage {self.unload_stage}'s URL {self.unload_stage_url}"
+            )
+        path = uri_prefix[len(self.unload_stage_url) :]
+        written = self.query(snowflake_unload_sql(select, stage=self.unload_stage, path=path))
+        return [
+            UnloadedPart(key=s3_key(self.unload_stage_url + str(name))[1], rows=int(rows))
+            for name, _size, rows in written
+        ]
 
     def stream(self, sql: str, *, batch_rows: int) -> Iterator[pa.RecordBatch]:
         with self._refusals(), self._con.cursor() as cur:

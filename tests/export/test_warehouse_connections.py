@@ -51,7 +51,8 @@ def test_a_redshift_connection_opens_a_redshift_engine_through_the_amazon_provid
     monkeypatch, pg_warehouse
 ):
     """RedshiftSQLHook hands the connection's extras to redshift_connector, which would refuse
-    staging_schema: the engine gets a connection all the same (Postgres here, through the relay)."""
+    staging_schema and unload_iam_role: the engine gets a connection all the same (Postgres here, through
+    the relay)."""
     with warehouses.redshift_wire((pg_warehouse["host"], pg_warehouse["port"])) as port:
         _connection(
             monkeypatch,
@@ -61,13 +62,18 @@ def test_a_redshift_connection_opens_a_redshift_engine_through_the_amazon_provid
             login=pg_warehouse["login"],
             password="unused",
             schema=pg_warehouse["schema"],
-            extra={"ssl": False, "staging_schema": "export_staging"},
+            extra={
+                "ssl": False,
+                "staging_schema": "export_staging",
+                "unload_iam_role": "arn:aws:iam::123456789012:role/personalize-unload",
+            },
         )
         engine, gx_url = warehouse_engine("warehouse", run_key="k")
         try:
             assert isinstance(engine, RedshiftEngine) and gx_url is None
             assert type(engine._con).__module__.startswith("redshift_connector")
             assert engine.qualifier == "export_staging."
+            assert engine.can_unload and engine.unload_iam_role.endswith(":role/personalize-unload")
             assert engine.query("SELECT count(*) FROM clickstream") == [(1499,)]
             assert engine.query(
                 "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'export_staging'"
