@@ -5,7 +5,8 @@ with :func:`embed`, compilation sets it aside, transpiles the rest and puts it b
 team's SQL stays in its warehouse's dialect.
 
 What sqlglot cannot translate is written as a macro call the compiler expands per dialect
-(:data:`MACROS`): ``hex8_to_bigint(text)``, eight hex digits as the integer they spell.
+(:data:`MACROS`): ``hex8_to_bigint(text)``, eight hex digits as the integer they spell, and
+``regex_search(text, pattern)``, a match anywhere in the text (Snowflake's REGEXP_LIKE must match all).
 """
 
 from __future__ import annotations
@@ -33,12 +34,18 @@ def _hex_digits(text: str) -> str:
 
 
 MACROS = {
+    "regex_search": {  # true where the pattern matches anywhere in the text, as Postgres's ~
+        "duckdb": lambda text, pattern: f"REGEXP_MATCHES({text}, {pattern})",
+        "postgres": lambda text, pattern: f"{text} ~ {pattern}",
+        "redshift": lambda text, pattern: f"{text} ~ {pattern}",
+        "snowflake": lambda text, pattern: f"REGEXP_INSTR({text}, {pattern}) > 0",  # REGEXP_LIKE matches all
+    },
     "hex8_to_bigint": {
         "duckdb": lambda text: f"CAST('0x' || {text} AS BIGINT)",
         "postgres": lambda text: f"CAST(CAST('x' || {text} AS BIT(32)) AS BIGINT)",
         "redshift": lambda text: f"STRTOL({text}, 16)",
         "snowflake": _hex_digits,
-    }
+    },
 }
 
 

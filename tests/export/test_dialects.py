@@ -39,3 +39,16 @@ def test_the_cleaning_itself_is_compiled_to_the_warehouse_dialect(shop_use_case)
 def test_an_unknown_dialect_is_refused_naming_the_known_ones():
     with pytest.raises(DialectError, match="bigquery.*duckdb, postgres, redshift, snowflake"):
         compile_sql("SELECT 1", "bigquery")
+
+
+@pytest.mark.parametrize(
+    ("dialect", "expected"),
+    [
+        ("duckdb", "REGEXP_MATCHES(user_id, '^u[0-9]')"),
+        ("postgres", "user_id ~ '^u[0-9]'"),
+        ("snowflake", "REGEXP_INSTR(user_id, '^u[0-9]') > 0"),
+    ],
+)
+def test_a_regex_matches_anywhere_in_the_text_on_every_warehouse(dialect, expected):
+    compiled = compile_sql("SELECT count(*) FROM t WHERE NOT (regex_search(user_id, '^u[0-9]'))", dialect)
+    assert expected in compiled

@@ -264,7 +264,7 @@ def _value_list(values: Any, kind: str) -> str:
 
 
 def _regex(col: str, pattern: Any, kind: str) -> str:
-    return f"{col} ~ {sql_literal(pattern, where=f'{kind} regex')}"
+    return f"regex_search({col}, {sql_literal(pattern, where=f'{kind} regex')})"
 
 
 _RANGE_KWARGS = {"min_value", "max_value", "strict_min", "strict_max"}
