@@ -320,3 +320,16 @@ def test_table_in_an_attached_staging_database(tmp_path, contract):
         next(r for r in result.results if r.type == "expect_table_row_count_to_be_between").observed_value
         == 1500
     )
+
+
+def test_a_regex_expectation_matches_anywhere_in_the_value(contract, load_duck, duck_query):
+    document = json.loads(json.dumps(contract.document))
+    document["expectations"] = [
+        {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "USER_ID", "regex": "[0-9]"}},
+        {"type": "expect_column_values_to_not_match_regex", "kwargs": {"column": "ITEM_ID", "regex": "^x"}},
+    ]
+    result = run(parse_suite(document), load_duck, duck_query, interactions())
+    assert [r.success for r in result.results] == [True, True]  # ids like u001 hold a digit mid-value
+    document["expectations"][0]["kwargs"]["regex"] = "^[0-9]"
+    result = run(parse_suite(document), load_duck, duck_query, interactions())
+    assert result.results[0].success is False
