@@ -46,27 +46,16 @@ def warehouse(rows: int) -> Path:
     return path
 
 
-def bare_copy_seconds(which: str, path: Path, months: int, out: Path) -> float:
-    """bench/bare_copy.py in a fresh process: `extraction` is the baseline, `cleaning` the floor."""
+def _bare_copy(*arguments: str) -> float:
     result = subprocess.run(
-        [
-            PYTHON,
-            "-m",
-            "bench.bare_copy",
-            which,
-            "--warehouse",
-            str(path),
-            "--out",
-            str(out),
-            "--months",
-            str(months),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
+        [PYTHON, "-m", "bench.bare_copy", *arguments], check=True, capture_output=True, text=True, cwd=ROOT
     )
     return float(result.stdout.strip().splitlines()[-1])
+
+
+def bare_copy_seconds(which: str, path: Path, months: int, out: Path) -> float:
+    """bench/bare_copy.py in a fresh process: `extraction` is the baseline, `cleaning` the floor."""
+    return _bare_copy(which, "--warehouse", str(path), "--out", str(out), "--months", str(months))
 
 
 def floor_upload_seconds(endpoint: str, bucket: str, path: Path, *, parts: int = 9) -> float:
@@ -270,27 +259,9 @@ def load_postgres(path: Path, dsn: str, schema: str) -> float | None:
 
 def pg_bare_copy_seconds(dsn: str, schema: str, months: int, out: Path) -> float:
     """bench/bare_copy.py's extraction on Postgres in a fresh process: COPY ... TO STDOUT into `out`."""
-    result = subprocess.run(
-        [
-            PYTHON,
-            "-m",
-            "bench.bare_copy",
-            "extraction",
-            "--dsn",
-            dsn,
-            "--schema",
-            schema,
-            "--out",
-            str(out),
-            "--months",
-            str(months),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
+    return _bare_copy(
+        "extraction", "--dsn", dsn, "--schema", schema, "--out", str(out), "--months", str(months)
     )
-    return float(result.stdout.strip().splitlines()[-1])
 
 
 def postgres_export_benchmark() -> dict:

@@ -159,7 +159,30 @@ def _rows_batch(rows: list, names: list[str]) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays([pa.array(values) for values in zip(*rows, strict=True)], names=names)
 
 
-class _SchemaStagingEngine:
+class _DbApiEngine:
+    """Statements through a DB-API connection's cursors; ``_refusals()`` turns the driver's refusals into
+    :class:`QueryError`."""
+
+    _con: Any
+
+    def _refusals(self): ...
+
+    def execute(self, sql: str) -> None:
+        with self._refusals(), self._con.cursor() as cur:
+            cur.execute(sql)
+
+    def query(self, sql: str) -> list[tuple]:
+        with self._refusals(), self._con.cursor() as cur:
+            cur.execute(sql)
+            return [tuple(row) for row in cur.fetchall()]
+
+    def columns(self, sql: str) -> list[str]:
+        with self._refusals(), self._con.cursor() as cur:
+            cur.execute(probe_sql(sql))
+            return [column[0] for column in cur.description]
+
+
+class _SchemaStagingEngine(_DbApiEngine):
     """A warehouse spoken to through a Postgres-protocol DB-API connection (psycopg2, redshift_connector),
     staging in `schema`. The driver's own ProgrammingError and DataError are the warehouse's refusals."""
 
@@ -181,20 +204,6 @@ class _SchemaStagingEngine:
 
     def _refusals(self):
         return _refusals_as_query_errors(*self._refused)
-
-    def execute(self, sql: str) -> None:
-        with self._refusals(), self._con.cursor() as cur:
-            cur.execute(sql)
-
-    def query(self, sql: str) -> list[tuple]:
-        with self._refusals(), self._con.cursor() as cur:
-            cur.execute(sql)
-            return [tuple(row) for row in cur.fetchall()]
-
-    def columns(self, sql: str) -> list[str]:
-        with self._refusals(), self._con.cursor() as cur:
-            cur.execute(probe_sql(sql))
-            return [column[0] for column in cur.description]
 
     def fold_identifier(self, name: str) -> str:
         return name  # unquoted names are folded to lower case, as the export writes them; quoted ones kept
@@ -296,7 +305,7 @@ class RedshiftEngine(_SchemaStagingEngine):
 SNOWFLAKE_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 
 
-class SnowflakeEngine:
+class SnowflakeEngine(_DbApiEngine):
     """A Snowflake warehouse (a snowflake-connector connection, e.g. the Snowflake provider's SnowflakeHook);
     staging tables live in `schema` of the connection's database, created if missing.
 
@@ -338,20 +347,6 @@ class SnowflakeEngine:
         from snowflake.connector.errors import DataError, ProgrammingError
 
         return _refusals_as_query_errors(ProgrammingError, DataError)
-
-    def execute(self, sql: str) -> None:
-        with self._refusals(), self._con.cursor() as cur:
-            cur.execute(sql)
-
-    def query(self, sql: str) -> list[tuple]:
-        with self._refusals(), self._con.cursor() as cur:
-            cur.execute(sql)
-            return [tuple(row) for row in cur.fetchall()]
-
-    def columns(self, sql: str) -> list[str]:
-        with self._refusals(), self._con.cursor() as cur:
-            cur.execute(probe_sql(sql))
-            return [column[0] for column in cur.description]
 
     def fold_identifier(self, name: str) -> str:
         return name.upper()  # unquoted names are stored upper-cased
