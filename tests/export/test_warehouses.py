@@ -27,6 +27,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from personalize_pipelines.cleaning import StagingNames
@@ -309,5 +310,27 @@ def test_redshift_streams_in_fetches_of_at_most_1000_rows(request, connect):
         with pytest.raises(QueryError) as err:
             engine.query("SELECT no_such_column")
         assert str(err.value).startswith('column "no_such_column" does not exist')
+    finally:
+        engine.close()
+
+
+def test_postgres_streams_typed_rows_keeping_null_apart_from_empty_and_fails_as_a_query_error(pg_connect):
+    engine = PostgresEngine(connection=pg_connect())
+    try:
+        rows = (
+            "SELECT * FROM (VALUES ('a', 1::bigint, 1.5::float8, true, 2.25::numeric), "
+            "(NULL, NULL, NULL, false, NULL), ('', 3, NULL, NULL, 1)) v(s, i, f, b, n)"
+        )
+        batches = list(engine.stream(rows, batch_rows=2))
+        table = pa.Table.from_batches(batches)
+        assert [str(t) for t in table.schema.types] == ["string", "int64", "double", "bool", "double"]
+        assert table.to_pylist() == [
+            {"s": "a", "i": 1, "f": 1.5, "b": True, "n": 2.25},
+            {"s": None, "i": None, "f": None, "b": False, "n": None},
+            {"s": "", "i": 3, "f": None, "b": None, "n": 1.0},
+        ]
+        with pytest.raises(QueryError, match="division by zero"):
+            list(engine.stream("SELECT 1 / (g - 3) AS x FROM generate_series(1, 5) g", batch_rows=2))
+        assert engine.query("SELECT 1") == [(1,)]  # the connection is usable after a refused COPY
     finally:
         engine.close()
