@@ -314,8 +314,22 @@ def test_redshift_streams_in_fetches_of_at_most_1000_rows(request, connect):
         engine.close()
 
 
-def test_postgres_streams_typed_rows_keeping_null_apart_from_empty_and_fails_as_a_query_error(pg_connect):
-    engine = PostgresEngine(connection=pg_connect())
+@pytest.mark.parametrize("driver", ["psycopg2", "psycopg"])
+def test_postgres_streams_typed_rows_keeping_null_apart_from_empty_and_fails_as_a_query_error(
+    pg_connect, pg_warehouse, driver
+):
+    if driver == "psycopg2":
+        connection = pg_connect()
+    else:  # psycopg 3, which the Postgres provider's hook hands out where it is installed
+        import psycopg
+
+        connection = psycopg.connect(
+            host=pg_warehouse["host"],
+            port=pg_warehouse["port"],
+            user=pg_warehouse["login"],
+            dbname=pg_warehouse["schema"],
+        )
+    engine = PostgresEngine(connection=connection)
     try:
         rows = (
             "SELECT * FROM (VALUES ('a', 1::bigint, 1.5::float8, true, 2.25::numeric), "

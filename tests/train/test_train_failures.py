@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.train.conftest import (
@@ -29,7 +31,8 @@ def serving(config_dir, export_version, s3, personalize):
 
 
 def broken_copy(s3, *, version: str) -> str:
-    """The version, republished with one interactions row whose TIMESTAMP is not a number."""
+    """The version, republished with one interactions row whose TIMESTAMP is not a number (and so another
+    interactions fingerprint)."""
     source, target = (
         f"{EXPORT_PREFIX}/shop_failures/{version}/",
         f"{EXPORT_PREFIX}/shop_failures/{version}-broken/",
@@ -44,6 +47,10 @@ def broken_copy(s3, *, version: str) -> str:
             fields = first.split(",")
             fields[2] = "yesterday"
             body = "\n".join([header, ",".join(fields), rest]).encode()
+        if key.endswith("/manifest.json"):  # a changed row changes its dataset's fingerprint
+            manifest = json.loads(body)
+            manifest["datasets"]["interactions"]["fingerprint"] = "changed"
+            body = json.dumps(manifest).encode()
         s3.put_object(Bucket=BUCKET, Key=target + key[len(source) :], Body=body)
     return f"{version}-broken"
 
