@@ -133,6 +133,10 @@ class ExportSpec(_Strict):
     unload_above_rows: Annotated[int, Field(ge=1)] | None = None
     """Unload when the version holds more published interactions than this, stream otherwise."""
 
+    @property
+    def may_unload(self) -> bool:
+        return self.unload or self.unload_above_rows is not None
+
 
 class ScheduleSpec(_Strict):
     export: str | None = "@weekly"

@@ -435,9 +435,7 @@ def _unloads(engine: Engine, uc: UseCase, report: dict[str, Any], progress: Call
     """Whether the warehouse writes this version itself: ``export.unload``, or more published interactions
     than ``export.unload_above_rows``, on a warehouse that can write to S3."""
     settings, published = uc.export, report["train_rows"] + report["holdout_rows"]
-    wanted = settings.unload or (
-        settings.unload_above_rows is not None and published > settings.unload_above_rows
-    )
+    wanted = settings.may_unload and (settings.unload or published > settings.unload_above_rows)
     if wanted and not engine.can_unload:
         progress(
             f"unload: a {engine.dialect} warehouse cannot write to S3; the rows stream through the worker"

@@ -327,7 +327,7 @@ def policies(uc: Any) -> dict[str, dict[str, Any]]:
     :param uc: the :class:`personalize_pipelines.config.UseCase`.
     """
     needed = dict(DOCUMENTS) if _role_arns(uc) else {"worker_policy": worker_policy}
-    if uc.export.unload or uc.export.unload_above_rows is not None:
+    if uc.export.may_unload:
         needed["warehouse_unload_policy"] = warehouse_unload_policy
     else:
         needed.pop("warehouse_unload_policy", None)
