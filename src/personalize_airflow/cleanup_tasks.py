@@ -8,20 +8,19 @@ from typing import Any
 from airflow.sdk import task
 
 from personalize_airflow.moments import run_moment
-from personalize_airflow.serving_support import s3_client, serving_use_case
+from personalize_airflow.serving_support import personalize_client, s3_client, serving_use_case
 
 
 @task(multiple_outputs=False)
 def plan_cleanup(use_case_name: str, **context) -> dict[str, Any]:
     """What retention retires, in dependency order; with ``dry_run`` it is only listed."""
-    from personalize_airflow.hooks.personalize import PersonalizeHook
     from personalize_pipelines.cleanup import is_dry_run
     from personalize_pipelines.cleanup import plan_cleanup as plan
 
     uc, serving = serving_use_case(use_case_name)
     return plan(
         s3_client(uc),
-        PersonalizeHook(aws_conn_id=uc.s3.conn_id).conn,
+        personalize_client(uc),
         use_case=uc,
         moment=run_moment(context),
         dry_run=is_dry_run(context["params"], cleanup=serving.cleanup),

@@ -8,14 +8,14 @@ from typing import Any
 from airflow.sdk import task
 
 from personalize_airflow.moments import run_moment
-from personalize_airflow.serving_support import airflow_outcomes, s3_client, serving_use_case, warehouse_query
+from personalize_airflow.serving_support import (
+    airflow_outcomes,
+    personalize_client,
+    s3_client,
+    serving_use_case,
+    warehouse_query,
+)
 from personalize_airflow.xcom_values import without_none
-
-
-def _personalize(uc: Any) -> Any:
-    from personalize_airflow.hooks.personalize import PersonalizeHook
-
-    return PersonalizeHook(aws_conn_id=uc.s3.conn_id).conn
 
 
 @task(multiple_outputs=False)
@@ -26,7 +26,11 @@ def plan(use_case_name: str, **context) -> dict[str, Any]:
     uc, _ = serving_use_case(use_case_name, "events")
     with airflow_outcomes():
         return plan_events(
-            s3_client(uc), _personalize(uc), warehouse_query(uc), use_case=uc, moment=run_moment(context)
+            s3_client(uc),
+            personalize_client(uc),
+            warehouse_query(uc),
+            use_case=uc,
+            moment=run_moment(context),
         )
 
 
@@ -64,7 +68,7 @@ def stage_import(use_case_name: str, planned: dict[str, Any], **context) -> dict
     with airflow_outcomes():
         staged = stage(
             s3_client(uc),
-            _personalize(uc),
+            personalize_client(uc),
             warehouse_query(uc),
             use_case=uc,
             planned=planned,

@@ -47,3 +47,10 @@ def warehouse_query(uc: Any) -> Any:
     from personalize_airflow.warehouse import query_warehouse
 
     return partial(query_warehouse, uc.warehouse_conn_id)
+
+
+def personalize_client(uc: Any) -> Any:
+    """The Personalize client of the use case's AWS connection."""
+    from personalize_airflow.hooks.personalize import PersonalizeHook
+
+    return PersonalizeHook(aws_conn_id=uc.s3.conn_id).conn

@@ -16,9 +16,17 @@ from typing import Any
 
 from personalize_pipelines.batch_output import read_scored_output
 from personalize_pipelines.layout import BatchRunLayout, UseCaseLayout
+from personalize_pipelines.limits import MAX_RANKING_ITEMS
 from personalize_pipelines.naming import derive_name
-from personalize_pipelines.recommendation_cache import CacheLayout, batch_input, replace_rows
-from personalize_pipelines.serving import NothingToServe, Query, ServingError, ids_of
+from personalize_pipelines.recommendation_cache import CacheLayout, replace_rows
+from personalize_pipelines.serving import (
+    Candidates,
+    NothingToServe,
+    Query,
+    ServingError,
+    candidates_of,
+    ids_of,
+)
 from personalize_pipelines.templates import render_query
 
 log = logging.getLogger(__name__)
@@ -58,31 +66,67 @@ def ids_to_score(
     return ids
 
 
-def related_items_version(personalize_client: Any, *, use_case: Any) -> str:
-    """The latest ACTIVE solution version of the configured similar-items solution.
+CONFIGURED_SOLUTIONS = {
+    "related_items": ("RELATED_ITEMS", "similar-items", "related-items cache"),
+    "ranking": ("PERSONALIZED_RANKING", "personalized-ranking", "ranked-items cache"),
+}
+"""The caches scored by a solution named in ``serving.batch``: its setting → the recipe type it must use,
+what that recipe is called, and what it fills."""
 
+
+def configured_version(personalize_client: Any, *, use_case: Any, setting: str) -> str:
+    """The latest ACTIVE version of the solution ``serving.batch.<setting>`` names.
+
+    :param setting: a key of :data:`CONFIGURED_SOLUTIONS`: ``related_items`` or ``ranking``.
     :raises NothingToServe: when none is configured, or the solution has no ACTIVE version yet.
-    :raises ServingError: when the solution's recipe is not a similar-items (RELATED_ITEMS) recipe.
+    :raises ServingError: when the solution's recipe is not of the type the cache needs.
     """
-    related = use_case.serving.batch.related_items
-    if related is None:
+    recipe_type, recipe_kind, cache = CONFIGURED_SOLUTIONS[setting]
+    spec = getattr(use_case.serving.batch, setting)
+    if spec is None:
         raise NothingToServe(
-            f"include/config/{use_case.name}.yaml sets no serving.batch.related_items: no related-items cache"
+            f"include/config/{use_case.name}.yaml sets no serving.batch.{setting}: no {cache}"
         )
-    solution = personalize_client.describe_solution(solutionArn=related.solution_arn)["solution"]
+    solution = personalize_client.describe_solution(solutionArn=spec.solution_arn)["solution"]
     recipe = personalize_client.describe_recipe(recipeArn=solution["recipeArn"])["recipe"]
-    if recipe.get("recipeType") != "RELATED_ITEMS":
+    if recipe.get("recipeType") != recipe_type:
         raise ServingError(
-            f"serving.batch.related_items.solution_arn {related.solution_arn} uses {solution['recipeArn']} "
-            f"({recipe.get('recipeType')}), not a similar-items (RELATED_ITEMS) recipe"
+            f"serving.batch.{setting}.solution_arn {spec.solution_arn} uses {solution['recipeArn']} "
+            f"({recipe.get('recipeType')}), not a {recipe_kind} ({recipe_type}) recipe"
         )
     latest = solution.get("latestSolutionVersion") or {}
     if latest.get("status") != "ACTIVE":
         raise NothingToServe(
-            f"similar-items solution {related.solution_arn} has no ACTIVE version yet "
-            f"(latest: {latest.get('status', 'none')}): related-items cache not refreshed"
+            f"{recipe_kind} solution {spec.solution_arn} has no ACTIVE version yet "
+            f"(latest: {latest.get('status', 'none')}): {cache} not refreshed"
         )
     return latest["solutionVersionArn"]
+
+
+def candidates_to_rank(
+    query: Query, *, batch: Any, sql_dir: Path, sql_file: str, moment: datetime
+) -> Candidates:
+    """Each user's candidate items from the candidates SQL for the run's moment (:func:`template_context`).
+
+    :raises NothingToServe: when the query selected no usable (user, item) pair.
+    :raises ServingError: when it lacks the user_id or item_id column.
+    """
+    sql = render_query(sql_file, sql_root=sql_dir, **template_context(batch, moment))
+    candidates = candidates_of(query(sql), sql_file=sql_file)
+    counts = candidates.counts()
+    if not candidates.lists:
+        raise NothingToServe(f"include/sql/{sql_file} selected no usable (user, item) pair to rank: {counts}")
+    if candidates.over_limit_rows:
+        log.warning(
+            "%d user(s) had more than %d candidates: %d item(s) beyond the first %d of the query's order "
+            "are not ranked",
+            candidates.users_over_limit,
+            MAX_RANKING_ITEMS,
+            candidates.over_limit_rows,
+            MAX_RANKING_ITEMS,
+        )
+    log.info("candidates from include/sql/%s: %s", sql_file, counts)
+    return candidates
 
 
 def batch_run(use_case: Any, *, run_key: str, cache_layout: CacheLayout) -> BatchRunLayout:
@@ -100,27 +144,27 @@ def stage_job(
     *,
     use_case: Any,
     run: BatchRunLayout,
-    ids: set[str],
+    body: bytes,
+    count: int,
     job_name: str,
     solution_version_arn: str,
     moment: datetime,
-    cache_layout: CacheLayout,
+    num_results: int | None = None,
+    input_counts: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """Write one batch job's input and describe the job the operator creates.
 
     :param run: where the job's input, output and report go (:func:`batch_run`).
-    :param ids: the user (or item) ids to score.
+    :param body: the job's input (:func:`~personalize_pipelines.recommendation_cache.batch_input` or
+        :func:`~personalize_pipelines.recommendation_cache.ranking_input`).
+    :param count: how many ids (users, or items) it holds.
     :param job_name: the batch inference job's name, deterministic for the run.
     :param solution_version_arn: the solution version that scores them.
     :param moment: the run's moment, stored as ``generated_at`` in the cache.
-    :param cache_layout: the cache the output loads into (``USERS`` or ``RELATED_ITEMS``).
+    :param num_results: the job's numResults (default: ``serving.batch.num_results``).
+    :param input_counts: how the input was made (rows read, left out by reason), kept in the report.
     """
-    s3_client.put_object(
-        Bucket=run.bucket,
-        Key=run.input,
-        Body=batch_input(ids, layout=cache_layout),
-        ContentType="application/json",
-    )
+    s3_client.put_object(Bucket=run.bucket, Key=run.input, Body=body, ContentType="application/json")
     serving = use_case.serving
     return {
         "job_name": job_name,
@@ -130,9 +174,10 @@ def stage_job(
         "input_key": run.input,
         "output_prefix": run.output,
         "role_arn": serving.role_arn,
-        "num_results": serving.batch.num_results,
-        "ids": len(ids),
+        "num_results": num_results or serving.batch.num_results,
+        "ids": count,
         "generated_at": moment.isoformat(),
+        "input_counts": input_counts,
     }
 
 
@@ -188,7 +233,14 @@ def load_output(
         Key=run.report,
         ContentType="application/json",
         Body=json.dumps(
-            {**result, "job": prepared["job_name"], "problems": output.problems}, indent=2, default=str
+            {
+                **result,
+                "job": prepared["job_name"],
+                "input": prepared.get("input_counts"),
+                "problems": output.problems,
+            },
+            indent=2,
+            default=str,
         ).encode(),
     )
     return result

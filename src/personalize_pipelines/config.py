@@ -155,6 +155,16 @@ class RelatedItemsSpec(_Strict):
     table: Annotated[str, Field(pattern=TABLE_NAME)] = "personalize_related_items"
 
 
+class RankingSpec(_Strict):
+    """A ranked-items cache: each user's candidate items from ``candidates_sql`` (columns user_id,
+    item_id; the users of ``users_sql`` are not used) ordered for them by the latest ACTIVE version of a
+    personalized-ranking solution (aws-personalized-ranking, aws-personalized-ranking-v2)."""
+
+    solution_arn: str
+    candidates_sql: str
+    table: Annotated[str, Field(pattern=TABLE_NAME)] = "personalize_ranked_items"
+
+
 class BatchServingSpec(_Strict):
     """``<use_case>__batch``: recommendations for the users of ``users_sql`` into a warehouse table.
 
@@ -167,6 +177,7 @@ class BatchServingSpec(_Strict):
     num_results: Annotated[int, Field(ge=MIN_NUM_RESULTS, le=MAX_NUM_RESULTS)] = 25
     table: Annotated[str, Field(pattern=TABLE_NAME)] = "personalize_recommendations"
     related_items: RelatedItemsSpec | None = None
+    ranking: RankingSpec | None = None
     schedule: str | None = "@daily"
 
 
@@ -429,6 +440,8 @@ def _serving_sql_files(serving: ServingSpec | None) -> list[tuple[str, str]]:
         files.append(("serving.batch.users_sql", serving.batch.users_sql))
         if serving.batch.related_items:
             files.append(("serving.batch.related_items.items_sql", serving.batch.related_items.items_sql))
+        if serving.batch.ranking:
+            files.append(("serving.batch.ranking.candidates_sql", serving.batch.ranking.candidates_sql))
     if serving.events:
         files.append(("serving.events.sql", serving.events.sql))
     return files

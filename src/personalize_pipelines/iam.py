@@ -68,10 +68,10 @@ PERSONALIZE_ACTIONS: dict[str, str | None] = {
     "PutEvents": "event-tracker",
     "UpdateCampaign": "campaign",
 }
-# Only the related-items cache (``serving.batch.related_items``) checks its solution's recipe; that
-# solution, of any name, it only describes.
-RELATED_ITEMS_ACTIONS = ("DescribeRecipe",)
-RELATED_SOLUTION_ACTIONS = ("DescribeSolution",)
+# Only the caches scored by a solution named in ``serving.batch`` (related_items, ranking) check its
+# recipe; those solutions, of any name, they only describe.
+BATCH_SOLUTION_RECIPE_ACTIONS = ("DescribeRecipe",)
+BATCH_SOLUTION_ACTIONS = ("DescribeSolution",)
 # Not named after the use case: event trackers are named by their tracking id, recipes are AWS's.
 UNNAMED_RESOURCE_TYPES = ("event-tracker", "recipe")
 # S3 operations the DAGs call → the IAM action each needs, on an object or on the bucket.
@@ -159,11 +159,13 @@ def _scope(resource_type: str | None) -> str:
 
 
 def _personalize_statements(uc: Any) -> list[dict[str, Any]]:
-    related = uc.serving.batch.related_items if uc.serving and uc.serving.batch else None
+    batch = uc.serving.batch if uc.serving else None
+    specs = (batch.related_items, batch.ranking) if batch else ()
+    configured = sorted({spec.solution_arn for spec in specs if spec is not None})
     used = {
         operation: resource_type
         for operation, resource_type in PERSONALIZE_ACTIONS.items()
-        if related is not None or operation not in RELATED_ITEMS_ACTIONS
+        if configured or operation not in BATCH_SOLUTION_RECIPE_ACTIONS
     }
     by_scope: dict[str, list[str]] = {"list": [], "named": [], "unnamed": []}
     for operation, resource_type in used.items():
@@ -180,9 +182,9 @@ def _personalize_statements(uc: Any) -> list[dict[str, Any]]:
             [f"arn:aws:personalize:*:*:{t}/*" for t in unnamed_types],
         ),
     ]
-    if related is not None:
-        actions = [f"personalize:{operation}" for operation in RELATED_SOLUTION_ACTIONS]
-        statements.append(_statement("PersonalizeRelatedItemsSolution", actions, [related.solution_arn]))
+    if configured:
+        actions = [f"personalize:{operation}" for operation in BATCH_SOLUTION_ACTIONS]
+        statements.append(_statement("PersonalizeBatchSolutions", actions, configured))
     return statements
 
 

@@ -25,3 +25,6 @@ MAX_EVENTS_PER_PUT = 10
 MIN_NUM_RESULTS = 1
 MAX_NUM_RESULTS = 500
 """GetRecommendations and batch inference: numResults from 1 to 500."""
+
+MAX_RANKING_ITEMS = 500
+"""GetPersonalizedRanking and batch ranking: at most 500 items to rank per user."""

@@ -9,6 +9,8 @@ Tables (created when missing; ``generated_at`` is UTC):
 
 - recommendations: ``user_id, rank, item_id, score, solution_version, generated_at``
 - related items: ``item_id, rank, related_item_id, score, solution_version, generated_at``
+- ranked items: ``user_id, rank, item_id, score, solution_version, generated_at`` (each user's candidates, in
+  the order a personalized-ranking solution puts them)
 """
 
 from __future__ import annotations
@@ -41,11 +43,19 @@ USERS = CacheLayout(key_field="userId", key_column="user_id", item_column="item_
 RELATED_ITEMS = CacheLayout(
     key_field="itemId", key_column="item_id", item_column="related_item_id", kind="items"
 )
+RANKED_ITEMS = CacheLayout(key_field="userId", key_column="user_id", item_column="item_id", kind="ranking")
 
 
 def batch_input(ids: Iterable[str], *, layout: CacheLayout = USERS) -> bytes:
     """Batch inference input: one ``{"userId": ...}`` (or ``itemId``) JSON line per distinct id, sorted."""
     return "".join(json.dumps({layout.key_field: key}) + "\n" for key in sorted(set(ids))).encode()
+
+
+def ranking_input(candidates: dict[str, list[str]]) -> bytes:
+    """Batch ranking input: one ``{"userId": ..., "itemList": [...]}`` JSON line per user, sorted by user."""
+    return "".join(
+        json.dumps({"userId": user, "itemList": candidates[user]}) + "\n" for user in sorted(candidates)
+    ).encode()
 
 
 def _check_table(table: str) -> str:

@@ -8,9 +8,10 @@ the warehouse's id queries, and the two ways a serving run ends early.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-from personalize_pipelines.limits import MAX_ID_LENGTH
+from personalize_pipelines.limits import MAX_ID_LENGTH, MAX_RANKING_ITEMS
 from personalize_pipelines.registry import Champion, RegistryLocation, read_champion
 
 Query = Callable[[str], Iterable[dict[str, Any]]]
@@ -51,6 +52,11 @@ def champion_of(s3_client: Any, *, use_case: Any) -> Champion:
     return champion
 
 
+def _usable_id(value: Any) -> str | None:
+    text = str(value or "").strip()
+    return text if text and len(text) <= MAX_ID_LENGTH else None
+
+
 def ids_of(rows: Iterable[dict[str, Any]], *, column: str, sql_file: str) -> set[str]:
     """The distinct ids in one column of a query's rows; blank ids and ids Personalize refuses are left out.
 
@@ -61,7 +67,67 @@ def ids_of(rows: Iterable[dict[str, Any]], *, column: str, sql_file: str) -> set
     for row in rows:
         if column not in row:
             raise ServingError(f"include/sql/{sql_file} must return a column {column!r}; got {sorted(row)}")
-        value = str(row[column] or "").strip()
-        if value and len(value) <= MAX_ID_LENGTH:
+        if value := _usable_id(row[column]):
             ids.add(value)
     return ids
+
+
+@dataclass
+class Candidates:
+    """Each user's items to rank, in the query's order, and the rows left out, counted by reason."""
+
+    lists: dict[str, list[str]] = field(default_factory=dict)
+    rows: int = 0
+    unusable_rows: int = 0
+    duplicate_rows: int = 0
+    over_limit_rows: int = 0
+    users_over_limit: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "candidate_rows": self.rows,
+            "users": len(self.lists),
+            "candidates": sum(len(items) for items in self.lists.values()),
+            "unusable_rows": self.unusable_rows,
+            "duplicate_rows": self.duplicate_rows,
+            "over_limit_rows": self.over_limit_rows,
+            "users_over_limit": self.users_over_limit,
+        }
+
+
+def candidates_of(rows: Iterable[dict[str, Any]], *, sql_file: str) -> Candidates:
+    """Each user's candidate items from a query's (user_id, item_id) rows.
+
+    Rows with a blank id or one Personalize refuses, and repeats of a pair, are counted and left out; a
+    user keeps the first :data:`~personalize_pipelines.limits.MAX_RANKING_ITEMS` items in the query's
+    order (the rest are counted), so an ORDER BY decides which are ranked.
+
+    :param sql_file: the query's file under ``include/sql/``, named in the error.
+    :raises ServingError: when the query lacks the user_id or item_id column.
+    """
+    result = Candidates()
+    seen: dict[str, set[str]] = {}
+    for row in rows:
+        missing = [column for column in ("user_id", "item_id") if column not in row]
+        if missing:
+            raise ServingError(
+                f"include/sql/{sql_file} must return columns user_id and item_id; got {sorted(row)}"
+            )
+        result.rows += 1
+        user, item = _usable_id(row["user_id"]), _usable_id(row["item_id"])
+        if user is None or item is None:
+            result.unusable_rows += 1
+            continue
+        items = seen.setdefault(user, set())
+        if item in items:
+            result.duplicate_rows += 1
+            continue
+        items.add(item)
+        ranked = result.lists.setdefault(user, [])
+        if len(ranked) < MAX_RANKING_ITEMS:
+            ranked.append(item)
+        else:
+            result.over_limit_rows += 1
+            if len(items) == MAX_RANKING_ITEMS + 1:
+                result.users_over_limit += 1
+    return result

@@ -11,7 +11,7 @@ import yaml
 
 from personalize_pipelines import iam
 from personalize_pipelines.cli import load_project_use_case, main
-from personalize_pipelines.config import RelatedItemsSpec
+from personalize_pipelines.config import RankingSpec, RelatedItemsSpec
 from personalize_pipelines.layout import UseCaseLayout
 from personalize_pipelines.project import UnknownUseCaseError
 from tests.conftest import EXAMPLE
@@ -106,7 +106,7 @@ def test_every_action_is_named_no_wildcard(books):
     assert {a for a in named if a.startswith("personalize:")} == {
         f"personalize:{operation}"
         for operation in iam.PERSONALIZE_ACTIONS
-        if operation not in iam.RELATED_ITEMS_ACTIONS
+        if operation not in iam.BATCH_SOLUTION_RECIPE_ACTIONS
     }
 
 
@@ -124,6 +124,25 @@ def test_a_related_items_solution_of_another_name_is_reachable_with_its_recipe(b
         resource=sims.replace("catalog-similar", "catalog-other"),
     )
     assert "personalize:DescribeRecipe" not in actions(iam.worker_policy(books))
+
+
+def test_a_ranking_solution_of_another_name_is_reachable_beside_the_related_items_one(books):
+    sims = "arn:aws:personalize:eu-west-1:111122223333:solution/catalog-similar"
+    ranking = "arn:aws:personalize:eu-west-1:111122223333:solution/search-ranking"
+    spec = RankingSpec(solution_arn=ranking, candidates_sql="shop/items.sql")
+    uc = with_related_items(books, sims)
+    batch = uc.serving.batch.model_copy(update={"ranking": spec})
+    policy = iam.worker_policy(
+        uc.model_copy(update={"serving": uc.serving.model_copy(update={"batch": batch})})
+    )
+    for solution in (sims, ranking):
+        assert allows(policy, action="personalize:DescribeSolution", resource=solution)
+        assert not allows(policy, action="personalize:DeleteSolution", resource=solution)
+    assert allows(
+        policy,
+        action="personalize:DescribeRecipe",
+        resource="arn:aws:personalize:::recipe/aws-personalized-ranking",
+    )
 
 
 def test_the_workers_pass_only_the_configured_roles_and_only_to_personalize(books):

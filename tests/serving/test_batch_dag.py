@@ -177,3 +177,69 @@ def test_related_items_cache_from_a_similar_items_solution(world, monkeypatch, t
     assert all(r[0] != r[2] for r in rows)  # an item is not related to itself
     loaded = xcom(run, "load_related_items")
     assert loaded["loaded"] == len(items) and loaded["error_lines"] == 0
+
+
+def expected_candidates(warehouse, since_epoch: int) -> dict[str, set[str]]:
+    """Each user's candidates as shop/ranking_candidates.sql defines them, computed here on its own."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    pairs = con.execute(
+        "SELECT DISTINCT trim(c.customer_id), p2.product_id FROM clickstream c "
+        "JOIN products p1 ON p1.product_id = c.product_id "
+        "JOIN products p2 ON p2.category = p1.category AND p2.created_at < ? "
+        "WHERE c.event_ts >= ? AND c.customer_id IS NOT NULL",
+        [RUN_AT.replace(tzinfo=None), since_epoch],
+    ).fetchall()
+    con.close()
+    result: dict[str, set[str]] = {}
+    for user, item in pairs:
+        if user:
+            result.setdefault(user, set()).add(item)
+    return result
+
+
+def test_ranked_items_cache_orders_each_users_candidates(world, monkeypatch, tmp_path, airflow_db):
+    from datetime import timedelta
+
+    from tests.serving.conftest import wait_active
+
+    p = world.personalize
+    ranking = p.create_solution(
+        name="shop-ranking",
+        datasetGroupArn=world.group,
+        recipeArn="arn:aws:personalize:::recipe/aws-personalized-ranking",
+    )["solutionArn"]
+    wait_active(p.describe_solution, "solution", solutionArn=ranking)
+    version = p.create_solution_version(solutionArn=ranking)["solutionVersionArn"]
+    wait_active(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)
+    spec = {"solution_arn": ranking, "candidates_sql": "shop/ranking_candidates.sql", "table": "ranked"}
+    use_test_config(monkeypatch, tmp_path, bucket=world.bucket, batch={"ranking": spec})
+    connect(monkeypatch, world, cache_path=tmp_path / "cache.duckdb")
+
+    run = load_dag("shop__batch").test(logical_date=RUN_AT)
+    states = task_states(run)
+    assert run.state == "success", states
+    assert states["prepare_related_items"] == "skipped" and states["load_ranking"] == "success"
+    rows = cache(tmp_path / "cache.duckdb", table="ranked")
+    expected = expected_candidates(world.warehouse, int((RUN_AT - timedelta(days=30)).timestamp()))
+    ranked: dict[str, list[tuple]] = {}
+    for row in rows:
+        ranked.setdefault(row[0], []).append(row)
+    assert set(ranked) == set(expected)
+    for user, user_rows in ranked.items():
+        assert {r[2] for r in user_rows} == expected[user]  # exactly the candidates, each once
+        assert [r[1] for r in user_rows] == list(range(1, len(user_rows) + 1))
+        assert [r[3] for r in user_rows] == sorted((r[3] for r in user_rows), reverse=True)
+    assert {r[4] for r in rows} == {version}
+    prepared = xcom(run, "prepare_ranking")
+    body = world.s3.get_object(Bucket=world.bucket, Key=prepared["input_key"])["Body"].read().decode()
+    sent = {line["userId"]: line["itemList"] for line in map(json.loads, body.splitlines())}
+    assert any([r[2] for r in ranked[user]] != sent[user] for user in ranked), (
+        "the solution should reorder the candidates, not keep the order the query gave"
+    )
+    assert prepared["input_counts"]["users"] == len(expected)
+    assert prepared["input_counts"]["candidates"] == len(rows)
+    loaded = xcom(run, "load_ranking")
+    assert loaded["loaded"] == len(expected) and loaded["error_lines"] == 0
+    report_key = prepared["input_key"].replace("input/ranking.json", "report.json")
+    report = json.loads(world.s3.get_object(Bucket=world.bucket, Key=report_key)["Body"].read())
+    assert report["input"] == prepared["input_counts"] and report["inserted"] == len(rows)

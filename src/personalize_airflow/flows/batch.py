@@ -3,13 +3,15 @@ with a serving.batch section."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import DAG
 
 from personalize_airflow.batch_tasks import (
+    load_ranking,
     load_recommendations,
     load_related_items,
+    prepare_ranking,
     prepare_related_items,
     prepare_users,
 )
@@ -35,10 +37,28 @@ Applications read `{table}` instead of calling Personalize for every user.
    without an answer are counted in the task's result, its log and `{report}`; the rest load.
 4. **prepare_related_items → score_items → load_related_items** — the same for items and a similar-items
    solution ({related}); skipped with the reason in the log when none is configured.
+5. **prepare_ranking → rank_items → load_ranking** — each user's candidate items from the candidates SQL,
+   ordered for them by a personalized-ranking solution into {ranking} (user_id, rank, item_id, score, ...);
+   rows left out of the input (blank or too-long ids, repeats, beyond 500 per user) are counted in the
+   report. Skipped when none is configured.
 
 A DuckDB warehouse is written only here: into the connection's extra `cache_path` file when set, else
 into the warehouse file opened read-write for the load.
 """
+
+
+def _batch_job(task_id: str, prepared: Any, **job_args: Any) -> PersonalizeCreateBatchInferenceJobOperator:
+    """The batch inference job a prepare task described (its XCom fields), waited for deferred."""
+    return PersonalizeCreateBatchInferenceJobOperator(
+        task_id=task_id,
+        job_name=prepared["job_name"],
+        solution_version_arn=prepared["solution_version_arn"],
+        input_path=prepared["input_path"],
+        output_path=prepared["output_path"],
+        role_arn=prepared["role_arn"],
+        num_results=prepared["num_results"],
+        **job_args,
+    )
 
 
 def build(uc: UseCase) -> DAG | None:
@@ -61,31 +81,21 @@ def build(uc: UseCase) -> DAG | None:
             users_sql=batch.users_sql,
             days=batch.active_days,
             related=f"`{batch.related_items.table}`" if batch.related_items else "not configured",
+            ranking=f"`{batch.ranking.table}`" if batch.ranking else "its table (not configured)",
         ),
     ) as dag:
         users = prepare_users(use_case_name=uc.name)
-        scored = PersonalizeCreateBatchInferenceJobOperator(
-            task_id="score_users",
-            job_name=users["job_name"],
-            solution_version_arn=users["solution_version_arn"],
-            input_path=users["input_path"],
-            output_path=users["output_path"],
-            role_arn=users["role_arn"],
-            num_results=users["num_results"],
-            **job_args,
+        _batch_job("score_users", users, **job_args) >> load_recommendations(
+            use_case_name=uc.name, prepared=users
         )
-        scored >> load_recommendations(use_case_name=uc.name, prepared=users)
 
         items = prepare_related_items(use_case_name=uc.name)
-        scored_items = PersonalizeCreateBatchInferenceJobOperator(
-            task_id="score_items",
-            job_name=items["job_name"],
-            solution_version_arn=items["solution_version_arn"],
-            input_path=items["input_path"],
-            output_path=items["output_path"],
-            role_arn=items["role_arn"],
-            num_results=items["num_results"],
-            **job_args,
+        _batch_job("score_items", items, **job_args) >> load_related_items(
+            use_case_name=uc.name, prepared=items
         )
-        scored_items >> load_related_items(use_case_name=uc.name, prepared=items)
+
+        candidates = prepare_ranking(use_case_name=uc.name)
+        _batch_job("rank_items", candidates, **job_args) >> load_ranking(
+            use_case_name=uc.name, prepared=candidates
+        )
     return dag
