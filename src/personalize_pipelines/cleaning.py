@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from personalize_pipelines.config import DatasetSpec, SourceSpec, UseCase
+from personalize_pipelines.config import DatasetSpec, FieldSpec, SourceSpec, UseCase
 from personalize_pipelines.dialects import embed
 from personalize_pipelines.limits import MAX_ID_LENGTH
 
@@ -309,16 +309,28 @@ def part_counts_sql(names: StagingNames) -> str:
     )
 
 
+def _blank(field: FieldSpec) -> str:
+    column = field.name.lower()
+    return f"{column} IS NULL" + (f" OR {strip(column)} = ''" if field.type == "string" else "")
+
+
 def dataset_sql(target: str, rendered: str, spec: DatasetSpec, *, id_column: str) -> str:
-    """Items/users: trimmed ids, one row per id (deterministic pick), dropped rows flagged by rule."""
+    """Items/users: trimmed ids, one row per id (deterministic pick), dropped rows flagged by rule.
+
+    A row without a value for a field that is not optional (its schema type has no null) is dropped
+    under ``missing_<field>``: Personalize's import would refuse the whole file for it.
+    """
     id_col, *fields = dataset_columns(spec, id_column=id_column)
     columns = ", ".join(fields)
     select_fields = (", " + columns) if columns else ""
+    required = "".join(
+        f"\n    WHEN {_blank(f)} THEN 'missing_{f.name.lower()}'" for f in spec.fields if not f.optional
+    )
     return f"""
 CREATE TABLE {target} AS
 SELECT *, CASE
     WHEN {id_col} IS NULL OR {id_col} = '' THEN 'missing_id'
-    WHEN length({id_col}) > {MAX_ID_LENGTH} THEN 'id_too_long'
+    WHEN length({id_col}) > {MAX_ID_LENGTH} THEN 'id_too_long'{required}
     WHEN dup_rank > 1 THEN 'duplicate_id'
   END AS drop_rule
 FROM (
@@ -332,10 +344,7 @@ FROM (
 def dataset_counts_sql(table: str, spec: DatasetSpec) -> str:
     """Rows per drop rule, and per field the number of filled values among kept rows."""
     fills = "".join(
-        f", sum(CASE WHEN drop_rule IS NULL AND {f.name.lower()} IS NOT NULL"
-        + (f" AND {strip(f.name.lower())} <> ''" if f.type == "string" else "")
-        + " THEN 1 ELSE 0 END)"
-        for f in spec.fields
+        f", sum(CASE WHEN drop_rule IS NULL AND NOT ({_blank(f)}) THEN 1 ELSE 0 END)" for f in spec.fields
     )
     return f"SELECT drop_rule, count(*){fills} FROM {table} GROUP BY drop_rule ORDER BY drop_rule"
 

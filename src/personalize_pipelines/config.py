@@ -24,6 +24,7 @@ from pydantic import (
 if TYPE_CHECKING:
     from personalize_pipelines.project import Project
 
+from personalize_pipelines import domains
 from personalize_pipelines.limits import (
     MAX_NUM_RESULTS,
     MIN_INTERACTIONS,
@@ -85,6 +86,13 @@ class DatasetSpec(_Strict):
 
     sql: str
     fields: list[FieldSpec] = []
+
+
+class DatasetGroupSpec(_Strict):
+    """The dataset group's kind: a ``domain`` (ECOMMERCE, VIDEO_ON_DEMAND) holds domain datasets and
+    recommenders; without one it is a custom group (solutions and campaigns)."""
+
+    domain: Literal["ECOMMERCE", "VIDEO_ON_DEMAND"] | None = None
 
 
 class WindowSpec(_Strict):
@@ -341,6 +349,7 @@ class UseCase(_Strict):
     tags: list[str] = []
     warehouse_conn_id: str = "warehouse"
     sources: Annotated[list[SourceSpec], Field(min_length=1)]
+    dataset_group: DatasetGroupSpec = DatasetGroupSpec()
     items: DatasetSpec | None = None
     users: DatasetSpec | None = None
     window: WindowSpec = WindowSpec()
@@ -361,6 +370,47 @@ class UseCase(_Strict):
         duplicated = {name for name in names if names.count(name) > 1}
         if duplicated:
             raise ValueError(f"source names must be unique; repeated: {sorted(duplicated)}")
+        return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _domain_fields_are_not_optional(cls, data: Any) -> Any:
+        """A domain's required fields are exported non-null unless the YAML says otherwise (which
+        :meth:`_fits_its_domain` refuses)."""
+        domain = ((data.get("dataset_group") or {}) if isinstance(data, dict) else {}).get("domain")
+        if domain not in domains.DOMAINS:
+            return data
+        data = dict(data)
+        for name in ("items", "users"):
+            spec = data.get(name)
+            if isinstance(spec, dict) and isinstance(spec.get("fields"), list):
+                data[name] = {
+                    **spec,
+                    "fields": [
+                        {"optional": False, **field}
+                        if isinstance(field, dict)
+                        and field.get("name") in domains.required_fields(domain, name)
+                        else field
+                        for field in spec["fields"]
+                    ],
+                }
+        return data
+
+    @model_validator(mode="after")
+    def _fits_its_domain(self) -> UseCase:
+        """A domain's required and reserved fields (:mod:`personalize_pipelines.domains`)."""
+        domain = self.dataset_group.domain
+        if domain is None:
+            return self
+        datasets = {"items": self.items, "users": self.users}
+        problems = [
+            problem
+            for name, spec in datasets.items()
+            if spec is not None
+            for problem in domains.domain_problems(domain, name, spec.fields)
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @model_validator(mode="after")

@@ -309,7 +309,8 @@ def _dataset_accounting(
     fill_ratio = {
         f.name: round(n / kept, 6) if kept else 0.0 for f, n in zip(spec.fields, fills, strict=True)
     }
-    too_sparse = {name: ratio for name, ratio in fill_ratio.items() if ratio < min_fill}
+    optional = {f.name for f in spec.fields if f.optional}
+    too_sparse = {name: ratio for name, ratio in fill_ratio.items() if ratio < min_fill and name in optional}
     return {
         "raw": kept + sum(dropped.values()),
         "rows": kept,

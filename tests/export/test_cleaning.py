@@ -149,3 +149,21 @@ def test_a_mapped_event_type_no_row_has_is_a_warning(engine, shop_use_case, sql_
     report = stage(engine, make_ctx(shop_use_case, engine, sql_root, sources=[wishful, purchases]))
     assert report["by_source"]["clickstream"]["kept_by_event_type"]["Share"] == 0
     assert report["warnings"] == ["source 'clickstream': no row in the window is Share (mapped from 'share')"]
+
+
+def test_a_row_without_a_required_field_is_dropped_under_its_rule_and_the_field_stays(
+    engine, shop_use_case, sql_root
+):
+    fields = [
+        f.model_copy(update={"optional": False}) if f.name == "DISCONTINUED_NOTE" else f
+        for f in shop_use_case.items.fields
+    ]
+    items = shop_use_case.items.model_copy(update={"fields": fields})
+    report = stage(engine, make_ctx(shop_use_case, engine, sql_root, items=items))
+
+    # only p000 has a note; the other 49 products and p001's duplicate row have none
+    assert report["items"]["dropped"] == {"missing_discontinued_note": 50}
+    assert report["items"]["rows"] == 1
+    assert "DISCONTINUED_NOTE" in report["items"]["columns"] and not report["items"]["columns_dropped"].get(
+        "DISCONTINUED_NOTE"
+    )

@@ -101,7 +101,7 @@ def build(uc: UseCase) -> DAG | None:
         champion = serving_champion(use_case_name=uc.name)
         run >> champion  # a plan that skips (the champion's data again) skips the whole run
         group = PersonalizeCreateDatasetGroupOperator(
-            task_id="dataset_group", name=run["dataset_group"], **waits
+            task_id="dataset_group", name=run["dataset_group"], domain=uc.dataset_group.domain, **waits
         )
 
         with TaskGroup("import") as imports:
@@ -110,6 +110,7 @@ def build(uc: UseCase) -> DAG | None:
                     task_id=f"schema_{kind}",
                     name=run[f"schema__{kind}"],
                     schema=run[f"schema_json__{kind}"],
+                    domain=uc.dataset_group.domain,
                     aws_conn_id=uc.s3.conn_id,
                 )
                 dataset = PersonalizeCreateDatasetOperator(
