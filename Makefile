@@ -18,7 +18,7 @@ $(STAMP): requirements.lock pyproject.toml packages/personalize-metrics/pyprojec
 install: $(STAMP)
 
 demo: install
-	$(BIN)/python -m stack.demo
+	$(BIN)/python -m stack.demo $(USE_CASE)
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,9 +1,12 @@
-"""`make demo`: the lifecycle on this machine, against personalize-local, with real Airflow runs.
+"""`make demo` (`make demo USE_CASE=movies`): the lifecycle on this machine, against personalize-local,
+with real Airflow runs.
 
-Builds the embedded warehouse (build/demo/shop.duckdb), starts personalize-local for S3 and
-Personalize (state in build/demo/personalize-local, so it survives between demos), runs
-`shop__export` and then `shop__train` on the version it published with `dag.test()` on an Airflow home
-under build/, prints a summary and writes it to build/demo-summary.json. A second `make demo` trains
+Builds the use case's embedded warehouse (build/demo/shop.duckdb: the synthetic shop; build/demo/movies.duckdb:
+MovieLens as a streaming service's watch events, for the VIDEO_ON_DEMAND domain use case), starts
+personalize-local for S3 and Personalize (state in build/demo/personalize-local, so it survives between
+demos), runs `<use_case>__export` and then `<use_case>__train` on the version it published with
+`dag.test()` on an Airflow home under build/, prints a summary and writes it to
+build/demo-summary.json (build/demo-summary-<use_case>.json for another use case than the shop). A second `make demo` trains
 on a new export version and compares against the champion the first one deployed. Nothing here is
 special-cased for the demo: the DAGs read the same connections they read in production, pointed at the
 local endpoint by `endpoint_url`; only the status-check interval is shortened
@@ -27,6 +30,7 @@ BUILD = PROJECT_ROOT / "build"
 DEMO = BUILD / "demo"
 WINDOW_END = datetime(2026, 11, 1, tzinfo=UTC)
 INTERACTIONS = int(os.environ.get("DEMO_INTERACTIONS", 200_000))
+MOVIELENS = PROJECT_ROOT / "tests" / "fixtures" / "movielens"
 
 
 def say(message: str) -> None:
@@ -59,7 +63,7 @@ def prepare_airflow_home() -> None:
         )
 
 
-def build_warehouse() -> Path:
+def build_shop_warehouse() -> Path:
     from personalize_pipelines.warehouse.synthetic import generate
 
     path = DEMO / "shop.duckdb"
@@ -71,19 +75,33 @@ def build_warehouse() -> Path:
     return path
 
 
-def connections(warehouse: Path, endpoint: str) -> dict[str, str]:
-    """The example project's two connections as ``AIRFLOW_CONN_*`` variables: the DuckDB warehouse file and
-    AWS at ``endpoint`` (personalize-local)."""
+def build_movies_warehouse() -> Path:
+    from personalize_pipelines.warehouse.movielens import build
+
+    path = DEMO / "movies.duckdb"
+    if not path.exists():
+        say(
+            f"building the movies warehouse from {MOVIELENS.relative_to(PROJECT_ROOT)} → {path.relative_to(PROJECT_ROOT)}"
+        )
+        build(path, source=MOVIELENS, end=WINDOW_END)
+    return path
+
+
+WAREHOUSES = {"shop": build_shop_warehouse, "movies": build_movies_warehouse}
+"""The example project's use cases the demo runs, each with the builder of its warehouse file."""
+
+
+def connections(warehouse: Path, endpoint: str, *, warehouse_conn_id: str = "warehouse") -> dict[str, str]:
+    """A use case's two connections as ``AIRFLOW_CONN_*`` variables: its DuckDB warehouse file and AWS at
+    ``endpoint`` (personalize-local)."""
     return {
-        "AIRFLOW_CONN_WAREHOUSE": json.dumps({"conn_type": "duckdb", "host": str(warehouse)}),
+        f"AIRFLOW_CONN_{warehouse_conn_id.upper()}": json.dumps(
+            {"conn_type": "duckdb", "host": str(warehouse)}
+        ),
         "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(
             {"conn_type": "aws", "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"}}
         ),
     }
-
-
-def point_connections(warehouse: Path, endpoint: str) -> None:
-    os.environ.update(connections(warehouse, endpoint))
 
 
 def run_dag(dag_id: str, **kwargs):
@@ -184,7 +202,7 @@ def train_summary(run) -> dict:
     }
 
 
-def serving_summary(endpoint: str, users: list[str]) -> dict:
+def serving_summary(endpoint: str, users: list[str], *, name: str) -> dict:
     """The registry's champion, and what its campaign recommends to three holdout users right now."""
     import boto3
 
@@ -192,7 +210,7 @@ def serving_summary(endpoint: str, users: list[str]) -> dict:
     from personalize_pipelines.registry import RegistryLocation, read_champion
 
     champion = read_champion(
-        boto3.client("s3", endpoint_url=endpoint), location=RegistryLocation.for_use_case(use_case("shop"))
+        boto3.client("s3", endpoint_url=endpoint), location=RegistryLocation.for_use_case(use_case(name))
     )
     runtime = boto3.client("personalize-runtime", endpoint_url=endpoint)
     recommendations = {
@@ -236,39 +254,42 @@ def print_summary(summary: dict) -> None:
     say(f"evaluation page: {train['holdout_evaluation']['report']['html']}")
 
 
-def main() -> None:
+def main(name: str = "shop") -> None:
+    if name not in WAREHOUSES:
+        raise SystemExit(f"make demo USE_CASE={name}: the demo runs {', '.join(sorted(WAREHOUSES))}")
     logging.basicConfig(level=logging.WARNING)
     started = time.monotonic()
     prepare_airflow_home()
-    warehouse = build_warehouse()
+    warehouse = WAREHOUSES[name]()
     from personalize_local.testing import running_endpoint
 
     seconds = {}
     from personalize_airflow.use_cases import use_case
 
-    bucket = use_case("shop").s3.bucket
+    uc = use_case(name)
     with running_endpoint(
-        state_dir=DEMO / "personalize-local", persist_s3=True, buckets={bucket}
+        state_dir=DEMO / "personalize-local", persist_s3=True, buckets={uc.s3.bucket}
     ) as endpoint:
-        say(f"personalize-local serving S3 (bucket {bucket}) and Personalize at {endpoint}")
-        point_connections(warehouse, endpoint)
-        export_run = run_dag("shop__export", logical_date=WINDOW_END)
+        say(f"personalize-local serving S3 (bucket {uc.s3.bucket}) and Personalize at {endpoint}")
+        os.environ.update(connections(warehouse, endpoint, warehouse_conn_id=uc.warehouse_conn_id))
+        export_run = run_dag(f"{name}__export", logical_date=WINDOW_END)
         seconds["export"] = round(time.monotonic() - started, 1)
         export = export_summary(xcom(export_run, "publish"), xcom(export_run, "extract_and_clean"))
         now = datetime.now(UTC)
         train_run = run_dag(
-            "shop__train", logical_date=now, run_after=now, run_conf={"version": export["version"]}
+            f"{name}__train", logical_date=now, run_after=now, run_conf={"version": export["version"]}
         )
         seconds["train"] = round(time.monotonic() - started - seconds["export"], 1)
         train = train_summary(train_run)
         summary = {
+            "use_case": name,
             "export": export,
             "train": train,
-            "serving": serving_summary(endpoint, train["smoke_users"]),
+            "serving": serving_summary(endpoint, train["smoke_users"], name=name),
         }
     seconds["total"] = round(time.monotonic() - started, 1)
     summary["seconds"] = seconds
-    out = BUILD / "demo-summary.json"
+    out = BUILD / ("demo-summary.json" if name == "shop" else f"demo-summary-{name}.json")
     out.write_text(json.dumps(summary, indent=2) + "\n")
     print_summary(summary)
     say(
@@ -278,4 +299,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:2])

@@ -14,7 +14,7 @@ from personalize_pipelines.project import Project
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = Project(ROOT)  # this repository's dags/ + include/: the example project
-DAG_FILE = ROOT / "dags" / "shop.py"  # the example project's DAG file of its one use case, shop
+DAG_FILE = ROOT / "dags" / "shop.py"  # the example project's DAG file of the shop use case
 AIRFLOW_HOME = ROOT / "build" / "airflow-test"
 
 os.environ["AIRFLOW_HOME"] = str(AIRFLOW_HOME)
