@@ -32,7 +32,9 @@ def build(path: Path, *, source: Path, end: datetime, months: int = 12) -> Path:
     ratings, movies = source / "ratings.csv", source / "movies.csv"
     for required in (ratings, movies):
         if not required.is_file():
-            raise FileNotFoundError(f"{required} is missing: the movies warehouse is built from MovieLens CSVs")
+            raise FileNotFoundError(
+                f"{required} is missing: the movies warehouse is built from MovieLens CSVs"
+            )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     last = int((end.astimezone(UTC) - timedelta(days=1)).timestamp())
