@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Iterator
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from personalize_local.settings import Settings
 from personalize_local.testing import running_endpoint
 from tests.local_endpoint.conftest import (
     INTERACTIONS_SCHEMA,
@@ -33,9 +35,10 @@ S3_ROLE_POLICY = "arn:aws:iam::aws:policy/AmazonS3FullAccess"
 
 
 @pytest.fixture(scope="module")
-def aws(tmp_path_factory: pytest.TempPathFactory) -> Clients:
-    """Clients of an endpoint at the default phase duration, the one a new user runs."""
-    with running_endpoint(state_dir=tmp_path_factory.mktemp("samples")) as url:
+def aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clients]:
+    """Clients of an endpoint at the default phase and training durations, the ones a new user runs."""
+    defaults = {"phase_seconds": Settings.phase_seconds, "train_seconds": Settings.train_seconds}
+    with running_endpoint(state_dir=tmp_path_factory.mktemp("samples"), **defaults) as url:
         yield make_clients(url)
 
 
@@ -207,6 +210,8 @@ def test_view_campaign_and_interactions(aws, first_campaign):
     user_id, before = first_campaign["user_id"], first_campaign["recommendations"]
     movie_to_click = next(item for item in ("b30", "b31", "b32") if item not in before)
     send_movie_click(USER_ID=str(user_id), ITEM_ID=movie_to_click)
+    tracker = personalize.describe_event_tracker(eventTrackerArn=response["eventTrackerArn"])["eventTracker"]
+    assert tracker["status"] in ("CREATE PENDING", "CREATE IN_PROGRESS")  # the click came before ACTIVE
     after = recommended(aws, first_campaign["campaign_arn"], str(user_id))
     assert after != before
 
@@ -300,7 +305,7 @@ def test_events_the_service_refuses_are_refused_not_dropped(aws):
         return refused.value.response["Error"]["Message"]
 
     assert "has no item id" in put({"eventValue": 3})
-    assert "eventType" in put({"itemId": "a2", "eventType": "view"})
+    assert "properties may not hold eventType" in put({"itemId": "a2", "eventType": "view"})
     unknown = put({"itemId": "a2", "numRatings": 12})
     assert "numRatings" in unknown and "EVENT_VALUE" in unknown
     assert "is not a number" in put({"itemId": "a2", "eventValue": "true"})
@@ -336,7 +341,10 @@ def test_sample_setup_reads_ssm_parameters_and_attaches_aws_managed_policies(aws
     stack_bucket = unique("retaildemostore")
     ssm.put_parameter(Name="retaildemostore-stack-bucket", Value=stack_bucket, Type="String", Overwrite=True)
     ssm.put_parameter(
-        Name="/retaildemostore/personalize/recommended-for-you-arn", Value="NONE", Type="String"
+        Name="/retaildemostore/personalize/recommended-for-you-arn",
+        Value="NONE",
+        Type="String",
+        Overwrite=True,
     )
 
     def is_ssm_parameter_set(parameter_name: str) -> bool:
