@@ -5,8 +5,9 @@ Run it and point any AWS client at it with one variable::
     personalize-local serve --host 127.0.0.1 --port 4566 --state-dir .personalize-local
     export AWS_ENDPOINT_URL=http://127.0.0.1:4566   # or endpoint_url in an Airflow AWS connection's extra
 
-Plain boto3 clients for ``s3``, ``sts``, ``iam`` (moto's server, mounted as is), ``personalize``,
-``personalize-runtime`` and ``personalize-events`` then all work. Tests start one with
+Plain boto3 clients for ``s3``, ``sts``, ``iam``, ``ssm``, ``sns``, ``sqs`` (moto's server, mounted as
+is, IAM with AWS's managed policies), ``personalize``, ``personalize-runtime`` and ``personalize-events``
+then all work. Tests start one with
 :func:`personalize_local.testing.running_endpoint`.
 
 Layout: :mod:`personalize_local.server` routes on the SigV4 credential scope,

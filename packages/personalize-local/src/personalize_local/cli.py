@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser(
         "serve",
-        help="serve S3, STS, IAM and Personalize on one endpoint",
+        help="serve S3, STS, IAM, SSM, SNS, SQS and Personalize on one endpoint",
         description="Every option can also be set as PERSONALIZE_LOCAL_<OPTION>, "
         "e.g. PERSONALIZE_LOCAL_TRAIN_SECONDS=120; lists are comma-separated "
         "(PERSONALIZE_LOCAL_BUCKETS=a,b; PERSONALIZE_LOCAL_FAULT_OPERATIONS="

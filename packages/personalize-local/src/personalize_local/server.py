@@ -7,6 +7,7 @@ import re
 import threading
 from typing import Any
 
+from moto.core.config import default_user_config
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
@@ -22,7 +23,8 @@ from personalize_local.settings import Settings
 
 log = logging.getLogger("personalize_local.server")
 
-MOTO_SERVICES = frozenset({"s3", "sts", "iam", "sns", "sqs"})  # sns/sqs: pipeline alerts
+# sns/sqs: the pipelines' alerts; ssm: the parameters AWS's sample notebooks read in their setup
+MOTO_SERVICES = frozenset({"s3", "sts", "iam", "sns", "sqs", "ssm"})
 DEFAULT_REGION = "us-east-1"
 _CREDENTIAL = re.compile(r"Credential=[^/\s,]+/\d{8}/([^/\s,]+)/([^/\s,]+)/aws4_request")
 _QUERY_CREDENTIAL = re.compile(r"^[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request$")
@@ -40,6 +42,16 @@ def credential_scope(environ: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+def load_aws_managed_policies() -> None:
+    """Have moto's IAM hold AWS's managed policies, so that AttachRolePolicy with an
+    ``arn:aws:iam::aws:policy/...`` ARN works as on AWS (moto leaves them out unless told).
+
+    moto's switch is its process-wide config, read when an account's IAM is first used or reset; it is set
+    in place, so a ``mock_aws`` context started meanwhile restores it as it is.
+    """
+    default_user_config.setdefault("iam", {})["load_aws_managed_policies"] = True
+
+
 class RequestHandler(MotoRequestHandler):
     """moto's handler (keeps S3 metadata headers with underscores), logging requests at DEBUG."""
 
@@ -48,7 +60,8 @@ class RequestHandler(MotoRequestHandler):
 
 
 class EdgeApp:
-    """Routes S3/STS/IAM to moto's server app as is, and Personalize to our protocol handlers."""
+    """Routes the MOTO_SERVICES (S3, STS, IAM, SNS, SQS, SSM) to moto's server app as is, and Personalize
+    to our protocol handlers."""
 
     def __init__(self, *, settings: Settings, backend: PersonalizeBackend) -> None:
         self.settings = settings
@@ -77,7 +90,7 @@ class EdgeApp:
             return self.moto(environ, start_response)
         if service != "personalize":
             error = ServiceError(
-                f"personalize-local serves s3, sts, iam, sns, sqs and personalize; "
+                f"personalize-local serves {', '.join(sorted(MOTO_SERVICES))} and personalize; "
                 f"the request is signed for {service!r}"
             )
             error.code = "UnknownServiceException"
@@ -101,6 +114,7 @@ class Endpoint:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.backend = PersonalizeBackend(settings=settings)
+        load_aws_managed_policies()
         self.app = EdgeApp(settings=settings, backend=self.backend)
         self.server: BaseWSGIServer = make_server(
             settings.host, settings.port, self.app, threaded=True, request_handler=RequestHandler

@@ -49,6 +49,7 @@ log = logging.getLogger("personalize_local.backend")
 
 ACCOUNT_ID = "123456789012"
 TERMINAL = frozenset({"ACTIVE", "CREATE FAILED", "CREATE STOPPED"})
+CREATING = frozenset({"CREATE PENDING", "CREATE IN_PROGRESS"})
 DATASET_TYPES = {"interactions": "Interactions", "items": "Items", "users": "Users"}
 
 
@@ -470,7 +471,15 @@ class PersonalizeBackend:
         trainingMode: str = "FULL",
         tags: list[dict] | None = None,
     ) -> dict:
-        solution = self._require_active("solution", solutionArn)
+        """As on AWS, where the getting-started notebook calls it straight after CreateSolution, a solution
+        still being created takes a version: the version stays CREATE PENDING until its solution is ACTIVE,
+        then trains."""
+        solution = self.store.snapshot("solution", solutionArn)
+        if solution["status"] not in ("ACTIVE", *CREATING):
+            raise ResourceInUse(
+                f"The solution {solutionArn} is {solution['status']}; "
+                "only an ACTIVE solution (or one still being created) takes a new version"
+            )
         versions = self.store.find("solution-version", solutionArn=solutionArn)
         if trainingMode == "UPDATE":
             recipe = recipe_for_arn(solution["recipeArn"])
@@ -522,7 +531,18 @@ class PersonalizeBackend:
             work=work,
             minimum_seconds=self.settings.train_seconds,
             forced_failure_name=name if name in self.settings.fail_jobs else solution["name"],
+            pending_until=lambda: self._until_solution_active(solutionArn, version_arn),
         )
+
+    def _until_solution_active(self, solution_arn: str, version_arn: str) -> None:
+        """Wait until the solution is ACTIVE or the version is being stopped; JobFailed if the solution fails."""
+        while self.store.get("solution-version", version_arn)["status"] != "CREATE STOPPING":
+            status = self.store.get("solution", solution_arn)["status"]
+            if status == "ACTIVE":
+                return
+            if status not in CREATING:
+                raise JobFailed(f"The solution {solution_arn} is {status}; this version cannot train")
+            self.lifecycle.sleep(0.05)
 
     describe_solution_version = _describer("solution-version")
 

@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from personalize_local.errors import InvalidInput, ResourceNotFound
 from personalize_local.limits import MAX_EVENTS_PER_CALL
 from personalize_local.models.context import RequestContext
 from personalize_local.models.datasets import parse_schema
+from personalize_local.models.event_records import camel_to_field, interaction_record
 from personalize_local.models.registry import ModelRegistry
 from personalize_local.models.state import ServiceState
 
-
-def _camel_to_field(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper()
-
-
-def _timestamp(value: Any) -> int:
-    if isinstance(value, int | float):
-        return int(value)
-    try:
-        return int(dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp())
-    except ValueError as exc:
-        raise InvalidInput(f"sentAt {value!r} is not a timestamp") from exc
+TRACKER_ACCEPTS = frozenset({"CREATE PENDING", "CREATE IN_PROGRESS", "ACTIVE"})
+"""Event tracker statuses PutEvents records in: from the moment CreateEventTracker answers, as on AWS, where
+the getting-started notebook sends its first event right after creating the tracker."""
 
 
 class EventsBackend:
@@ -36,7 +25,9 @@ class EventsBackend:
 
     As Personalize does, an event whose ``eventId`` this tracker has already recorded is not recorded
     again, so a client may resend a batch it is unsure of. The ids recorded are kept under the state
-    dir, beside the tracker, so this holds across a restart too.
+    dir, beside the tracker, so this holds across a restart too. A PutEvents call is checked whole before
+    any of its events is recorded (:func:`~personalize_local.models.event_records.interaction_record`): one
+    event without an item id refuses the call, and none of its events is recorded.
     """
 
     def __init__(self, *, state: ServiceState, models: ModelRegistry) -> None:
@@ -57,19 +48,22 @@ class EventsBackend:
         return self._event_ids[tracker_arn]
 
     def _record_unseen(
-        self, tracker_arn: str, events: list[dict], record: Callable[[list[dict]], None]
+        self,
+        tracker_arn: str,
+        records: list[tuple[str | None, dict]],
+        record: Callable[[list[dict]], None],
     ) -> None:
-        """Pass the events whose eventId this tracker has not recorded to `record`, then remember their ids."""
+        """Pass the records whose eventId (first of each pair) this tracker has not recorded to `record`,
+        then remember their ids."""
         with self._event_ids_lock:
             seen = self._seen(tracker_arn)
             fresh, ids = [], []
-            for event in events:
-                event_id = event.get("eventId")
+            for event_id, entry in records:
                 if event_id and (event_id in seen or event_id in ids):
                     continue
                 if event_id:
                     ids.append(event_id)
-                fresh.append(event)
+                fresh.append(entry)
             record(fresh)
             if ids:
                 path = self._ids_path(tracker_arn)
@@ -90,38 +84,41 @@ class EventsBackend:
         if len(eventList) > MAX_EVENTS_PER_CALL:
             raise InvalidInput(f"PutEvents takes at most {MAX_EVENTS_PER_CALL} events per call")
         trackers = self.state.store.find("event-tracker", trackingId=trackingId)
-        if not trackers or trackers[0]["status"] != "ACTIVE":
-            raise InvalidInput(f"No ACTIVE event tracker has trackingId {trackingId}")
-        group = trackers[0]["datasetGroupArn"]
+        if not trackers:
+            raise InvalidInput(f"No event tracker has trackingId {trackingId}")
+        tracker = trackers[0]
+        if tracker["status"] not in TRACKER_ACCEPTS:
+            raise InvalidInput(
+                f"Event tracker {tracker['eventTrackerArn']} is {tracker['status']}; it records no more events"
+            )
+        group = tracker["datasetGroupArn"]
         interactions = self.state.datasets_of(group).get("Interactions")
         if interactions is None or interactions["status"] != "ACTIVE":
             raise InvalidInput(
                 f"Dataset group {group} has no ACTIVE Interactions dataset to record events in"
             )
         user = userId or sessionId
+        fields = self._fields(interactions)
+        records = [
+            (event.get("eventId"), interaction_record(event, user=user, fields=fields)) for event in eventList
+        ]
 
-        def record(events: list[dict]) -> None:
-            records = [
-                {
-                    "USER_ID": user,
-                    "ITEM_ID": event["itemId"],
-                    "TIMESTAMP": _timestamp(event["sentAt"]),
-                    "EVENT_TYPE": event["eventType"],
-                    **({"EVENT_VALUE": float(event["eventValue"])} if "eventValue" in event else {}),
-                }
-                for event in events
-                if event.get("itemId")
-            ]
-            if not records:
+        def record(fresh: list[dict]) -> None:
+            if not fresh:
                 return
-            self.state.dataset_data(interactions["datasetArn"]).append_records(records)
+            self.state.dataset_data(interactions["datasetArn"]).append_records(fresh)
             data = self.state.group_data(group)
-            for entry in records:
+            for entry in fresh:
                 data.add_event(user, entry["ITEM_ID"], entry["EVENT_TYPE"])
-            self.models.observe(group, user, [r["ITEM_ID"] for r in records])
+            self.models.observe(group, user, [r["ITEM_ID"] for r in fresh])
 
-        self._record_unseen(trackers[0]["eventTrackerArn"], eventList, record)
+        self._record_unseen(tracker["eventTrackerArn"], records, record)
         return {}
+
+    def _fields(self, dataset: dict) -> set[str]:
+        return {
+            f.name for f in parse_schema(self.state.store.resources["schema"][dataset["schemaArn"]]["schema"])
+        }
 
     def _put(
         self, dataset_arn: str, dataset_type: str, id_field: str, entries: list[dict], id_key: str
@@ -131,9 +128,7 @@ class EventsBackend:
             raise ResourceNotFound(f"Dataset {dataset_arn} does not exist")
         if dataset["datasetType"] != dataset_type or dataset["status"] != "ACTIVE":
             raise InvalidInput(f"Dataset {dataset_arn} is not an ACTIVE {dataset_type} dataset")
-        fields = {
-            f.name for f in parse_schema(self.state.store.resources["schema"][dataset["schemaArn"]]["schema"])
-        }
+        fields = self._fields(dataset)
         records = []
         for entry in entries:
             try:
@@ -142,7 +137,7 @@ class EventsBackend:
                 raise InvalidInput(f"properties of {entry[id_key]} is not JSON: {exc}") from exc
             record = {id_field: entry[id_key]}
             for key, value in properties.items():
-                field = _camel_to_field(key)
+                field = camel_to_field(key)
                 if field not in fields:
                     raise InvalidInput(
                         f"property {key!r} of {entry[id_key]} matches no field of the {dataset_type} "

@@ -54,12 +54,23 @@ class Lifecycle:
         work: Callable[[], dict[str, Any] | None] | None = None,
         minimum_seconds: float = 0.0,
         forced_failure_name: str | None = None,
+        pending_until: Callable[[], None] | None = None,
     ) -> None:
-        """CREATE PENDING → CREATE IN_PROGRESS → (work) → ACTIVE, or CREATE FAILED with the reason."""
+        """CREATE PENDING → CREATE IN_PROGRESS → (work) → ACTIVE, or CREATE FAILED with the reason.
+
+        ``pending_until`` keeps the resource CREATE PENDING after its first phase until it returns (it waits
+        with :meth:`sleep`); its JobFailed fails the creation.
+        """
         phase = self.settings.phase_seconds
 
         def flow() -> None:
             self.sleep(phase)
+            if pending_until is not None:
+                try:
+                    pending_until()
+                except JobFailed as failure:
+                    self._fail(kind, resource_arn, failure)
+                    return
             with self.store.lock:
                 if self._stopped_by_request(kind, resource_arn):
                     return
@@ -77,8 +88,7 @@ class Lifecycle:
                     kind, resource_arn, max(phase, minimum_seconds) - (time.monotonic() - started)
                 )
             except JobFailed as failure:
-                log.warning("%s %s failed: %s", kind, resource_arn, failure)
-                self.store.update(kind, resource_arn, status="CREATE FAILED", failureReason=str(failure))
+                self._fail(kind, resource_arn, failure)
                 return
             except StoreClosed:
                 raise
@@ -98,6 +108,10 @@ class Lifecycle:
             log.info("%s %s is ACTIVE", kind, resource_arn)
 
         self._spawn(f"create {resource_arn}", flow)
+
+    def _fail(self, kind: str, resource_arn: str, failure: JobFailed) -> None:
+        log.warning("%s %s failed: %s", kind, resource_arn, failure)
+        self.store.update(kind, resource_arn, status="CREATE FAILED", failureReason=str(failure))
 
     def _wait_unless_stopping(self, kind: str, resource_arn: str, seconds: float) -> None:
         """Sleep out the rest of a phase, ending early when a stop was requested meanwhile."""

@@ -1,0 +1,401 @@
+"""AWS's own sample code, against an endpoint at its default settings, calling the API as the samples do.
+
+Each test mirrors a published sample (named in its docstring): boto3 only, the sample's calls in the
+sample's order with its arguments, and no wait the sample does not have. The samples' data (MovieLens,
+the Retail Demo Store catalogue) is replaced by this package's synthetic shop data, which trains in
+seconds; resource names are the samples' where the endpoint's own state is fresh, made unique where moto's
+process-wide S3 and IAM are shared with other tests.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from personalize_local.settings import Settings
+from personalize_local.testing import running_endpoint
+from tests.local_endpoint.conftest import (
+    INTERACTIONS_SCHEMA,
+    Clients,
+    create_group_with_data,
+    interactions_csv,
+    make_clients,
+    unique,
+    wait_for,
+)
+
+PERSONALIZE_ROLE_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonPersonalizeFullAccess"
+S3_ROLE_POLICY = "arn:aws:iam::aws:policy/AmazonS3FullAccess"
+
+
+@pytest.fixture(scope="module")
+def aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clients]:
+    """Clients of an endpoint at the default phase and training durations, the ones a new user runs."""
+    defaults = {"phase_seconds": Settings.phase_seconds, "train_seconds": Settings.train_seconds}
+    with running_endpoint(state_dir=tmp_path_factory.mktemp("samples"), **defaults) as url:
+        yield make_clients(url)
+
+
+def client(aws: Clients, service: str):
+    return boto3.client(
+        service,
+        endpoint_url=aws.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def notebook_csv() -> str:
+    """The notebook's interactions file: USER_ID, ITEM_ID, TIMESTAMP only."""
+    return "".join(",".join(line.split(",")[:3]) + "\n" for line in interactions_csv().splitlines())
+
+
+def recommended(aws: Clients, campaign_arn: str, user_id: str) -> list[str]:
+    response = aws.runtime.get_recommendations(campaignArn=campaign_arn, userId=user_id)
+    return [item["itemId"] for item in response["itemList"]]
+
+
+@pytest.fixture(scope="module")
+def first_campaign(aws: Clients) -> dict:
+    """amazon-personalize-samples, getting_started/notebooks/1.Building_Your_First_Campaign.ipynb, run
+    cell by cell; what the user saw along the way is returned for the tests to check."""
+    personalize, iam, s3 = aws.personalize, client(aws, "iam"), aws.s3
+    bucket, filename = unique("personalizedemo"), "movie-lens-100k.csv"
+    s3.create_bucket(Bucket=bucket)  # the CloudFormation stack's bucket
+    s3.put_object(Bucket=bucket, Key=filename, Body=notebook_csv().encode())
+    schema = {
+        "type": "record",
+        "name": "Interactions",
+        "namespace": "com.amazonaws.personalize.schema",
+        "fields": [
+            {"name": "USER_ID", "type": "string"},
+            {"name": "ITEM_ID", "type": "string"},
+            {"name": "TIMESTAMP", "type": "long"},
+        ],
+        "version": "1.0",
+    }
+    schema_arn = personalize.create_schema(name="personalize-demo-schema", schema=json.dumps(schema))[
+        "schemaArn"
+    ]
+    dataset_group_arn = personalize.create_dataset_group(name="personalize-launch-demo")["datasetGroupArn"]
+    wait_for(personalize.describe_dataset_group, "datasetGroup", datasetGroupArn=dataset_group_arn)
+    dataset_arn = personalize.create_dataset(
+        name="personalize-launch-interactions",
+        datasetType="INTERACTIONS",
+        datasetGroupArn=dataset_group_arn,
+        schemaArn=schema_arn,
+    )["datasetArn"]
+    policy = {
+        "Version": "2012-10-17",
+        "Id": "PersonalizeS3BucketAccessPolicy",
+        "Statement": [
+            {
+                "Sid": "PersonalizeS3BucketAccessPolicy",
+                "Effect": "Allow",
+                "Principal": {"Service": "personalize.amazonaws.com"},
+                "Action": ["s3:GetObject", "s3:ListBucket"],
+                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    role_name = unique("PersonalizeRoleDemo")
+    assume_role_policy_document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "personalize.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    create_role_response = iam.create_role(
+        RoleName=role_name, AssumeRolePolicyDocument=json.dumps(assume_role_policy_document)
+    )
+    iam.attach_role_policy(RoleName=role_name, PolicyArn=PERSONALIZE_ROLE_POLICY)
+    iam.attach_role_policy(PolicyArn=S3_ROLE_POLICY, RoleName=role_name)
+    time.sleep(1)  # the notebook's time.sleep(60) for IAM to propagate, shortened
+    role_arn = create_role_response["Role"]["Arn"]
+    import_job_arn = personalize.create_dataset_import_job(
+        jobName="personalize-demo-import1",
+        datasetArn=dataset_arn,
+        dataSource={"dataLocation": f"s3://{bucket}/{filename}"},
+        roleArn=role_arn,
+    )["datasetImportJobArn"]
+    imported = wait_for(
+        personalize.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=import_job_arn
+    )
+    recipes = personalize.list_recipes()["recipes"]
+    recipe_arn = "arn:aws:personalize:::recipe/aws-user-personalization"
+    solution_arn = personalize.create_solution(
+        name="personalize-demo-soln-user-personalization",
+        datasetGroupArn=dataset_group_arn,
+        recipeArn=recipe_arn,
+    )["solutionArn"]
+    solution_version_arn = personalize.create_solution_version(solutionArn=solution_arn)["solutionVersionArn"]
+    solution_meanwhile = personalize.describe_solution(solutionArn=solution_arn)["solution"]["status"]
+    version_meanwhile = personalize.describe_solution_version(solutionVersionArn=solution_version_arn)[
+        "solutionVersion"
+    ]["status"]
+    trained = wait_for(
+        personalize.describe_solution_version, "solutionVersion", solutionVersionArn=solution_version_arn
+    )
+    metrics = personalize.get_solution_metrics(solutionVersionArn=solution_version_arn)["metrics"]
+    campaign_arn = personalize.create_campaign(
+        name="personalize-demo-camp",
+        solutionVersionArn=solution_version_arn,
+        minProvisionedTPS=1,
+        campaignConfig={"itemExplorationConfig": {"explorationWeight": "0.5"}},
+    )["campaignArn"]
+    campaign = wait_for(personalize.describe_campaign, "campaign", campaignArn=campaign_arn)
+    user_id = "u0"  # the notebook samples a random user of its data
+    return {
+        "dataset_group_arn": dataset_group_arn,
+        "campaign_arn": campaign_arn,
+        "user_id": user_id,
+        "recommendations": recommended(aws, campaign_arn, user_id),
+        "import": imported,
+        "recipes": [r["recipeArn"] for r in recipes],
+        "solution_meanwhile": solution_meanwhile,
+        "version_meanwhile": version_meanwhile,
+        "trained": trained,
+        "metrics": metrics,
+        "campaign": campaign,
+        "attached": iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"],
+    }
+
+
+def test_building_your_first_campaign(first_campaign):
+    """1.Building_Your_First_Campaign.ipynb: the role gets AWS-managed policies, and CreateSolutionVersion
+    comes straight after CreateSolution; the version waits for its solution, trains and is served."""
+    assert {p["PolicyArn"] for p in first_campaign["attached"]} == {PERSONALIZE_ROLE_POLICY, S3_ROLE_POLICY}
+    assert first_campaign["import"]["status"] == "ACTIVE"
+    assert "arn:aws:personalize:::recipe/aws-user-personalization" in first_campaign["recipes"]
+    assert first_campaign["solution_meanwhile"] == "CREATE PENDING"
+    assert first_campaign["version_meanwhile"] == "CREATE PENDING"
+    assert first_campaign["trained"]["status"] == "ACTIVE", first_campaign["trained"].get("failureReason")
+    assert first_campaign["metrics"]["normalized_discounted_cumulative_gain_at_10"] > 0
+    assert first_campaign["campaign"]["status"] == "ACTIVE"
+    assert len(first_campaign["recommendations"]) == 25
+
+
+def test_view_campaign_and_interactions(aws, first_campaign):
+    """2.View_Campaign_And_Interactions.ipynb: an event tracker, then straight away send_movie_click's
+    PutEvents (itemId only inside properties, eventType 'EVENT_TYPE'); the user's recommendations change."""
+    personalize, personalize_events = aws.personalize, aws.events
+    response = personalize.create_event_tracker(
+        name="MovieClickTracker", datasetGroupArn=first_campaign["dataset_group_arn"]
+    )
+    tracking_id = response["trackingId"]
+    session_dict: dict[str, str] = {}
+
+    def send_movie_click(USER_ID: str, ITEM_ID: str) -> None:  # noqa: N803 (the notebook's names)
+        session_id = session_dict.setdefault(USER_ID, str(uuid.uuid1()))
+        event_json = json.dumps({"itemId": str(ITEM_ID)})
+        personalize_events.put_events(
+            trackingId=tracking_id,
+            userId=USER_ID,
+            sessionId=session_id,
+            eventList=[{"sentAt": int(time.time()), "eventType": "EVENT_TYPE", "properties": event_json}],
+        )
+
+    user_id, before = first_campaign["user_id"], first_campaign["recommendations"]
+    movie_to_click = next(item for item in ("b30", "b31", "b32") if item not in before)
+    send_movie_click(USER_ID=str(user_id), ITEM_ID=movie_to_click)
+    tracker = personalize.describe_event_tracker(eventTrackerArn=response["eventTrackerArn"])["eventTracker"]
+    assert tracker["status"] in ("CREATE PENDING", "CREATE IN_PROGRESS")  # the click came before ACTIVE
+    after = recommended(aws, first_campaign["campaign_arn"], str(user_id))
+    assert after != before
+
+
+def test_events_sent_straight_after_the_tracker_count_in_the_next_training(aws):
+    """2.View_Campaign_And_Interactions.ipynb's order (create_event_tracker, then put_events at once, in
+    the properties form) on a dataset group that then trains popularity-count as notebook 1 trains (the
+    version straight after the solution): the item every user clicked, and only the events name, comes
+    first (popularity-count counts each user once per item)."""
+    p = aws.personalize
+    arns = create_group_with_data(
+        aws, bucket=_bucket(aws), name=unique("fresh"), interactions=interactions_csv()
+    )
+    tracking_id = p.create_event_tracker(name=unique("clicks"), datasetGroupArn=arns["group"])["trackingId"]
+    for user in range(60):
+        aws.events.put_events(
+            trackingId=tracking_id,
+            userId=f"u{user}",
+            sessionId=str(uuid.uuid1()),
+            eventList=[
+                {
+                    "sentAt": int(time.time()),
+                    "eventType": "click",
+                    "properties": json.dumps({"itemId": "just-launched"}),
+                }
+            ],
+        )
+    campaign = _train_and_deploy(aws, arns["group"], recipe="aws-popularity-count")
+    assert recommended(aws, campaign, "someone-new")[0] == "just-launched"
+
+
+def test_event_values_inside_properties_reach_training(aws):
+    """The developer guide's "Recording events" PutEvents example: eventId, itemId and eventValue inside
+    properties. A solution keeping click events of value 2 or more counts the value-5 item and none of the
+    value-1 one, which it could only do by reading eventValue from the properties."""
+    p = aws.personalize
+    arns = create_group_with_data(
+        aws, bucket=_bucket(aws), name=unique("valued"), interactions=interactions_csv()
+    )
+    tracking_id = p.create_event_tracker(name=unique("ratings"), datasetGroupArn=arns["group"])["trackingId"]
+    for user in range(60):
+        aws.events.put_events(
+            trackingId=tracking_id,
+            userId=f"u{user}",
+            sessionId=f"session{user}",
+            eventList=[
+                {
+                    "eventId": f"event-{user}-{item}-{step}",
+                    "sentAt": 1_800_000_000 + step,
+                    "eventType": "click",
+                    "properties": json.dumps({"itemId": item, "eventValue": value}),
+                }
+                for item, value in (("loved", 5), ("panned", 1))
+                for step in range(5)
+            ],
+        )
+    campaign = _train_and_deploy(
+        aws,
+        arns["group"],
+        recipe="aws-popularity-count",
+        eventType="click",
+        solutionConfig={"eventValueThreshold": "2"},
+    )
+    ranked = recommended(aws, campaign, "someone-new")
+    assert ranked[0] == "loved" and "panned" not in ranked
+
+
+def test_events_the_service_refuses_are_refused_not_dropped(aws):
+    """PutEvents' API reference: an event needs an item id; properties may not hold userId, sessionId,
+    eventType, timestamp, recommendationId or impression; their other keys are Interactions schema fields."""
+    p = aws.personalize
+    name = unique("refused")
+    group = p.create_dataset_group(name=name)["datasetGroupArn"]
+    wait_for(p.describe_dataset_group, "datasetGroup", datasetGroupArn=group)
+    schema = p.create_schema(name=name, schema=json.dumps(INTERACTIONS_SCHEMA))["schemaArn"]
+    dataset = p.create_dataset(name=name, schemaArn=schema, datasetGroupArn=group, datasetType="Interactions")
+    wait_for(p.describe_dataset, "dataset", datasetArn=dataset["datasetArn"])
+    tracking_id = p.create_event_tracker(name=name, datasetGroupArn=group)["trackingId"]
+
+    def put(properties: dict) -> str:
+        with pytest.raises(aws.events.exceptions.InvalidInputException) as refused:
+            aws.events.put_events(
+                trackingId=tracking_id,
+                userId="u1",
+                sessionId="s1",
+                eventList=[
+                    {"sentAt": time.time(), "eventType": "click", "itemId": "a1"},
+                    {"sentAt": time.time(), "eventType": "click", "properties": json.dumps(properties)},
+                ],
+            )
+        return refused.value.response["Error"]["Message"]
+
+    assert "has no item id" in put({"eventValue": 3})
+    assert "properties may not hold eventType" in put({"itemId": "a2", "eventType": "view"})
+    unknown = put({"itemId": "a2", "numRatings": 12})
+    assert "numRatings" in unknown and "EVENT_VALUE" in unknown
+    assert "is not a number" in put({"itemId": "a2", "eventValue": "true"})
+
+
+def test_a_version_waiting_for_its_solution_can_be_stopped(aws):
+    """The lifecycle notebook 1's order adds: a version created straight after its solution is CREATE
+    PENDING until the solution is ACTIVE, and StopSolutionVersionCreation meanwhile stops it untrained."""
+    p = aws.personalize
+    arns = create_group_with_data(
+        aws, bucket=_bucket(aws), name=unique("stopped"), interactions=interactions_csv()
+    )
+    solution = p.create_solution(
+        name=unique("stopped"),
+        datasetGroupArn=arns["group"],
+        recipeArn="arn:aws:personalize:::recipe/aws-sims",
+    )["solutionArn"]
+    version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
+    p.stop_solution_version_creation(solutionVersionArn=version)
+    stopped = wait_for(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)
+    assert stopped["status"] == "CREATE STOPPED"
+    assert wait_for(p.describe_solution, "solution", solutionArn=solution)["status"] == "ACTIVE"
+    time.sleep(0.5)
+    after = p.describe_solution_version(solutionVersionArn=version)["solutionVersion"]
+    assert after["status"] == "CREATE STOPPED" and "trainingHours" not in after
+
+
+def test_sample_setup_reads_ssm_parameters_and_attaches_aws_managed_policies(aws):
+    """The Retail Demo Store workshop's setup (Lab 1 reads its bucket with ssm.get_parameter; the
+    personalize pre-create function checks a parameter with is_ssm_parameter_set and publishes an ARN with
+    put_parameter(..., Overwrite=True)) and the getting-started notebook's attach_role_policy calls."""
+    ssm, iam = client(aws, "ssm"), client(aws, "iam")
+    stack_bucket = unique("retaildemostore")
+    ssm.put_parameter(Name="retaildemostore-stack-bucket", Value=stack_bucket, Type="String", Overwrite=True)
+    ssm.put_parameter(
+        Name="/retaildemostore/personalize/recommended-for-you-arn",
+        Value="NONE",
+        Type="String",
+        Overwrite=True,
+    )
+
+    def is_ssm_parameter_set(parameter_name: str) -> bool:
+        try:
+            response = ssm.get_parameter(Name=parameter_name)
+            return response["Parameter"]["Value"] != "NONE"
+        except ssm.exceptions.ParameterNotFound:
+            return False
+
+    bucketresponse = ssm.get_parameter(Name="retaildemostore-stack-bucket")
+    assert bucketresponse["Parameter"]["Value"] == stack_bucket
+    assert not is_ssm_parameter_set("/retaildemostore/personalize/recommended-for-you-arn")
+    assert not is_ssm_parameter_set("/retaildemostore/personalize/never-created")
+    ssm.put_parameter(
+        Name="/retaildemostore/personalize/recommended-for-you-arn",
+        Description="Retail Demo Store Recommended For You Campaign/Recommender Arn Parameter",
+        Value="arn:aws:personalize:us-east-1:123456789012:campaign/retaildemostore-product-personalization",
+        Type="String",
+        Overwrite=True,
+    )
+    assert is_ssm_parameter_set("/retaildemostore/personalize/recommended-for-you-arn")
+
+    role_name = unique("PersonalizeRoleDemo")
+    iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"}))
+    iam.attach_role_policy(RoleName=role_name, PolicyArn=PERSONALIZE_ROLE_POLICY)
+    assert (
+        iam.get_policy(PolicyArn=PERSONALIZE_ROLE_POLICY)["Policy"]["PolicyName"]
+        == "AmazonPersonalizeFullAccess"
+    )
+    with pytest.raises(ClientError, match="NoSuchEntity"):
+        iam.attach_role_policy(RoleName=role_name, PolicyArn="arn:aws:iam::aws:policy/NoSuchManagedPolicy")
+
+
+def _bucket(aws: Clients) -> str:
+    name = unique("samples")
+    aws.s3.create_bucket(Bucket=name)
+    return name
+
+
+def _train_and_deploy(aws: Clients, group: str, *, recipe: str, **solution) -> str:
+    """Notebook 1's solution → version (straight after) → campaign, waiting where it waits; the campaign."""
+    p = aws.personalize
+    solution_arn = p.create_solution(
+        name=unique("solution"),
+        datasetGroupArn=group,
+        recipeArn=f"arn:aws:personalize:::recipe/{recipe}",
+        **solution,
+    )["solutionArn"]
+    version = p.create_solution_version(solutionArn=solution_arn)["solutionVersionArn"]
+    trained = wait_for(p.describe_solution_version, "solutionVersion", solutionVersionArn=version)
+    assert trained["status"] == "ACTIVE", trained.get("failureReason")
+    campaign = p.create_campaign(name=unique("campaign"), solutionVersionArn=version, minProvisionedTPS=1)
+    wait_for(p.describe_campaign, "campaign", campaignArn=campaign["campaignArn"])
+    return campaign["campaignArn"]
