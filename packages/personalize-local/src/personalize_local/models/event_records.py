@@ -76,12 +76,22 @@ def interaction_record(event: dict, *, user: str, fields: set[str]) -> dict[str,
             record["EVENT_VALUE"] = float(value)
         except (TypeError, ValueError) as exc:
             raise InvalidInput(f"eventValue {value!r} of item {item} is not a number") from exc
-    for key, entry in properties.items():
+    record.update(schema_values(properties, fields=fields, owner=f"item {item}", dataset_type="Interactions"))
+    return record
+
+
+def schema_values(
+    properties: dict[str, Any], *, fields: set[str], owner: str, dataset_type: str
+) -> dict[str, Any]:
+    """Each property under its schema field (``numRatings`` → ``NUM_RATINGS``); a key that names no field
+    of the ``dataset_type`` schema is refused, naming ``owner`` (the item or user it came with)."""
+    values = {}
+    for key, value in properties.items():
         field = camel_to_field(key)
         if field not in fields:
             raise InvalidInput(
-                f"property {key!r} of item {item} matches no field of the Interactions schema "
+                f"property {key!r} of {owner} matches no field of the {dataset_type} schema "
                 f"({', '.join(sorted(fields))})"
             )
-        record[field] = entry
-    return record
+        values[field] = value
+    return values

@@ -11,7 +11,7 @@ from personalize_local.errors import InvalidInput, ResourceNotFound
 from personalize_local.limits import MAX_EVENTS_PER_CALL
 from personalize_local.models.context import RequestContext
 from personalize_local.models.datasets import parse_schema
-from personalize_local.models.event_records import camel_to_field, interaction_record
+from personalize_local.models.event_records import interaction_record, schema_values
 from personalize_local.models.registry import ModelRegistry
 from personalize_local.models.state import ServiceState
 
@@ -135,16 +135,8 @@ class EventsBackend:
                 properties = json.loads(entry.get("properties") or "{}")
             except json.JSONDecodeError as exc:
                 raise InvalidInput(f"properties of {entry[id_key]} is not JSON: {exc}") from exc
-            record = {id_field: entry[id_key]}
-            for key, value in properties.items():
-                field = camel_to_field(key)
-                if field not in fields:
-                    raise InvalidInput(
-                        f"property {key!r} of {entry[id_key]} matches no field of the {dataset_type} "
-                        f"schema ({', '.join(sorted(fields))})"
-                    )
-                record[field] = value
-            records.append(record)
+            values = schema_values(properties, fields=fields, owner=entry[id_key], dataset_type=dataset_type)
+            records.append({id_field: entry[id_key], **values})
         self.state.dataset_data(dataset_arn).append_records(records)
         self.state.invalidate(dataset["datasetGroupArn"])
 
