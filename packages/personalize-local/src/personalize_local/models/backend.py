@@ -42,7 +42,7 @@ from personalize_local.models.runtime import RuntimeBackend, check_num_results
 from personalize_local.models.state import ServiceState
 from personalize_local.models.store import StoreClosed
 from personalize_local.models.training_job import train_solution_version
-from personalize_local.recipes import RECIPES, recipe_for_arn
+from personalize_local.recipes import RECIPES, recipe_for_arn, trend_discovery_seconds
 from personalize_local.settings import Settings
 
 log = logging.getLogger("personalize_local.backend")
@@ -400,6 +400,11 @@ class PersonalizeBackend:
                 f"Recipe {recipeArn} is not supported by personalize-local; use one of "
                 + ", ".join(r.arn for r in RECIPES.values())
             )
+        if recipe.algorithm == "trending":
+            try:
+                trend_discovery_seconds(solutionConfig)
+            except ValueError as exc:
+                raise InvalidInput(f"solutionConfig: {exc}") from None
         self._require_active("dataset-group", datasetGroupArn)
         solution_arn = arn(request, f"solution/{name}")
         return self._create_pending(
@@ -706,6 +711,12 @@ class PersonalizeBackend:
         if version["status"] != "ACTIVE":
             raise InvalidInput(
                 f"Solution version {solutionVersionArn} is {version['status']}; it must be ACTIVE"
+            )
+        recipe = recipe_for_arn(version["recipeArn"])
+        if recipe is not None and recipe.algorithm == "trending":
+            raise InvalidInput(
+                "You can't get batch recommendations with the Trending-Now recipe: deploy "
+                f"{solutionVersionArn} in a campaign and call GetRecommendations"
             )
         if filterArn:
             self._require_active("filter", filterArn)

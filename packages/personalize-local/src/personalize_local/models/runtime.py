@@ -12,6 +12,7 @@ from personalize_local.models import filters as filter_language
 from personalize_local.models.context import RequestContext
 from personalize_local.models.registry import ModelRegistry
 from personalize_local.models.state import ServiceState
+from personalize_local.models.trending import InteractionLog
 from personalize_local.recipes import recipe_for_arn
 
 
@@ -58,11 +59,17 @@ def check_num_results(num_results: int) -> None:
 
 
 class RuntimeBackend:
-    """GetRecommendations and GetPersonalizedRanking."""
+    """GetRecommendations and GetPersonalizedRanking.
+
+    A Trending-Now campaign needs no userId (only a filter that reads the user's interactions does) and
+    answers from the dataset group's current interactions, so new imports and events move it without a
+    new solution version.
+    """
 
     def __init__(self, *, state: ServiceState, models: ModelRegistry) -> None:
         self.state = state
         self.models = models
+        self.interactions = InteractionLog(state)
 
     def _serving(self, campaign_arn: str) -> tuple[dict, Any, str]:
         campaign = self.state.store.resources["campaign"].get(campaign_arn)
@@ -106,14 +113,25 @@ class RuntimeBackend:
             user_id=userId,
             item_id=itemId,
         )
-        ranked = recommend(
-            model,
-            recipe_type,
-            user_id=userId,
-            item_id=itemId,
-            num_results=numResults,
-            restriction=allowed,
-        )
+        recipe = recipe_for_arn(version["recipeArn"])
+        if recipe is not None and recipe.algorithm == "trending":
+            latest, interactions = self.interactions.current(version["datasetGroupArn"])
+            ranked = model.trending(
+                numResults,
+                latest=latest,
+                interactions=interactions,
+                exclude_items=allowed.exclude,
+                allowed_items=allowed.allowed,
+            )
+        else:
+            ranked = recommend(
+                model,
+                recipe_type,
+                user_id=userId,
+                item_id=itemId,
+                num_results=numResults,
+                restriction=allowed,
+            )
         return {
             "itemList": [{"itemId": item, "score": round(float(score), 7)} for item, score in ranked],
             "recommendationId": f"RID-{uuid.uuid4()}",

@@ -10,6 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from personalize_local import recipes as catalogue
+from personalize_local.recipes import MAX_TREND_REFRESH_SECONDS
 from personalize_metrics import PERSONALIZE_KS, personalize_metrics
 
 from . import algorithms
@@ -136,6 +137,21 @@ def _fit(
                 similarity, metadata, metadata_weight=settings.metadata_weight
             )
         parts["weights"] = similarity
+    elif algorithm == "trending":
+        refresh = min(settings.trend_seconds, MAX_TREND_REFRESH_SECONDS)
+        end = float(events.timestamp.max() // refresh * refresh)
+        trend = algorithms.trending(
+            events.item, events.timestamp, len(events.item_ids), end=end, interval=settings.trend_seconds
+        )
+        log(
+            f"trending: {settings.trend_seconds:g} s intervals"
+            + ("" if trend is not None else ", none recent")
+        )
+        parts.update(
+            trend=popularity / max(popularity.sum(), 1.0) if trend is None else trend,
+            trend_seconds=settings.trend_seconds,
+            event_rules=settings.rules,
+        )
     if users is not None and algorithm == "ease":
         parts.update(_user_segments(users, events, history, log))
     return TrainedModel(
