@@ -19,7 +19,8 @@ class Recipe:
     """One recipe.
 
     :param name: short name, as in ``arn:aws:personalize:::recipe/<name>``.
-    :param recipe_type: USER_PERSONALIZATION, RELATED_ITEMS or PERSONALIZED_RANKING (the API's recipeType).
+    :param recipe_type: USER_PERSONALIZATION, RELATED_ITEMS, PERSONALIZED_RANKING or USER_SEGMENTATION (the
+        API's recipeType).
     :param use_case: the developer guide's family: the recipe type, or POPULAR_ITEMS.
     :param algorithm: what training fits: ``ease``, ``similarity``, ``popularity`` or ``trending``.
     :param item_metadata: whether training reads the Items dataset.
@@ -67,6 +68,8 @@ RECIPES = {
         Recipe("aws-personalized-ranking-v2", "PERSONALIZED_RANKING", "PERSONALIZED_RANKING", "ease",       True,  True,  "Ranks a list of items for a user, with item and user metadata."),
         Recipe("aws-personalized-ranking",    "PERSONALIZED_RANKING", "PERSONALIZED_RANKING", "ease",       False, True,  "Ranks a list of items for a user."),
         Recipe("aws-trending-now",            "USER_PERSONALIZATION", "POPULAR_ITEMS",        "trending",   False, False, "Recommends the items whose interactions grow fastest, recomputed as new interactions arrive."),
+        Recipe("aws-item-affinity",           "USER_SEGMENTATION",    "USER_SEGMENTATION",    "ease",       True,  False, "Finds the users most likely to interact with each given item."),
+        Recipe("aws-item-attribute-affinity", "USER_SEGMENTATION",    "USER_SEGMENTATION",    "ease",       True,  False, "Finds the users most likely to interact with items having the given attributes."),
     )
 }
 # fmt: on

@@ -39,6 +39,7 @@ from personalize_local.models.events import EventsBackend
 from personalize_local.models.lifecycle import JobFailed, Lifecycle
 from personalize_local.models.registry import ModelRegistry
 from personalize_local.models.runtime import RuntimeBackend, check_num_results
+from personalize_local.models.segments import BatchSegmentJobs
 from personalize_local.models.state import ServiceState
 from personalize_local.models.store import StoreClosed
 from personalize_local.models.training_job import train_solution_version
@@ -118,10 +119,11 @@ def _tags_dict(tags: list[dict] | None) -> dict[str, str]:
     return result
 
 
-class PersonalizeBackend:
+class PersonalizeBackend(BatchSegmentJobs):
     """The control plane, composed over one :class:`ServiceState` with the helpers it shares.
 
-    Runtime and events are its ``runtime`` and ``events``. They, the model registry, batch inference and
+    Batch segment jobs come from :class:`BatchSegmentJobs`. Runtime and events are its ``runtime`` and
+    ``events``. They, the model registry, batch inference and
     training receive the state (and the registry), never the backend.
     """
 
@@ -577,6 +579,12 @@ class PersonalizeBackend:
                 f"Solution version {solutionVersionArn} is {version['status']}; "
                 "a campaign needs an ACTIVE solution version"
             )
+        recipe = recipe_for_arn(version["recipeArn"])
+        if recipe is not None and recipe.recipe_type == "USER_SEGMENTATION":
+            raise InvalidInput(
+                f"Solution version {solutionVersionArn} segments users and cannot be deployed in a "
+                "campaign; get its segments with CreateBatchSegmentJob"
+            )
         campaign_arn = arn(request, f"campaign/{name}")
         return self._create_pending(
             "campaign",
@@ -713,6 +721,11 @@ class PersonalizeBackend:
                 f"Solution version {solutionVersionArn} is {version['status']}; it must be ACTIVE"
             )
         recipe = recipe_for_arn(version["recipeArn"])
+        if recipe is not None and recipe.recipe_type == "USER_SEGMENTATION":
+            raise InvalidInput(
+                f"Solution version {solutionVersionArn} segments users; use CreateBatchSegmentJob, "
+                "batch inference needs an item recommendation recipe"
+            )
         if recipe is not None and recipe.algorithm == "trending":
             raise InvalidInput(
                 "You can't get batch recommendations with the Trending-Now recipe: deploy "

@@ -203,4 +203,8 @@ def recommend(
             raise InvalidInput("This campaign recommends items for a user: give userId")
         exclude = model.seen_items(user_id) | restriction.exclude
         return model.recommend(user_id, num_results, exclude_items=exclude, allowed_items=restriction.allowed)
+    if recipe_type == "USER_SEGMENTATION":
+        raise InvalidInput(
+            "This solution version segments users: get its segments with CreateBatchSegmentJob"
+        )
     raise InvalidInput("This campaign ranks items: call GetPersonalizedRanking with userId and inputList")

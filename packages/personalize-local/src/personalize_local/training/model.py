@@ -6,9 +6,10 @@ similarity — or, for popularity-count, the popularity vector. Users without
 history get popular items (per user-metadata segment when the Users dataset describes them). Scores are
 returned softmax-normalised over the candidate items, like Personalize's relative scores.
 
-Trending-Now serves differently: it (:meth:`TrainedModel.trending`) ranks the items of the dataset
+Two recipes serve differently. Trending-Now (:meth:`TrainedModel.trending`) ranks the items of the dataset
 group's current interactions by :func:`algorithms.trending`, recomputed when the interactions reach a new
-interval.
+interval. The affinity recipes (:meth:`TrainedModel.segment`) turn the EASE scores around: every user's
+score for the queried items, best users first.
 """
 
 from __future__ import annotations
@@ -197,6 +198,40 @@ class TrainedModel:
             scores = counts / max(counts.sum(), 1.0)
         order = np.lexsort((np.arange(len(scores)), -scores))
         return events.item_ids[order], scores[order]
+
+    def segment(
+        self, item_ids: Sequence[str], num_results: int, *, leave_out_consumers: bool
+    ) -> list[tuple[str, float]]:
+        """Item affinity: the users most likely to interact with any of ``item_ids``, best first.
+
+        A user's score is the EASE score of each queried item for the user's history, summed over the
+        items (for items EASE does not cover, through their metadata-nearest covered items). With
+        ``leave_out_consumers`` users who already interacted with the (single) queried item are left out:
+        an item's audience is the users it has yet to reach. When the history predicts nothing for the
+        items, the most active users come first.
+
+        :raises KeyError: when the model knows none of ``item_ids``.
+        """
+        indices = sorted(self._indices(item_ids))
+        if not indices:
+            raise KeyError(", ".join(item_ids))
+        query = np.zeros(len(self._item_ids), dtype=np.float32)
+        query[indices] = 1.0
+        if self._cold_links is not None:
+            query += self._cold_item_weight * np.asarray(self._cold_links.T @ query).ravel()
+        column = self._weights @ query if self._weights is not None else query
+        scores = np.asarray(self._history @ column, dtype=np.float64).ravel()
+        if not np.any(scores > 0):
+            scores = np.asarray(self._history.sum(axis=1), dtype=np.float64).ravel()
+        if leave_out_consumers:
+            consumers = self._history[:, indices].tocsc()
+            scores[consumers.indices] = -np.inf
+        chosen = top_indices(scores, num_results)
+        probabilities = _softmax(scores[chosen], reference=scores[np.isfinite(scores)])
+        return [
+            (user, round(float(p), 7))
+            for user, p in zip(self._user_ids[chosen].tolist(), probabilities, strict=True)
+        ]
 
     def observe(self, user_id: str, item_ids: Iterable[str]) -> None:
         """Record real-time interactions: they count as history in the user's next recommendations."""
