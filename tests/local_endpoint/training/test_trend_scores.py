@@ -78,6 +78,11 @@ def test_the_model_follows_new_interactions_once_their_interval_closes():
         return [item for item, _ in model.trending(3, latest=latest, interactions=read)]
 
     assert serve(frame)[0] == "rising"
+    latest = float(frame["TIMESTAMP"].max())
+    filtered = model.trending(
+        3, latest=latest, interactions=lambda: frame, exclude_items=frozenset({"rising"})
+    )
+    assert len(filtered) == 3 and "rising" not in {item for item, _ in filtered}
     burst = interactions({"breaking": [0] * 6 + [40]}, seed=2)
     assert serve(pd.concat([frame, burst], ignore_index=True))[0] == "rising"  # hour 7 is still open
     tick = closing.assign(TIMESTAMP=START + 7 * HOUR)

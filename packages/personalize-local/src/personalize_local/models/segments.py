@@ -32,11 +32,10 @@ from personalize_local.models.lifecycle import JobFailed
 from personalize_local.models.registry import ModelRegistry
 from personalize_local.models.s3 import S3Error, S3Location, read_object, write_object
 from personalize_local.models.state import ServiceState
+from personalize_local.models.store import IN_FLIGHT
 from personalize_local.recipes import recipe_for_arn
 
 log = logging.getLogger("personalize_local.segments")
-
-IN_FLIGHT = ("CREATE PENDING", "CREATE IN_PROGRESS")
 
 
 class BatchSegmentJobs:

@@ -174,11 +174,14 @@ class TrainedModel:
                 self._trend_ranking = ranking
         _, item_ids, scores = ranking
         allowed = None if allowed_items is None else set(allowed_items)
-        chosen = [
-            position
-            for position, item in enumerate(item_ids.tolist())
-            if item not in exclude_items and (allowed is None or item in allowed)
-        ][:num_results]
+        if not exclude_items and allowed is None:
+            chosen = list(range(min(num_results, len(item_ids))))
+        else:
+            chosen = [
+                position
+                for position, item in enumerate(item_ids.tolist())
+                if item not in exclude_items and (allowed is None or item in allowed)
+            ][:num_results]
         probabilities = _softmax(scores[chosen], reference=scores)
         return [
             (item, round(float(p), 7))
