@@ -104,3 +104,20 @@ def test_a_day_long_frequency_still_refreshes_every_two_hours():
     now = pd.concat([frame, late], ignore_index=True)
     assert model.trending(1, latest=START + 3 * HOUR + 120, interactions=lambda: now)[0][0] != "late"
     assert model.trending(1, latest=START + 4 * HOUR, interactions=lambda: now)[0][0] == "late"
+
+
+def test_without_interactions_in_the_last_two_intervals_the_model_recommends_popular_items():
+    frame = interactions({"popular": [60, 60], "rising": [10, 90]})
+    late = pd.DataFrame({"USER_ID": ["u1"], "ITEM_ID": ["late"], "TIMESTAMP": [START + 4 * HOUR + HOUR // 2]})
+    frame = pd.concat([frame, late], ignore_index=True)
+    model = train(
+        recipe="aws-trending-now",
+        data=TrainingData(interactions=pd.concat([frame] * 5, ignore_index=True)),
+        params={"featureTransformationParameters": {"trend_discovery_frequency": "1 hour"}},
+    )
+    latest = float(frame["TIMESTAMP"].max())  # hours 3 and 4 are empty: nothing trends
+    assert [item for item, _ in model.trending(3, latest=latest, interactions=lambda: frame)] == [
+        "popular",
+        "rising",
+        "late",
+    ]
