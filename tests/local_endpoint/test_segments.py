@@ -110,6 +110,74 @@ def test_attribute_affinity_segments_users_by_the_attributes_of_the_items_they_t
     assert "ITEMS.<FIELD> = <value>" in output[3]["error"]
 
 
+def test_a_user_filter_with_values_from_each_line_narrows_the_segment(clients, bucket, shop, trained_group):
+    p = clients.personalize
+    schema = p.create_schema(
+        name=unique("tiers"),
+        schema=json.dumps(
+            {
+                "type": "record",
+                "name": "Users",
+                "fields": [
+                    {"name": "USER_ID", "type": "string"},
+                    {"name": "TIER", "type": "string", "categorical": True},
+                ],
+            }
+        ),
+    )["schemaArn"]
+    users = p.create_dataset(
+        name=unique("tiers"), schemaArn=schema, datasetGroupArn=shop["group"], datasetType="Users"
+    )["datasetArn"]
+    wait_for(p.describe_dataset, "dataset", datasetArn=users)
+    for start in range(0, 60, 10):
+        clients.events.put_users(
+            datasetArn=users,
+            users=[
+                {"userId": f"u{n}", "properties": json.dumps({"tier": "gold" if n % 4 == 0 else "basic"})}
+                for n in range(start, start + 10)
+            ],
+        )
+    tiers = p.create_filter(
+        name=unique("tiers"),
+        datasetGroupArn=shop["group"],
+        filterExpression="INCLUDE UserID WHERE Users.TIER IN ($TIER)",
+    )["filterArn"]
+    wait_for(p.describe_filter, "filter", filterArn=tiers)
+    name = unique("gold")
+    lines = [
+        json.dumps({"itemId": "a20", "filterValues": {"TIER": '"gold"'}}),
+        json.dumps({"itemId": "a20"}),
+    ]
+    version = shop["aws-item-affinity"]
+    job = segment_job(clients, bucket=bucket, version=version, lines=lines, name=name, filterArn=tiers)
+    assert (job["status"], job["filterArn"]) == ("ACTIVE", tiers)
+    gold, unfilled = output_lines(clients, bucket, name)
+    assert gold["output"]["usersList"] and all(int(user[1:]) % 4 == 0 for user in gold["output"]["usersList"])
+    assert "filterValues must give TIER" in unfilled["error"]
+
+    genres = p.create_filter(
+        name=unique("genres"),
+        datasetGroupArn=shop["group"],
+        filterExpression='EXCLUDE ItemID WHERE Items.GENRE IN ("Drama")',
+    )["filterArn"]
+    wait_for(p.describe_filter, "filter", filterArn=genres)
+    with pytest.raises(p.exceptions.InvalidInputException, match="takes a user filter"):
+        segment_job(
+            clients, bucket=bucket, version=version, lines=lines, name=unique("items"), filterArn=genres
+        )
+    campaign_filter = p.create_filter(
+        name=unique("users"),
+        datasetGroupArn=trained_group["group"],
+        filterExpression='EXCLUDE UserID WHERE Interactions.EVENT_TYPE IN ("click")',
+    )["filterArn"]
+    wait_for(p.describe_filter, "filter", filterArn=campaign_filter)
+    with pytest.raises(clients.runtime.exceptions.InvalidInputException, match="filters users"):
+        clients.runtime.get_recommendations(
+            campaignArn=trained_group["personalization"]["campaign"], userId="u1", filterArn=campaign_filter
+        )
+    p.delete_filter(filterArn=campaign_filter)
+
+
 def test_segment_jobs_are_listed_by_solution_version_and_named_failures_are_forced(clients, bucket, shop):
     p = clients.personalize
     version = shop["aws-item-affinity"]

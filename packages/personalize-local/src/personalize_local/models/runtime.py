@@ -39,6 +39,10 @@ def restriction(
     if record["datasetGroupArn"] != dataset_group_arn:
         raise InvalidInput(f"Filter {filter_arn} belongs to another dataset group")
     expressions = _parsed(record["filterExpression"])
+    if any(expression.target == "USERID" for expression in expressions):
+        raise InvalidInput(
+            f"Filter {filter_arn} filters users (UserID): it applies to batch segment jobs, not to items"
+        )
     data = state.group_data(dataset_group_arn)
     needs_items = any(c.dataset == "Items" for e in expressions for clause in e.clauses for c in clause)
     return filter_language.restrict(

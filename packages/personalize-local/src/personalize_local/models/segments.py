@@ -10,21 +10,26 @@ user_segmentation_example.ipynb) prints the files a real job wrote and parses ``
 that is what is written. A line that cannot be answered gets ``"output": null`` and its ``error``, never
 dropped; the job logs how many there were.
 
+``filterArn`` names a user filter of the solution version's dataset group (``INCLUDE|EXCLUDE UserID WHERE
+Users.<FIELD> ...`` or ``Interactions.EVENT_TYPE IN (...)``, the guide's "User segment filter
+expressions"); its placeholders take their values from each line's ``filterValues``. An item filter is
+refused when the job is created.
+
 Choices where the guide is silent: a segment leaves out the users who already interacted with the queried
 item (item affinity; an attribute's fans stay in its segment); an unknown item is an error line; the
-Items data is read as the job runs. ``filterArn`` must name an ACTIVE filter of the solution version's
-dataset group; segments need user filters (``EXCLUDE UserId WHERE Users...``), which personalize-local's
-filter language does not have, so a job with a filter is refused with a message saying so.
+Items and Users data are read as the job runs.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from personalize_local import limits
-from personalize_local.errors import InvalidInput, LimitExceeded
+from personalize_local.errors import InvalidInput, LimitExceeded, ServiceError
+from personalize_local.models import filters as filter_language
 from personalize_local.models import item_attributes
 from personalize_local.models.batch import input_locations
 from personalize_local.models.context import RequestContext
@@ -74,10 +79,11 @@ class BatchSegmentJobs:
             record = self._require_active("filter", filterArn)
             if record["datasetGroupArn"] != version["datasetGroupArn"]:
                 raise InvalidInput(f"Filter {filterArn} belongs to another dataset group")
-            raise InvalidInput(
-                f"Filter {filterArn} filters items; a batch segment job needs a user filter (UserId), "
-                "which personalize-local does not support: create the job without filterArn"
-            )
+            if any(e.target != "USERID" for e in filter_language.parse(record["filterExpression"])):
+                raise InvalidInput(
+                    f"Filter {filterArn} filters items (ItemID); a batch segment job takes a user filter: "
+                    "INCLUDE|EXCLUDE UserID WHERE Users.<FIELD> ... or Interactions.EVENT_TYPE IN (...)"
+                )
         if numResults is not None and not 1 <= numResults <= limits.MAX_USERS_PER_SEGMENT:
             raise InvalidInput(
                 f"numResults must be between 1 and {limits.MAX_USERS_PER_SEGMENT}, got {numResults}"
@@ -139,7 +145,15 @@ def run_batch_segments(*, state: ServiceState, models: ModelRegistry, job_arn: s
     version = state.store.snapshot("solution-version", job["solutionVersionArn"])
     recipe = recipe_for_arn(version["recipeArn"])
     model = models.get(job["solutionVersionArn"])
-    items = state.group_data(version["datasetGroupArn"]).items()
+    data = state.group_data(version["datasetGroupArn"])
+    items = data.items()
+    user_filter = None
+    if job.get("filterArn"):
+        user_filter = UserFilter(
+            filter_language.parse(state.store.snapshot("filter", job["filterArn"])["filterExpression"]),
+            users=data.users(),
+            users_with=data.users_with,
+        )
     most = limits.MAX_SEGMENT_QUERIES[recipe.name]
     output = job["jobOutput"]["s3DataDestination"]["path"]
     output = output if output.endswith("/") else output + "/"
@@ -153,7 +167,12 @@ def run_batch_segments(*, state: ServiceState, models: ModelRegistry, job_arn: s
                 )
             answers = [
                 answer_segment_line(
-                    line, model=model, recipe=recipe.name, items=items, num_results=job["numResults"]
+                    line,
+                    model=model,
+                    recipe=recipe.name,
+                    items=items,
+                    num_results=job["numResults"],
+                    user_filter=user_filter,
                 )
                 for line in lines
             ]
@@ -176,7 +195,34 @@ def run_batch_segments(*, state: ServiceState, models: ModelRegistry, job_arn: s
         raise JobFailed(f"Batch segment input is not UTF-8 JSON lines: {exc}") from exc
 
 
-def answer_segment_line(line: str, *, model: Any, recipe: str, items: Any, num_results: int) -> dict:
+class UserFilter:
+    """A user filter, evaluated per input line (its ``filterValues``) to the users a segment may hold."""
+
+    def __init__(
+        self,
+        expressions: list[filter_language.Expression],
+        *,
+        users: Any,
+        users_with: Callable[[Iterable[str] | None], set[str]],
+    ) -> None:
+        self.expressions = expressions
+        self.users = None if users is None else users.rename(columns={"USER_ID": "ITEM_ID"})
+        self.users_with = users_with
+
+    def restriction(self, filter_values: Any) -> filter_language.ItemRestriction:
+        if filter_values is not None and not isinstance(filter_values, dict):
+            raise InvalidInput('"filterValues" must be an object, e.g. {"AGE": "30"}')
+        return filter_language.restrict(
+            self.expressions,
+            values=filter_language.parse_filter_values(filter_values or {}),
+            items=self.users,
+            user_items=self.users_with,
+        )
+
+
+def answer_segment_line(
+    line: str, *, model: Any, recipe: str, items: Any, num_results: int, user_filter: UserFilter | None
+) -> dict:
     """One output line for one input line: its segment, or why there is none."""
     try:
         request = json.loads(line)
@@ -207,7 +253,17 @@ def answer_segment_line(line: str, *, model: Any, recipe: str, items: Any, num_r
         leave_out = False
         unknown = f"None of the {len(queried)} item(s) with the attributes {query} has interactions"
     try:
-        users = model.segment(queried, num_results, leave_out_consumers=leave_out)
+        allowed = user_filter.restriction(request.get("filterValues")) if user_filter else None
+    except ServiceError as exc:
+        return _error(request, exc.message)
+    try:
+        users = model.segment(
+            queried,
+            num_results,
+            leave_out_consumers=leave_out,
+            exclude_users=allowed.exclude if allowed else frozenset(),
+            allowed_users=allowed.allowed if allowed else None,
+        )
     except KeyError:
         return _error(request, unknown)
     return {"input": request, "output": {"usersList": [user for user, _ in users]}, "error": None}

@@ -203,7 +203,13 @@ class TrainedModel:
         return events.item_ids[order], scores[order]
 
     def segment(
-        self, item_ids: Sequence[str], num_results: int, *, leave_out_consumers: bool
+        self,
+        item_ids: Sequence[str],
+        num_results: int,
+        *,
+        leave_out_consumers: bool,
+        exclude_users: frozenset[str] = frozenset(),
+        allowed_users: Iterable[str] | None = None,
     ) -> list[tuple[str, float]]:
         """Item affinity: the users most likely to interact with any of ``item_ids``, best first.
 
@@ -212,6 +218,9 @@ class TrainedModel:
         ``leave_out_consumers`` users who already interacted with the (single) queried item are left out:
         an item's audience is the users it has yet to reach. When the history predicts nothing for the
         items, the most active users come first.
+
+        :param exclude_users: users to leave out (an EXCLUDE user filter's result).
+        :param allowed_users: when given, only these users may be in the segment (an INCLUDE filter's).
 
         :raises KeyError: when the model knows none of ``item_ids``.
         """
@@ -229,6 +238,11 @@ class TrainedModel:
         if leave_out_consumers:
             consumers = self._history[:, indices].tocsc()
             scores[consumers.indices] = -np.inf
+        if allowed_users is not None:
+            keep = np.zeros(len(scores), dtype=bool)
+            keep[[self._user_index[u] for u in allowed_users if u in self._user_index]] = True
+            scores[~keep] = -np.inf
+        scores[[self._user_index[u] for u in exclude_users if u in self._user_index]] = -np.inf
         chosen = top_indices(scores, num_results)
         probabilities = _softmax(scores[chosen], reference=scores[np.isfinite(scores)])
         return [
