@@ -97,6 +97,7 @@ def test_attribute_affinity_segments_users_by_the_attributes_of_the_items_they_t
         json.dumps({"itemAttributes": 'ITEMS.GENRE = "Action" AND ITEMS.GENRE = "Drama"'}),
         json.dumps({"itemAttributes": 'ITEMS.COLOUR = "red"'}),
         json.dumps({"itemAttributes": 'ITEMS.GENRE IN ("Drama")'}),
+        json.dumps({"itemAttributes": 'ITEMS.PRICE = 20.5 AND ITEMS.GENRE = "Action"'}),  # a20 only
     ]
     version = shop["aws-item-attribute-affinity"]
     job = segment_job(clients, bucket=bucket, version=version, lines=lines, name=name)
@@ -108,6 +109,7 @@ def test_attribute_affinity_segments_users_by_the_attributes_of_the_items_they_t
     assert "No item has the attributes" in output[1]["error"]
     assert "no field 'COLOUR'" in output[2]["error"] and "GENRE" in output[2]["error"]
     assert "ITEMS.<FIELD> = <value>" in output[3]["error"]
+    assert sum(int(user[1:]) % 2 == 0 for user in output[4]["output"]["usersList"][:10]) >= 8
 
 
 def test_a_user_filter_with_values_from_each_line_narrows_the_segment(clients, bucket, shop, trained_group):
@@ -176,6 +178,16 @@ def test_a_user_filter_with_values_from_each_line_narrows_the_segment(clients, b
             campaignArn=trained_group["personalization"]["campaign"], userId="u1", filterArn=campaign_filter
         )
     p.delete_filter(filterArn=campaign_filter)
+
+
+def test_an_input_file_over_the_recipes_query_quota_fails_the_job_with_the_quota(clients, bucket, shop):
+    lines = [json.dumps({"itemAttributes": f"ITEMS.PRICE = {n}.5"}) for n in range(11)]
+    name = unique("too-many")
+    job = segment_job(
+        clients, bucket=bucket, version=shop["aws-item-attribute-affinity"], lines=lines, name=name
+    )
+    assert job["status"] == "CREATE FAILED"
+    assert "holds 11 queries; aws-item-attribute-affinity takes at most 10" in job["failureReason"]
 
 
 def test_segment_jobs_are_listed_by_solution_version_and_named_failures_are_forced(clients, bucket, shop):
