@@ -197,6 +197,25 @@ def test_every_implemented_operation_answers_its_output_shape(
     )["batchInferenceJobArn"]
     p.list_batch_inference_jobs(solutionVersionArn=version)
     wait_for(p.describe_batch_inference_job, "batchInferenceJob", batchInferenceJobArn=batch)
+    segmenter = p.create_solution(
+        name=unique("conform-affinity"), datasetGroupArn=group, recipeArn=RECIPE + "aws-item-affinity"
+    )["solutionArn"]
+    wait_for(p.describe_solution, "solution", solutionArn=segmenter)
+    affinity = p.create_solution_version(solutionArn=segmenter)["solutionVersionArn"]
+    wait_for(p.describe_solution_version, "solutionVersion", solutionVersionArn=affinity)
+    clients.s3.put_object(Bucket=bucket, Key=f"{name}/items.json", Body=b'{"itemId": "a1"}\n')
+    segments = p.create_batch_segment_job(
+        jobName=name,
+        solutionVersionArn=affinity,
+        roleArn=ROLE,
+        numResults=5,
+        jobInput={"s3DataSource": {"path": f"s3://{bucket}/{name}/items.json"}},
+        jobOutput={"s3DataDestination": {"path": f"s3://{bucket}/{name}/segments/"}},
+    )["batchSegmentJobArn"]
+    p.list_batch_segment_jobs(solutionVersionArn=affinity)
+    assert wait_for(p.describe_batch_segment_job, "batchSegmentJob", batchSegmentJobArn=segments)[
+        "status"
+    ] == ("ACTIVE")
     second = p.create_campaign(name=name, solutionVersionArn=version)["campaignArn"]
     wait_for(p.describe_campaign, "campaign", campaignArn=second)
     p.delete_campaign(campaignArn=second)

@@ -37,7 +37,8 @@ def evaluate(expression: str, current_item: str | None = None, **values: str):
     ("expression", "message"),
     [
         ("INCLUDE everything", "expected ITEMID"),
-        ("EXCLUDE ItemID WHERE Users.AGE > 3", "dataset 'Users' is not supported"),
+        ("EXCLUDE ItemID WHERE Users.AGE > 3", "ItemID filters cannot read Users"),
+        ('EXCLUDE UserID WHERE Items.GENRE IN ("a")', "UserID filters cannot read Items"),
         ('EXCLUDE ItemID WHERE Items.GENRE IN ("a"', r"expected '\)'"),
         ('EXCLUDE ItemID WHERE Items.GENRE IN ("a") AND Interactions.EVENT_TYPE IN ("b")', "cannot mix"),
         ('KEEP ItemID WHERE Items.GENRE IN ("a")', "expected INCLUDE or EXCLUDE"),

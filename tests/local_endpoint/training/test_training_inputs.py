@@ -79,7 +79,9 @@ def test_recipes_map_to_their_types():
     assert RECIPES["aws-popularity-count"] == "POPULAR_ITEMS"
     assert RECIPES["aws-sims"] == RECIPES["aws-similar-items"] == "RELATED_ITEMS"
     assert RECIPES["aws-personalized-ranking-v2"] == "PERSONALIZED_RANKING"
-    assert len(RECIPES) == 7
+    assert RECIPES["aws-trending-now"] == "POPULAR_ITEMS"
+    assert RECIPES["aws-item-affinity"] == RECIPES["aws-item-attribute-affinity"] == "USER_SEGMENTATION"
+    assert len(RECIPES) == 10
 
 
 def test_event_value_threshold_trains_only_on_strong_events(interactions):

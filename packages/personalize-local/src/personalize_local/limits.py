@@ -31,3 +31,11 @@ MAX_DATASET_GROUPS = 500
 MAX_FILTERS_PER_GROUP = 10
 MAX_TRAININGS_PER_GROUP = 5
 """Solution versions of one dataset group training at once."""
+
+DEFAULT_USERS_PER_SEGMENT = 25
+"""A batch segment job's numResults when none is given (botocore's model states none; batch inference's)."""
+MAX_USERS_PER_SEGMENT = 5_000_000
+MAX_SEGMENT_QUERIES = {"aws-item-affinity": 500, "aws-item-attribute-affinity": 10}
+"""Queries (lines) one batch segment input file holds at most, per recipe."""
+MAX_RUNNING_SEGMENT_JOBS = 5
+"""Batch segment jobs pending or in progress at once, per account."""

@@ -19,9 +19,10 @@ class Recipe:
     """One recipe.
 
     :param name: short name, as in ``arn:aws:personalize:::recipe/<name>``.
-    :param recipe_type: USER_PERSONALIZATION, RELATED_ITEMS or PERSONALIZED_RANKING (the API's recipeType).
+    :param recipe_type: USER_PERSONALIZATION, RELATED_ITEMS, PERSONALIZED_RANKING or USER_SEGMENTATION (the
+        API's recipeType).
     :param use_case: the developer guide's family: the recipe type, or POPULAR_ITEMS.
-    :param algorithm: what training fits: ``ease``, ``similarity`` or ``popularity``.
+    :param algorithm: what training fits: ``ease``, ``similarity``, ``popularity`` or ``trending``.
     :param item_metadata: whether training reads the Items dataset.
     :param user_metadata: whether training reads the Users dataset.
     :param description: DescribeRecipe's description.
@@ -66,9 +67,38 @@ RECIPES = {
         Recipe("aws-sims",                    "RELATED_ITEMS",        "RELATED_ITEMS",        "similarity", False, False, "Recommends items similar to a given item, from co-occurrence."),
         Recipe("aws-personalized-ranking-v2", "PERSONALIZED_RANKING", "PERSONALIZED_RANKING", "ease",       True,  True,  "Ranks a list of items for a user, with item and user metadata."),
         Recipe("aws-personalized-ranking",    "PERSONALIZED_RANKING", "PERSONALIZED_RANKING", "ease",       False, True,  "Ranks a list of items for a user."),
+        Recipe("aws-trending-now",            "USER_PERSONALIZATION", "POPULAR_ITEMS",        "trending",   False, False, "Recommends the items whose interactions grow fastest, recomputed as new interactions arrive."),
+        Recipe("aws-item-affinity",           "USER_SEGMENTATION",    "USER_SEGMENTATION",    "ease",       True,  False, "Finds the users most likely to interact with each given item."),
+        Recipe("aws-item-attribute-affinity", "USER_SEGMENTATION",    "USER_SEGMENTATION",    "ease",       True,  False, "Finds the users most likely to interact with items having the given attributes."),
     )
 }
 # fmt: on
+
+
+TREND_DISCOVERY_FREQUENCIES = {
+    "30 minutes": 1800,
+    "1 hour": 3600,
+    "2 hours": 7200,
+    "3 hours": 10800,
+    "1 day": 86400,
+}
+"""aws-trending-now's ``solutionConfig.featureTransformationParameters.trend_discovery_frequency`` values, in
+seconds: the length of the intervals whose growth is measured."""
+DEFAULT_TREND_DISCOVERY_FREQUENCY = "2 hours"
+MAX_TREND_REFRESH_SECONDS = 7200
+"""Longer frequencies still refresh the trending items every 2 hours, as the recipe's page says."""
+
+
+def trend_discovery_seconds(solution_config: dict | None) -> int:
+    """The trend discovery frequency a solutionConfig sets, in seconds; ValueError names the allowed values."""
+    parameters = (solution_config or {}).get("featureTransformationParameters") or {}
+    frequency = parameters.get("trend_discovery_frequency", DEFAULT_TREND_DISCOVERY_FREQUENCY)
+    if frequency not in TREND_DISCOVERY_FREQUENCIES:
+        raise ValueError(
+            f"featureTransformationParameters.trend_discovery_frequency {frequency!r} is not one of "
+            + ", ".join(repr(value) for value in TREND_DISCOVERY_FREQUENCIES)
+        )
+    return TREND_DISCOVERY_FREQUENCIES[frequency]
 
 
 def recipe_for_arn(recipe_arn: str) -> Recipe | None:

@@ -39,10 +39,11 @@ from personalize_local.models.events import EventsBackend
 from personalize_local.models.lifecycle import JobFailed, Lifecycle
 from personalize_local.models.registry import ModelRegistry
 from personalize_local.models.runtime import RuntimeBackend, check_num_results
+from personalize_local.models.segments import BatchSegmentJobs
 from personalize_local.models.state import ServiceState
 from personalize_local.models.store import StoreClosed
 from personalize_local.models.training_job import train_solution_version
-from personalize_local.recipes import RECIPES, recipe_for_arn
+from personalize_local.recipes import RECIPES, recipe_for_arn, trend_discovery_seconds
 from personalize_local.settings import Settings
 
 log = logging.getLogger("personalize_local.backend")
@@ -119,10 +120,11 @@ def _tags_dict(tags: list[dict] | None) -> dict[str, str]:
     return result
 
 
-class PersonalizeBackend:
+class PersonalizeBackend(BatchSegmentJobs):
     """The control plane, composed over one :class:`ServiceState` with the helpers it shares.
 
-    Runtime and events are its ``runtime`` and ``events``. They, the model registry, batch inference and
+    Batch segment jobs come from :class:`BatchSegmentJobs`. Runtime and events are its ``runtime`` and
+    ``events``. They, the model registry, batch inference and
     training receive the state (and the registry), never the backend.
     """
 
@@ -401,6 +403,11 @@ class PersonalizeBackend:
                 f"Recipe {recipeArn} is not supported by personalize-local; use one of "
                 + ", ".join(r.arn for r in RECIPES.values())
             )
+        if recipe.algorithm == "trending":
+            try:
+                trend_discovery_seconds(solutionConfig)
+            except ValueError as exc:
+                raise InvalidInput(f"solutionConfig: {exc}") from None
         self._require_active("dataset-group", datasetGroupArn)
         solution_arn = arn(request, f"solution/{name}")
         return self._create_pending(
@@ -592,6 +599,12 @@ class PersonalizeBackend:
                 f"Solution version {solutionVersionArn} is {version['status']}; "
                 "a campaign needs an ACTIVE solution version"
             )
+        recipe = recipe_for_arn(version["recipeArn"])
+        if recipe is not None and recipe.recipe_type == "USER_SEGMENTATION":
+            raise InvalidInput(
+                f"Solution version {solutionVersionArn} segments users and cannot be deployed in a "
+                "campaign; get its segments with CreateBatchSegmentJob"
+            )
         campaign_arn = arn(request, f"campaign/{name}")
         return self._create_pending(
             "campaign",
@@ -726,6 +739,17 @@ class PersonalizeBackend:
         if version["status"] != "ACTIVE":
             raise InvalidInput(
                 f"Solution version {solutionVersionArn} is {version['status']}; it must be ACTIVE"
+            )
+        recipe = recipe_for_arn(version["recipeArn"])
+        if recipe is not None and recipe.recipe_type == "USER_SEGMENTATION":
+            raise InvalidInput(
+                f"Solution version {solutionVersionArn} segments users; use CreateBatchSegmentJob, "
+                "batch inference needs an item recommendation recipe"
+            )
+        if recipe is not None and recipe.algorithm == "trending":
+            raise InvalidInput(
+                "You can't get batch recommendations with the Trending-Now recipe: deploy "
+                f"{solutionVersionArn} in a campaign and call GetRecommendations"
             )
         if filterArn:
             self._require_active("filter", filterArn)

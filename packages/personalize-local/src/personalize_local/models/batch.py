@@ -17,7 +17,8 @@ from personalize_local.recipes import recipe_for_arn
 log = logging.getLogger("personalize_local.batch")
 
 
-def _inputs(path: str) -> list[S3Location]:
+def input_locations(path: str) -> list[S3Location]:
+    """The input objects of a batch job: ``path`` itself, or every object under it (a folder)."""
     location = S3Location.parse(path)
     if location.key == "" or location.key.endswith("/"):
         keys = [k for k in list_keys(location) if not k.endswith(".out")]
@@ -93,7 +94,7 @@ def run_batch_inference(*, state: ServiceState, models: ModelRegistry, job_arn: 
     output = output if output.endswith("/") else output + "/"
     try:
         destination = S3Location.parse(output)
-        for source in _inputs(job["jobInput"]["s3DataSource"]["path"]):
+        for source in input_locations(job["jobInput"]["s3DataSource"]["path"]):
             lines = [line for line in read_object(source).decode("utf-8").splitlines() if line.strip()]
             answers = [
                 _answer(

@@ -3,7 +3,9 @@
 Supported: ``INCLUDE|EXCLUDE ItemID WHERE <condition> [AND|OR <condition>]...`` where a condition is
 ``Interactions.EVENT_TYPE IN ("a", "b")`` or ``Items.<FIELD> IN|NOT IN (...)`` / ``= | != | < | <= | > | >=``
 with literal values, ``$PARAMETER`` placeholders or ``CurrentItem.<FIELD>`` (related-items requests);
-several expressions may be chained with ``|``.
+several expressions may be chained with ``|``. User-segment filters read the same way with ``UserID``
+and ``Users.<FIELD>`` conditions (``EXCLUDE UserID WHERE Users.AGE < $AGE``); :func:`restrict` then
+evaluates to users, given the Users frame with its USER_ID as ``ITEM_ID``.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class Expression:
     action: str  # INCLUDE or EXCLUDE
     # disjunction of conjunctions: [[c1, c2], [c3]] means (c1 AND c2) OR c3
     clauses: tuple[tuple[Condition, ...], ...]
+    target: str = "ITEMID"  # or USERID: a user-segment filter
 
     @property
     def parameters(self) -> set[str]:
@@ -110,9 +113,9 @@ def parse(text: str) -> list[Expression]:
             )
         dataset, _, field = tokens[index][1].partition(".")
         index += 1
-        if dataset not in ("Interactions", "Items"):
+        if dataset not in ("Interactions", "Items", "Users"):
             raise InvalidInput(
-                f"filterExpression: dataset {dataset!r} is not supported; use Interactions or Items"
+                f"filterExpression: dataset {dataset!r} is not supported; use Interactions, Items or Users"
             )
         if dataset == "Interactions" and field != "EVENT_TYPE":
             raise InvalidInput("filterExpression: only Interactions.EVENT_TYPE can be filtered on")
@@ -146,7 +149,7 @@ def parse(text: str) -> list[Expression]:
 
     while True:
         action = expect_word("INCLUDE", "EXCLUDE")
-        expect_word("ITEMID")
+        target = expect_word("ITEMID", "USERID")
         expect_word("WHERE")
         clauses, current = [], [condition()]
         while index < len(tokens) and tokens[index][1].upper() in ("AND", "OR"):
@@ -158,12 +161,21 @@ def parse(text: str) -> list[Expression]:
             current.append(condition())
         clauses.append(tuple(current))
         datasets = {c.dataset for clause in clauses for c in clause}
+        wrong = "Users" if target == "ITEMID" else "Items"
+        if wrong in datasets:
+            raise InvalidInput(
+                f"filterExpression: {'ItemID' if target == 'ITEMID' else 'UserID'} filters cannot read {wrong}; "
+                + ("filter items on Items" if target == "ITEMID" else "filter users on Users")
+                + " or Interactions"
+            )
         if len(datasets) > 1:
             raise InvalidInput(
-                "filterExpression: one expression cannot mix Interactions and Items; "
+                "filterExpression: one expression cannot mix Interactions and "
+                + (datasets - {"Interactions"}).pop()
+                + "; "
                 "chain two expressions with |"
             )
-        expressions.append(Expression(action, tuple(clauses)))
+        expressions.append(Expression(action, tuple(clauses), target))
         if index >= len(tokens):
             return expressions
         if tokens[index][1] != "|":
@@ -261,7 +273,10 @@ def _evaluate(
             return user_items(None) - found
         return found
     if items is None or condition.field not in items.columns:
-        raise InvalidInput(f"filter uses Items.{condition.field}, but the Items dataset has no such column")
+        raise InvalidInput(
+            f"filter uses {condition.dataset}.{condition.field}, but the {condition.dataset} dataset has no "
+            "such column"
+        )
     column = items[condition.field]
     if condition.operator in ("IN", "NOT IN"):
         wanted = {str(v) for v in resolved}

@@ -1,4 +1,4 @@
-"""Per dataset group, what filters read: the Items frame and each user's items by event type."""
+"""Per dataset group, what filters read: the Items and Users frames and each user's items by event type."""
 
 from __future__ import annotations
 
@@ -19,45 +19,64 @@ class GroupData:
 
     def __init__(self, frame_of: FrameOf) -> None:
         self._frame_of = frame_of
-        self._items: pd.DataFrame | None = None
-        self._items_loaded = False
+        self._frames: dict[str, pd.DataFrame | None] = {}
         self._user_items: dict[str, dict[str, set[str]]] | None = None
         self._lock = threading.Lock()
 
     def items(self) -> pd.DataFrame | None:
+        return self._metadata("Items", "ITEM_ID")
+
+    def users(self) -> pd.DataFrame | None:
+        return self._metadata("Users", "USER_ID")
+
+    def _metadata(self, dataset_type: str, key: str) -> pd.DataFrame | None:
+        """The dataset's frame, the last row of each id kept."""
         with self._lock:
-            if not self._items_loaded:
-                frame = self._frame_of("Items")
+            if dataset_type not in self._frames:
+                frame = self._frame_of(dataset_type)
                 if frame is not None:
-                    frame = frame.drop_duplicates("ITEM_ID", keep="last").reset_index(drop=True)
-                self._items, self._items_loaded = frame, True
-            return self._items
+                    frame = frame.drop_duplicates(key, keep="last").reset_index(drop=True)
+                self._frames[dataset_type] = frame
+            return self._frames[dataset_type]
 
     def user_items(self, user_id: str, event_types: Iterable[str] | None) -> set[str]:
-        import pandas as pd
-
         with self._lock:
-            if self._user_items is None:
-                self._user_items = defaultdict(lambda: defaultdict(set))
-                frame = self._frame_of("Interactions")
-                if frame is not None:
-                    table = pd.DataFrame(
-                        {
-                            "user": frame["USER_ID"].astype(str).to_numpy(),
-                            "kind": (
-                                frame["EVENT_TYPE"].fillna("").astype(str).to_numpy()
-                                if "EVENT_TYPE" in frame.columns
-                                else ""
-                            ),
-                            "item": frame["ITEM_ID"].astype(str).to_numpy(),
-                        }
-                    ).drop_duplicates()
-                    for (user, kind), items in table.groupby(["user", "kind"], sort=False)["item"]:
-                        self._user_items[user][kind] = set(items)
-            by_type = self._user_items.get(user_id, {})
+            by_type = self._index().get(user_id, {})
             if event_types is None:
                 return set().union(*by_type.values()) if by_type else set()
             return set().union(*(by_type.get(kind, set()) for kind in event_types))
+
+    def users_with(self, event_types: Iterable[str] | None) -> set[str]:
+        """The users with interactions of these event types (of any type for None)."""
+        with self._lock:
+            index = self._index()
+            if event_types is None:
+                return {user for user, by_type in index.items() if by_type}
+            wanted = set(event_types)
+            return {user for user, by_type in index.items() if wanted.intersection(by_type)}
+
+    def _index(self) -> dict[str, dict[str, set[str]]]:
+        """Each user's items by event type, built on first use (the caller holds the lock)."""
+        import pandas as pd
+
+        if self._user_items is None:
+            self._user_items = defaultdict(lambda: defaultdict(set))
+            frame = self._frame_of("Interactions")
+            if frame is not None:
+                table = pd.DataFrame(
+                    {
+                        "user": frame["USER_ID"].astype(str).to_numpy(),
+                        "kind": (
+                            frame["EVENT_TYPE"].fillna("").astype(str).to_numpy()
+                            if "EVENT_TYPE" in frame.columns
+                            else ""
+                        ),
+                        "item": frame["ITEM_ID"].astype(str).to_numpy(),
+                    }
+                ).drop_duplicates()
+                for (user, kind), items in table.groupby(["user", "kind"], sort=False)["item"]:
+                    self._user_items[user][kind] = set(items)
+        return self._user_items
 
     def add_event(self, user_id: str, item_id: str, event_type: str) -> None:
         with self._lock:

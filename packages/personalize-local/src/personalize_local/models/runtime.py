@@ -12,6 +12,7 @@ from personalize_local.models import filters as filter_language
 from personalize_local.models.context import RequestContext
 from personalize_local.models.registry import ModelRegistry
 from personalize_local.models.state import ServiceState
+from personalize_local.models.trending import InteractionLog
 from personalize_local.recipes import recipe_for_arn
 
 
@@ -38,6 +39,10 @@ def restriction(
     if record["datasetGroupArn"] != dataset_group_arn:
         raise InvalidInput(f"Filter {filter_arn} belongs to another dataset group")
     expressions = _parsed(record["filterExpression"])
+    if any(expression.target == "USERID" for expression in expressions):
+        raise InvalidInput(
+            f"Filter {filter_arn} filters users (UserID): it applies to batch segment jobs, not to items"
+        )
     data = state.group_data(dataset_group_arn)
     needs_items = any(c.dataset == "Items" for e in expressions for clause in e.clauses for c in clause)
     return filter_language.restrict(
@@ -58,11 +63,17 @@ def check_num_results(num_results: int) -> None:
 
 
 class RuntimeBackend:
-    """GetRecommendations and GetPersonalizedRanking."""
+    """GetRecommendations and GetPersonalizedRanking.
+
+    A Trending-Now campaign needs no userId (only a filter that reads the user's interactions does) and
+    answers from the dataset group's current interactions, so new imports and events move it without a
+    new solution version.
+    """
 
     def __init__(self, *, state: ServiceState, models: ModelRegistry) -> None:
         self.state = state
         self.models = models
+        self.interactions = InteractionLog(state)
 
     def _serving(self, campaign_arn: str) -> tuple[dict, Any, str]:
         campaign = self.state.store.resources["campaign"].get(campaign_arn)
@@ -106,14 +117,25 @@ class RuntimeBackend:
             user_id=userId,
             item_id=itemId,
         )
-        ranked = recommend(
-            model,
-            recipe_type,
-            user_id=userId,
-            item_id=itemId,
-            num_results=numResults,
-            restriction=allowed,
-        )
+        recipe = recipe_for_arn(version["recipeArn"])
+        if recipe is not None and recipe.algorithm == "trending":
+            latest, interactions = self.interactions.current(version["datasetGroupArn"])
+            ranked = model.trending(
+                numResults,
+                latest=latest,
+                interactions=interactions,
+                exclude_items=allowed.exclude,
+                allowed_items=allowed.allowed,
+            )
+        else:
+            ranked = recommend(
+                model,
+                recipe_type,
+                user_id=userId,
+                item_id=itemId,
+                num_results=numResults,
+                restriction=allowed,
+            )
         return {
             "itemList": [{"itemId": item, "score": round(float(score), 7)} for item, score in ranked],
             "recommendationId": f"RID-{uuid.uuid4()}",
@@ -185,4 +207,8 @@ def recommend(
             raise InvalidInput("This campaign recommends items for a user: give userId")
         exclude = model.seen_items(user_id) | restriction.exclude
         return model.recommend(user_id, num_results, exclude_items=exclude, allowed_items=restriction.allowed)
+    if recipe_type == "USER_SEGMENTATION":
+        raise InvalidInput(
+            "This solution version segments users: get its segments with CreateBatchSegmentJob"
+        )
     raise InvalidInput("This campaign ranks items: call GetPersonalizedRanking with userId and inputList")

@@ -26,6 +26,7 @@ KINDS = (
     "batch-inference-job",
     "event-tracker",
     "filter",
+    "batch-segment-job",
 )
 IN_FLIGHT = frozenset({"CREATE PENDING", "CREATE IN_PROGRESS", "CREATE STOPPING"})
 

@@ -5,17 +5,33 @@ plus events observed since) times a sparse item × item matrix — pruned EASE w
 similarity — or, for popularity-count, the popularity vector. Users without
 history get popular items (per user-metadata segment when the Users dataset describes them). Scores are
 returned softmax-normalised over the candidate items, like Personalize's relative scores.
+
+Two recipes serve differently. Trending-Now (:meth:`TrainedModel.trending`) ranks the items of the dataset
+group's current interactions by :func:`algorithms.trending`, recomputed when the interactions reach a new
+interval. The affinity recipes (:meth:`TrainedModel.segment`) turn the EASE scores around: every user's
+score for the queried items, best users first.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
+
+from personalize_local.recipes import MAX_TREND_REFRESH_SECONDS
+
+from . import algorithms
+from .data import EventRules, weighted_events
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMAT_VERSION = 2
 _ARRAYS = "model.npz"
@@ -43,6 +59,9 @@ class TrainedModel:
         metrics: dict[str, float] | None = None,
         training_seconds: float = 0.0,
         observed: dict[str, dict[str, float]] | None = None,
+        trend: np.ndarray | None = None,
+        trend_seconds: float = 0.0,
+        event_rules: EventRules | None = None,
     ) -> None:
         self.recipe = recipe
         self.metrics: dict[str, float] = dict(metrics or {})
@@ -65,6 +84,10 @@ class TrainedModel:
         self._user_features = user_features
         self._segment_popularity = segment_popularity
         self._observed: dict[str, dict[str, float]] = {u: dict(v) for u, v in (observed or {}).items()}
+        self._trend = trend
+        self._trend_seconds = float(trend_seconds)
+        self._event_rules = event_rules or EventRules()
+        self._trend_ranking: tuple[float, np.ndarray, np.ndarray] | None = None
         self._lock = threading.Lock()
 
     # ---- serving -------------------------------------------------------------------------------------
@@ -122,6 +145,111 @@ class TrainedModel:
         ranked = [(known[i][1], round(float(probabilities[i]), 7)) for i in order]
         return ranked + [(item, 0.0) for item in unknown]
 
+    def trending(
+        self,
+        num_results: int,
+        *,
+        latest: float,
+        interactions: Callable[[], pd.DataFrame | None],
+        exclude_items: frozenset[str] = frozenset(),
+        allowed_items: Iterable[str] | None = None,
+    ) -> list[tuple[str, float]]:
+        """Trending-Now: the items of ``interactions`` whose interactions grow fastest, best first.
+
+        Evaluated at the latest interval boundary at or before ``latest`` (the newest TIMESTAMP of the
+        dataset group's interactions), refreshed every trend discovery interval (at most every 2 hours),
+        so ``interactions`` (the group's Interactions frame, bulk and real-time) is read at most once per
+        interval. Without interactions in the last two intervals it ranks by popularity.
+
+        :param latest: the newest TIMESTAMP of the interactions, cheap for the caller to keep.
+        :param interactions: the group's interactions, read only when a new interval is evaluated.
+        """
+        refresh = min(self._trend_seconds, MAX_TREND_REFRESH_SECONDS)
+        end = math.floor(latest / refresh) * refresh
+        with self._lock:
+            ranking = self._trend_ranking
+        if ranking is None or ranking[0] != end:
+            ranking = (end, *self._rank_trends(interactions(), end))
+            with self._lock:
+                self._trend_ranking = ranking
+        _, item_ids, scores = ranking
+        allowed = None if allowed_items is None else set(allowed_items)
+        if not exclude_items and allowed is None:
+            chosen = list(range(min(num_results, len(item_ids))))
+        else:
+            chosen = [
+                position
+                for position, item in enumerate(item_ids.tolist())
+                if item not in exclude_items and (allowed is None or item in allowed)
+            ][:num_results]
+        probabilities = _softmax(scores[chosen], reference=scores)
+        return [
+            (item, round(float(p), 7))
+            for item, p in zip(item_ids[chosen].tolist(), probabilities, strict=True)
+        ]
+
+    def _rank_trends(self, frame: pd.DataFrame | None, end: float) -> tuple[np.ndarray, np.ndarray]:
+        """Every item of ``frame`` (after the solution's event filters), by trend at ``end``."""
+        if frame is None or frame.empty:
+            return np.array([], dtype=str), np.array([], dtype=np.float64)
+        events = weighted_events(frame, self._event_rules, extra_items=None)
+        counts = np.bincount(events.item, minlength=len(events.item_ids)).astype(np.float64)
+        scores = algorithms.trending(
+            events.item, events.timestamp, len(events.item_ids), end=end, interval=self._trend_seconds
+        )
+        if scores is None:
+            scores = counts / max(counts.sum(), 1.0)
+        order = np.lexsort((np.arange(len(scores)), -scores))
+        return events.item_ids[order], scores[order]
+
+    def segment(
+        self,
+        item_ids: Sequence[str],
+        num_results: int,
+        *,
+        leave_out_consumers: bool,
+        exclude_users: frozenset[str] = frozenset(),
+        allowed_users: Iterable[str] | None = None,
+    ) -> list[tuple[str, float]]:
+        """Item affinity: the users most likely to interact with any of ``item_ids``, best first.
+
+        A user's score is the EASE score of each queried item for the user's history, summed over the
+        items (for items EASE does not cover, through their metadata-nearest covered items). With
+        ``leave_out_consumers`` users who already interacted with the (single) queried item are left out:
+        an item's audience is the users it has yet to reach. When the history predicts nothing for the
+        items, the most active users come first.
+
+        :param exclude_users: users to leave out (an EXCLUDE user filter's result).
+        :param allowed_users: when given, only these users may be in the segment (an INCLUDE filter's).
+
+        :raises KeyError: when the model knows none of ``item_ids``.
+        """
+        indices = sorted(self._indices(item_ids))
+        if not indices:
+            raise KeyError(", ".join(item_ids))
+        query = np.zeros(len(self._item_ids), dtype=np.float32)
+        query[indices] = 1.0
+        if self._cold_links is not None:
+            query += self._cold_item_weight * np.asarray(self._cold_links.T @ query).ravel()
+        column = self._weights @ query if self._weights is not None else query
+        scores = np.asarray(self._history @ column, dtype=np.float64).ravel()
+        if not np.any(scores > 0):
+            scores = np.asarray(self._history.sum(axis=1), dtype=np.float64).ravel()
+        if leave_out_consumers:
+            consumers = self._history[:, indices].tocsc()
+            scores[consumers.indices] = -np.inf
+        if allowed_users is not None:
+            keep = np.zeros(len(scores), dtype=bool)
+            keep[[self._user_index[u] for u in allowed_users if u in self._user_index]] = True
+            scores[~keep] = -np.inf
+        scores[[self._user_index[u] for u in exclude_users if u in self._user_index]] = -np.inf
+        chosen = top_indices(scores, num_results)
+        probabilities = _softmax(scores[chosen], reference=scores[np.isfinite(scores)])
+        return [
+            (user, round(float(p), 7))
+            for user, p in zip(self._user_ids[chosen].tolist(), probabilities, strict=True)
+        ]
+
     def observe(self, user_id: str, item_ids: Iterable[str]) -> None:
         """Record real-time interactions: they count as history in the user's next recommendations."""
         with self._lock:
@@ -169,6 +297,8 @@ class TrainedModel:
 
     def _score(self, histories: sp.csr_matrix, users: Sequence[str]) -> np.ndarray:
         """Raw scores (users × items) for history rows; rows with nothing to go on get popularity."""
+        if self._trend is not None:
+            return np.tile(self._trend.astype(np.float32), (histories.shape[0], 1))
         if self._weights is not None:
             scores = (histories @ self._weights).toarray().astype(np.float32, copy=False)
         else:
@@ -254,6 +384,8 @@ class TrainedModel:
             "popularity": self._popularity,
             "meta_user_ids": self._meta_user_ids,
         }
+        if self._trend is not None:
+            arrays["trend"] = self._trend
         _put_sparse(arrays, "history", self._history)
         for name, matrix in (
             ("weights", self._weights),
@@ -272,6 +404,8 @@ class TrainedModel:
             "training_seconds": self.training_seconds,
             "cold_item_weight": self._cold_item_weight,
             "observed": observed,
+            "trend_seconds": self._trend_seconds,
+            "event_rules": asdict(self._event_rules),
         }
         temporary = directory / (_ARRAYS + ".tmp")
         with temporary.open("wb") as handle:
@@ -308,7 +442,17 @@ def load_model(directory: Path) -> TrainedModel:
         metrics=meta["metrics"],
         training_seconds=meta["training_seconds"],
         observed=meta["observed"],
+        trend=arrays.get("trend"),
+        trend_seconds=meta.get("trend_seconds", 0.0),
+        event_rules=_event_rules(meta.get("event_rules")),
     )
+
+
+def _event_rules(stored: dict | None) -> EventRules | None:
+    if not stored:
+        return None
+    per_type = {name: (threshold, weight) for name, (threshold, weight) in stored["per_type"].items()}
+    return EventRules(stored["event_type"], stored["value_threshold"], per_type)
 
 
 def top_indices(scores: np.ndarray, k: int) -> np.ndarray:

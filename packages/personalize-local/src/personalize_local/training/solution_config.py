@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from personalize_local.recipes import trend_discovery_seconds
+
 from .data import EventRules, TrainingError
 
 
@@ -16,7 +18,8 @@ class Settings:
     eventValueThreshold, weight), and for the similarity recipes the hyperparameters
     ``popularity_discount_factor`` and ``min_cointeraction_count``. Local-only hyperparameters:
     ``ease_lambda`` (L2 regularisation, default 500), ``ease_max_items`` (catalog cap, default 4000) and
-    ``ease_neighbours`` (weights kept per item, default 400).
+    ``ease_neighbours`` (weights kept per item, default 400). For aws-trending-now,
+    ``featureTransformationParameters.trend_discovery_frequency`` (default 2 hours), as ``trend_seconds``.
     Other hyperparameters are accepted and ignored, as the real models' knobs have no local meaning.
     """
 
@@ -29,6 +32,7 @@ class Settings:
     min_cointeractions: int = 1
     metadata_weight: float = 0.3
     cold_item_weight: float = 0.3
+    trend_seconds: float = 7200.0
 
 
 def _number(value: Any, field: str, *, minimum: float | None = None, maximum: float | None = None) -> float:
@@ -66,8 +70,13 @@ def parse_settings(params: dict[str, Any] | None, *, event_type: str | None) -> 
     )
     hyper = params.get("algorithmHyperParameters") or {}
     field = "algorithmHyperParameters"
+    try:
+        trend_seconds = trend_discovery_seconds(params)
+    except ValueError as exc:
+        raise TrainingError(f"solutionConfig field {exc}") from None
     return Settings(
         rules=rules,
+        trend_seconds=trend_seconds,
         ease_lambda=_number(hyper.get("ease_lambda", 500), f"{field}.ease_lambda", minimum=1e-6),
         ease_max_items=int(_number(hyper.get("ease_max_items", 4000), f"{field}.ease_max_items", minimum=1)),
         ease_neighbours=int(

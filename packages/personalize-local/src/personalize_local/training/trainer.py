@@ -10,6 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from personalize_local import recipes as catalogue
+from personalize_local.recipes import MAX_TREND_REFRESH_SECONDS
 from personalize_metrics import PERSONALIZE_KS, personalize_metrics
 
 from . import algorithms
@@ -20,6 +21,7 @@ from .solution_config import Settings, parse_settings
 Progress = Callable[[str], None]
 COLD_ITEM_NEIGHBOURS = 20
 MAX_EVALUATION_USERS = 10_000
+MAX_EVALUATION_SEGMENTS = 500
 EVALUATION_SEED = 20181128
 
 RECIPES = {name: recipe.use_case for name, recipe in catalogue.RECIPES.items()}
@@ -55,6 +57,10 @@ def train(
     items = data.items if uses.item_metadata else None
     if items is not None and "ITEM_ID" not in items.columns:
         raise TrainingError("Items data is missing required column ITEM_ID")
+    if recipe == "aws-item-attribute-affinity" and items is None:
+        raise TrainingError(
+            "aws-item-attribute-affinity needs an Items dataset: its queries name item attributes"
+        )
     users = data.users if uses.user_metadata else None
     if users is not None and "USER_ID" not in users.columns:
         raise TrainingError("Users data is missing required column USER_ID")
@@ -75,7 +81,10 @@ def train(
     log(f"metrics: holding out {int((~train_mask).sum())} most recent interactions of {len(relevant)} users")
     evaluation_model = _fit(recipe, events.subset(train_mask), settings, item_features, users, log)
     log("metrics: scoring held-out interactions")
-    metrics = _evaluate(evaluation_model, events, relevant, log)
+    if uses.recipe_type == "USER_SEGMENTATION":
+        metrics = _evaluate_segments(evaluation_model, events, relevant, log)
+    else:
+        metrics = _evaluate(evaluation_model, events, relevant, log)
     log(
         "metrics: "
         + ", ".join(
@@ -136,6 +145,21 @@ def _fit(
                 similarity, metadata, metadata_weight=settings.metadata_weight
             )
         parts["weights"] = similarity
+    elif algorithm == "trending":
+        refresh = min(settings.trend_seconds, MAX_TREND_REFRESH_SECONDS)
+        end = float(events.timestamp.max() // refresh * refresh)
+        trend = algorithms.trending(
+            events.item, events.timestamp, len(events.item_ids), end=end, interval=settings.trend_seconds
+        )
+        log(
+            f"trending: {settings.trend_seconds:g} s intervals"
+            + ("" if trend is not None else ", none recent")
+        )
+        parts.update(
+            trend=popularity / max(popularity.sum(), 1.0) if trend is None else trend,
+            trend_seconds=settings.trend_seconds,
+            event_rules=settings.rules,
+        )
     if users is not None and algorithm == "ease":
         parts.update(_user_segments(users, events, history, log))
     return TrainedModel(
@@ -206,3 +230,45 @@ def _evaluate(
     recommendations = {int(u): item_ids[top].tolist() for u, top in zip(users.tolist(), tops, strict=True)}
     held_out = {int(u): {item_ids[i] for i in relevant[int(u)]} for u in users.tolist()}
     return personalize_metrics(recommendations, held_out, catalog=item_ids.tolist())
+
+
+def _evaluate_segments(
+    model: TrainedModel, events: Events, relevant: dict[int, set[int]], log: Progress
+) -> dict[str, float]:
+    """The affinity recipes' metrics, as GetSolutionMetrics names them for Personalize's segmentation.
+
+    For held-out items (a fixed random sample of ``MAX_EVALUATION_SEGMENTS`` when there are more), the
+    segment of the top 1% of users (at least one), users who already had the item in training left out:
+    ``hits_at_1_percent`` is the mean number of the item's held-out consumers in it, ``recall_at_1_percent``
+    those hits over min(consumers, segment size), ``coverage`` the share of users in at least one segment.
+    """
+    consumers: dict[int, set[int]] = {}
+    for user, items in relevant.items():
+        for item in items:
+            consumers.setdefault(item, set()).add(user)
+    queried = np.array(sorted(consumers), dtype=np.int64)
+    if len(queried) > MAX_EVALUATION_SEGMENTS:
+        sample = np.random.default_rng(EVALUATION_SEED).choice(
+            len(queried), MAX_EVALUATION_SEGMENTS, replace=False
+        )
+        queried = queried[np.sort(sample)]
+    size = max(1, len(events.user_ids) // 100)
+    log(f"metrics: segments of {size} users for {len(queried)} held-out items")
+    user_code = {user: code for code, user in enumerate(events.user_ids.tolist())}
+    hits, recalls, reached = [], [], set()
+    for item in queried.tolist():
+        segment = {
+            user_code[user]
+            for user, _ in model.segment([events.item_ids[item]], size, leave_out_consumers=True)
+        }
+        found = len(segment & consumers[item])
+        hits.append(found)
+        recalls.append(found / min(len(consumers[item]), size))
+        reached |= segment
+    if not hits:
+        return {"coverage": 0.0, "hits_at_1_percent": 0.0, "recall_at_1_percent": 0.0}
+    return {
+        "coverage": len(reached) / max(len(events.user_ids), 1),
+        "hits_at_1_percent": float(np.mean(hits)),
+        "recall_at_1_percent": float(np.mean(recalls)),
+    }
