@@ -225,6 +225,26 @@ class AlertsSpec(_Strict):
     slack_channel: str | None = None
 
 
+TREND_DISCOVERY_FREQUENCIES = ("30 minutes", "1 hour", "2 hours", "3 hours", "1 day")
+TRENDING_RECIPE = "aws-trending-now"
+
+
+class TrendingServingSpec(_Strict):
+    """``<use_case>__trending``: an aws-trending-now solution in the champion's dataset group, retrained every
+    ``retrain_hours``, behind its own campaign, and its items in a warehouse table refreshed every run.
+
+    Personalize refreshes what trends from new interactions every ``trend_discovery_frequency`` without a
+    new version; ``retrain_hours`` bounds how old the model behind it may get.
+    """
+
+    trend_discovery_frequency: Literal[TREND_DISCOVERY_FREQUENCIES] = "2 hours"  # type: ignore[valid-type]
+    retrain_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 24
+    num_results: Annotated[int, Field(ge=MIN_NUM_RESULTS, le=MAX_NUM_RESULTS)] = 25
+    min_provisioned_tps: Annotated[int, Field(ge=1)] = 1
+    table: Annotated[str, Field(pattern=TABLE_NAME)] = "personalize_trending"
+    schedule: str | None = "@hourly"
+
+
 class ServingSpec(_Strict):
     """What the serving DAGs need: the role Personalize assumes to read and write S3, and each DAG's
     settings."""
@@ -233,6 +253,7 @@ class ServingSpec(_Strict):
     waiter_delay: Annotated[int, Field(ge=1)] = 30
     batch: BatchServingSpec | None = None
     events: EventsServingSpec | None = None
+    trending: TrendingServingSpec | None = None
     cleanup: CleanupServingSpec = CleanupServingSpec()
     alerts: AlertsSpec = AlertsSpec()
 
@@ -263,6 +284,11 @@ class SolutionSpec(_Strict):
     def _recipe_name_or_arn(cls, value: str) -> str:
         if not re.match(r"^(arn:aws[a-z\-]*:personalize:::recipe/)?aws-[a-z0-9\-]+$", value):
             raise ValueError(f"{value!r} must be a recipe name such as aws-user-personalization, or its ARN")
+        if value.removeprefix(RECIPE_ARN_PREFIX) == TRENDING_RECIPE:
+            raise ValueError(
+                f"{TRENDING_RECIPE} cannot be a challenger: Personalize gives no batch recommendations for it, "
+                "which the holdout evaluation needs; serve it with serving.trending (its own DAG and campaign)"
+            )
         return value
 
     @property

@@ -11,6 +11,8 @@ Tables (created when missing; ``generated_at`` is UTC):
 - related items: ``item_id, rank, related_item_id, score, solution_version, generated_at``
 - ranked items: ``user_id, rank, item_id, score, solution_version, generated_at`` (each user's candidates, in
   the order a personalized-ranking solution puts them)
+- trending items: ``list_name, rank, item_id, score, solution_version, generated_at`` (one list,
+  ``trending``, replaced whole)
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ RELATED_ITEMS = CacheLayout(
     key_field="itemId", key_column="item_id", item_column="related_item_id", kind="items"
 )
 RANKED_ITEMS = CacheLayout(key_field="userId", key_column="user_id", item_column="item_id", kind="ranking")
+TRENDING = CacheLayout(key_field="list", key_column="list_name", item_column="item_id", kind="trending")
 
 
 def batch_input(ids: Iterable[str], *, layout: CacheLayout = USERS) -> bytes:

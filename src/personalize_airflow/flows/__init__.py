@@ -1,4 +1,4 @@
-"""The five flows of every use case, declared once here and built for a team's project by its DAG files,
+"""The flows of every use case, declared once here and built for a team's project by its DAG files,
 one per use case (``dags/<use_case>.py``)::
 
     from personalize_airflow.flows import build_dags
@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from personalize_airflow.flows import batch, cleanup, events, export, train
+from personalize_airflow.flows import batch, cleanup, events, export, train, trending
 from personalize_airflow.use_cases import all_use_cases, use_case
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
 
-FLOWS = (export, train, batch, events, cleanup)
+FLOWS = (export, train, batch, events, trending, cleanup)
 
 
 def build_dags(use_case_name: str | None = None) -> dict[str, DAG]:
