@@ -42,7 +42,7 @@ ROW_RULES = (
 )
 WINDOW_RULES = frozenset({"before_window", "future_timestamp"})
 SCOPE_RULES = WINDOW_RULES | {"below_min_interactions"}
-POLICY_RULES = frozenset({"bot_user"})
+POLICY_RULES = frozenset({"bot_user", "beyond_recent_cap"})
 NOT_DEFECTS = SCOPE_RULES | POLICY_RULES
 CHANGE_RULES = ("timestamp_milliseconds", "event_type_normalised", "id_trimmed")
 
@@ -253,6 +253,7 @@ def partition_sql(names: StagingNames, use_case: UseCase, *, holdout_start: int)
 
 def partition_select(classified: str, use_case: UseCase, *, holdout_start: int) -> str:
     """Deduplicate the kept rows of `classified`, then put each in one part: bot_user, holdout,
+    beyond_recent_cap (a user's training rows older than their latest ``max_recent_events_per_user``),
     below_min_interactions or train.
 
     Per-user counts come from a GROUP BY joined back (a hash join on users), not from window functions
@@ -261,19 +262,27 @@ def partition_select(classified: str, use_case: UseCase, *, holdout_start: int) 
     """
     holdout = use_case.holdout
     cap = use_case.cleaning.max_events_per_user
+    recent = use_case.cleaning.max_recent_events_per_user
     minimum = use_case.cleaning.min_interactions_per_user
+    ranked = (
+        "(SELECT kept.*, row_number() OVER (PARTITION BY user_id "
+        "ORDER BY timestamp DESC, item_id DESC, event_type DESC, event_value DESC) AS rn FROM kept)"
+    )
     if holdout.strategy == "last_days":
-        rows = "kept"
+        rows = ranked if recent else "kept"
         user_counts = f"sum(CASE WHEN timestamp < {holdout_start} THEN 1 ELSE 0 END) AS train_rows"
+        if recent:
+            user_counts += f", sum(CASE WHEN timestamp >= {holdout_start} THEN 1 ELSE 0 END) AS holdout_rows"
         is_holdout = f"k.timestamp >= {holdout_start}"
     else:
-        rows = (
-            "(SELECT kept.*, row_number() OVER (PARTITION BY user_id "
-            "ORDER BY timestamp DESC, item_id DESC, event_type DESC, event_value DESC) AS rn FROM kept)"
-        )
+        rows = ranked
         held = f"CASE WHEN count(*) >= 2 THEN greatest(1, CAST(floor(count(*) * {holdout.fraction}) AS BIGINT)) ELSE 0 END"
         user_counts = f"count(*) - {held} AS train_rows, {held} AS holdout_rows"
         is_holdout = "k.rn <= u.holdout_rows"
+    beyond_cap = (
+        f"\n         WHEN k.rn > u.holdout_rows + {recent} THEN 'beyond_recent_cap'" if recent else ""
+    )
+    train_rows = f"least(u.train_rows, {recent})" if recent else "u.train_rows"
     return f"""
 WITH kept AS (
   SELECT DISTINCT user_id, item_id, ts AS timestamp, event_type, event_value
@@ -286,8 +295,8 @@ users AS (
 SELECT * FROM (
   SELECT k.user_id, k.item_id, k.timestamp, k.event_type, k.event_value,
     CASE WHEN u.n > {cap} THEN 'bot_user'
-         WHEN {is_holdout} THEN 'holdout'
-         WHEN u.train_rows < {minimum} THEN 'below_min_interactions'
+         WHEN {is_holdout} THEN 'holdout'{beyond_cap}
+         WHEN {train_rows} < {minimum} THEN 'below_min_interactions'
          ELSE 'train' END AS part
   FROM {rows} k JOIN users u ON u.user_id = k.user_id
 ) parted

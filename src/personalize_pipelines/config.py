@@ -108,11 +108,26 @@ class HoldoutSpec(_Strict):
 
 
 class CleaningSpec(_Strict):
+    """How the export cleans: ``max_events_per_user`` drops a user's events whole (a bot);
+    ``max_recent_events_per_user`` keeps each user's latest K training events and drops the older ones
+    (counted under ``beyond_recent_cap``; the holdout is cut first and never capped)."""
+
     max_events_per_user: Annotated[int, Field(ge=2)] = 2000
+    max_recent_events_per_user: Annotated[int, Field(ge=1)] | None = None
     min_interactions_per_user: Annotated[int, Field(ge=1)] = 2
     max_defect_fraction: Annotated[float, Field(ge=0, le=1)] = 0.2
     min_column_fill: Annotated[float, Field(ge=0, le=1)] = 0.05
     millisecond_threshold: Annotated[float, Field(gt=0)] = 1e11
+
+    @model_validator(mode="after")
+    def _cap_keeps_the_minimum(self) -> CleaningSpec:
+        cap = self.max_recent_events_per_user
+        if cap is not None and cap < self.min_interactions_per_user:
+            raise ValueError(
+                f"max_recent_events_per_user {cap} is below min_interactions_per_user "
+                f"{self.min_interactions_per_user}: every user would be dropped"
+            )
+        return self
 
 
 class QualitySpec(_Strict):

@@ -254,6 +254,7 @@ def _interaction_accounting(warehouse: _Compiled, ctx: ExportContext) -> dict[st
     dropped["duplicate"] = kept - sum(rows for rows, _ in parts.values())
     dropped["bot_user"], bot_users = parts.get("bot_user", (0, 0))
     dropped["below_min_interactions"], below_users = parts.get("below_min_interactions", (0, 0))
+    dropped["beyond_recent_cap"], capped_users = parts.get("beyond_recent_cap", (0, 0))
     train_rows, holdout_rows = parts.get("train", (0, 0))[0], parts.get("holdout", (0, 0))[0]
     raw_rows = sum(entry["raw"] for entry in by_source.values())
     accounted = sum(dropped.values()) + train_rows + holdout_rows
@@ -272,6 +273,11 @@ def _interaction_accounting(warehouse: _Compiled, ctx: ExportContext) -> dict[st
         "warnings": _event_type_warnings(uc, by_source),
         "defects": defects,
         "users_below_min": below_users,
+        "recent_cap": {
+            "max_recent_events_per_user": uc.cleaning.max_recent_events_per_user,
+            "users": capped_users,
+            "rows": dropped["beyond_recent_cap"],
+        },
         "train_rows": train_rows,
         "holdout_rows": holdout_rows,
         "in_window_rows": in_scope,

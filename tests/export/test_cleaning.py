@@ -167,3 +167,54 @@ def test_a_row_without_a_required_field_is_dropped_under_its_rule_and_the_field_
     assert "DISCONTINUED_NOTE" in report["items"]["columns"] and not report["items"]["columns_dropped"].get(
         "DISCONTINUED_NOTE"
     )
+
+
+def test_the_recent_cap_keeps_each_users_latest_k_training_rows_and_counts_the_rest(
+    engine, shop_use_case, sql_root
+):
+    uncapped = make_ctx(shop_use_case, engine, sql_root)
+    stage(engine, uncapped)
+    train = engine.query(f"SELECT user_id, item_id, timestamp, event_type FROM {uncapped.names.interactions}")
+    holdout = sorted(engine.query(f"SELECT * FROM {uncapped.names.holdout}"))
+    k = 3
+    cleaning = uncapped.use_case.cleaning.model_copy(update={"max_recent_events_per_user": k})
+    ctx = ExportContext(
+        use_case=uncapped.use_case.model_copy(update={"cleaning": cleaning}),
+        window=uncapped.window,
+        names=StagingNames(engine.qualifier, "t2"),
+        sql_root=sql_root,
+    )
+    report = stage(engine, ctx)
+
+    by_user: dict[str, list[tuple]] = {}
+    for row in train:
+        by_user.setdefault(row[0], []).append(row)
+    expected = {
+        row
+        for rows in by_user.values()
+        for row in sorted(rows, key=lambda r: (r[2], r[1], r[3]), reverse=True)[:k]
+    }
+    kept = set(engine.query(f"SELECT user_id, item_id, timestamp, event_type FROM {ctx.names.interactions}"))
+    assert kept == expected
+    over = sum(max(0, len(rows) - k) for rows in by_user.values())
+    assert over > 0 and report["dropped"]["beyond_recent_cap"] == over
+    assert report["recent_cap"] == {
+        "max_recent_events_per_user": k,
+        "users": sum(len(rows) > k for rows in by_user.values()),
+        "rows": over,
+    }
+    assert (
+        sorted(engine.query(f"SELECT * FROM {ctx.names.holdout}")) == holdout
+    )  # the holdout is never capped
+    assert "beyond_recent_cap" not in report["defects"]
+
+
+def test_a_recent_cap_below_the_minimum_is_refused():
+    from pydantic import ValidationError
+
+    from personalize_pipelines.config import CleaningSpec
+
+    with pytest.raises(
+        ValidationError, match="below min_interactions_per_user 5: every user would be dropped"
+    ):
+        CleaningSpec(max_recent_events_per_user=3, min_interactions_per_user=5)
