@@ -115,6 +115,33 @@ def test_a_put_events_burst_trends_once_its_interval_closes_without_a_new_soluti
     p.delete_event_tracker(eventTrackerArn=tracker["eventTrackerArn"])
 
 
+def test_an_incremental_import_moves_the_trend_without_a_new_solution_version(clients, bucket):
+    p = clients.personalize
+    name = unique("trending-import")
+    arns = create_group_with_data(clients, bucket=bucket, name=name, interactions=planted_trend_csv(seed=11))
+    served = create_trending_campaign(clients, group=arns["group"], name=name)
+    assert trending_items(clients, served["campaign"], 1) == ["rising"]
+    hour = START + HOURS * HOUR
+    rows = [f"u{n},imported,{hour + 60 * n + 1},watch,1.0" for n in range(40)]
+    rows.append(f"u1,steady2,{hour + HOUR},watch,1.0")  # closes hour 13
+    key = f"{name}/more.csv"
+    body = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\n" + "\n".join(rows) + "\n"
+    clients.s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
+    job = p.create_dataset_import_job(
+        jobName=unique("more"),
+        datasetArn=arns["dataset"],
+        roleArn=ROLE,
+        importMode="INCREMENTAL",
+        dataSource={"dataLocation": f"s3://{bucket}/{key}"},
+    )["datasetImportJobArn"]
+    assert (
+        wait_for(p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job)["status"]
+        == "ACTIVE"
+    )
+    assert trending_items(clients, served["campaign"], 1) == ["imported"]
+    assert len(p.list_solution_versions(solutionArn=served["solution"])["solutionVersions"]) == 1
+
+
 def test_batch_recommendations_and_unknown_frequencies_are_refused_as_aws_refuses_them(
     clients, bucket, trending
 ):

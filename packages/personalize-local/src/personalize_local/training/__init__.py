@@ -20,6 +20,12 @@ What each recipe trains:
   ``recommend`` on these sums the similarities of the user's history (item-kNN), which is what their
   metrics measure; ``related`` is their real use.
 - popularity-count: summed event weight per item.
+- trending-now: the time-decayed growth score of :func:`algorithms.trending` over intervals of the
+  solution's trend discovery frequency; served from the group's current interactions
+  (:meth:`TrainedModel.trending`), so it follows new data without retraining.
+- item-affinity, item-attribute-affinity: EASE as above; a segment is every user's EASE score for the
+  queried item(s), best users first (:meth:`TrainedModel.segment`). Their metrics are Personalize's
+  segmentation ones: ``hits_at_1_percent``, ``recall_at_1_percent`` and ``coverage`` over held-out items.
 
 Events: ``eventType`` keeps one type; ``eventValueThreshold`` drops events with a lower EVENT_VALUE;
 ``eventsConfig.eventParametersList`` keeps the listed types with their thresholds and weights (0–1).
