@@ -72,6 +72,7 @@ TRACKED_RULES = (
     "duplicate",
     "bot_user",
     "below_min_interactions",
+    "beyond_recent_cap",  # no cap configured: every rule is in the manifest, this one at 0
 )
 DEFECT_RULES = (
     "missing_user_id",

@@ -399,3 +399,18 @@ def _train_and_deploy(aws: Clients, group: str, *, recipe: str, **solution) -> s
     campaign = p.create_campaign(name=unique("campaign"), solutionVersionArn=version, minProvisionedTPS=1)
     wait_for(p.describe_campaign, "campaign", campaignArn=campaign["campaignArn"])
     return campaign["campaignArn"]
+
+
+def test_aws_managed_policies_attach_after_an_earlier_endpoint_used_iam(tmp_path):
+    """moto reads its managed-policy switch when an account's IAM is first used: an endpoint started after
+    another one in the same process (a test session, an embedding application) must still have them."""
+    from moto.core.config import default_user_config
+    from moto.iam.models import iam_backends
+
+    default_user_config.get("iam", {}).pop("load_aws_managed_policies", None)
+    assert iam_backends["123456789012"]["aws"]  # the account's IAM exists before the switch is set
+    with running_endpoint(state_dir=tmp_path) as url:
+        iam = client(make_clients(url), "iam")
+        role_name = unique("PersonalizeRoleDemo")
+        iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"}))
+        iam.attach_role_policy(RoleName=role_name, PolicyArn=PERSONALIZE_ROLE_POLICY)

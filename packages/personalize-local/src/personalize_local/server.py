@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 from moto.core.config import default_user_config
+from moto.iam.models import iam_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
@@ -47,9 +48,15 @@ def load_aws_managed_policies() -> None:
     ``arn:aws:iam::aws:policy/...`` ARN works as on AWS (moto leaves them out unless told).
 
     moto's switch is its process-wide config, read when an account's IAM is first used or reset; it is set
-    in place, so a ``mock_aws`` context started meanwhile restores it as it is.
+    in place, so a ``mock_aws`` context started meanwhile restores it as it is. An account whose IAM an
+    earlier endpoint in this process already used gets the policies it missed.
     """
     default_user_config.setdefault("iam", {})["load_aws_managed_policies"] = True
+    for account in iam_backends.values():
+        for iam in account.values():
+            if not iam.aws_managed_policies:
+                iam.aws_managed_policies = iam._init_aws_policies()
+                iam.managed_policies.update(iam._init_managed_policies())
 
 
 class RequestHandler(MotoRequestHandler):
