@@ -23,6 +23,7 @@ from tests.local_endpoint.conftest import (
     wait_for,
     watch_csv,
 )
+from tests.local_endpoint.test_trending import planted_trend_csv
 
 VOD = ("aws-vod-top-picks", "aws-vod-because-you-watched-x", "aws-vod-more-like-x", "aws-vod-most-popular")
 SHOP = ("aws-ecomm-frequently-bought-together", "aws-ecomm-recommended-for-you")
@@ -451,3 +452,16 @@ def test_excluded_columns_leave_item_metadata_out_of_training(clients, bucket):
         for arn in recommenders.values()
     ]
     assert metrics[0] != metrics[1]
+
+
+def test_trending_now_ranks_the_planted_rise_first_and_the_fall_last(clients, bucket):
+    planted = "".join(",".join(line.split(",")[:4]) + "\n" for line in planted_trend_csv().splitlines())
+    arns = create_domain_group(
+        clients, bucket=bucket, name=unique("vod-trend"), domain="VIDEO_ON_DEMAND", interactions=planted
+    )
+    trending = create_recommenders(clients, group=arns["group"], recipes=["aws-vod-trending-now"])
+    response = clients.runtime.get_recommendations(
+        recommenderArn=trending["aws-vod-trending-now"], userId="u1", numResults=50
+    )
+    items = items_of(response)
+    assert items[0] == "rising" and items[-1] == "falling" and len(items) == 22
