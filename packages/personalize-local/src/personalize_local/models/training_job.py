@@ -36,13 +36,15 @@ def interactions_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def check_trainable(interactions: pd.DataFrame, event_type: str | None) -> None:
-    """Personalize's minimums (:mod:`personalize_local.limits`), counting only the event type if one is set."""
+def check_trainable(interactions: pd.DataFrame, event_type: str | None, *, any_case: bool = False) -> None:
+    """Personalize's minimums (:mod:`personalize_local.limits`), counting only the event type if one is set
+    (in any letter case with ``any_case``, as a use case's required event type is matched)."""
     import pandas as pd
 
     counted = interactions
     if event_type:
-        counted = interactions[interactions.get("EVENT_TYPE", pd.Series(dtype=str)) == event_type]
+        types = interactions.get("EVENT_TYPE", pd.Series(dtype=str))
+        counted = interactions[types.str.lower() == event_type.lower() if any_case else types == event_type]
     what = f" of event type {event_type!r}" if event_type else ""
     if len(counted) < MIN_INTERACTIONS:
         raise JobFailed(
@@ -122,7 +124,7 @@ def train_model(
     if frame is None:
         raise JobFailed(f"The Interactions dataset {dataset['datasetArn']} holds no data; import some first")
     interactions = interactions_frame(frame)
-    check_trainable(interactions, event_type or recipe.required_event_type)
+    check_trainable(interactions, event_type or recipe.required_event_type, any_case=event_type is None)
     excluded = {kind.upper(): set(columns) for kind, columns in (excluded_columns or {}).items()}
     started = time.monotonic()
     log.info("training %s (%s) on %d interactions", model_arn, recipe.name, len(interactions))
