@@ -465,3 +465,30 @@ def test_trending_now_ranks_the_planted_rise_first_and_the_fall_last(clients, bu
     )
     items = items_of(response)
     assert items[0] == "rising" and items[-1] == "falling" and len(items) == 22
+
+
+def test_a_user_personalization_v2_campaign_gives_reasons_and_takes_promotions_too(clients, trained_group):
+    p, runtime = clients.personalize, clients.runtime
+    campaign = trained_group["personalization"]["campaign"]
+    drama = p.create_filter(
+        name=unique("drama"),
+        datasetGroupArn=trained_group["group"],
+        filterExpression='INCLUDE ItemID WHERE Items.GENRE IN ("Drama")',
+    )["filterArn"]
+    wait_for(p.describe_filter, "filter", filterArn=drama)
+    response = runtime.get_recommendations(
+        campaignArn=campaign,
+        userId="u0",  # an Action fan: Drama only comes through the promotion
+        numResults=10,
+        promotions=[{"name": "drama", "percentPromotedItems": 50, "filterArn": drama}],
+    )
+    promoted = [entry for entry in response["itemList"] if "promotionName" in entry]
+    assert len(promoted) == 5 and all(entry["itemId"].startswith("b") for entry in promoted)
+    assert all(entry["reason"] == ["Promoted item"] for entry in promoted)
+    cold = runtime.get_recommendations(campaignArn=campaign, userId="stranger", numResults=2)["itemList"]
+    assert [entry["reason"] for entry in cold] == [["Popular item"], ["Popular item"]]
+    sims = runtime.get_recommendations(
+        campaignArn=trained_group["sims"]["campaign"], itemId="a1", numResults=2
+    )
+    assert all("reason" not in entry for entry in sims["itemList"])
+    p.delete_filter(filterArn=drama)
