@@ -61,6 +61,13 @@ def shop(clients, bucket) -> dict:
     return {**arns, **recommenders}
 
 
+def wait_until_deleted(personalize, recommender_arn: str, *, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while recommender_arn in {r["recommenderArn"] for r in personalize.list_recommenders()["recommenders"]}:
+        assert time.monotonic() < deadline, f"{recommender_arn} was not deleted in {timeout} s"
+        time.sleep(0.02)
+
+
 def items_of(response: dict) -> list[str]:
     return [item["itemId"] for item in response["itemList"]]
 
@@ -323,17 +330,7 @@ def check_lifecycle(clients, bucket: str) -> None:
 
     p.delete_recommender(recommenderArn=arn)
     assert p.describe_recommender(recommenderArn=arn)["recommender"]["status"] == "DELETE PENDING"
-    wait_for(
-        lambda **a: {
-            "r": {
-                "status": "GONE"
-                if not p.list_recommenders(datasetGroupArn=arns["group"])["recommenders"]
-                else "x"
-            }
-        },
-        "r",
-        until=("GONE",),
-    )
+    wait_until_deleted(p, arn)
     with pytest.raises(p.exceptions.ResourceNotFoundException):
         p.describe_recommender(recommenderArn=arn)
 
@@ -362,11 +359,7 @@ def test_recommenders_survive_a_restart_limits_hold_and_failures_and_throttling_
         updated = create_recommenders(clients, group=arns["group"], recipes=["aws-vod-most-popular"])
         unlucky = updated["aws-vod-most-popular"]
         p.delete_recommender(recommenderArn=unlucky)
-        wait_for(
-            lambda **a: {"r": {"status": "GONE" if unlucky not in str(p.list_recommenders()) else "x"}},
-            "r",
-            until=("GONE",),
-        )
+        wait_until_deleted(p, unlucky)
         unlucky = p.create_recommender(
             name=f"{doomed}-u", datasetGroupArn=arns["group"], recipeArn=RECIPE + "aws-vod-most-popular"
         )["recommenderArn"]
