@@ -13,6 +13,7 @@ from personalize_local.testing import running_endpoint
 from tests.local_endpoint.conftest import (
     BASKET_PAIRS,
     RECIPE,
+    active_filter,
     baskets_csv,
     create_domain_group,
     create_recommenders,
@@ -144,12 +145,9 @@ def test_frequently_bought_together_returns_the_items_bought_in_the_same_basket(
 
 def test_promotions_metadata_and_reasons_are_returned_as_the_api_returns_them(clients, shop):
     p, runtime = clients.personalize, clients.runtime
-    kitchen = p.create_filter(
-        name=unique("kitchen"),
-        datasetGroupArn=shop["group"],
-        filterExpression="INCLUDE ItemID WHERE Items.CATEGORY_L1 IN ($CATEGORY)",
-    )["filterArn"]
-    wait_for(p.describe_filter, "filter", filterArn=kitchen)
+    kitchen = active_filter(
+        p, group=shop["group"], expression="INCLUDE ItemID WHERE Items.CATEGORY_L1 IN ($CATEGORY)"
+    )
     response = runtime.get_recommendations(
         recommenderArn=shop["aws-ecomm-recommended-for-you"],
         userId="u0",
@@ -463,12 +461,9 @@ def test_trending_now_ranks_the_planted_rise_first_and_the_fall_last(clients, bu
 def test_a_user_personalization_v2_campaign_gives_reasons_and_takes_promotions_too(clients, trained_group):
     p, runtime = clients.personalize, clients.runtime
     campaign = trained_group["personalization"]["campaign"]
-    drama = p.create_filter(
-        name=unique("drama"),
-        datasetGroupArn=trained_group["group"],
-        filterExpression='INCLUDE ItemID WHERE Items.GENRE IN ("Drama")',
-    )["filterArn"]
-    wait_for(p.describe_filter, "filter", filterArn=drama)
+    drama = active_filter(
+        p, group=trained_group["group"], expression='INCLUDE ItemID WHERE Items.GENRE IN ("Drama")'
+    )
     response = runtime.get_recommendations(
         campaignArn=campaign,
         userId="u0",  # an Action fan: Drama only comes through the promotion
