@@ -480,3 +480,47 @@ def test_a_user_personalization_v2_campaign_gives_reasons_and_takes_promotions_t
     )
     assert all("reason" not in entry for entry in sims["itemList"])
     p.delete_filter(filterArn=drama)
+
+
+def test_events_put_after_training_personalize_top_picks_at_once(clients, vod):
+    p, runtime = clients.personalize, clients.runtime
+    tracker = p.create_event_tracker(name=unique("vod-events"), datasetGroupArn=vod["group"])
+    top_picks = vod["aws-vod-top-picks"]
+    before = runtime.get_recommendations(recommenderArn=top_picks, userId="newcomer", numResults=10)[
+        "itemList"
+    ]
+    assert {tuple(entry["reason"]) for entry in before} == {("Popular item",)}
+    watched = [f"b{n}" for n in range(1, 9)]
+    clients.events.put_events(
+        trackingId=tracker["trackingId"],
+        userId="newcomer",
+        sessionId="first-visit",
+        eventList=[
+            {"eventType": "Watch", "itemId": item, "sentAt": 1_800_000_000 + n}
+            for n, item in enumerate(watched)
+        ],
+    )
+    after = runtime.get_recommendations(recommenderArn=top_picks, userId="newcomer", numResults=10)[
+        "itemList"
+    ]
+    items = [entry["itemId"] for entry in after]
+    assert not set(watched) & set(items) and sum(item.startswith("b") for item in items) >= 8
+    assert all("reason" not in entry for entry in after)
+    p.delete_event_tracker(eventTrackerArn=tracker["eventTrackerArn"])
+
+
+def test_a_request_filter_applies_to_a_recommenders_list(clients, vod):
+    no_romance = active_filter(
+        clients.personalize, group=vod["group"], expression='EXCLUDE ItemID WHERE Items.GENRES IN ("Romance")'
+    )
+    for arn, query in (
+        (vod["aws-vod-top-picks"], {"userId": "u1"}),  # a Drama|Romance fan
+        (vod["aws-vod-because-you-watched-x"], {"userId": "u1", "itemId": "b2"}),
+    ):
+        response = clients.runtime.get_recommendations(
+            recommenderArn=arn, filterArn=no_romance, numResults=10, **query
+        )
+        assert len(response["itemList"]) == 10 and all(
+            item["itemId"].startswith("a") for item in response["itemList"]
+        )
+    clients.personalize.delete_filter(filterArn=no_romance)
