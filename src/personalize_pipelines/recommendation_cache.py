@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,15 +61,7 @@ ITEM_SEGMENTS = CacheLayout(
     scored=False,
     key_length=None,
 )
-ATTRIBUTE_SEGMENTS = CacheLayout(
-    key_field="itemAttributes",
-    key_column="item_or_query",
-    item_column="user_id",
-    kind="segments",
-    answer_field="usersList",
-    scored=False,
-    key_length=None,
-)
+ATTRIBUTE_SEGMENTS = replace(ITEM_SEGMENTS, key_field="itemAttributes")
 
 
 def batch_input(ids: Iterable[str], *, layout: CacheLayout = USERS) -> bytes:

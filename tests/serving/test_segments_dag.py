@@ -12,7 +12,16 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from tests.serving.conftest import RUN_AT, connect, load_dag, task_states, use_test_config, xcom
+from tests.serving.conftest import (
+    RUN_AT,
+    connect,
+    load_dag,
+    recipe_versions,
+    run_before_any_promotion,
+    task_states,
+    use_test_config,
+    xcom,
+)
 
 SEGMENTS = {
     "recipe": "aws-item-affinity",
@@ -59,16 +68,7 @@ def segments_dag(world, new_arrival, monkeypatch, tmp_path, airflow_db):
 
 
 def affinity_versions(world) -> list[dict]:
-    p = world.personalize
-    solutions = [
-        s
-        for s in p.list_solutions(datasetGroupArn=world.group)["solutions"]
-        if p.describe_solution(solutionArn=s["solutionArn"])["solution"]["recipeArn"].endswith(
-            "/aws-item-affinity"
-        )
-    ]
-    assert len(solutions) == 1, solutions
-    return p.list_solution_versions(solutionArn=solutions[0]["solutionArn"])["solutionVersions"]
+    return recipe_versions(world, "aws-item-affinity")
 
 
 def output_segments(world, job_arn: str) -> dict[str, list[str]]:
@@ -109,12 +109,7 @@ def test_segments_load_each_items_audience_and_a_rerun_replaces_them(segments_da
 
 
 def test_before_the_first_promotion_the_run_is_skipped(world, monkeypatch, tmp_path, airflow_db):
-    bucket = f"{world.bucket}-empty"
-    world.s3.create_bucket(Bucket=bucket)
-    use_test_config(monkeypatch, tmp_path, bucket=bucket, segments=SEGMENTS)
-    connect(monkeypatch, world, cache_path=tmp_path / "cache.duckdb")
-    run = load_dag("shop__segments").test(logical_date=RUN_AT)
-    states = task_states(run)
+    states = run_before_any_promotion(world, monkeypatch, tmp_path, "shop__segments", segments=SEGMENTS)
     assert states["plan"] == "skipped" and states["load_segments"] == "skipped", states
     assert not (tmp_path / "cache.duckdb").exists()
 

@@ -773,6 +773,18 @@ class PersonalizeCreateOrUpdateCampaignOperator(PersonalizeBaseOperator):
         return True, serving_version
 
 
+BATCH_JOB_FIELDS = (
+    "job_name",
+    "solution_version_arn",
+    "input_path",
+    "output_path",
+    "role_arn",
+    "num_results",
+    "filter_arn",
+)
+"""The templated parameters every batch job operator takes."""
+
+
 class _PersonalizeBatchJobOperator(PersonalizeBaseOperator):
     """
     Base for the batch jobs (not to be used directly in Dags): one S3 input file through a solution version
@@ -868,16 +880,7 @@ class PersonalizeCreateBatchInferenceJobOperator(_PersonalizeBatchJobOperator):
     create_method = "create_batch_inference_job"
     link_class = PersonalizeBatchInferenceJobLink
     operator_extra_links = (PersonalizeBatchInferenceJobLink(),)
-    template_fields: Sequence[str] = aws_template_fields(
-        "job_name",
-        "solution_version_arn",
-        "input_path",
-        "output_path",
-        "role_arn",
-        "num_results",
-        "filter_arn",
-        "batch_inference_job_config",
-    )
+    template_fields: Sequence[str] = aws_template_fields(*BATCH_JOB_FIELDS, "batch_inference_job_config")
 
     def __init__(
         self,
@@ -936,15 +939,7 @@ class PersonalizeCreateBatchSegmentJobOperator(_PersonalizeBatchJobOperator):
     create_method = "create_batch_segment_job"
     link_class = PersonalizeBatchSegmentJobLink
     operator_extra_links = (PersonalizeBatchSegmentJobLink(),)
-    template_fields: Sequence[str] = aws_template_fields(
-        "job_name",
-        "solution_version_arn",
-        "input_path",
-        "output_path",
-        "role_arn",
-        "num_results",
-        "filter_arn",
-    )
+    template_fields: Sequence[str] = aws_template_fields(*BATCH_JOB_FIELDS)
 
 
 class PersonalizeCreateEventTrackerOperator(PersonalizeBaseOperator):
