@@ -108,7 +108,8 @@ def train_model(
 
     :param event_type: count only this event type towards Personalize's minimums (and, for a solution's
         ``eventType``, train only on it).
-    :param excluded_columns: per dataset type (``ITEMS``, ``USERS``), metadata columns training leaves out.
+    :param excluded_columns: per dataset type (``INTERACTIONS``, ``ITEMS``, ``USERS``), the columns training
+        leaves out (never the ids, TIMESTAMP or EVENT_TYPE: the recommender's config refuses those).
     :returns: ``metrics``, ``trainingHours`` and ``_recordsOffset`` (the real-time records trained on).
     """
     try:
@@ -123,9 +124,11 @@ def train_model(
     frame = data.frame(records=records)
     if frame is None:
         raise JobFailed(f"The Interactions dataset {dataset['datasetArn']} holds no data; import some first")
-    interactions = interactions_frame(frame)
-    check_trainable(interactions, event_type or recipe.required_event_type, any_case=event_type is None)
     excluded = {kind.upper(): set(columns) for kind, columns in (excluded_columns or {}).items()}
+    interactions = interactions_frame(
+        frame.drop(columns=sorted(excluded.get("INTERACTIONS", set())), errors="ignore")
+    )
+    check_trainable(interactions, event_type or recipe.required_event_type, any_case=event_type is None)
     started = time.monotonic()
     log.info("training %s (%s) on %d interactions", model_arn, recipe.name, len(interactions))
     try:
