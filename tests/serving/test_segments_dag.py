@@ -110,6 +110,20 @@ def test_segments_load_each_items_audience_and_a_rerun_replaces_them(segments_da
     assert xcom(later, "load_segments")["deleted"] == len(rows)
 
 
+def test_a_user_filter_is_created_in_the_champions_group_and_the_segments_go_through_it(
+    segments_dag, world, monkeypatch, tmp_path
+):
+    viewers = 'INCLUDE UserID WHERE Interactions.EVENT_TYPE IN ("View")'
+    use_test_config(monkeypatch, tmp_path, bucket=world.bucket, segments={**SEGMENTS, "filter": viewers})
+    run = load_dag("shop__segments").test(logical_date=RUN_AT + timedelta(hours=6))
+    assert run.state == "success", task_states(run)
+    described = world.personalize.describe_filter(filterArn=xcom(run, "segment_filter"))["filter"]
+    assert (described["datasetGroupArn"], described["filterExpression"]) == (world.group, viewers)
+    job = world.personalize.describe_batch_segment_job(batchSegmentJobArn=xcom(run, "segment_users"))
+    assert job["batchSegmentJob"]["filterArn"] == described["filterArn"]
+    assert xcom(run, "load_segments")["loaded"] == 24
+
+
 @pytest.fixture(scope="module")
 def catalogue(world):
     """The champion's dataset group gets an Items dataset (each product's CATEGORY); returns the categories
