@@ -22,7 +22,7 @@ from tests.policy_check import actions, allows
 pytestmark = pytest.mark.after_all_dags
 
 # Every flow a use case has: the reverse check needs them all to have run in the session.
-FLOWS = ("export", "train", "batch", "events", "cleanup")
+FLOWS = ("export", "train", "batch", "events", "segments", "cleanup")
 REGION_ACCOUNT = "us-east-1:123456789012"  # where a resource named in a Create call will live
 
 

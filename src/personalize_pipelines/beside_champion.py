@@ -31,14 +31,16 @@ class RetrainedSolution:
 
 
 def retrained_solution(
-    use_case_name: str, *, kind: str, dataset_group_arn: str, moment: datetime, hours: int
+    use_case_name: str, *settings: str, kind: str, dataset_group_arn: str, moment: datetime, hours: int
 ) -> RetrainedSolution:
     """``<use_case>-<kind>`` solution of the group and its version for the period ``moment`` falls in.
 
+    :param settings: what the solution is created with that a YAML edit may change (a recipe): another
+        value names another solution, rather than one Personalize refuses to create again differently.
     :param kind: what the DAG serves (``trending``, ``segments``), in the names.
     """
     period = retrain_period(moment, hours=hours)
-    solution = derive_name(f"{use_case_name}-{kind}", use_case_name, dataset_group_arn)
+    solution = derive_name(f"{use_case_name}-{kind}", use_case_name, dataset_group_arn, *settings)
     return RetrainedSolution(
         solution=solution,
         solution_version=derive_name(f"{use_case_name}-{kind}-{period}", solution, period),

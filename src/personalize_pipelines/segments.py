@@ -87,7 +87,12 @@ def stage(
     spec = use_case.serving.segments
     group = champion.dataset_group_arn
     names = retrained_solution(
-        use_case.name, kind="segments", dataset_group_arn=group, moment=moment, hours=spec.retrain_hours
+        use_case.name,
+        spec.recipe,
+        kind="segments",
+        dataset_group_arn=group,
+        moment=moment,
+        hours=spec.retrain_hours,
     )
     layout = cache_layout(spec)
     queries = queries_to_segment(query, use_case=use_case, moment=moment)

@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from tests.serving.conftest import (
+    ROLE,
     RUN_AT,
     connect,
     load_dag,
@@ -20,6 +21,7 @@ from tests.serving.conftest import (
     run_before_any_promotion,
     task_states,
     use_test_config,
+    wait_active,
     xcom,
 )
 
@@ -71,13 +73,13 @@ def affinity_versions(world) -> list[dict]:
     return recipe_versions(world, "aws-item-affinity")
 
 
-def output_segments(world, job_arn: str) -> dict[str, list[str]]:
-    """What the batch segment job wrote: each answered item's users, in order."""
+def output_segments(world, job_arn: str, key: str = "itemId") -> dict[str, list[str]]:
+    """What the batch segment job wrote: each answered item's (or query's) users, in order."""
     job = world.personalize.describe_batch_segment_job(batchSegmentJobArn=job_arn)["batchSegmentJob"]
     bucket, prefix = job["jobOutput"]["s3DataDestination"]["path"].removeprefix("s3://").split("/", 1)
     body = world.s3.get_object(Bucket=bucket, Key=prefix + "segments.json.out")["Body"].read().decode()
     lines = [json.loads(line) for line in body.splitlines() if line.strip()]
-    return {line["input"]["itemId"]: line["output"]["usersList"] for line in lines if line["error"] is None}
+    return {line["input"][key]: line["output"]["usersList"] for line in lines if line["error"] is None}
 
 
 def test_segments_load_each_items_audience_and_a_rerun_replaces_them(segments_dag, world, tmp_path):
@@ -106,6 +108,85 @@ def test_segments_load_each_items_audience_and_a_rerun_replaces_them(segments_da
     assert len(again) == len(rows), "a rerun replaces each item's rows, never adds to them"
     assert {r[4] for r in again} == {(RUN_AT + timedelta(hours=3)).replace(tzinfo=None)}
     assert xcom(later, "load_segments")["deleted"] == len(rows)
+
+
+def test_a_user_filter_is_created_in_the_champions_group_and_the_segments_go_through_it(
+    segments_dag, world, monkeypatch, tmp_path
+):
+    viewers = 'INCLUDE UserID WHERE Interactions.EVENT_TYPE IN ("View")'
+    use_test_config(monkeypatch, tmp_path, bucket=world.bucket, segments={**SEGMENTS, "filter": viewers})
+    run = load_dag("shop__segments").test(logical_date=RUN_AT + timedelta(hours=6))
+    assert run.state == "success", task_states(run)
+    described = world.personalize.describe_filter(filterArn=xcom(run, "segment_filter"))["filter"]
+    assert (described["datasetGroupArn"], described["filterExpression"]) == (world.group, viewers)
+    job = world.personalize.describe_batch_segment_job(batchSegmentJobArn=xcom(run, "segment_users"))
+    assert job["batchSegmentJob"]["filterArn"] == described["filterArn"]
+    assert xcom(run, "load_segments")["loaded"] == 24
+
+
+@pytest.fixture(scope="module")
+def catalogue(world):
+    """The champion's dataset group gets an Items dataset (each product's CATEGORY); returns the categories
+    of the products on sale at the run."""
+    import csv
+    import io
+
+    p = world.personalize
+    con = duckdb.connect(str(world.warehouse), read_only=True)
+    products = con.execute(
+        "SELECT product_id, any_value(category) FROM products WHERE category <> 'dup' GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    con.close()
+    body = io.StringIO()
+    csv.writer(body, lineterminator="\n").writerows([("ITEM_ID", "CATEGORY"), *products])
+    key = "exports/shop/v1/items/part-00000.csv"
+    world.s3.put_object(Bucket=world.bucket, Key=key, Body=body.getvalue().encode())
+    fields = [
+        {"name": "ITEM_ID", "type": "string"},
+        {"name": "CATEGORY", "type": "string", "categorical": True},
+    ]
+    schema = p.create_schema(
+        name="shop-items",
+        schema=json.dumps(
+            {
+                "type": "record",
+                "name": "Items",
+                "namespace": "com.amazonaws.personalize.schema",
+                "fields": fields,
+            }
+        ),
+    )["schemaArn"]
+    dataset = p.create_dataset(
+        name="shop-items", schemaArn=schema, datasetGroupArn=world.group, datasetType="Items"
+    )["datasetArn"]
+    wait_active(p.describe_dataset, "dataset", datasetArn=dataset)
+    job = p.create_dataset_import_job(
+        jobName="shop-items",
+        datasetArn=dataset,
+        roleArn=ROLE,
+        dataSource={"dataLocation": f"s3://{world.bucket}/{key}"},
+    )["datasetImportJobArn"]
+    wait_active(p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job)
+    return {category for _, category in products if category != "late"}  # p999 comes out after the run
+
+
+def test_attribute_segments_load_each_querys_audience(world, catalogue, monkeypatch, tmp_path, airflow_db):
+    """aws-item-attribute-affinity on the catalogue's categories; a category no item has is an error line."""
+    attributes = {**SEGMENTS, "recipe": "aws-item-attribute-affinity", "query": "shop/segment_categories.sql"}
+    use_test_config(monkeypatch, tmp_path, bucket=world.bucket, segments=attributes)
+    connect(monkeypatch, world, cache_path=tmp_path / "cache.duckdb")
+    run = load_dag("shop__segments").test(logical_date=RUN_AT)
+    assert run.state == "success", task_states(run)
+    (version,) = recipe_versions(world, "aws-item-attribute-affinity")
+    rows = segments(tmp_path / "cache.duckdb")
+    assert sorted({r[0] for r in rows}) == sorted(f'ITEMS.CATEGORY = "{c}"' for c in catalogue)
+    assert {r[3] for r in rows} == {version["solutionVersionArn"]}
+    answered = output_segments(world, xcom(run, "segment_users"), key="itemAttributes")
+    assert {query: [r[2] for r in rows if r[0] == query] for query in answered} == answered
+    loaded = xcom(run, "load_segments")
+    assert (loaded["loaded"], loaded["error_lines"]) == (len(catalogue), 1), (
+        "the duplicate row's 'dup' category"
+    )
 
 
 def test_before_the_first_promotion_the_run_is_skipped(world, monkeypatch, tmp_path, airflow_db):
