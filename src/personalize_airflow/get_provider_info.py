@@ -18,6 +18,7 @@ LINKS = (
     "BatchInferenceJob",
     "EventTracker",
     "Filter",
+    "Recommender",
 )
 
 
