@@ -24,8 +24,10 @@ MAX_EVALUATION_USERS = 10_000
 MAX_EVALUATION_SEGMENTS = 500
 EVALUATION_SEED = 20181128
 
-RECIPES = {name: recipe.use_case for name, recipe in catalogue.RECIPES.items()}
-"""The recipes ``train`` takes, by short name, each with its use case (the developer guide's recipe family)."""
+CATALOGUE = {**catalogue.RECIPES, **catalogue.RECOMMENDER_RECIPES}
+RECIPES = {name: recipe.use_case for name, recipe in CATALOGUE.items()}
+"""The recipes ``train`` takes, custom and recommender, by short name, each with its use case (the developer
+guide's recipe family)."""
 
 
 def train(
@@ -52,8 +54,8 @@ def train(
     if recipe not in RECIPES:
         raise TrainingError(f"Unknown recipe {recipe!r}; known recipes: {', '.join(sorted(RECIPES))}")
     started = time.perf_counter()
-    settings = parse_settings(params, event_type=event_type)
-    uses = catalogue.RECIPES[recipe]
+    uses = CATALOGUE[recipe]
+    settings = parse_settings(params, event_type=event_type or uses.event_type)
     items = data.items if uses.item_metadata else None
     if items is not None and "ITEM_ID" not in items.columns:
         raise TrainingError("Items data is missing required column ITEM_ID")
@@ -112,7 +114,7 @@ def _fit(
     history = events.matrix()
     popularity = algorithms.popularity(history)
     parts: dict[str, Any] = {}
-    algorithm = catalogue.RECIPES[recipe].algorithm
+    algorithm = CATALOGUE[recipe].algorithm
     if algorithm == "ease":
         interacted = int(np.count_nonzero(popularity))
         cap = min(settings.ease_max_items, int(np.flatnonzero(popularity).max()) + 1)
