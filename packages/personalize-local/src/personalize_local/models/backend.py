@@ -38,6 +38,7 @@ from personalize_local.models.context import RequestContext
 from personalize_local.models.datasets import check_schema_for, csv_to_frame, parse_schema, read_csv_objects
 from personalize_local.models.events import EventsBackend
 from personalize_local.models.lifecycle import JobFailed, Lifecycle
+from personalize_local.models.recommenders import Recommenders
 from personalize_local.models.registry import ModelRegistry
 from personalize_local.models.runtime import RuntimeBackend, check_num_results
 from personalize_local.models.segments import BatchSegmentJobs
@@ -125,10 +126,10 @@ def _tags_dict(tags: list[dict] | None) -> dict[str, str]:
     return result
 
 
-class PersonalizeBackend(BatchSegmentJobs):
+class PersonalizeBackend(BatchSegmentJobs, Recommenders):
     """The control plane, composed over one :class:`ServiceState` with the helpers it shares.
 
-    Batch segment jobs come from :class:`BatchSegmentJobs`. Runtime and events are its ``runtime`` and
+    Batch segment jobs come from :class:`BatchSegmentJobs`, recommenders from :class:`Recommenders`. Runtime and events are its ``runtime`` and
     ``events``. They, the model registry, batch inference and
     training receive the state (and the registry), never the backend.
     """
@@ -258,7 +259,7 @@ class PersonalizeBackend(BatchSegmentJobs):
         self._deletable("dataset-group", datasetGroupArn)
         children = [
             r.get(arn_key(kind))
-            for kind in ("dataset", "solution", "event-tracker", "filter")
+            for kind in ("dataset", "solution", "event-tracker", "filter", "recommender")
             for r in self.store.find(kind, datasetGroupArn=datasetGroupArn)
         ]
         if children:

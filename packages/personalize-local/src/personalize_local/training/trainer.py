@@ -147,6 +147,11 @@ def _fit(
                 similarity, metadata, metadata_weight=settings.metadata_weight
             )
         parts["weights"] = similarity
+    elif algorithm == "cooccurrence":
+        log(f"co-occurrence within baskets ({algorithms.BASKET_GAP_SECONDS} s without an event ends one)")
+        parts["weights"] = algorithms.fit_cooccurrence(
+            events.user, events.item, events.timestamp, len(events.item_ids)
+        )
     elif algorithm == "trending":
         refresh = min(settings.trend_seconds, MAX_TREND_REFRESH_SECONDS)
         end = float(events.timestamp.max() // refresh * refresh)
