@@ -81,6 +81,33 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
+def imported_group(clients: dict[str, Any], bucket: str, *, csv: str, domain: str | None = None) -> str:
+    """A dataset group (of ``domain``, when given) with ``csv`` imported as its interactions, set up with
+    plain boto3."""
+    p = clients["personalize"]
+    name = unique(domain.lower().replace("_", "-") if domain else "models")
+    in_domain = {"domain": domain} if domain else {}
+    clients["s3"].put_object(Bucket=bucket, Key=f"{name}/interactions.csv", Body=csv.encode())
+    group_arn = p.create_dataset_group(name=name, **in_domain)["datasetGroupArn"]
+    wait_status(p.describe_dataset_group, "datasetGroup", datasetGroupArn=group_arn)
+    schema = p.create_schema(name=name, schema=json.dumps(INTERACTIONS_SCHEMA), **in_domain)["schemaArn"]
+    dataset = p.create_dataset(
+        name=name, schemaArn=schema, datasetGroupArn=group_arn, datasetType="Interactions"
+    )
+    wait_status(p.describe_dataset, "dataset", datasetArn=dataset["datasetArn"])
+    job = p.create_dataset_import_job(
+        jobName=name,
+        datasetArn=dataset["datasetArn"],
+        roleArn=ROLE,
+        dataSource={"dataLocation": f"s3://{bucket}/{name}/interactions.csv"},
+    )
+    imported = wait_status(
+        p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job["datasetImportJobArn"]
+    )
+    assert imported["status"] == "ACTIVE", imported
+    return group_arn
+
+
 def interactions_csv(*, users: int = 60, per_user: int = 25, seed: int = 3) -> str:
     """Two taste groups of users over 80 items: enough for Personalize's training minimums."""
     rng = random.Random(seed)

@@ -3,8 +3,6 @@ config changes, refused with another recipe, stopped and started, every wait def
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from personalize_airflow.hooks.personalize import PersonalizeResourceConflictError
@@ -13,50 +11,18 @@ from personalize_airflow.operators.personalize import (
     PersonalizeStartRecommenderOperator,
     PersonalizeStopRecommenderOperator,
 )
-from tests.plugins.conftest import ROLE, interactions_csv, make_context, run_deferrable, unique, wait_status
+from tests.plugins.conftest import imported_group, interactions_csv, make_context, run_deferrable, unique
 
 FAST = {"waiter_delay": 1, "waiter_max_attempts": 120}
 TOP_PICKS = "arn:aws:personalize:::recipe/aws-vod-top-picks"
 MOST_POPULAR = "arn:aws:personalize:::recipe/aws-vod-most-popular"
-INTERACTIONS = {
-    "type": "record",
-    "name": "Interactions",
-    "namespace": "com.amazonaws.personalize.schema",
-    "version": "1.0",
-    "fields": [
-        {"name": "USER_ID", "type": "string"},
-        {"name": "ITEM_ID", "type": "string"},
-        {"name": "TIMESTAMP", "type": "long"},
-        {"name": "EVENT_TYPE", "type": "string"},
-    ],
-}
 
 
 @pytest.fixture(scope="module")
 def domain_group(clients, bucket) -> str:
-    """A VIDEO_ON_DEMAND dataset group with imported watch events, set up with plain boto3."""
-    p = clients["personalize"]
-    name = unique("vod")
+    """A VIDEO_ON_DEMAND dataset group with imported watch events."""
     watches = interactions_csv().replace(",click", ",Watch")
-    clients["s3"].put_object(Bucket=bucket, Key=f"{name}/interactions.csv", Body=watches.encode())
-    group = p.create_dataset_group(name=name, domain="VIDEO_ON_DEMAND")["datasetGroupArn"]
-    wait_status(p.describe_dataset_group, "datasetGroup", datasetGroupArn=group)
-    schema = p.create_schema(name=name, schema=json.dumps(INTERACTIONS), domain="VIDEO_ON_DEMAND")[
-        "schemaArn"
-    ]
-    dataset = p.create_dataset(name=name, schemaArn=schema, datasetGroupArn=group, datasetType="Interactions")
-    wait_status(p.describe_dataset, "dataset", datasetArn=dataset["datasetArn"])
-    job = p.create_dataset_import_job(
-        jobName=name,
-        datasetArn=dataset["datasetArn"],
-        roleArn=ROLE,
-        dataSource={"dataLocation": f"s3://{bucket}/{name}/interactions.csv"},
-    )
-    imported = wait_status(
-        p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job["datasetImportJobArn"]
-    )
-    assert imported["status"] == "ACTIVE", imported
-    return group
+    return imported_group(clients, bucket, csv=watches, domain="VIDEO_ON_DEMAND")
 
 
 def create(name: str, group: str, *, recipe: str = TOP_PICKS, tps: int = 1):

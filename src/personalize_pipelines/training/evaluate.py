@@ -132,12 +132,8 @@ def evaluate_run(
     challengers = scored_solutions(s3_client, trained, scoring=scoring)
     defending = None
     if champion:
-        defending = evaluate_batch_output(
-            s3_client,
-            model=CHAMPION_LABEL,
-            solution_version_arn=champion["solution_version_arn"],
-            recipe=champion["recipe"],
-            **scoring,
+        (defending,) = scored_solutions(
+            s3_client, [{**champion, "solution": CHAMPION_LABEL}], scoring=scoring
         )
     judged = judge(
         s3_client,
@@ -162,7 +158,8 @@ def evaluate_run(
 def scored_solutions(
     s3_client: Any, trained: Sequence[Mapping[str, Any]], *, scoring: Mapping[str, Any]
 ) -> list[Evaluated]:
-    """Each trained version's batch output (:func:`trained_version` of each) scored on the holdout."""
+    """Each trained version's batch output (:func:`trained_version` of each, or the champion labelled
+    ``champion``) scored on the holdout."""
     return [
         evaluate_batch_output(
             s3_client,
