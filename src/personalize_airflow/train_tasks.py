@@ -369,3 +369,11 @@ def promote_recommenders(
 def to_stop(*, outcome: dict[str, Any]) -> list[str]:
     """The recommenders an outcome (kept or promoted) no longer serves through, for one stop each."""
     return outcome["stop"]
+
+
+@task(trigger_rule="one_failed")
+def unpromoted_to_stop(*, evaluation: dict[str, Any], champion: dict[str, Any]) -> list[str]:
+    """After a failed deploy (smoke test, promotion): this run's recommenders, which serve nobody."""
+    from personalize_pipelines.training.recommenders import not_serving
+
+    return not_serving(evaluation["recommenders"], serving=champion.get("recommenders") or {})

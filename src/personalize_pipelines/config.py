@@ -515,6 +515,11 @@ class UseCase(_Strict):
             for r in recommenders
             if (why := domains.recipe_problem(domain, r.recipe_name))
         ]
+        if recommenders and self.serving and self.serving.batch:
+            problems.append(
+                "serving.batch scores the champion's solution version by batch inference, which a "
+                "recommender has none of: a use case with training.recommenders serves in real time"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         named = self.evaluation.champion_recommender

@@ -126,3 +126,10 @@ def test_the_gate_judges_the_first_recommender_holdout_users_can_score_unless_on
         load(document)
     with pytest.raises(ValidationError, match="holdout users can score none"):
         load(movies_with(solutions=[], recommenders=[MORE_LIKE]))
+
+
+def test_a_use_case_with_recommenders_has_no_batch_cache_to_fill():
+    document = movies_with(recommenders=[TOP_PICKS])
+    document["serving"]["batch"] = {"users_sql": "shop/active_users.sql"}
+    with pytest.raises(ValidationError, match="serving.batch scores the champion's solution version"):
+        load(document)

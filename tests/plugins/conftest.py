@@ -21,7 +21,9 @@ def failing(kind: str, number: int) -> str:
 
 
 FORCED_FAILURES = {
-    failing(kind, n) for kind in ("import", "training", "campaign", "batch") for n in range(1, 5)
+    failing(kind, n)
+    for kind in ("import", "training", "campaign", "batch", "recommender")
+    for n in range(1, 5)
 }
 ROLE = "arn:aws:iam::123456789012:role/personalize-airflow-test"
 RECIPE = "arn:aws:personalize:::recipe/aws-user-personalization-v2"

@@ -5,13 +5,23 @@ from __future__ import annotations
 
 import pytest
 
-from personalize_airflow.hooks.personalize import PersonalizeResourceConflictError
+from personalize_airflow.hooks.personalize import (
+    PersonalizeResourceConflictError,
+    PersonalizeResourceFailedError,
+)
 from personalize_airflow.operators.personalize import (
     PersonalizeCreateRecommenderOperator,
     PersonalizeStartRecommenderOperator,
     PersonalizeStopRecommenderOperator,
 )
-from tests.plugins.conftest import imported_group, interactions_csv, make_context, run_deferrable, unique
+from tests.plugins.conftest import (
+    failing,
+    imported_group,
+    interactions_csv,
+    make_context,
+    run_deferrable,
+    unique,
+)
 
 FAST = {"waiter_delay": 1, "waiter_max_attempts": 120}
 TOP_PICKS = "arn:aws:personalize:::recipe/aws-vod-top-picks"
@@ -74,3 +84,10 @@ def test_a_recommender_is_stopped_and_started_and_either_twice_is_no_error(
     assert run_deferrable(start, make_context()) == arn
     assert p.describe_recommender(recommenderArn=arn)["recommender"]["status"] == "ACTIVE"
     assert run_deferrable(start, make_context()) == arn
+
+
+def test_a_recommender_that_fails_to_train_fails_the_task_with_the_reason(aws_default, domain_group):
+    with pytest.raises(
+        PersonalizeResourceFailedError, match=r"recommender .* failed: CREATE FAILED - .*Forced"
+    ):
+        run_deferrable(create(failing("recommender", 1), domain_group), make_context())

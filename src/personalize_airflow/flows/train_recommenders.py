@@ -20,6 +20,7 @@ from personalize_airflow.train_tasks import (
     promote_recommenders,
     smoke_test_recommender,
     to_stop,
+    unpromoted_to_stop,
 )
 
 if TYPE_CHECKING:
@@ -42,7 +43,8 @@ Runs on every export version of `{name}` (the `{name}__export` Asset), or by han
 5. **gate** → **keep_recommenders** (applications stay on the champion's recommenders; this run's are
    stopped: `stop_challengers`) or **deploy**: event tracker, smoke test on `{champion}`, registry promotion
    (every recommender's ARN by name: what applications call), and the superseded recommenders stopped
-   (`stop_superseded`), not deleted.
+   (`stop_superseded`), not deleted. A failed smoke test leaves the registry as it is and stops this
+   run's recommenders (`stop_unpromoted`); the run fails.
 """
 
 
@@ -125,6 +127,11 @@ def wire(
         )
         PersonalizeStopRecommenderOperator.partial(task_id="stop_superseded", **waits).expand(
             recommender_arn=to_stop.override(task_id="superseded_to_stop")(outcome=promoted)
+        )
+        unpromoted = unpromoted_to_stop(evaluation=evaluation, champion=champion)
+        [checked, promoted] >> unpromoted
+        PersonalizeStopRecommenderOperator.partial(task_id="stop_unpromoted", **waits).expand(
+            recommender_arn=unpromoted
         )
     branch = gate(evaluation=evaluation, deploy_task_id=tracker.task_id, keep_task_id=kept.operator.task_id)
     branch >> [tracker, kept]
