@@ -19,6 +19,7 @@ LINKS = (
     "BatchSegmentJob",
     "EventTracker",
     "Filter",
+    "Recommender",
 )
 
 

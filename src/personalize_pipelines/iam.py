@@ -71,6 +71,17 @@ PERSONALIZE_ACTIONS: dict[str, str | None] = {
     "PutEvents": "event-tracker",
     "UpdateCampaign": "campaign",
 }
+# A use case with recommenders (training.recommenders, serving.recommenders) also calls these, and asks
+# its recommenders for recommendations (GetRecommendations, beside any campaign's).
+RECOMMENDER_ACTIONS: dict[str, str | None] = {
+    "CreateRecommender": "recommender",
+    "DescribeRecommender": "recommender",
+    "ListRecommenders": None,
+    "StartRecommender": "recommender",
+    "StopRecommender": "recommender",
+    "UpdateRecommender": "recommender",
+}
+RECOMMENDER_RUNTIME_ACTIONS = ("GetRecommendations",)
 # Only the caches scored by a solution named in ``serving.batch`` (related_items, ranking) check its
 # recipe; those solutions, of any name, they only describe.
 BATCH_SOLUTION_RECIPE_ACTIONS = ("DescribeRecipe",)
@@ -102,7 +113,9 @@ def iam_action(service: str, operation: str) -> str:
     :param service: botocore's service name (``personalize``, ``personalize-runtime``, ``s3``, ``sns``...).
     :param operation: the API operation, e.g. ``CreateCampaign``.
     """
-    if service.startswith("personalize") and operation in PERSONALIZE_ACTIONS:
+    if service.startswith("personalize") and (
+        operation in PERSONALIZE_ACTIONS or operation in RECOMMENDER_ACTIONS
+    ):
         return f"personalize:{operation}"
     tables = {"s3": {**S3_OBJECT_ACTIONS, **S3_BUCKET_ACTIONS}, "sns": SNS_ACTIONS}
     try:
@@ -157,10 +170,22 @@ def _role_arns(uc: Any) -> list[str]:
     return sorted({role for role in roles if role})
 
 
-def _scope(resource_type: str | None) -> str:
-    if resource_type is None:
+def resource_types(operation: str) -> tuple[str, ...]:
+    """The resource types a Personalize operation is authorized on; none: it takes "*" (the List calls)."""
+    types = [PERSONALIZE_ACTIONS.get(operation), RECOMMENDER_ACTIONS.get(operation)]
+    if operation in RECOMMENDER_RUNTIME_ACTIONS:
+        types.append("recommender")
+    return tuple(dict.fromkeys(t for t in types if t))
+
+
+def _has_recommenders(uc: Any) -> bool:
+    return bool((uc.training and uc.training.recommenders) or (uc.serving and uc.serving.recommenders))
+
+
+def _scope(types: list[str]) -> str:
+    if not types:
         return "list"
-    return "unnamed" if resource_type in UNNAMED_RESOURCE_TYPES else "named"
+    return "unnamed" if types[0] in UNNAMED_RESOURCE_TYPES else "named"
 
 
 def _personalize_statements(uc: Any) -> list[dict[str, Any]]:
@@ -168,18 +193,23 @@ def _personalize_statements(uc: Any) -> list[dict[str, Any]]:
     specs = (batch.related_items, batch.ranking) if batch else ()
     configured = sorted({spec.solution_arn for spec in specs if spec is not None})
     segments = bool(uc.serving and uc.serving.segments)
-    used = {
-        operation: resource_type
+    used: dict[str, list[str]] = {
+        operation: [resource_type] if resource_type else []
         for operation, resource_type in PERSONALIZE_ACTIONS.items()
         if (configured or operation not in BATCH_SOLUTION_RECIPE_ACTIONS)
         and (segments or operation not in SEGMENT_ACTIONS)
     }
+    if _has_recommenders(uc):
+        for operation, resource_type in RECOMMENDER_ACTIONS.items():
+            used[operation] = [resource_type] if resource_type else []
+        for operation in RECOMMENDER_RUNTIME_ACTIONS:
+            used[operation].append("recommender")
     by_scope: dict[str, list[str]] = {"list": [], "named": [], "unnamed": []}
-    for operation, resource_type in used.items():
-        by_scope[_scope(resource_type)].append(f"personalize:{operation}")
-    named_types = sorted({t for t in used.values() if _scope(t) == "named"})
+    for operation, types in used.items():
+        by_scope[_scope(types)].append(f"personalize:{operation}")
+    named_types = sorted({t for types in used.values() if _scope(types) == "named" for t in types})
     named = [f"arn:aws:personalize:*:*:{t}/{pattern}" for t in named_types for pattern in _name_patterns(uc)]
-    unnamed_types = sorted({t for t in used.values() if _scope(t) == "unnamed"})
+    unnamed_types = sorted({t for types in used.values() if _scope(types) == "unnamed" for t in types})
     statements = [
         _statement("PersonalizeList", by_scope["list"], [ANY]),
         _statement("PersonalizeUseCaseResources", by_scope["named"], named),

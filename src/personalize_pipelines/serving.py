@@ -52,6 +52,21 @@ def champion_of(s3_client: Any, *, use_case: Any) -> Champion:
     return champion
 
 
+def serving_recommenders(s3_client: Any, *, use_case: Any) -> list[str]:
+    """The ARNs of the recommenders the registry's champion serves through, what the stop and start
+    DAGs switch.
+
+    :raises NothingToServe: before the first promotion, or when the champion serves through a campaign.
+    """
+    champion = champion_of(s3_client, use_case=use_case)
+    if not champion.recommenders:
+        raise NothingToServe(
+            f"the champion {champion.serving_arn} serves through campaign {champion.campaign_arn}: "
+            "no recommenders to stop or start"
+        )
+    return sorted(champion.recommenders.values())
+
+
 def _usable_id(value: Any, max_length: int | None = MAX_ID_LENGTH) -> str | None:
     text = str(value or "").strip()
     return text if text and (max_length is None or len(text) <= max_length) else None

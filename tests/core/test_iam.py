@@ -252,3 +252,21 @@ def test_in_unload_mode_the_warehouse_role_writes_only_the_versions_parts(books)
         resource="arn:aws:s3:::acme-recsys",
         context={"s3:prefix": "ml/personalize/books/v7/"},
     )
+
+
+def test_a_use_case_with_recommenders_may_switch_and_ask_only_its_own(books):
+    movies = EXAMPLE.use_case("movies")
+    policy = iam.worker_policy(movies)
+    own = "arn:aws:personalize:us-east-1:123456789012:recommender/movies-top-picks-0123456789ab"
+    for action in ("CreateRecommender", "UpdateRecommender", "StopRecommender", "StartRecommender"):
+        assert allows(policy, action=f"personalize:{action}", resource=own)
+        assert not allows(policy, action=f"personalize:{action}", resource=own.replace("movies", "shop"))
+    assert allows(policy, action="personalize:GetRecommendations", resource=own)
+    assert allows(policy, action="personalize:ListRecommenders", resource="*")
+    shop = iam.worker_policy(books)
+    assert not [a for a in actions(shop) if "Recommender" in a]
+    assert not allows(
+        shop,
+        action="personalize:GetRecommendations",
+        resource="arn:aws:personalize:eu-west-1:111122223333:recommender/books-top-picks",
+    )

@@ -31,10 +31,10 @@ from personalize_airflow.sensors.personalize import (
 )
 from personalize_airflow.triggers.personalize import PersonalizeWaiterTrigger
 from tests.plugins.conftest import (
-    INTERACTIONS_SCHEMA,
     RECIPE,
     ROLE,
     failing,
+    imported_group,
     interactions_csv,
     make_context,
     run_deferrable,
@@ -49,27 +49,7 @@ FAST = {"waiter_delay": 1, "waiter_max_attempts": 120}
 @pytest.fixture(scope="module")
 def group(clients, bucket) -> str:
     """A dataset group with imported interactions, set up with plain boto3."""
-    p = clients["personalize"]
-    name = unique("models")
-    clients["s3"].put_object(Bucket=bucket, Key=f"{name}/interactions.csv", Body=interactions_csv().encode())
-    group_arn = p.create_dataset_group(name=name)["datasetGroupArn"]
-    wait_status(p.describe_dataset_group, "datasetGroup", datasetGroupArn=group_arn)
-    schema = p.create_schema(name=name, schema=json.dumps(INTERACTIONS_SCHEMA))["schemaArn"]
-    dataset = p.create_dataset(
-        name=name, schemaArn=schema, datasetGroupArn=group_arn, datasetType="Interactions"
-    )
-    wait_status(p.describe_dataset, "dataset", datasetArn=dataset["datasetArn"])
-    job = p.create_dataset_import_job(
-        jobName=name,
-        datasetArn=dataset["datasetArn"],
-        roleArn=ROLE,
-        dataSource={"dataLocation": f"s3://{bucket}/{name}/interactions.csv"},
-    )
-    imported = wait_status(
-        p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job["datasetImportJobArn"]
-    )
-    assert imported["status"] == "ACTIVE", imported
-    return group_arn
+    return imported_group(clients, bucket, csv=interactions_csv())
 
 
 @pytest.fixture(scope="module")

@@ -92,3 +92,10 @@ class PersonalizeFilterLink(_PersonalizeLink):
 
     name = "Personalize Filter"
     key = "personalize_filter"
+
+
+class PersonalizeRecommenderLink(_PersonalizeLink):
+    """Link to an Amazon Personalize recommender in the AWS console."""
+
+    name = "Personalize Recommender"
+    key = "personalize_recommender"

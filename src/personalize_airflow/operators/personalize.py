@@ -53,6 +53,7 @@ from personalize_airflow.links.personalize import (
     PersonalizeDatasetLink,
     PersonalizeEventTrackerLink,
     PersonalizeFilterLink,
+    PersonalizeRecommenderLink,
     PersonalizeSchemaLink,
     PersonalizeSolutionLink,
     PersonalizeSolutionVersionLink,
@@ -64,6 +65,8 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 IN_FLIGHT_STATES = ("CREATE PENDING", "CREATE IN_PROGRESS")
+STOPPING_STATES = ("STOP PENDING", "STOP IN_PROGRESS")
+STARTING_STATES = ("START PENDING", "START IN_PROGRESS")
 
 
 def default_deferrable() -> bool:
@@ -1048,6 +1051,203 @@ class PersonalizeCreateFilterOperator(PersonalizeBaseOperator):
             expected={"datasetGroupArn": self.dataset_group_arn, "filterExpression": self.filter_expression},
             parent_arn=self.dataset_group_arn,
         )
+        self.persist_link(context, arn)
+        return self.wait_for_resource(context, arn)
+
+
+class PersonalizeCreateRecommenderOperator(PersonalizeBaseOperator):
+    """
+    Create a recommender of a domain dataset group, or converge the one of that name; wait until ACTIVE.
+
+    An existing recommender of that name is reused when its dataset group and recipe are the requested
+    ones (else the task fails naming the difference); when its ``recommenderConfig`` differs from the
+    request it is updated (UpdateRecommender) and the wait covers the update; a stopped (INACTIVE) one is
+    started, its config updated by a later run once it is ACTIVE.
+
+    :param name: The recommender's name, deterministic for the run. (templated)
+    :param dataset_group_arn: The domain dataset group it recommends from. (templated)
+    :param recipe_arn: A recipe of the group's domain, e.g. ``arn:aws:personalize:::recipe/aws-vod-top-picks``.
+        (templated)
+    :param recommender_config: The ``recommenderConfig`` structure (``minRecommendationRequestsPerSecond``,
+        ``itemExplorationConfig``, ``trainingDataConfig``...). (templated)
+    :param tags: Tags for a new recommender.
+    :param wait_for_completion: Whether to wait for the recommender to be ACTIVE. (default: True)
+    :param waiter_delay: Time in seconds to wait between status checks.
+        (default: the ``recommender_active`` waiter's ``delay``)
+    :param waiter_max_attempts: Maximum number of status checks.
+        (default: the ``recommender_active`` waiter's ``maxAttempts``)
+    :param deferrable: If True, wait in the triggerer, holding no worker slot. (default: True)
+    :param aws_conn_id: The Airflow connection used for AWS credentials.
+    :param region_name: AWS region_name. If not specified then the default boto3 behaviour is used.
+    :param verify: Whether to verify SSL certificates.
+    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :return: The recommender's ARN.
+    """
+
+    kind = "recommender"
+    waiter_name = "recommender_active"
+    link_class = PersonalizeRecommenderLink
+    operator_extra_links = (PersonalizeRecommenderLink(),)
+    template_fields: Sequence[str] = aws_template_fields(
+        "name", "dataset_group_arn", "recipe_arn", "recommender_config"
+    )
+    template_fields_renderers: ClassVar[dict] = {"recommender_config": "json"}
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        dataset_group_arn: str,
+        recipe_arn: str,
+        recommender_config: dict | None = None,
+        tags: dict[str, str] | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.name = name
+        self.dataset_group_arn = dataset_group_arn
+        self.recipe_arn = recipe_arn
+        self.recommender_config = recommender_config
+        self.tags = tags
+
+    def execute(self, context: Context) -> str:
+        request = _present(
+            name=self.name,
+            datasetGroupArn=self.dataset_group_arn,
+            recipeArn=self.recipe_arn,
+            recommenderConfig=self.recommender_config,
+        )
+        try:
+            arn = self.hook.conn.create_recommender(**request, **_tags(self.tags))["recommenderArn"]
+            self.log.info("Created Personalize recommender %r: %s", self.name, arn)
+        except ClientError as error:
+            if _error_code(error) != "ResourceAlreadyExistsException":
+                raise
+            existing = self.hook.find_by_name(
+                kind=self.kind, name=self.name, parent_arn=self.dataset_group_arn
+            ) or self.hook.find_by_name(kind=self.kind, name=self.name)
+            if existing is None:
+                raise AirflowException(
+                    f"Personalize says recommender {self.name!r} already exists but it is not listed: {error}"
+                ) from error
+            arn = self.hook.reuse(
+                kind=self.kind,
+                existing=existing,
+                expected={"datasetGroupArn": self.dataset_group_arn, "recipeArn": self.recipe_arn},
+            )
+            self._converge(existing)
+        self.persist_link(context, arn)
+        return self.wait_for_resource(context, arn)
+
+    def _converge(self, existing: dict[str, Any]) -> None:
+        """Start a stopped recommender; update one whose config differs from the request."""
+        arn, status = existing["recommenderArn"], existing.get("status")
+        if status == "INACTIVE":
+            self.log.info("Recommender %s is stopped: starting it.", arn)
+            self.hook.conn.start_recommender(recommenderArn=arn)
+            return
+        wanted = self.recommender_config or {}
+        update = existing.get("latestRecommenderUpdate") or {}
+        if update.get("status") in IN_FLIGHT_STATES:
+            pending = update.get("recommenderConfig") or {}
+            if any(pending.get(key) != value for key, value in wanted.items()):
+                raise PersonalizeResourceConflictError(
+                    f"Personalize recommender {arn} is being updated to {pending}; it cannot move to {wanted} "
+                    "until that update ends."
+                )
+            self.log.info("Recommender %s is already being updated to %s.", arn, wanted)
+            return
+        current = existing.get("recommenderConfig") or {}
+        if all(current.get(key) == value for key, value in wanted.items()):
+            self.log.info("Recommender %s already has %s.", arn, wanted or "its config")
+            return
+        self.log.info("Updating recommender %s from %s to %s.", arn, current, wanted)
+        self.hook.conn.update_recommender(recommenderArn=arn, recommenderConfig={**current, **wanted})
+
+
+class PersonalizeStartRecommenderOperator(PersonalizeBaseOperator):
+    """
+    Start a stopped (INACTIVE) recommender and wait until it is ACTIVE; one already ACTIVE is left as it is.
+
+    :param recommender_arn: The recommender to start. (templated)
+    :param wait_for_completion: Whether to wait for the recommender to be ACTIVE. (default: True)
+    :param waiter_delay: Time in seconds to wait between status checks.
+        (default: the ``recommender_active`` waiter's ``delay``)
+    :param waiter_max_attempts: Maximum number of status checks.
+        (default: the ``recommender_active`` waiter's ``maxAttempts``)
+    :param deferrable: If True, wait in the triggerer, holding no worker slot. (default: True)
+    :param aws_conn_id: The Airflow connection used for AWS credentials.
+    :param region_name: AWS region_name. If not specified then the default boto3 behaviour is used.
+    :param verify: Whether to verify SSL certificates.
+    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :return: The recommender's ARN.
+    """
+
+    kind = "recommender"
+    waiter_name = "recommender_active"
+    link_class = PersonalizeRecommenderLink
+    operator_extra_links = (PersonalizeRecommenderLink(),)
+    template_fields: Sequence[str] = aws_template_fields("recommender_arn")
+
+    def __init__(self, *, recommender_arn: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.recommender_arn = recommender_arn
+
+    def execute(self, context: Context) -> str:
+        arn = self.recommender_arn
+        status = self.hook.describe(kind=self.kind, arn=arn)["status"]
+        if status in STOPPING_STATES:
+            raise AirflowException(
+                f"Personalize recommender {arn} is stopping ({status}); start it once stopped."
+            )
+        if status == "INACTIVE":
+            self.hook.conn.start_recommender(recommenderArn=arn)
+            self.log.info("Starting Personalize recommender %s.", arn)
+        else:
+            self.log.info("Personalize recommender %s is %s: nothing to start.", arn, status)
+        self.persist_link(context, arn)
+        return self.wait_for_resource(context, arn)
+
+
+class PersonalizeStopRecommenderOperator(PersonalizeBaseOperator):
+    """
+    Stop an ACTIVE recommender (an INACTIVE one bills nothing and keeps its model) and wait until INACTIVE;
+    one already stopped or stopping is not an error.
+
+    :param recommender_arn: The recommender to stop. (templated)
+    :param wait_for_completion: Whether to wait for the recommender to be INACTIVE. (default: True)
+    :param waiter_delay: Time in seconds to wait between status checks.
+        (default: the ``recommender_stopped`` waiter's ``delay``)
+    :param waiter_max_attempts: Maximum number of status checks.
+        (default: the ``recommender_stopped`` waiter's ``maxAttempts``)
+    :param deferrable: If True, wait in the triggerer, holding no worker slot. (default: True)
+    :param aws_conn_id: The Airflow connection used for AWS credentials.
+    :param region_name: AWS region_name. If not specified then the default boto3 behaviour is used.
+    :param verify: Whether to verify SSL certificates.
+    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :return: The recommender's ARN.
+    """
+
+    kind = "recommender"
+    waiter_name = "recommender_stopped"
+    link_class = PersonalizeRecommenderLink
+    operator_extra_links = (PersonalizeRecommenderLink(),)
+    template_fields: Sequence[str] = aws_template_fields("recommender_arn")
+
+    def __init__(self, *, recommender_arn: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.recommender_arn = recommender_arn
+
+    def execute(self, context: Context) -> str:
+        arn = self.recommender_arn
+        status = self.hook.describe(kind=self.kind, arn=arn)["status"]
+        if status in (*IN_FLIGHT_STATES, *STARTING_STATES):
+            raise AirflowException(f"Personalize recommender {arn} is {status}; stop it once it is ACTIVE.")
+        if status == "ACTIVE":
+            self.hook.conn.stop_recommender(recommenderArn=arn)
+            self.log.info("Stopping Personalize recommender %s.", arn)
+        else:
+            self.log.info("Personalize recommender %s is %s: nothing to stop.", arn, status)
         self.persist_link(context, arn)
         return self.wait_for_resource(context, arn)
 
