@@ -110,6 +110,20 @@ def test_segments_load_each_items_audience_and_a_rerun_replaces_them(segments_da
     assert xcom(later, "load_segments")["deleted"] == len(rows)
 
 
+def test_a_retried_run_finds_its_job_and_reloads_the_same_rows(segments_dag, world, tmp_path):
+    moment = RUN_AT + timedelta(hours=9)
+    first = segments_dag.test(logical_date=moment, run_after=moment)
+    retry = segments_dag.test(logical_date=moment, run_after=moment)  # same run id: a retry
+    assert (first.state, retry.state) == ("success", "success"), task_states(retry)
+    job = xcom(retry, "segment_users")
+    assert job == xcom(first, "segment_users")
+    name = job.rsplit("/", 1)[1]
+    jobs = world.personalize.list_batch_segment_jobs()["batchSegmentJobs"]
+    assert [j["jobName"] for j in jobs].count(name) == 1
+    loaded = xcom(retry, "load_segments")
+    assert loaded["deleted"] == loaded["inserted"] == len(segments(tmp_path / "cache.duckdb"))
+
+
 def test_a_user_filter_is_created_in_the_champions_group_and_the_segments_go_through_it(
     segments_dag, world, monkeypatch, tmp_path
 ):

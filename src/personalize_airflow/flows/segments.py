@@ -25,14 +25,14 @@ The marketing team's audiences: for each {what} of `include/sql/{query}`, the {r
 engage with it ({recipe}). An affinity recipe recommends users, not items, so it serves beside the champion.
 
 1. **plan** — the champion's dataset group from the registry (`{champion}`; skipped before the first
-   promotion) and this run's names; the query's {what}s written as the job's input under `{folder}`.
+   promotion) and this run's names; the query's {whats} written as the job's input under `{folder}`.
 2. **solution → solution_version** — {recipe} in that group; the version is named after its {hours}-hour
    retrain period, so only the first run of a period trains (deferred wait) and the others find it.
 3. {filter_step}**segment_users** — a batch segment job on that version (deferred wait; a retry reuses the
    job of the same name).
 4. **load_segments** — the output into `{table}` (item_or_query, rank, user_id, solution_version,
    generated_at): in one transaction each answered {what}'s rows are replaced, so a rerun never duplicates.
-   Error and malformed lines, answers for {what}s not in the input and {what}s without an answer are
+   Error and malformed lines, answers for {whats} not in the input and {whats} without an answer are
    counted in the task's result, its log and `{report}`; the rest load.
 """
 
@@ -51,6 +51,7 @@ def build(uc: UseCase) -> DAG | None:
         doc_md=DOC.format(
             name=uc.name,
             what="item-attribute query" if spec.by_attributes else "item",
+            whats="item-attribute queries" if spec.by_attributes else "items",
             query=spec.query,
             results=spec.num_results,
             recipe=spec.recipe,
