@@ -16,6 +16,7 @@ LINKS = (
     "SolutionVersion",
     "Campaign",
     "BatchInferenceJob",
+    "BatchSegmentJob",
     "EventTracker",
     "Filter",
     "Recommender",

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 from personalize_pipelines import domains
 from personalize_pipelines.limits import (
     MAX_NUM_RESULTS,
+    MAX_USERS_PER_SEGMENT,
     MIN_INTERACTIONS,
     MIN_NUM_RESULTS,
     MIN_USERS_WITH_TWO,
@@ -260,6 +261,44 @@ class TrendingServingSpec(_Strict):
     schedule: str | None = "@hourly"
 
 
+AFFINITY_RECIPES = ("aws-item-affinity", "aws-item-attribute-affinity")
+USER_FILTER = re.compile(r"^\s*(INCLUDE|EXCLUDE)\s+UserID\s+WHERE\s", re.IGNORECASE)
+
+
+class SegmentsServingSpec(_Strict):
+    """``<use_case>__segments``: the users most likely to engage with each item (aws-item-affinity) or each
+    item-attribute query (aws-item-attribute-affinity) of ``query`` into a warehouse table.
+
+    The affinity solution is this DAG's own, in the champion's dataset group (its data, the events streamed
+    into it), retrained every ``retrain_hours``: an affinity recipe recommends users, not items, so it can
+    be no challenger of the train DAG. ``query`` returns one column: ``item_id`` for aws-item-affinity,
+    ``item_attributes`` (e.g. ``ITEMS.CATEGORY = "shoes"``) for aws-item-attribute-affinity. ``filter``: a
+    user filter expression (``INCLUDE|EXCLUDE UserID WHERE ...``) the segments go through.
+    """
+
+    recipe: Literal[AFFINITY_RECIPES]  # type: ignore[valid-type]
+    query: str
+    num_results: Annotated[int, Field(ge=1, le=MAX_USERS_PER_SEGMENT)] = 100
+    retrain_hours: Annotated[int, Field(ge=1, le=24 * 90)] = 24 * 7
+    filter: str | None = None
+    table: Annotated[str, Field(pattern=TABLE_NAME)] = "personalize_segments"
+    schedule: str | None = "@daily"
+
+    @field_validator("filter")
+    @classmethod
+    def _user_filter(cls, value: str | None) -> str | None:
+        if value is not None and not USER_FILTER.match(value):
+            raise ValueError(
+                f"{value!r} is not a user filter: a batch segment job takes INCLUDE|EXCLUDE UserID WHERE "
+                "Users.<FIELD> ... or Interactions.EVENT_TYPE IN (...)"
+            )
+        return value
+
+    @property
+    def by_attributes(self) -> bool:
+        return self.recipe == "aws-item-attribute-affinity"
+
+
 class RecommendersServingSpec(_Strict):
     """``<use_case>__recommenders_stop`` / ``__recommenders_start``: the serving recommenders stopped when
     idle (an INACTIVE recommender bills nothing) and started again, each on its cron schedule (None: by
@@ -279,6 +318,7 @@ class ServingSpec(_Strict):
     events: EventsServingSpec | None = None
     trending: TrendingServingSpec | None = None
     recommenders: RecommendersServingSpec | None = None
+    segments: SegmentsServingSpec | None = None
     cleanup: CleanupServingSpec = CleanupServingSpec()
     alerts: AlertsSpec = AlertsSpec()
 
@@ -313,6 +353,11 @@ class SolutionSpec(_Strict):
             raise ValueError(
                 f"{TRENDING_RECIPE} cannot be a challenger: Personalize gives no batch recommendations for it, "
                 "which the holdout evaluation needs; serve it with serving.trending (its own DAG and campaign)"
+            )
+        if value.removeprefix(RECIPE_ARN_PREFIX) in AFFINITY_RECIPES:
+            raise ValueError(
+                f"{value} cannot be a challenger: it finds users for items, not items for users, so it "
+                "cannot serve recommendations; serve it with serving.segments (its own DAG)"
             )
         return value
 
@@ -574,6 +619,16 @@ class UseCase(_Strict):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _attributes_need_items(self) -> UseCase:
+        segments = self.serving.segments if self.serving else None
+        if segments and segments.by_attributes and not (self.items and self.items.fields):
+            raise ValueError(
+                "serving.segments: aws-item-attribute-affinity queries item attributes, so the use case needs "
+                "an items dataset with fields (items.sql, items.fields)"
+            )
+        return self
+
     @property
     def event_types(self) -> list[str]:
         return sorted({target for source in self.sources for target in source.event_types.values()})
@@ -640,6 +695,8 @@ def _serving_sql_files(serving: ServingSpec | None) -> list[tuple[str, str]]:
             files.append(("serving.batch.ranking.candidates_sql", serving.batch.ranking.candidates_sql))
     if serving.events:
         files.append(("serving.events.sql", serving.events.sql))
+    if serving.segments:
+        files.append(("serving.segments.query", serving.segments.query))
     return files
 
 

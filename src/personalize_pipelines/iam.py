@@ -26,6 +26,7 @@ ANY = "*"
 # resource-level permissions (the List calls), so it takes "*". From the Service Authorization Reference.
 PERSONALIZE_ACTIONS: dict[str, str | None] = {
     "CreateBatchInferenceJob": "batch-inference-job",
+    "CreateBatchSegmentJob": "batch-segment-job",
     "CreateCampaign": "campaign",
     "CreateDataset": "dataset",
     "CreateDatasetGroup": "dataset-group",
@@ -43,6 +44,7 @@ PERSONALIZE_ACTIONS: dict[str, str | None] = {
     "DeleteSchema": "schema",
     "DeleteSolution": "solution",
     "DescribeBatchInferenceJob": "batch-inference-job",
+    "DescribeBatchSegmentJob": "batch-segment-job",
     "DescribeCampaign": "campaign",
     "DescribeDataset": "dataset",
     "DescribeDatasetGroup": "dataset-group",
@@ -56,6 +58,7 @@ PERSONALIZE_ACTIONS: dict[str, str | None] = {
     "GetRecommendations": "campaign",
     "GetSolutionMetrics": "solution",
     "ListBatchInferenceJobs": None,
+    "ListBatchSegmentJobs": None,
     "ListCampaigns": None,
     "ListDatasetGroups": None,
     "ListDatasetImportJobs": None,
@@ -83,6 +86,8 @@ RECOMMENDER_RUNTIME_ACTIONS = ("GetRecommendations",)
 # recipe; those solutions, of any name, they only describe.
 BATCH_SOLUTION_RECIPE_ACTIONS = ("DescribeRecipe",)
 BATCH_SOLUTION_ACTIONS = ("DescribeSolution",)
+# Only the segments DAG (serving.segments) runs batch segment jobs.
+SEGMENT_ACTIONS = ("CreateBatchSegmentJob", "DescribeBatchSegmentJob", "ListBatchSegmentJobs")
 # Not named after the use case: event trackers are named by their tracking id, recipes are AWS's.
 UNNAMED_RESOURCE_TYPES = ("event-tracker", "recipe")
 # S3 operations the DAGs call → the IAM action each needs, on an object or on the bucket.
@@ -141,7 +146,7 @@ def _folder_pattern(uc: Any) -> str:
 
 
 def _batch_output_patterns(uc: Any) -> list[str]:
-    """Where Personalize writes batch inference output: the evaluations' and the serving DAG's."""
+    """Where Personalize writes batch output: the evaluations', the batch DAG's and the segments DAG's."""
     layout = UseCaseLayout.for_use_case(uc)
     return [
         layout.version(ANY).evaluation(ANY).batch_output(ANY) + ANY,
@@ -187,10 +192,12 @@ def _personalize_statements(uc: Any) -> list[dict[str, Any]]:
     batch = uc.serving.batch if uc.serving else None
     specs = (batch.related_items, batch.ranking) if batch else ()
     configured = sorted({spec.solution_arn for spec in specs if spec is not None})
+    segments = bool(uc.serving and uc.serving.segments)
     used: dict[str, list[str]] = {
         operation: [resource_type] if resource_type else []
         for operation, resource_type in PERSONALIZE_ACTIONS.items()
-        if configured or operation not in BATCH_SOLUTION_RECIPE_ACTIONS
+        if (configured or operation not in BATCH_SOLUTION_RECIPE_ACTIONS)
+        and (segments or operation not in SEGMENT_ACTIONS)
     }
     if _has_recommenders(uc):
         for operation, resource_type in RECOMMENDER_ACTIONS.items():

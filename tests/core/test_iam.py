@@ -11,7 +11,7 @@ import yaml
 
 from personalize_pipelines import iam
 from personalize_pipelines.cli import load_project_use_case, main
-from personalize_pipelines.config import RankingSpec, RelatedItemsSpec
+from personalize_pipelines.config import RankingSpec, RelatedItemsSpec, SegmentsServingSpec
 from personalize_pipelines.layout import UseCaseLayout
 from personalize_pipelines.project import UnknownUseCaseError
 from tests.conftest import EXAMPLE
@@ -106,8 +106,21 @@ def test_every_action_is_named_no_wildcard(books):
     assert {a for a in named if a.startswith("personalize:")} == {
         f"personalize:{operation}"
         for operation in iam.PERSONALIZE_ACTIONS
-        if operation not in iam.BATCH_SOLUTION_RECIPE_ACTIONS
+        if operation not in iam.BATCH_SOLUTION_RECIPE_ACTIONS + iam.SEGMENT_ACTIONS
     }
+
+
+def test_batch_segment_jobs_are_allowed_only_with_serving_segments_and_only_the_use_cases(books):
+    spec = SegmentsServingSpec(recipe="aws-item-affinity", query="shop/segment_items.sql")
+    policy = iam.worker_policy(
+        books.model_copy(update={"serving": books.serving.model_copy(update={"segments": spec})})
+    )
+    own = "arn:aws:personalize:eu-west-1:111122223333:batch-segment-job/books-segments-0123456789ab"
+    for action in ("personalize:CreateBatchSegmentJob", "personalize:DescribeBatchSegmentJob"):
+        assert allows(policy, action=action, resource=own)
+        assert not allows(policy, action=action, resource=own.replace("books", "shop"))
+    assert allows(policy, action="personalize:ListBatchSegmentJobs", resource="*")
+    assert not {a for a in actions(iam.worker_policy(books)) if "Segment" in a}
 
 
 def test_a_related_items_solution_of_another_name_is_reachable_with_its_recipe(books):

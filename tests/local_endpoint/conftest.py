@@ -320,6 +320,15 @@ def products_csv() -> str:
     return "\n".join(lines) + "\n"
 
 
+def active_filter(personalize, *, group: str, expression: str) -> str:
+    """A new filter of the group, waited for until ACTIVE; its ARN."""
+    filter_arn = personalize.create_filter(
+        name=unique("filter"), datasetGroupArn=group, filterExpression=expression
+    )["filterArn"]
+    wait_for(personalize.describe_filter, "filter", filterArn=filter_arn)
+    return filter_arn
+
+
 def create_domain_group(
     clients: Clients, *, bucket: str, name: str, domain: str, interactions: str, items: str | None = None
 ) -> dict:

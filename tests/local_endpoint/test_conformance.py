@@ -16,6 +16,7 @@ from tests.local_endpoint.conftest import (
     ITEMS_SCHEMA,
     RECIPE,
     ROLE,
+    active_filter,
     create_domain_group,
     create_group_with_data,
     interactions_csv,
@@ -234,12 +235,7 @@ def test_every_implemented_operation_answers_its_output_shape(
         recommenderConfig={"enableMetadataWithRecommendations": True},
     )["recommenderArn"]
     p.list_recommenders(datasetGroupArn=vod["group"])
-    drama = p.create_filter(
-        name=unique("drama"),
-        datasetGroupArn=vod["group"],
-        filterExpression='INCLUDE ItemID WHERE Items.GENRES IN ("Drama")',
-    )["filterArn"]
-    wait_for(p.describe_filter, "filter", filterArn=drama)
+    drama = active_filter(p, group=vod["group"], expression='INCLUDE ItemID WHERE Items.GENRES IN ("Drama")')
     assert wait_for(p.describe_recommender, "recommender", recommenderArn=recommender)["status"] == "ACTIVE"
     runtime.get_recommendations(
         recommenderArn=recommender,

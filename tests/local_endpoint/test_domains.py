@@ -8,31 +8,15 @@ import re
 
 import pytest
 
-from tests.local_endpoint.conftest import INTERACTIONS_SCHEMA, unique, wait_for
+from tests.local_endpoint.conftest import (
+    DOMAIN_INTERACTIONS_SCHEMA,
+    DOMAIN_ITEMS_SCHEMAS,
+    INTERACTIONS_SCHEMA,
+    unique,
+    wait_for,
+)
 
-DOMAIN_INTERACTIONS = {
-    "type": "record",
-    "name": "Interactions",
-    "namespace": "com.amazonaws.personalize.schema",
-    "version": "1.0",
-    "fields": [
-        {"name": "USER_ID", "type": "string"},
-        {"name": "ITEM_ID", "type": "string"},
-        {"name": "EVENT_TYPE", "type": "string"},
-        {"name": "TIMESTAMP", "type": "long"},
-    ],
-}
-VOD_ITEMS = {
-    "type": "record",
-    "name": "Items",
-    "namespace": "com.amazonaws.personalize.schema",
-    "version": "1.0",
-    "fields": [
-        {"name": "ITEM_ID", "type": "string"},
-        {"name": "GENRES", "type": "string", "categorical": True},
-        {"name": "CREATION_TIMESTAMP", "type": "long"},
-    ],
-}
+VOD_ITEMS = {"type": "record", "name": "Items", "fields": DOMAIN_ITEMS_SCHEMAS["VIDEO_ON_DEMAND"]}
 
 
 def schema(fields: list[dict], name: str = "Items") -> str:
@@ -115,9 +99,9 @@ def test_a_domain_group_takes_only_schemas_of_its_domain_and_says_its_domain(cli
         "VIDEO_ON_DEMAND"
     )
     custom = p.create_schema(name=unique("custom"), schema=json.dumps(INTERACTIONS_SCHEMA))["schemaArn"]
-    shop = p.create_schema(name=unique("shop"), schema=json.dumps(DOMAIN_INTERACTIONS), domain="ECOMMERCE")[
-        "schemaArn"
-    ]
+    shop = p.create_schema(
+        name=unique("shop"), schema=json.dumps(DOMAIN_INTERACTIONS_SCHEMA), domain="ECOMMERCE"
+    )["schemaArn"]
     for other in (custom, shop):
         with pytest.raises(p.exceptions.InvalidInputException, match="of its dataset group's domain"):
             p.create_dataset(

@@ -13,6 +13,7 @@ from personalize_local.testing import running_endpoint
 from tests.local_endpoint.conftest import (
     BASKET_PAIRS,
     RECIPE,
+    active_filter,
     baskets_csv,
     create_domain_group,
     create_recommenders,
@@ -23,6 +24,7 @@ from tests.local_endpoint.conftest import (
     wait_for,
     watch_csv,
 )
+from tests.local_endpoint.test_trending import planted_trend_csv
 
 VOD = ("aws-vod-top-picks", "aws-vod-because-you-watched-x", "aws-vod-more-like-x", "aws-vod-most-popular")
 SHOP = ("aws-ecomm-frequently-bought-together", "aws-ecomm-recommended-for-you")
@@ -58,6 +60,13 @@ def shop(clients, bucket) -> dict:
         recommenderConfig={"enableMetadataWithRecommendations": True},
     )
     return {**arns, **recommenders}
+
+
+def wait_until_deleted(personalize, recommender_arn: str, *, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while recommender_arn in {r["recommenderArn"] for r in personalize.list_recommenders()["recommenders"]}:
+        assert time.monotonic() < deadline, f"{recommender_arn} was not deleted in {timeout} s"
+        time.sleep(0.02)
 
 
 def items_of(response: dict) -> list[str]:
@@ -136,12 +145,9 @@ def test_frequently_bought_together_returns_the_items_bought_in_the_same_basket(
 
 def test_promotions_metadata_and_reasons_are_returned_as_the_api_returns_them(clients, shop):
     p, runtime = clients.personalize, clients.runtime
-    kitchen = p.create_filter(
-        name=unique("kitchen"),
-        datasetGroupArn=shop["group"],
-        filterExpression="INCLUDE ItemID WHERE Items.CATEGORY_L1 IN ($CATEGORY)",
-    )["filterArn"]
-    wait_for(p.describe_filter, "filter", filterArn=kitchen)
+    kitchen = active_filter(
+        p, group=shop["group"], expression="INCLUDE ItemID WHERE Items.CATEGORY_L1 IN ($CATEGORY)"
+    )
     response = runtime.get_recommendations(
         recommenderArn=shop["aws-ecomm-recommended-for-you"],
         userId="u0",
@@ -322,17 +328,7 @@ def check_lifecycle(clients, bucket: str) -> None:
 
     p.delete_recommender(recommenderArn=arn)
     assert p.describe_recommender(recommenderArn=arn)["recommender"]["status"] == "DELETE PENDING"
-    wait_for(
-        lambda **a: {
-            "r": {
-                "status": "GONE"
-                if not p.list_recommenders(datasetGroupArn=arns["group"])["recommenders"]
-                else "x"
-            }
-        },
-        "r",
-        until=("GONE",),
-    )
+    wait_until_deleted(p, arn)
     with pytest.raises(p.exceptions.ResourceNotFoundException):
         p.describe_recommender(recommenderArn=arn)
 
@@ -361,11 +357,7 @@ def test_recommenders_survive_a_restart_limits_hold_and_failures_and_throttling_
         updated = create_recommenders(clients, group=arns["group"], recipes=["aws-vod-most-popular"])
         unlucky = updated["aws-vod-most-popular"]
         p.delete_recommender(recommenderArn=unlucky)
-        wait_for(
-            lambda **a: {"r": {"status": "GONE" if unlucky not in str(p.list_recommenders()) else "x"}},
-            "r",
-            until=("GONE",),
-        )
+        wait_until_deleted(p, unlucky)
         unlucky = p.create_recommender(
             name=f"{doomed}-u", datasetGroupArn=arns["group"], recipeArn=RECIPE + "aws-vod-most-popular"
         )["recommenderArn"]
@@ -451,3 +443,84 @@ def test_excluded_columns_leave_item_metadata_out_of_training(clients, bucket):
         for arn in recommenders.values()
     ]
     assert metrics[0] != metrics[1]
+
+
+def test_trending_now_ranks_the_planted_rise_first_and_the_fall_last(clients, bucket):
+    planted = "".join(",".join(line.split(",")[:4]) + "\n" for line in planted_trend_csv().splitlines())
+    arns = create_domain_group(
+        clients, bucket=bucket, name=unique("vod-trend"), domain="VIDEO_ON_DEMAND", interactions=planted
+    )
+    trending = create_recommenders(clients, group=arns["group"], recipes=["aws-vod-trending-now"])
+    response = clients.runtime.get_recommendations(
+        recommenderArn=trending["aws-vod-trending-now"], userId="u1", numResults=50
+    )
+    items = items_of(response)
+    assert items[0] == "rising" and items[-1] == "falling" and len(items) == 22
+
+
+def test_a_user_personalization_v2_campaign_gives_reasons_and_takes_promotions_too(clients, trained_group):
+    p, runtime = clients.personalize, clients.runtime
+    campaign = trained_group["personalization"]["campaign"]
+    drama = active_filter(
+        p, group=trained_group["group"], expression='INCLUDE ItemID WHERE Items.GENRE IN ("Drama")'
+    )
+    response = runtime.get_recommendations(
+        campaignArn=campaign,
+        userId="u0",  # an Action fan: Drama only comes through the promotion
+        numResults=10,
+        promotions=[{"name": "drama", "percentPromotedItems": 50, "filterArn": drama}],
+    )
+    promoted = [entry for entry in response["itemList"] if "promotionName" in entry]
+    assert len(promoted) == 5 and all(entry["itemId"].startswith("b") for entry in promoted)
+    assert all(entry["reason"] == ["Promoted item"] for entry in promoted)
+    cold = runtime.get_recommendations(campaignArn=campaign, userId="stranger", numResults=2)["itemList"]
+    assert [entry["reason"] for entry in cold] == [["Popular item"], ["Popular item"]]
+    sims = runtime.get_recommendations(
+        campaignArn=trained_group["sims"]["campaign"], itemId="a1", numResults=2
+    )
+    assert all("reason" not in entry for entry in sims["itemList"])
+    p.delete_filter(filterArn=drama)
+
+
+def test_events_put_after_training_personalize_top_picks_at_once(clients, vod):
+    p, runtime = clients.personalize, clients.runtime
+    tracker = p.create_event_tracker(name=unique("vod-events"), datasetGroupArn=vod["group"])
+    top_picks = vod["aws-vod-top-picks"]
+    before = runtime.get_recommendations(recommenderArn=top_picks, userId="newcomer", numResults=10)[
+        "itemList"
+    ]
+    assert {tuple(entry["reason"]) for entry in before} == {("Popular item",)}
+    watched = [f"b{n}" for n in range(1, 9)]
+    clients.events.put_events(
+        trackingId=tracker["trackingId"],
+        userId="newcomer",
+        sessionId="first-visit",
+        eventList=[
+            {"eventType": "Watch", "itemId": item, "sentAt": 1_800_000_000 + n}
+            for n, item in enumerate(watched)
+        ],
+    )
+    after = runtime.get_recommendations(recommenderArn=top_picks, userId="newcomer", numResults=10)[
+        "itemList"
+    ]
+    items = [entry["itemId"] for entry in after]
+    assert not set(watched) & set(items) and sum(item.startswith("b") for item in items) >= 8
+    assert all("reason" not in entry for entry in after)
+    p.delete_event_tracker(eventTrackerArn=tracker["eventTrackerArn"])
+
+
+def test_a_request_filter_applies_to_a_recommenders_list(clients, vod):
+    no_romance = active_filter(
+        clients.personalize, group=vod["group"], expression='EXCLUDE ItemID WHERE Items.GENRES IN ("Romance")'
+    )
+    for arn, query in (
+        (vod["aws-vod-top-picks"], {"userId": "u1"}),  # a Drama|Romance fan
+        (vod["aws-vod-because-you-watched-x"], {"userId": "u1", "itemId": "b2"}),
+    ):
+        response = clients.runtime.get_recommendations(
+            recommenderArn=arn, filterArn=no_romance, numResults=10, **query
+        )
+        assert len(response["itemList"]) == 10 and all(
+            item["itemId"].startswith("a") for item in response["itemList"]
+        )
+    clients.personalize.delete_filter(filterArn=no_romance)

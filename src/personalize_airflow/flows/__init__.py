@@ -24,6 +24,7 @@ from personalize_airflow.flows import (
     export,
     recommenders_start,
     recommenders_stop,
+    segments,
     train,
     trending,
 )
@@ -32,7 +33,7 @@ from personalize_airflow.use_cases import all_use_cases, use_case
 if TYPE_CHECKING:
     from airflow.sdk import DAG
 
-FLOWS = (export, train, batch, events, trending, recommenders_stop, recommenders_start, cleanup)
+FLOWS = (export, train, batch, events, trending, segments, recommenders_stop, recommenders_start, cleanup)
 
 
 def build_dags(use_case_name: str | None = None) -> dict[str, DAG]:

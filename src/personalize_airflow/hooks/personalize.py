@@ -148,6 +148,14 @@ RESOURCES: dict[str, PersonalizeResource] = {
         name_field="jobName",
         parent_field="solutionVersionArn",
     ),
+    "batch_segment_job": PersonalizeResource(
+        "batch segment job",
+        "batchSegmentJob",
+        "batchSegmentJobArn",
+        "batchSegmentJobs",
+        name_field="jobName",
+        parent_field="solutionVersionArn",
+    ),
     "event_tracker": PersonalizeResource(
         "event tracker", "eventTracker", "eventTrackerArn", "eventTrackers", parent_field="datasetGroupArn"
     ),

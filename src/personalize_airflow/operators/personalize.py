@@ -46,6 +46,7 @@ from personalize_airflow.hooks.personalize import (
 )
 from personalize_airflow.links.personalize import (
     PersonalizeBatchInferenceJobLink,
+    PersonalizeBatchSegmentJobLink,
     PersonalizeCampaignLink,
     PersonalizeDatasetGroupLink,
     PersonalizeDatasetImportJobLink,
@@ -775,7 +776,83 @@ class PersonalizeCreateOrUpdateCampaignOperator(PersonalizeBaseOperator):
         return True, serving_version
 
 
-class PersonalizeCreateBatchInferenceJobOperator(PersonalizeBaseOperator):
+BATCH_JOB_FIELDS = (
+    "job_name",
+    "solution_version_arn",
+    "input_path",
+    "output_path",
+    "role_arn",
+    "num_results",
+    "filter_arn",
+)
+"""The templated parameters every batch job operator takes."""
+
+
+class _PersonalizeBatchJobOperator(PersonalizeBaseOperator):
+    """
+    Base for the batch jobs (not to be used directly in Dags): one S3 input file through a solution version
+    into an S3 folder, created (or reused by name) and waited for.
+
+    Subclasses set ``kind``, ``waiter_name``, ``link_class``, ``create_method`` (the client's create call)
+    and may add to the request in :meth:`job_settings`.
+    """
+
+    create_method: ClassVar[str]
+
+    def __init__(
+        self,
+        *,
+        job_name: str,
+        solution_version_arn: str,
+        input_path: str,
+        output_path: str,
+        role_arn: str,
+        num_results: int | None = None,
+        filter_arn: str | None = None,
+        tags: dict[str, str] | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.job_name = job_name
+        self.solution_version_arn = solution_version_arn
+        self.input_path = input_path
+        self.output_path = output_path
+        self.role_arn = role_arn
+        self.num_results = num_results
+        self.filter_arn = filter_arn
+        self.tags = tags
+
+    def job_settings(self) -> dict[str, Any]:
+        """What this kind of job adds to the create request."""
+        return {}
+
+    def execute(self, context: Context) -> str:
+        request = _present(
+            jobName=self.job_name,
+            solutionVersionArn=self.solution_version_arn,
+            jobInput={"s3DataSource": {"path": self.input_path}},
+            jobOutput={"s3DataDestination": {"path": self.output_path}},
+            roleArn=self.role_arn,
+            numResults=int(self.num_results) if self.num_results is not None else None,
+            filterArn=self.filter_arn,
+            **self.job_settings(),
+        )
+        create = getattr(self.hook.conn, self.create_method)
+        arn = self.get_or_create(
+            name=self.job_name,
+            create=lambda: create(**request, **_tags(self.tags))[RESOURCES[self.kind].arn_field],
+            expected={
+                "solutionVersionArn": self.solution_version_arn,
+                "jobInput.s3DataSource.path": self.input_path,
+                "jobOutput.s3DataDestination.path": self.output_path,
+            },
+            parent_arn=self.solution_version_arn,
+        )
+        self.persist_link(context, arn)
+        return self.wait_for_resource(context, arn)
+
+
+class PersonalizeCreateBatchInferenceJobOperator(_PersonalizeBatchJobOperator):
     """
     Score a file of users (or items) with a solution version in batch, and wait until the job is done.
 
@@ -803,18 +880,10 @@ class PersonalizeCreateBatchInferenceJobOperator(PersonalizeBaseOperator):
 
     kind = "batch_inference_job"
     waiter_name = "batch_inference_job_complete"
+    create_method = "create_batch_inference_job"
     link_class = PersonalizeBatchInferenceJobLink
     operator_extra_links = (PersonalizeBatchInferenceJobLink(),)
-    template_fields: Sequence[str] = aws_template_fields(
-        "job_name",
-        "solution_version_arn",
-        "input_path",
-        "output_path",
-        "role_arn",
-        "num_results",
-        "filter_arn",
-        "batch_inference_job_config",
-    )
+    template_fields: Sequence[str] = aws_template_fields(*BATCH_JOB_FIELDS, "batch_inference_job_config")
 
     def __init__(
         self,
@@ -824,48 +893,56 @@ class PersonalizeCreateBatchInferenceJobOperator(PersonalizeBaseOperator):
         input_path: str,
         output_path: str,
         role_arn: str,
-        num_results: int | None = None,
-        filter_arn: str | None = None,
         batch_inference_job_config: dict | None = None,
-        tags: dict[str, str] | None = None,
         **kwargs,
     ) -> None:
-        super().__init__(**kwargs)
-        self.job_name = job_name
-        self.solution_version_arn = solution_version_arn
-        self.input_path = input_path
-        self.output_path = output_path
-        self.role_arn = role_arn
-        self.num_results = num_results
-        self.filter_arn = filter_arn
+        super().__init__(
+            job_name=job_name,
+            solution_version_arn=solution_version_arn,
+            input_path=input_path,
+            output_path=output_path,
+            role_arn=role_arn,
+            **kwargs,
+        )
         self.batch_inference_job_config = batch_inference_job_config
-        self.tags = tags
 
-    def execute(self, context: Context) -> str:
-        request = _present(
-            jobName=self.job_name,
-            solutionVersionArn=self.solution_version_arn,
-            jobInput={"s3DataSource": {"path": self.input_path}},
-            jobOutput={"s3DataDestination": {"path": self.output_path}},
-            roleArn=self.role_arn,
-            numResults=int(self.num_results) if self.num_results is not None else None,
-            filterArn=self.filter_arn,
-            batchInferenceJobConfig=self.batch_inference_job_config,
-        )
-        arn = self.get_or_create(
-            name=self.job_name,
-            create=lambda: self.hook.conn.create_batch_inference_job(**request, **_tags(self.tags))[
-                "batchInferenceJobArn"
-            ],
-            expected={
-                "solutionVersionArn": self.solution_version_arn,
-                "jobInput.s3DataSource.path": self.input_path,
-                "jobOutput.s3DataDestination.path": self.output_path,
-            },
-            parent_arn=self.solution_version_arn,
-        )
-        self.persist_link(context, arn)
-        return self.wait_for_resource(context, arn)
+    def job_settings(self) -> dict[str, Any]:
+        return _present(batchInferenceJobConfig=self.batch_inference_job_config)
+
+
+class PersonalizeCreateBatchSegmentJobOperator(_PersonalizeBatchJobOperator):
+    """
+    Find the users most likely to engage with each item (or item-attribute query) of a file, with an
+    aws-item-affinity or aws-item-attribute-affinity solution version, and wait until the job is done.
+
+    :param job_name: The job's name, deterministic for the run. (templated)
+    :param solution_version_arn: The affinity solution version. (templated)
+    :param input_path: S3 path of the JSON Lines input: ``{"itemId": ...}`` or ``{"itemAttributes": ...}``
+        per line. (templated)
+    :param output_path: S3 folder the segments are written to. (templated)
+    :param role_arn: IAM role Personalize assumes to read and write the bucket. (templated)
+    :param num_results: Users per segment. (templated)
+    :param filter_arn: A user filter applied to the segments. (templated)
+    :param tags: Tags for the new job.
+    :param wait_for_completion: Whether to wait for the job to finish. (default: True)
+    :param waiter_delay: Time in seconds to wait between status checks.
+        (default: the ``batch_segment_job_complete`` waiter's ``delay``)
+    :param waiter_max_attempts: Maximum number of status checks.
+        (default: the ``batch_segment_job_complete`` waiter's ``maxAttempts``)
+    :param deferrable: If True, wait in the triggerer, holding no worker slot. (default: True)
+    :param aws_conn_id: The Airflow connection used for AWS credentials.
+    :param region_name: AWS region_name. If not specified then the default boto3 behaviour is used.
+    :param verify: Whether to verify SSL certificates.
+    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :return: The batch segment job's ARN.
+    """
+
+    kind = "batch_segment_job"
+    waiter_name = "batch_segment_job_complete"
+    create_method = "create_batch_segment_job"
+    link_class = PersonalizeBatchSegmentJobLink
+    operator_extra_links = (PersonalizeBatchSegmentJobLink(),)
+    template_fields: Sequence[str] = aws_template_fields(*BATCH_JOB_FIELDS)
 
 
 class PersonalizeCreateEventTrackerOperator(PersonalizeBaseOperator):

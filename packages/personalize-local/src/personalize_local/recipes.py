@@ -36,6 +36,8 @@ class Recipe:
     :param requires_items: whether a recommender needs the group's Items dataset.
     :param needs_user: whether GetRecommendations requires userId.
     :param needs_item: whether GetRecommendations requires itemId.
+    :param reasons: whether GetRecommendations gives each item's ``reason`` (User-Personalization-v2 and
+        the use cases built like it).
     """
 
     name: str
@@ -51,6 +53,7 @@ class Recipe:
     requires_items: bool = False
     needs_user: bool = False
     needs_item: bool = False
+    reasons: bool = False
 
     @property
     def arn(self) -> str:
@@ -77,7 +80,7 @@ RECIPES = {
     recipe.name: recipe
     for recipe in (
         #      name                           recipe_type             use_case                algorithm     Items  Users  description
-        Recipe("aws-user-personalization-v2", "USER_PERSONALIZATION", "USER_PERSONALIZATION", "ease",       True,  True,  "Recommends items for a user from their interactions, with item and user metadata."),
+        Recipe("aws-user-personalization-v2", "USER_PERSONALIZATION", "USER_PERSONALIZATION", "ease",       True,  True,  "Recommends items for a user from their interactions, with item and user metadata.", reasons=True),
         Recipe("aws-user-personalization",    "USER_PERSONALIZATION", "USER_PERSONALIZATION", "ease",       True,  True,  "Recommends items for a user from their interactions, with exploration of new items."),
         Recipe("aws-popularity-count",        "USER_PERSONALIZATION", "POPULAR_ITEMS",        "popularity", False, False, "Recommends the items with the most interactions across all users."),
         Recipe("aws-similar-items",           "RELATED_ITEMS",        "RELATED_ITEMS",        "similarity", True,  False, "Recommends items similar to a given item, from co-occurrence and item metadata."),
@@ -97,11 +100,11 @@ RECOMMENDER_RECIPES = {
         Recipe("aws-ecomm-frequently-bought-together",         "RELATED_ITEMS",        "RELATED_ITEMS",        "cooccurrence",  False, False, "Frequently bought together: items bought in the same basket as the given item.", "ECOMMERCE", "Purchase", "Purchase", needs_item=True),
         Recipe("aws-ecomm-popular-items-by-purchases",         "USER_PERSONALIZATION", "POPULAR_ITEMS",        "popularity",    False, False, "Best sellers: the items purchased most often.", "ECOMMERCE", "Purchase", "Purchase", needs_user=True),
         Recipe("aws-ecomm-popular-items-by-views",             "USER_PERSONALIZATION", "POPULAR_ITEMS",        "popularity",    False, False, "Most viewed: the items viewed most often.", "ECOMMERCE", "View", "View", needs_user=True),
-        Recipe("aws-ecomm-recommended-for-you",                "USER_PERSONALIZATION", "USER_PERSONALIZATION", "ease",          True,  True,  "Recommended for you: items for a customer from their views and purchases.", "ECOMMERCE", None, "View", needs_user=True),
+        Recipe("aws-ecomm-recommended-for-you",                "USER_PERSONALIZATION", "USER_PERSONALIZATION", "ease",          True,  True,  "Recommended for you: items for a customer from their views and purchases.", "ECOMMERCE", None, "View", needs_user=True, reasons=True),
         Recipe("aws-vod-because-you-watched-x",                "RELATED_ITEMS",        "RELATED_ITEMS",        "similarity",    False, False, "Because you watched X: videos watched by the users who watched the given video.", "VIDEO_ON_DEMAND", "Watch", "Watch", needs_user=True, needs_item=True),
         Recipe("aws-vod-more-like-x",                          "RELATED_ITEMS",        "RELATED_ITEMS",        "similarity",    True,  False, "More like X: videos similar to the given video, from interactions and item metadata.", "VIDEO_ON_DEMAND", None, None, requires_items=True, needs_user=True, needs_item=True),
         Recipe("aws-vod-most-popular",                         "USER_PERSONALIZATION", "POPULAR_ITEMS",        "popularity",    False, False, "Most popular: the videos watched most often.", "VIDEO_ON_DEMAND", "Watch", "Watch", needs_user=True),
-        Recipe("aws-vod-top-picks",                            "USER_PERSONALIZATION", "USER_PERSONALIZATION", "ease",          True,  True,  "Top picks for you: videos for a user from what they watched.", "VIDEO_ON_DEMAND", None, "Watch", needs_user=True),
+        Recipe("aws-vod-top-picks",                            "USER_PERSONALIZATION", "USER_PERSONALIZATION", "ease",          True,  True,  "Top picks for you: videos for a user from what they watched.", "VIDEO_ON_DEMAND", None, "Watch", needs_user=True, reasons=True),
         Recipe("aws-vod-trending-now",                         "USER_PERSONALIZATION", "POPULAR_ITEMS",        "trending",      False, False, "Trending now: the videos whose interactions grow fastest, recomputed as new interactions arrive.", "VIDEO_ON_DEMAND", None, None, needs_user=True),
     )
 }

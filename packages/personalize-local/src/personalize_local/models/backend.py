@@ -129,8 +129,8 @@ def _tags_dict(tags: list[dict] | None) -> dict[str, str]:
 class PersonalizeBackend(BatchSegmentJobs, Recommenders):
     """The control plane, composed over one :class:`ServiceState` with the helpers it shares.
 
-    Batch segment jobs come from :class:`BatchSegmentJobs`, recommenders from :class:`Recommenders`. Runtime and events are its ``runtime`` and
-    ``events``. They, the model registry, batch inference and
+    Batch segment jobs come from :class:`BatchSegmentJobs`, recommenders from :class:`Recommenders`.
+    Runtime and events are its ``runtime`` and ``events``. They, the model registry, batch inference and
     training receive the state (and the registry), never the backend.
     """
 

@@ -15,9 +15,9 @@ model meanwhile, while ``latestRecommenderUpdate`` goes CREATE PENDING → CREAT
 CREATE FAILED with the recommender back to ACTIVE on its previous model. ``update:<name>`` in
 ``fail_jobs`` fails every update of that recommender.
 
-Of ``trainingDataConfig``, ``excludedDatasetColumns`` leaves Items and Users columns out of training;
-``includedDatasetColumns`` is refused. ``itemExplorationConfig`` is recorded, not applied: the local models
-do not explore.
+Of ``trainingDataConfig``, ``excludedDatasetColumns`` leaves Interactions, Items and Users columns out of
+training; ``includedDatasetColumns`` is refused. ``itemExplorationConfig`` is recorded, not applied: the
+local models do not explore.
 """
 
 from __future__ import annotations

@@ -179,7 +179,7 @@ class RuntimeBackend:
             )
         else:
             entries = [{"itemId": item, "score": score} for item, score in ranked(numResults, allowed)]
-        if serving.recipe.domain and serving.recipe.use_case == "USER_PERSONALIZATION":
+        if serving.recipe.reasons:
             add_reasons(entries, cold_user=not serving.model.seen_items(userId))
         if columns:
             add_metadata(entries, self.state.group_data(serving.dataset_group_arn).items(), columns)

@@ -36,13 +36,15 @@ def interactions_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def check_trainable(interactions: pd.DataFrame, event_type: str | None) -> None:
-    """Personalize's minimums (:mod:`personalize_local.limits`), counting only the event type if one is set."""
+def check_trainable(interactions: pd.DataFrame, event_type: str | None, *, any_case: bool = False) -> None:
+    """Personalize's minimums (:mod:`personalize_local.limits`), counting only the event type if one is set
+    (in any letter case with ``any_case``, as a use case's required event type is matched)."""
     import pandas as pd
 
     counted = interactions
     if event_type:
-        counted = interactions[interactions.get("EVENT_TYPE", pd.Series(dtype=str)) == event_type]
+        types = interactions.get("EVENT_TYPE", pd.Series(dtype=str))
+        counted = interactions[types.str.lower() == event_type.lower() if any_case else types == event_type]
     what = f" of event type {event_type!r}" if event_type else ""
     if len(counted) < MIN_INTERACTIONS:
         raise JobFailed(
@@ -106,7 +108,8 @@ def train_model(
 
     :param event_type: count only this event type towards Personalize's minimums (and, for a solution's
         ``eventType``, train only on it).
-    :param excluded_columns: per dataset type (``ITEMS``, ``USERS``), metadata columns training leaves out.
+    :param excluded_columns: per dataset type (``INTERACTIONS``, ``ITEMS``, ``USERS``), the columns training
+        leaves out (never the ids, TIMESTAMP or EVENT_TYPE: the recommender's config refuses those).
     :returns: ``metrics``, ``trainingHours`` and ``_recordsOffset`` (the real-time records trained on).
     """
     try:
@@ -121,9 +124,11 @@ def train_model(
     frame = data.frame(records=records)
     if frame is None:
         raise JobFailed(f"The Interactions dataset {dataset['datasetArn']} holds no data; import some first")
-    interactions = interactions_frame(frame)
-    check_trainable(interactions, event_type or recipe.required_event_type)
     excluded = {kind.upper(): set(columns) for kind, columns in (excluded_columns or {}).items()}
+    interactions = interactions_frame(
+        frame.drop(columns=sorted(excluded.get("INTERACTIONS", set())), errors="ignore")
+    )
+    check_trainable(interactions, event_type or recipe.required_event_type, any_case=event_type is None)
     started = time.monotonic()
     log.info("training %s (%s) on %d interactions", model_arn, recipe.name, len(interactions))
     try:

@@ -1,8 +1,8 @@
 """A trained solution version: scores users and items, takes real-time events, saves and loads itself.
 
 Every recipe scores a user the same way: the user's weighted interaction history ``x`` (training events
-plus events observed since) times a sparse item × item matrix — pruned EASE weights or item-item
-similarity — or, for popularity-count, the popularity vector. Users without
+plus events observed since) times a sparse item × item matrix — pruned EASE weights, item-item
+similarity or basket co-occurrence — or, for popularity-count, the popularity vector. Users without
 history get popular items (per user-metadata segment when the Users dataset describes them). Scores are
 returned softmax-normalised over the candidate items, like Personalize's relative scores.
 

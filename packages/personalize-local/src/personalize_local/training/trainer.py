@@ -46,7 +46,9 @@ def train(
     :param recipe: recipe short name, a key of ``RECIPES``.
     :param data: interactions, and optionally items and users with metadata.
     :param params: the solution's ``solutionConfig`` as sent to CreateSolution.
-    :param event_type: the solution's ``eventType``: train only on events of this type.
+    :param event_type: the solution's ``eventType``: train only on events of this type. A recommender
+        recipe's own event type (``Recipe.event_type``: Watch, View, Purchase) keeps only its events, in any
+        letter case, as AWS's samples send ``watch``.
     :param progress: called with one line per phase.
     :raises TrainingError: with the failureReason, for unusable data or configuration.
     """
@@ -55,7 +57,10 @@ def train(
         raise TrainingError(f"Unknown recipe {recipe!r}; known recipes: {', '.join(sorted(RECIPES))}")
     started = time.perf_counter()
     uses = CATALOGUE[recipe]
-    settings = parse_settings(params, event_type=event_type or uses.event_type)
+    settings = parse_settings(params, event_type=event_type)
+    interactions = data.interactions
+    if uses.event_type and "EVENT_TYPE" in interactions.columns:
+        interactions = interactions[interactions["EVENT_TYPE"].str.lower() == uses.event_type.lower()]
     items = data.items if uses.item_metadata else None
     if items is not None and "ITEM_ID" not in items.columns:
         raise TrainingError("Items data is missing required column ITEM_ID")
@@ -67,7 +72,7 @@ def train(
     if users is not None and "USER_ID" not in users.columns:
         raise TrainingError("Users data is missing required column USER_ID")
     events = weighted_events(
-        data.interactions, settings.rules, extra_items=None if items is None else items["ITEM_ID"]
+        interactions, settings.rules, extra_items=None if items is None else items["ITEM_ID"]
     )
     check_minimums(events)
     log(
