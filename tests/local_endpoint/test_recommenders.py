@@ -133,6 +133,40 @@ def test_user_and_item_use_cases_take_what_aws_requires_and_leave_out_what_the_u
         runtime.get_recommendations(recommenderArn=vod["aws-vod-top-picks"] + "-gone", userId="u0")
 
 
+def test_shopping_use_cases_leave_out_what_the_customer_bought_not_what_they_viewed(clients, shop):
+    rows = [line.split(",") for line in baskets_csv().splitlines()[1:] if line.startswith("u0,")]
+    bought = {item for _, item, _, kind in rows if kind == "Purchase"}
+    viewed = {item for _, item, _, kind in rows if kind == "View"}
+    for_you = items_of(
+        clients.runtime.get_recommendations(
+            recommenderArn=shop["aws-ecomm-recommended-for-you"], userId="u0", numResults=50
+        )
+    )
+    assert not bought & set(for_you) and viewed & set(for_you)
+    clients.events.put_events(
+        trackingId=shop_tracker(clients, shop),
+        userId="u0",
+        sessionId="checkout",
+        eventList=[{"eventType": "Purchase", "itemId": for_you[0], "sentAt": 1_800_000_000}],
+    )
+    after = items_of(
+        clients.runtime.get_recommendations(
+            recommenderArn=shop["aws-ecomm-recommended-for-you"], userId="u0", numResults=50
+        )
+    )
+    assert for_you[0] not in after
+
+
+def shop_tracker(clients, shop: dict) -> str:
+    p = clients.personalize
+    trackers = p.list_event_trackers(datasetGroupArn=shop["group"])["eventTrackers"]
+    if trackers:
+        return p.describe_event_tracker(eventTrackerArn=trackers[0]["eventTrackerArn"])["eventTracker"][
+            "trackingId"
+        ]
+    return p.create_event_tracker(name=unique("shop-events"), datasetGroupArn=shop["group"])["trackingId"]
+
+
 def test_frequently_bought_together_returns_the_items_bought_in_the_same_basket(clients, shop):
     found = 0
     for pair in range(BASKET_PAIRS):
@@ -506,6 +540,7 @@ def test_events_put_after_training_personalize_top_picks_at_once(clients, vod):
     items = [entry["itemId"] for entry in after]
     assert not set(watched) & set(items) and sum(item.startswith("b") for item in items) >= 8
     assert all("reason" not in entry for entry in after)
+    wait_for(p.describe_event_tracker, "eventTracker", eventTrackerArn=tracker["eventTrackerArn"])
     p.delete_event_tracker(eventTrackerArn=tracker["eventTrackerArn"])
 
 

@@ -36,6 +36,8 @@ class Recipe:
     :param requires_items: whether a recommender needs the group's Items dataset.
     :param needs_user: whether GetRecommendations requires userId.
     :param needs_item: whether GetRecommendations requires itemId.
+    :param consumed_event_type: the event type whose items GetRecommendations leaves out for the user
+        (the use case's automatic filter: what the user watched, or purchased); None leaves none out.
     :param reasons: whether GetRecommendations gives each item's ``reason`` (User-Personalization-v2 and
         the use cases built like it).
     """
@@ -53,6 +55,7 @@ class Recipe:
     requires_items: bool = False
     needs_user: bool = False
     needs_item: bool = False
+    consumed_event_type: str | None = None
     reasons: bool = False
 
     @property
@@ -96,15 +99,15 @@ RECOMMENDER_RECIPES = {
     recipe.name: recipe
     for recipe in (
         #      name                                           recipe_type             use_case                algorithm        Items  Users  description
-        Recipe("aws-ecomm-customers-who-viewed-x-also-viewed", "RELATED_ITEMS",        "RELATED_ITEMS",        "similarity",    False, False, "Customers who viewed X also viewed: items viewed by the customers who viewed the given item.", "ECOMMERCE", "View", "View", needs_user=True, needs_item=True),
+        Recipe("aws-ecomm-customers-who-viewed-x-also-viewed", "RELATED_ITEMS",        "RELATED_ITEMS",        "similarity",    False, False, "Customers who viewed X also viewed: items viewed by the customers who viewed the given item.", "ECOMMERCE", "View", "View", needs_user=True, needs_item=True, consumed_event_type="Purchase"),
         Recipe("aws-ecomm-frequently-bought-together",         "RELATED_ITEMS",        "RELATED_ITEMS",        "cooccurrence",  False, False, "Frequently bought together: items bought in the same basket as the given item.", "ECOMMERCE", "Purchase", "Purchase", needs_item=True),
         Recipe("aws-ecomm-popular-items-by-purchases",         "USER_PERSONALIZATION", "POPULAR_ITEMS",        "popularity",    False, False, "Best sellers: the items purchased most often.", "ECOMMERCE", "Purchase", "Purchase", needs_user=True),
         Recipe("aws-ecomm-popular-items-by-views",             "USER_PERSONALIZATION", "POPULAR_ITEMS",        "popularity",    False, False, "Most viewed: the items viewed most often.", "ECOMMERCE", "View", "View", needs_user=True),
-        Recipe("aws-ecomm-recommended-for-you",                "USER_PERSONALIZATION", "USER_PERSONALIZATION", "ease",          True,  True,  "Recommended for you: items for a customer from their views and purchases.", "ECOMMERCE", None, "View", needs_user=True, reasons=True),
-        Recipe("aws-vod-because-you-watched-x",                "RELATED_ITEMS",        "RELATED_ITEMS",        "similarity",    False, False, "Because you watched X: videos watched by the users who watched the given video.", "VIDEO_ON_DEMAND", "Watch", "Watch", needs_user=True, needs_item=True),
-        Recipe("aws-vod-more-like-x",                          "RELATED_ITEMS",        "RELATED_ITEMS",        "similarity",    True,  False, "More like X: videos similar to the given video, from interactions and item metadata.", "VIDEO_ON_DEMAND", None, None, requires_items=True, needs_user=True, needs_item=True),
+        Recipe("aws-ecomm-recommended-for-you",                "USER_PERSONALIZATION", "USER_PERSONALIZATION", "ease",          True,  True,  "Recommended for you: items for a customer from their views and purchases.", "ECOMMERCE", None, "View", needs_user=True, consumed_event_type="Purchase", reasons=True),
+        Recipe("aws-vod-because-you-watched-x",                "RELATED_ITEMS",        "RELATED_ITEMS",        "similarity",    False, False, "Because you watched X: videos watched by the users who watched the given video.", "VIDEO_ON_DEMAND", "Watch", "Watch", needs_user=True, needs_item=True, consumed_event_type="Watch"),
+        Recipe("aws-vod-more-like-x",                          "RELATED_ITEMS",        "RELATED_ITEMS",        "similarity",    True,  False, "More like X: videos similar to the given video, from interactions and item metadata.", "VIDEO_ON_DEMAND", None, None, requires_items=True, needs_user=True, needs_item=True, consumed_event_type="Watch"),
         Recipe("aws-vod-most-popular",                         "USER_PERSONALIZATION", "POPULAR_ITEMS",        "popularity",    False, False, "Most popular: the videos watched most often.", "VIDEO_ON_DEMAND", "Watch", "Watch", needs_user=True),
-        Recipe("aws-vod-top-picks",                            "USER_PERSONALIZATION", "USER_PERSONALIZATION", "ease",          True,  True,  "Top picks for you: videos for a user from what they watched.", "VIDEO_ON_DEMAND", None, "Watch", needs_user=True, reasons=True),
+        Recipe("aws-vod-top-picks",                            "USER_PERSONALIZATION", "USER_PERSONALIZATION", "ease",          True,  True,  "Top picks for you: videos for a user from what they watched.", "VIDEO_ON_DEMAND", None, "Watch", needs_user=True, consumed_event_type="Watch", reasons=True),
         Recipe("aws-vod-trending-now",                         "USER_PERSONALIZATION", "POPULAR_ITEMS",        "trending",      False, False, "Trending now: the videos whose interactions grow fastest, recomputed as new interactions arrive.", "VIDEO_ON_DEMAND", None, None, needs_user=True),
     )
 }

@@ -208,7 +208,7 @@ class RuntimeBackend:
         num_results: int,
         restriction: filter_language.ItemRestriction,
     ) -> list[tuple[str, float]]:
-        """Best first: a trend, related items (less what the user consumed, for a recommender), or a user's."""
+        """Best first: a trend, a recommender's use case, or what a campaign's recipe recommends."""
         if serving.recipe.algorithm == "trending":
             latest, interactions = self.interactions.current(serving.dataset_group_arn)
             return serving.model.trending(
@@ -218,9 +218,9 @@ class RuntimeBackend:
                 exclude_items=restriction.exclude,
                 allowed_items=restriction.allowed,
             )
-        if serving.recipe.domain and serving.recipe.recipe_type == "RELATED_ITEMS" and user_id:
-            restriction = restriction.also(
-                filter_language.ItemRestriction(exclude=serving.model.seen_items(user_id))
+        if serving.recipe.domain:
+            return self._recommend_use_case(
+                serving, user_id=user_id, item_id=item_id, num_results=num_results, restriction=restriction
             )
         return recommend(
             serving.model,
@@ -229,6 +229,35 @@ class RuntimeBackend:
             item_id=item_id,
             num_results=num_results,
             restriction=restriction,
+        )
+
+    def _recommend_use_case(
+        self,
+        serving: Serving,
+        *,
+        user_id: str | None,
+        item_id: str | None,
+        num_results: int,
+        restriction: filter_language.ItemRestriction,
+    ) -> list[tuple[str, float]]:
+        """A recommender's list: what the user consumed (its use case's event type) left out, nothing else."""
+        recipe, model = serving.recipe, serving.model
+        consumed: set[str] = set()
+        if user_id and recipe.consumed_event_type:
+            consumed = self.state.group_data(serving.dataset_group_arn).user_items_of_type(
+                user_id, recipe.consumed_event_type
+            )
+        exclude = restriction.exclude | consumed
+        if recipe.recipe_type == "RELATED_ITEMS":
+            return model.related(
+                item_id, num_results, exclude_items=exclude | {item_id}, allowed_items=restriction.allowed
+            )
+        return model.recommend(
+            user_id,
+            num_results,
+            exclude_items=exclude,
+            allowed_items=restriction.allowed,
+            leave_out_history=False,
         )
 
     def get_personalized_ranking(
