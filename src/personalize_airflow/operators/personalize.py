@@ -1165,7 +1165,47 @@ class PersonalizeCreateRecommenderOperator(PersonalizeBaseOperator):
         self.hook.conn.update_recommender(recommenderArn=arn, recommenderConfig={**current, **wanted})
 
 
-class PersonalizeStartRecommenderOperator(PersonalizeBaseOperator):
+class PersonalizeSwitchRecommenderOperator(PersonalizeBaseOperator):
+    """
+    Base for starting and stopping a recommender (not to be used directly in Dags): make the call when the
+    recommender is in ``switch_from``, fail (a retry may succeed) while it is in one of ``busy``, and wait.
+
+    Subclasses set ``waiter_name``, ``action`` (``start`` or ``stop``: the API call), ``switch_from`` and
+    ``busy``.
+
+    :param recommender_arn: The recommender to switch. (templated)
+    :param kwargs: See :class:`PersonalizeBaseOperator` (waiter and AWS connection parameters).
+    """
+
+    kind = "recommender"
+    action: ClassVar[str]
+    switch_from: ClassVar[str]
+    busy: ClassVar[tuple[str, ...]]
+    link_class = PersonalizeRecommenderLink
+    operator_extra_links = (PersonalizeRecommenderLink(),)
+    template_fields: Sequence[str] = aws_template_fields("recommender_arn")
+
+    def __init__(self, *, recommender_arn: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.recommender_arn = recommender_arn
+
+    def execute(self, context: Context) -> str:
+        arn = self.recommender_arn
+        status = self.hook.describe(kind=self.kind, arn=arn)["status"]
+        if status in self.busy:
+            raise AirflowException(
+                f"Personalize recommender {arn} is {status}; {self.action} it once it is {self.switch_from}."
+            )
+        if status == self.switch_from:
+            getattr(self.hook.conn, f"{self.action}_recommender")(recommenderArn=arn)
+            self.log.info("Personalize recommender %s: %s requested.", arn, self.action)
+        else:
+            self.log.info("Personalize recommender %s is %s: nothing to %s.", arn, status, self.action)
+        self.persist_link(context, arn)
+        return self.wait_for_resource(context, arn)
+
+
+class PersonalizeStartRecommenderOperator(PersonalizeSwitchRecommenderOperator):
     """
     Start a stopped (INACTIVE) recommender and wait until it is ACTIVE; one already ACTIVE is left as it is.
 
@@ -1183,33 +1223,13 @@ class PersonalizeStartRecommenderOperator(PersonalizeBaseOperator):
     :return: The recommender's ARN.
     """
 
-    kind = "recommender"
     waiter_name = "recommender_active"
-    link_class = PersonalizeRecommenderLink
-    operator_extra_links = (PersonalizeRecommenderLink(),)
-    template_fields: Sequence[str] = aws_template_fields("recommender_arn")
-
-    def __init__(self, *, recommender_arn: str, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.recommender_arn = recommender_arn
-
-    def execute(self, context: Context) -> str:
-        arn = self.recommender_arn
-        status = self.hook.describe(kind=self.kind, arn=arn)["status"]
-        if status in STOPPING_STATES:
-            raise AirflowException(
-                f"Personalize recommender {arn} is stopping ({status}); start it once stopped."
-            )
-        if status == "INACTIVE":
-            self.hook.conn.start_recommender(recommenderArn=arn)
-            self.log.info("Starting Personalize recommender %s.", arn)
-        else:
-            self.log.info("Personalize recommender %s is %s: nothing to start.", arn, status)
-        self.persist_link(context, arn)
-        return self.wait_for_resource(context, arn)
+    action = "start"
+    switch_from = "INACTIVE"
+    busy = STOPPING_STATES
 
 
-class PersonalizeStopRecommenderOperator(PersonalizeBaseOperator):
+class PersonalizeStopRecommenderOperator(PersonalizeSwitchRecommenderOperator):
     """
     Stop an ACTIVE recommender (an INACTIVE one bills nothing and keeps its model) and wait until INACTIVE;
     one already stopped or stopping is not an error.
@@ -1228,28 +1248,10 @@ class PersonalizeStopRecommenderOperator(PersonalizeBaseOperator):
     :return: The recommender's ARN.
     """
 
-    kind = "recommender"
     waiter_name = "recommender_stopped"
-    link_class = PersonalizeRecommenderLink
-    operator_extra_links = (PersonalizeRecommenderLink(),)
-    template_fields: Sequence[str] = aws_template_fields("recommender_arn")
-
-    def __init__(self, *, recommender_arn: str, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.recommender_arn = recommender_arn
-
-    def execute(self, context: Context) -> str:
-        arn = self.recommender_arn
-        status = self.hook.describe(kind=self.kind, arn=arn)["status"]
-        if status in (*IN_FLIGHT_STATES, *STARTING_STATES):
-            raise AirflowException(f"Personalize recommender {arn} is {status}; stop it once it is ACTIVE.")
-        if status == "ACTIVE":
-            self.hook.conn.stop_recommender(recommenderArn=arn)
-            self.log.info("Stopping Personalize recommender %s.", arn)
-        else:
-            self.log.info("Personalize recommender %s is %s: nothing to stop.", arn, status)
-        self.persist_link(context, arn)
-        return self.wait_for_resource(context, arn)
+    action = "stop"
+    switch_from = "ACTIVE"
+    busy = (*IN_FLIGHT_STATES, *STARTING_STATES)
 
 
 class PersonalizeDeleteResourceOperator(PersonalizeBaseOperator):
