@@ -247,16 +247,8 @@ def trained_group(clients: Clients, bucket: str) -> dict:
 
 
 DOMAIN_INTERACTIONS_SCHEMA = {
-    "type": "record",
-    "name": "Interactions",
-    "namespace": "com.amazonaws.personalize.schema",
-    "version": "1.0",
-    "fields": [
-        {"name": "USER_ID", "type": "string"},
-        {"name": "ITEM_ID", "type": "string"},
-        {"name": "EVENT_TYPE", "type": "string"},
-        {"name": "TIMESTAMP", "type": "long"},
-    ],
+    **INTERACTIONS_SCHEMA,
+    "fields": [field for field in INTERACTIONS_SCHEMA["fields"] if field["name"] != "EVENT_VALUE"],
 }
 DOMAIN_ITEMS_SCHEMAS = {
     "VIDEO_ON_DEMAND": [
@@ -367,6 +359,28 @@ def create_domain_group(
         imported = wait_for(p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job)
         assert imported["status"] == "ACTIVE", imported.get("failureReason")
     return arns
+
+
+def domain_group_with_recommenders(
+    clients: Clients,
+    *,
+    bucket: str,
+    domain: str,
+    interactions: str,
+    items: str,
+    recipes: list[str],
+    **options: Any,
+) -> dict[str, str]:
+    """:func:`create_domain_group`, then :func:`create_recommenders` in it; every ARN, by kind and recipe."""
+    arns = create_domain_group(
+        clients,
+        bucket=bucket,
+        name=unique(domain.lower()),
+        domain=domain,
+        interactions=interactions,
+        items=items,
+    )
+    return {**arns, **create_recommenders(clients, group=arns["group"], recipes=recipes, **options)}
 
 
 def create_recommenders(

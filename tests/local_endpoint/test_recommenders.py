@@ -17,6 +17,7 @@ from tests.local_endpoint.conftest import (
     baskets_csv,
     create_domain_group,
     create_recommenders,
+    domain_group_with_recommenders,
     make_clients,
     products_csv,
     unique,
@@ -32,34 +33,27 @@ SHOP = ("aws-ecomm-frequently-bought-together", "aws-ecomm-recommended-for-you")
 
 @pytest.fixture(scope="module")
 def vod(clients, bucket) -> dict:
-    arns = create_domain_group(
+    return domain_group_with_recommenders(
         clients,
         bucket=bucket,
-        name=unique("vod"),
         domain="VIDEO_ON_DEMAND",
         interactions=watch_csv(),
         items=videos_csv(),
+        recipes=list(VOD),
     )
-    return {**arns, **create_recommenders(clients, group=arns["group"], recipes=list(VOD))}
 
 
 @pytest.fixture(scope="module")
 def shop(clients, bucket) -> dict:
-    arns = create_domain_group(
+    return domain_group_with_recommenders(
         clients,
         bucket=bucket,
-        name=unique("shop"),
         domain="ECOMMERCE",
         interactions=baskets_csv(),
         items=products_csv(),
-    )
-    recommenders = create_recommenders(
-        clients,
-        group=arns["group"],
         recipes=list(SHOP),
         recommenderConfig={"enableMetadataWithRecommendations": True},
     )
-    return {**arns, **recommenders}
 
 
 def wait_until_deleted(personalize, recommender_arn: str, *, timeout: float = 20) -> None:

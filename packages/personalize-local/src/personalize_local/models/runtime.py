@@ -218,9 +218,23 @@ class RuntimeBackend:
                 exclude_items=restriction.exclude,
                 allowed_items=restriction.allowed,
             )
-        if serving.recipe.domain:
-            return self._recommend_use_case(
-                serving, user_id=user_id, item_id=item_id, num_results=num_results, restriction=restriction
+        if serving.recipe.domain:  # what the use case's automatic filter leaves out, nothing else
+            consumed: set[str] = set()
+            if user_id and serving.recipe.consumed_event_type:
+                consumed = self.state.group_data(serving.dataset_group_arn).user_items_of_type(
+                    user_id, serving.recipe.consumed_event_type
+                )
+            exclude = restriction.exclude | consumed
+            if serving.recipe.recipe_type == "RELATED_ITEMS":
+                return serving.model.related(
+                    item_id, num_results, exclude_items=exclude | {item_id}, allowed_items=restriction.allowed
+                )
+            return serving.model.recommend(
+                user_id,
+                num_results,
+                exclude_items=exclude,
+                allowed_items=restriction.allowed,
+                leave_out_history=False,
             )
         return recommend(
             serving.model,
@@ -229,35 +243,6 @@ class RuntimeBackend:
             item_id=item_id,
             num_results=num_results,
             restriction=restriction,
-        )
-
-    def _recommend_use_case(
-        self,
-        serving: Serving,
-        *,
-        user_id: str | None,
-        item_id: str | None,
-        num_results: int,
-        restriction: filter_language.ItemRestriction,
-    ) -> list[tuple[str, float]]:
-        """A recommender's list: what the user consumed (its use case's event type) left out, nothing else."""
-        recipe, model = serving.recipe, serving.model
-        consumed: set[str] = set()
-        if user_id and recipe.consumed_event_type:
-            consumed = self.state.group_data(serving.dataset_group_arn).user_items_of_type(
-                user_id, recipe.consumed_event_type
-            )
-        exclude = restriction.exclude | consumed
-        if recipe.recipe_type == "RELATED_ITEMS":
-            return model.related(
-                item_id, num_results, exclude_items=exclude | {item_id}, allowed_items=restriction.allowed
-            )
-        return model.recommend(
-            user_id,
-            num_results,
-            exclude_items=exclude,
-            allowed_items=restriction.allowed,
-            leave_out_history=False,
         )
 
     def get_personalized_ranking(
