@@ -341,6 +341,7 @@ def promote_recommenders(
     tracking_id: str | None,
     recommendations: dict[str, list[str]],
     champion: dict[str, Any],
+    filters: dict[str, dict[str, str]],
     **context,
 ) -> dict[str, Any]:
     """Record this run's recommenders as what serves (champion.json + history); the superseded are to be
@@ -360,6 +361,7 @@ def promote_recommenders(
         tracking_id=tracking_id,
         recommendations=recommendations,
         recommenders=evaluation["recommenders"],
+        recommender_filters=filters,
     )
     stop = not_serving(champion.get("recommenders") or {}, serving=evaluation["recommenders"])
     return {**outcome, "stop": stop}

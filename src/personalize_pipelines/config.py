@@ -376,12 +376,16 @@ class SolutionSpec(_Strict):
 
 
 class RecommenderSpec(_Strict):
-    """One recommender of a domain dataset group: a recipe of the domain (``aws-vod-top-picks``...) and
-    the requests per second it is provisioned for (billed whether used or not)."""
+    """One recommender of a domain dataset group: a recipe of the domain (``aws-vod-top-picks``...), the
+    requests per second it is provisioned for (billed whether used or not) and the filters applications
+    ask it through."""
 
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_\-]{0,39}$")]
     recipe: str
     min_recommendation_requests_per_second: Annotated[int, Field(ge=1)] = 1
+    filters: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_\-]{0,39}$")], str] = {}
+    """Filter name → expression (``EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("Watch")``): created in
+    the recommender's dataset group, their ARNs recorded beside it for the applications' ``filterArn``."""
 
     @field_validator("recipe")
     @classmethod

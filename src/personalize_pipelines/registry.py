@@ -69,6 +69,7 @@ class Champion:
     campaign_arn: str | None = None
     recommender_arn: str | None = None
     recommenders: dict[str, str] = field(default_factory=dict)
+    recommender_filters: dict[str, dict[str, str]] = field(default_factory=dict)
     event_tracker_arn: str | None = None
     tracking_id: str | None = None
     previous_solution_version_arn: str | None = None
@@ -198,6 +199,7 @@ def promote(
     campaign_arn: str | None = None,
     recommender_arn: str | None = None,
     recommenders: Mapping[str, str] | None = None,
+    recommender_filters: Mapping[str, Mapping[str, str]] | None = None,
     event_tracker_arn: str | None = None,
     tracking_id: str | None = None,
     promotion_id: str | None = None,
@@ -209,7 +211,7 @@ def promote(
     :param location: the use case's registry.
     :param solution_version_arn: the model now serving through ``campaign_arn`` (of ``solution_arn``);
         or, for a domain use case, ``recommender_arn`` (the one the gate judged) and ``recommenders`` (every
-        recommender now serving, by its configured name).
+        recommender now serving, by its configured name; ``recommender_filters``: their filters' ARNs by name).
     :param metrics: the holdout metrics that earned the promotion.
     :param export_version: the export version it was trained and evaluated on.
     :param event_tracker_arn: the event tracker of the champion's dataset group; ``tracking_id`` is
@@ -243,6 +245,7 @@ def promote(
             campaign_arn=campaign_arn,
             recommender_arn=recommender_arn,
             recommenders=dict(recommenders or {}),
+            recommender_filters={name: dict(f) for name, f in (recommender_filters or {}).items()},
             recipe=recipe,
             metrics=dict(metrics),
             export_version=export_version,

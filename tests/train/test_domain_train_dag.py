@@ -30,6 +30,7 @@ POPULAR = {
     "min_recommendation_requests_per_second": TPS,
 }
 MORE_LIKE = {"name": "more-like", "recipe": "aws-vod-more-like-x"}
+UNWATCHED = 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("Watch")'
 
 
 def write_movies(config_dir, name: str, *, recommenders: list[dict], **training) -> None:
@@ -73,7 +74,7 @@ def recommender(personalize, arn: str) -> dict:
 @pytest.fixture(scope="module")
 def switch_case(config_dir, movies_version, s3):
     publish_copy(s3, version=movies_version, use_case="movies_switch", source_use_case="movies")
-    write_movies(config_dir, "movies_switch", recommenders=[POPULAR])
+    write_movies(config_dir, "movies_switch", recommenders=[{**POPULAR, "filters": {"unwatched": UNWATCHED}}])
     first = run_train("movies_switch", movies_version)
     return {"first": first, "first_champion": registry(s3, "movies_switch")[0]}
 
@@ -89,6 +90,9 @@ def test_the_first_run_serves_through_its_recommenders(switch_case, s3, personal
     assert champion.campaign_arn is None and champion.recommenders == {
         "most-popular": champion.recommender_arn
     }
+    (unwatched,) = champion.recommender_filters["most-popular"].values()
+    described = personalize.describe_filter(filterArn=unwatched)["filter"]
+    assert described["status"] == "ACTIVE" and described["datasetGroupArn"] == champion.dataset_group_arn
     served = recommender(personalize, champion.recommender_arn)
     assert served["status"] == "ACTIVE" and served["datasetGroupArn"] == champion.dataset_group_arn
     assert served["recommenderConfig"]["minRecommendationRequestsPerSecond"] == TPS

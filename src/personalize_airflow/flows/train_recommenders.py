@@ -10,6 +10,7 @@ from airflow.sdk import TaskGroup
 
 from personalize_airflow.operators.personalize import (
     PersonalizeCreateEventTrackerOperator,
+    PersonalizeCreateFilterOperator,
     PersonalizeCreateRecommenderOperator,
     PersonalizeStopRecommenderOperator,
 )
@@ -35,14 +36,15 @@ Runs on every export version of `{name}` (the `{name}__export` Asset), or by han
 2. **dataset_group → import** — a `{domain}` dataset group (`{mode}`), its domain schemas, datasets and
    imports.
 3. **`recommender_<name>`** — one per configured recommender ({recommenders}): created, or (a long-lived
-   group) updated when its requests per second changed; each trains on creation (deferred wait).{solutions}
+   group) updated when its requests per second changed; each trains on creation (deferred wait); its
+   `filters` created in the group.{solutions}
 4. **evaluate_recommenders** — `{champion}` scored in real time on the sampled holdout users
    (GetRecommendations, at most {tps}/s: its provisioned requests per second), against the metrics the
    registry recorded for the serving model; the gate ({metric}, min lift {lift:.0%}); `evaluation.json` +
    `.html` beside the export version.
 5. **gate** → **keep_recommenders** (applications stay on the champion's recommenders; this run's are
    stopped: `stop_challengers`) or **deploy**: event tracker, smoke test on `{champion}`, registry promotion
-   (every recommender's ARN by name: what applications call), and the superseded recommenders stopped
+   (every recommender's ARN by name, and its filters': what applications call), and the superseded recommenders stopped
    (`stop_superseded`), not deleted. A failed smoke test leaves the registry as it is and stops this
    run's recommenders (`stop_unpromoted`); the run fails.
 """
@@ -81,7 +83,7 @@ def wire(
     waits: dict[str, Any],
 ) -> None:
     """Recommenders → real-time evaluation → gate → keep (stop this run's) or deploy (stop the superseded)."""
-    created = {}
+    created, filters = {}, {}
     for spec in uc.training.recommenders:
         with TaskGroup(f"recommender_{spec.name}"):
             created[spec.name] = PersonalizeCreateRecommenderOperator(
@@ -92,7 +94,18 @@ def wire(
                 recommender_config=spec.recommender_config(),
                 **waits,
             )
-        imports >> created[spec.name]
+            made = {
+                name: PersonalizeCreateFilterOperator(
+                    task_id=f"filter_{name}",
+                    name=run[f"filter__{spec.name}__{name}"],
+                    dataset_group_arn=group.output,
+                    filter_expression=expression,
+                    **waits,
+                )
+                for name, expression in spec.filters.items()
+            }
+        filters[spec.name] = {name: task.output for name, task in made.items()}
+        imports >> [created[spec.name], *made.values()]
     evaluation = evaluate_recommenders(
         use_case_name=uc.name,
         version=run["version"],
@@ -124,6 +137,7 @@ def wire(
             tracking_id=tracker.output["tracking_id"],
             recommendations=checked,
             champion=champion,
+            filters=filters,
         )
         PersonalizeStopRecommenderOperator.partial(task_id="stop_superseded", **waits).expand(
             recommender_arn=to_stop.override(task_id="superseded_to_stop")(outcome=promoted)

@@ -125,6 +125,7 @@ def promote_winner(
     recommendations: Mapping[str, list[str]],
     campaign_arn: str | None = None,
     recommenders: Mapping[str, str] | None = None,
+    recommender_filters: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Record the evaluation's winner as the champion (champion.json + history), idempotent per run.
 
@@ -140,13 +141,17 @@ def promote_winner(
     :param recommendations: the smoke test's answers, kept in the outcome.
     :param campaign_arn: the campaign now serving the winning solution version;
     :param recommenders: or, for a domain use case, every recommender of the run by name, which serve
-        from now on (the winner is the one the gate judged).
+        from now on (the winner is the one the gate judged), and ``recommender_filters``: their filters' ARNs.
     :return: the run's outcome: the reason, the new champion, the smoke test's answers, the report.
     """
     winner = evaluation["winner"]
     if recommenders is not None:
         label, serving = winner["recommender"], winner["recommender_arn"]
-        through = {"recommender_arn": serving, "recommenders": recommenders}
+        through = {
+            "recommender_arn": serving,
+            "recommenders": recommenders,
+            "recommender_filters": recommender_filters,
+        }
     else:
         label, serving = winner["solution"], winner["solution_version_arn"]
         through = {

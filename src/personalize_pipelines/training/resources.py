@@ -55,6 +55,10 @@ def resource_names(uc: Any, *, version: str, run_id: str, schemas: Mapping[str, 
         names[f"recommender__{recommender.name}"] = derive_name(
             f"{name}-{recommender.name}", group, recommender.recipe_name
         )
+        for filter_name, expression in recommender.filters.items():
+            names[f"filter__{recommender.name}__{filter_name}"] = derive_name(
+                f"{name}-{recommender.name}-{filter_name}", group, expression
+            )
     names[f"batch__{CHAMPION_LABEL}"] = derive_name(f"{name}-{CHAMPION_LABEL}-eval", name, version, run_id)
     if uc.campaign.smoke_test_filter:
         names["smoke_filter"] = derive_name(f"{name}-smoke", group, uc.campaign.smoke_test_filter)
