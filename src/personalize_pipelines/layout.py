@@ -17,6 +17,7 @@ s3://<bucket>/<prefix>/<use_case>/
   events/imports/<run_key>/interactions.csv
   experiments/<experiment>/                     one <use_case>__experiment run: no version, no latest
     <variant>/                                  a version's layout (manifest.json last), one per variant
+    evaluation/users.json, <variant>/<solution>/ the shared holdout sample and each model's batch output
     experiment.json, experiment.html            the comparison and its page
 ```
 Keys have no leading slash and folders end in ``/``; ``uri`` turns a key into ``s3://bucket/key``.
@@ -97,6 +98,14 @@ class ExperimentLayout:
 
     def variant(self, name: str) -> VersionLayout:
         return VersionLayout(bucket=self.bucket, prefix=f"{self.prefix}/{name}", name=name)
+
+    @property
+    def batch_input(self) -> str:
+        """The shared holdout sample every trained model is scored on."""
+        return f"{self.prefix}/evaluation/users.json"
+
+    def batch_output(self, variant: str, solution: str) -> str:
+        return f"{self.prefix}/evaluation/{variant}/{solution}/"
 
     @property
     def report(self) -> str:

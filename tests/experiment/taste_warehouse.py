@@ -1,8 +1,9 @@
 """A small synthetic warehouse of one event table, whose users' tastes may change on a given date.
 
-Items fall into clusters; each user views items of one cluster, and, after ``drift_at`` (when given),
-of another one. With a drift, the holdout (after it) rewards a model trained on recent events only;
-without one, every window sees the same tastes and a longer window has more of them.
+Items fall into clusters; each user views items of one cluster. On ``drift_at`` (when given) a new season
+starts: new items, in clusters of their own, and each user's taste moves to one of them; what users
+viewed before no longer interests them. The holdout (after it) then rewards a model trained on recent
+events; without a drift every window sees the same tastes and a longer window has more of them.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from pathlib import Path
 from tests.conftest import EXAMPLE
 
 END = datetime(2026, 11, 1, tzinfo=UTC)
-CLUSTERS = 8
-ITEMS_PER_CLUSTER = 25
+CLUSTERS = 6
+ITEMS_PER_CLUSTER = 250
 
 USE_CASE = """
 description: synthetic tastes for the experiment's tests
@@ -61,6 +62,12 @@ def project(folder: Path, *, use_case: str = USE_CASE) -> Path:
     return folder
 
 
+def _weighted_order(rng: random.Random) -> list[int]:
+    """The ranks of a cluster's items, drawn without replacement, rank r weighted 1 / (r + 1)."""
+    keys = {rank: rng.random() ** (rank + 1) for rank in range(ITEMS_PER_CLUSTER)}
+    return sorted(keys, key=keys.__getitem__, reverse=True)
+
+
 def build(
     path: Path,
     *,
@@ -78,14 +85,15 @@ def build(
     start = END - timedelta(days=30 * months)
     rows = []
     for user in range(users):
-        before = rng.randrange(CLUSTERS)
-        after = (before + 1 + rng.randrange(CLUSTERS - 1)) % CLUSTERS
+        tastes = (rng.randrange(CLUSTERS), rng.randrange(CLUSTERS))  # this season's cluster, the next one's
+        # each user meets the items of a cluster in a popularity-weighted order, each one once: what the
+        # holdout holds is new to them, as a shop's next purchase is
+        orders = [iter(_weighted_order(rng)), iter(_weighted_order(rng))]
         moment = start + timedelta(hours=rng.uniform(0, 72))
         while moment < END:
-            cluster = after if drift_at is not None and moment >= drift_at else before
-            rank = min(int(rng.paretovariate(1.2)) - 1, ITEMS_PER_CLUSTER - 1)
-            item = cluster * ITEMS_PER_CLUSTER + rank
-            rows.append((f"u{user:04d}", f"i{item:03d}", int(moment.timestamp()), "view"))
+            season = int(drift_at is not None and moment >= drift_at)
+            item = f"s{season}-c{tastes[season]}-i{next(orders[season]):03d}"
+            rows.append((f"u{user:04d}", item, int(moment.timestamp()), "view"))
             moment += timedelta(days=rng.expovariate(events_per_user_per_week / 7))
     path.unlink(missing_ok=True)
     con = duckdb.connect(str(path))

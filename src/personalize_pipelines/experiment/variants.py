@@ -161,6 +161,10 @@ def stage_variant(
     for sql in statements:
         warehouse.execute(sql)
     report = interaction_accounting(warehouse, ctx)
+    ((users, items),) = warehouse.query(
+        f"SELECT count(DISTINCT user_id), count(DISTINCT item_id) FROM {names.interactions}"
+    )
+    report["training"] = {"rows": report["train_rows"], "users": int(users), "items": int(items)}
     report |= {kind: shared_report[kind] for kind in ("items", "users") if kind in shared_report}
     report["holdout_rows"] = shared_report["holdout_rows"]  # the published holdout is the shared one
     report["stage_seconds"] = round(time.monotonic() - started, 3)
@@ -196,3 +200,16 @@ def publish_variant(
         extra={"experiment": {"variant": variant.as_dict(), "training_window": training.as_dict()}},
         progress=progress,
     )
+
+
+def exported_summary(manifest: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
+    """What the experiment's report reads of one published variant: its training rows, users and items,
+    the bytes Personalize imports and the seconds its staging took."""
+    imported = ("interactions/", "items/", "users/")
+    return {
+        "variant": manifest["experiment"]["variant"],
+        "training_window": manifest["experiment"]["training_window"],
+        **report["training"],
+        "bytes": sum(f["bytes"] for f in manifest["files"] if f["key"].startswith(imported)),
+        "stage_seconds": report["stage_seconds"],
+    }
