@@ -190,14 +190,14 @@ def solution_arguments(*, cells: Sequence[dict], group_arns: Sequence[str]) -> l
 
 
 @task
-def batch_arguments(*, cells: Sequence[dict], version_arns: Sequence[str]) -> list[dict]:
+def batch_arguments(*, cells: Sequence[dict], version_arns: Sequence[str], sample: dict) -> list[dict]:
     """Each trained version's batch inference job on the shared holdout sample."""
     from personalize_pipelines.experiment.resources import batch_jobs
 
-    return batch_jobs(cells, version_arns)
+    return batch_jobs(cells, version_arns, input_path=sample["input_path"])
 
 
-@task(multiple_outputs=True)
+@task(multiple_outputs=False)
 def holdout_sample(*, use_case_name: str, planned: dict[str, Any], exported: Sequence[dict]) -> dict:
     """The shared holdout's sampled users, written once as every model's batch input."""
     from personalize_pipelines.experiment.run import sample_holdout

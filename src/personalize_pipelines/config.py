@@ -379,7 +379,7 @@ class ExperimentSpec(_Strict):
     """
 
     windows: Annotated[list[Annotated[int, Field(ge=1, le=36)]], Field(min_length=1)] = [3, 6, 12]
-    caps: Annotated[list[Annotated[int, Field(ge=1)] | None], Field(min_length=1)] = [None, 200, 50]
+    caps: Annotated[list[Annotated[int, Field(ge=1)] | None], Field(min_length=1)] = [None, 50, 20]
     cadence_weeks: list[Annotated[int, Field(ge=0, le=52)]] = [0, 1, 2, 4]
     solutions: list[str] | None = None
     metric: Literal[EVALUATION_METRICS] = "ndcg_at_10"  # type: ignore[valid-type]

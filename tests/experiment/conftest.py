@@ -4,6 +4,7 @@ import boto3
 import pytest
 
 from personalize_pipelines.project import Project
+from tests.conftest import emptied_bucket
 from tests.experiment import taste_warehouse
 
 
@@ -26,11 +27,4 @@ def stationary_warehouse(tmp_path_factory):
 def s3(local_endpoint, taste_use_case):
     """The S3 API of the session's personalize-local, with the use case's bucket empty."""
     client = boto3.client("s3", endpoint_url=local_endpoint, region_name="us-east-1")
-    bucket = taste_use_case.s3.bucket
-    if bucket in [b["Name"] for b in client.list_buckets().get("Buckets", [])]:
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            for obj in page.get("Contents", []):
-                client.delete_object(Bucket=bucket, Key=obj["Key"])
-    else:
-        client.create_bucket(Bucket=bucket)
-    return client
+    return emptied_bucket(client, taste_use_case.s3.bucket)

@@ -33,7 +33,7 @@ from personalize_airflow.operators.personalize import (
     PersonalizeCreateSolutionOperator,
     PersonalizeCreateSolutionVersionOperator,
 )
-from personalize_airflow.train_tasks import DATASET_TYPES, dataset_kinds, poll_seconds
+from personalize_airflow.train_tasks import DATASET_TYPES, dataset_kinds, operator_waits
 
 if TYPE_CHECKING:
     from personalize_pipelines.config import UseCase
@@ -63,8 +63,7 @@ def build(uc: UseCase) -> DAG | None:
     if uc.experiment is None:
         return None
     spec = uc.experiment
-    waits = {"aws_conn_id": uc.s3.conn_id, "waiter_delay": poll_seconds(uc)}
-    waits["waiter_max_attempts"] = max(10, 24 * 3600 // waits["waiter_delay"])
+    waits = operator_waits(uc)
     nullable_ints = {"type": "array", "items": {"type": ["null", "integer"]}}
     with use_case_dag(
         uc,
@@ -142,11 +141,12 @@ def build(uc: UseCase) -> DAG | None:
         sample = holdout_sample(use_case_name=uc.name, planned=planned, exported=exported)
         scored = PersonalizeCreateBatchInferenceJobOperator.partial(
             task_id="batch_inference",
-            input_path=sample["input_path"],
             role_arn=uc.training.role_arn,
             num_results=uc.evaluation.num_results,
             **waits,
-        ).expand_kwargs(batch_arguments(cells=resources["cells"], version_arns=versions.output))
+        ).expand_kwargs(
+            batch_arguments(cells=resources["cells"], version_arns=versions.output, sample=sample)
+        )
         answer = report(
             use_case_name=uc.name,
             planned=planned,

@@ -106,10 +106,13 @@ def with_arns(
     return [{k: v for k, v in e.items() if k != UPSTREAM} | {field: arns[e[UPSTREAM]]} for e in entries]
 
 
-def batch_jobs(cells: Sequence[Mapping[str, Any]], version_arns: Sequence[str]) -> list[dict[str, Any]]:
-    """The batch inference job of each cell, on the version it trained."""
+def batch_jobs(
+    cells: Sequence[Mapping[str, Any]], version_arns: Sequence[str], *, input_path: str
+) -> list[dict[str, Any]]:
+    """The batch inference job of each cell, on the version it trained and the shared holdout sample."""
     return [
-        c["batch"] | {"solution_version_arn": arn} for c, arn in zip(cells, list(version_arns), strict=True)
+        c["batch"] | {"solution_version_arn": arn, "input_path": input_path}
+        for c, arn in zip(cells, list(version_arns), strict=True)
     ]
 
 

@@ -54,7 +54,12 @@ def bootstrap_intervals(
         shown[row, : len(indices)] = indices
     counts = np.array([np.unique(shown[pick]).size - (shown[pick] < 0).any() for pick in picks])
     coverage = counts / max(1, len(known))
-    intervals["coverage"] = [float(np.percentile(coverage, low)), float(np.percentile(coverage, high))]
+    # a resample repeats users, so it shows fewer distinct items than the whole sample: centre the spread
+    # on the sample's own coverage, or the interval would sit below it
+    whole = personalize_metrics.coverage([recommendations.get(u, ()) for u in users], catalog=known, k=depth)
+    shift = whole - float(coverage.mean())
+    lowest, highest = (float(np.percentile(coverage, q)) + shift for q in (low, high))
+    intervals["coverage"] = [min(lowest, whole), max(highest, whole)]
     return intervals
 
 
