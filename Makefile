@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint bench clean stack-up stack-down
+.PHONY: install demo experiment test lint bench clean stack-up stack-down
 
 $(STAMP): requirements.lock pyproject.toml packages/personalize-metrics/pyproject.toml \
 		packages/personalize-local/pyproject.toml
@@ -19,6 +19,9 @@ install: $(STAMP)
 
 demo: install
 	$(BIN)/python -m stack.demo $(USE_CASE)
+
+experiment: install
+	$(BIN)/python -m stack.experiment $(USE_CASE)
 
 lint: install
 	$(BIN)/ruff check .

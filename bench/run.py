@@ -410,6 +410,10 @@ def main() -> None:
     waiting = optional("waiting")
     if waiting:
         results["waiting"] = waiting
+    log("running bench/experiment.py (the retraining trade-off on the demo warehouse)")
+    experiment = optional("experiment")
+    if experiment:
+        results.update(experiment)
     out = ROOT / "build" / "bench.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     log(f"wrote {out}")

@@ -54,6 +54,17 @@ def project_with_own_config(folder: Path) -> Path:
     return folder / "include" / "config"
 
 
+def emptied_bucket(client, bucket: str):
+    """``client`` (boto3 S3) with ``bucket`` existing and empty."""
+    if bucket in [b["Name"] for b in client.list_buckets().get("Buckets", [])]:
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for obj in page.get("Contents", []):
+                client.delete_object(Bucket=bucket, Key=obj["Key"])
+    else:
+        client.create_bucket(Bucket=bucket)
+    return client
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

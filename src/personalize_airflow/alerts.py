@@ -83,8 +83,13 @@ def notify_not_promoted(uc: Any, context: Any, *, reason: str, champion: str | N
     subject, message = not_promoted_message(
         use_case=uc.name, run_id=str(context.get("run_id")), reason=reason, champion=champion
     )
+    return notify(uc, context, subject=subject, message=message)
+
+
+def notify(uc: Any, context: Any, *, subject: str, message: str) -> int:
+    """Send ``subject`` and ``message`` through every configured channel; returns how many were sent."""
     notifiers = failure_notifiers(uc, subject=subject, message=message)
     for notifier in notifiers:
-        notifier.notify(context)  # the text is final: no Jinja rendering of a reason that may hold braces
-    log.info("not-promoted alert sent to %d channel(s)", len(notifiers))
+        notifier.notify(context)  # the text is final: no Jinja rendering of a message that may hold braces
+    log.info("%r sent to %d channel(s)", subject, len(notifiers))
     return len(notifiers)

@@ -32,6 +32,16 @@ def poll_seconds(uc: Any) -> int:
     return conf.getint("personalize", "poll_seconds", fallback=uc.training.poll_seconds)
 
 
+def operator_waits(uc: Any) -> dict[str, Any]:
+    """The Personalize operators' connection and waits: every :func:`poll_seconds`, for up to a day."""
+    delay = poll_seconds(uc)
+    return {
+        "aws_conn_id": uc.s3.conn_id,
+        "waiter_delay": delay,
+        "waiter_max_attempts": max(10, 24 * 3600 // delay),
+    }
+
+
 def requested_version(params: Mapping[str, Any], asset_events: Mapping[Any, Any] | None) -> str:
     """The export version to train on: the ``version`` param, else the triggering export event's extra."""
     if params.get("version"):

@@ -467,6 +467,61 @@ class EvaluationSpec(_Strict):
     champion_recommender: str | None = None
 
 
+class ExperimentSpec(_Strict):
+    """``<use_case>__experiment``: the grid of training windows × per-user caps (× the solutions) that the
+    retraining trade-off compares, every variant scored on the same holdout; the DAG's params default to
+    these values.
+
+    ``caps``: ``max_recent_events_per_user`` values, ``null`` for no cap. ``cadence_weeks``: training
+    windows ending this many weeks before the holdout (how fast a model decays), each at the widest
+    window and no cap. ``solutions``: names of ``training.solutions`` (default: all of them).
+    ``tolerance``: the recommendation is the cheapest variant within this relative distance of the best.
+    """
+
+    windows: Annotated[list[Annotated[int, Field(ge=1, le=36)]], Field(min_length=1)] = [3, 6, 12]
+    caps: Annotated[list[Annotated[int, Field(ge=1)] | None], Field(min_length=1)] = [None, 50, 20]
+    cadence_weeks: list[Annotated[int, Field(ge=0, le=52)]] = [0, 1, 2, 4]
+    solutions: list[str] | None = None
+    metric: Literal[EVALUATION_METRICS] = "ndcg_at_10"  # type: ignore[valid-type]
+    tolerance: Annotated[float, Field(ge=0, le=1)] = 0.02
+    keep_resources: bool = False
+    bootstrap_samples: Annotated[int, Field(ge=100, le=100_000)] = 1000
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ExperimentSpec:
+        for name, values in (
+            ("windows", self.windows),
+            ("caps", self.caps),
+            ("cadence_weeks", self.cadence_weeks),
+        ):
+            if len(set(values)) != len(values):
+                raise ValueError(f"experiment.{name} repeats a value: {values}")
+        return self
+
+
+def check_experiment(experiment: ExperimentSpec, uc: Any) -> None:
+    """What an experiment asks of its use case: a training section, solutions it configures, caps that keep
+    the training floor. Raises ValueError naming the field."""
+    if uc.training is None:
+        raise ValueError("experiment: needs a training section (its role and solutions)")
+    if uc.holdout.strategy != "last_days":
+        raise ValueError(
+            "experiment: needs holdout.strategy last_days: a user_fraction holdout depends on each "
+            "variant's window, so the variants could not share one"
+        )
+    known = [s.name for s in uc.training.solutions]
+    unknown = [name for name in experiment.solutions or [] if name not in known]
+    if unknown:
+        raise ValueError(f"experiment.solutions: {unknown} are not training.solutions ({known})")
+    minimum = uc.cleaning.min_interactions_per_user
+    low = [cap for cap in experiment.caps if cap is not None and cap < minimum]
+    if low:
+        raise ValueError(
+            f"experiment.caps {low} are below cleaning.min_interactions_per_user {minimum}: "
+            "every user would be dropped"
+        )
+
+
 class CampaignSpec(_Strict):
     """The campaign that serves the champion, and the smoke test a new model must pass on it.
 
@@ -504,6 +559,7 @@ class UseCase(_Strict):
     training: TrainingSpec | None = None
     evaluation: EvaluationSpec = EvaluationSpec()
     campaign: CampaignSpec = CampaignSpec()
+    experiment: ExperimentSpec | None = None
 
     @model_validator(mode="after")
     def _unique_source_names(self) -> UseCase:
@@ -631,6 +687,12 @@ class UseCase(_Strict):
                 "serving.segments: aws-item-attribute-affinity queries item attributes, so the use case needs "
                 "an items dataset with fields (items.sql, items.fields)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _experiment_fits(self) -> UseCase:
+        if self.experiment is not None:
+            check_experiment(self.experiment, self)
         return self
 
     @property

@@ -60,7 +60,12 @@ class CostEstimate:
 
     @property
     def total_usd(self) -> float:
-        return round(sum(line.usd for line in self.lines if line.usd is not None), 4)
+        return round(self.exact_usd, 4)
+
+    @property
+    def exact_usd(self) -> float:
+        """The total unrounded: what tells apart runs that each cost a fraction of a cent."""
+        return sum(line.usd for line in self.lines if line.usd is not None)
 
     @property
     def unpriced(self) -> list[str]:

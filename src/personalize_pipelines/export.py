@@ -52,7 +52,7 @@ class ExportQueryError(ValueError):
     message names the use case, the source and its file, and for columns what was expected and returned."""
 
 
-class _Compiled:
+class CompiledWarehouse:
     """An engine fed the cleaning's SQL (Postgres's dialect) compiled to the warehouse's."""
 
     def __init__(self, engine: Engine) -> None:
@@ -109,7 +109,7 @@ def stage(
     """Extract every source, clean it in the warehouse, and return the per-rule accounting."""
     uc, names = ctx.use_case, ctx.names
     drop_staging(engine, names)
-    warehouse = _Compiled(engine)
+    warehouse = CompiledWarehouse(engine)
     rendered = {
         s.name: render_sql(s.sql, window=ctx.window, use_case=uc, sql_root=ctx.sql_dir) for s in uc.sources
     }
@@ -152,7 +152,7 @@ def stage(
             refused = _refused_source(warehouse, ctx, rendered)
             raise ExportQueryError(f"{uc.name}: {label} failed on {refused}: {exc}") from exc
         progress(f"{label}: {time.monotonic() - started:.2f}s")
-    report = _interaction_accounting(warehouse, ctx)
+    report = interaction_accounting(warehouse, ctx)
     progress(
         f"interactions: {report['raw_rows']:,} raw → {report['train_rows']:,} train + {report['holdout_rows']:,} holdout; "
         f"dropped {report['dropped']}"
@@ -187,7 +187,7 @@ def _log_event_types_and_defects(
     )
 
 
-def _refused_source(warehouse: _Compiled, ctx: ExportContext, rendered: dict[str, str]) -> str:
+def _refused_source(warehouse: CompiledWarehouse, ctx: ExportContext, rendered: dict[str, str]) -> str:
     """Which source's rows the warehouse refuses (each scanned alone), for the error; all, if none alone."""
     for source in ctx.use_case.sources:
         try:
@@ -216,7 +216,7 @@ def check_query(
         )
 
 
-def _interaction_accounting(warehouse: _Compiled, ctx: ExportContext) -> dict[str, Any]:
+def interaction_accounting(warehouse: CompiledWarehouse, ctx: ExportContext) -> dict[str, Any]:
     by_source: dict[str, dict[str, Any]] = {}
     dropped = dict.fromkeys(cleaning.ROW_RULES, 0)
     changed = dict.fromkeys(cleaning.CHANGE_RULES, 0)
@@ -301,7 +301,7 @@ def _event_type_warnings(uc: UseCase, by_source: dict[str, dict[str, Any]]) -> l
 
 
 def _dataset_accounting(
-    warehouse: _Compiled, table: str, spec: DatasetSpec, min_fill: float
+    warehouse: CompiledWarehouse, table: str, spec: DatasetSpec, min_fill: float
 ) -> dict[str, Any]:
     dropped: dict[str, int] = {}
     kept = 0
@@ -402,7 +402,7 @@ def _published_select(table: str, columns: list[tuple[str, str]], *, where: str 
 
 def _publish_dataset(
     writer: VersionWriter,
-    warehouse: _Compiled,
+    warehouse: CompiledWarehouse,
     folder: str,
     select: str,
     columns: list[tuple[str, str]],
@@ -462,14 +462,46 @@ def publish(
 ) -> dict[str, Any]:
     """Write every dataset, schema and report under a new version, then the manifest, then `latest`."""
     uc = ctx.use_case
-    writer = VersionWriter(
-        client=s3_client,
-        bucket=uc.s3.bucket,
+    manifest = write_version(
+        engine,
+        ctx,
+        s3_client=s3_client,
+        report=report,
+        validation=validation,
         use_case_prefix=uc.s3_prefix,
         version=version or new_version_name(ctx.window.end),
+        progress=progress,
+    )
+    moved = move_latest_pointer(
+        s3_client, bucket=uc.s3.bucket, use_case_prefix=uc.s3_prefix, manifest=manifest
+    )
+    progress(
+        f"published {manifest['uri']} ({manifest['datasets']['interactions']['rows']:,} training rows); "
+        f"latest moved: {moved}"
+    )
+    return manifest
+
+
+def write_version(
+    engine: Engine,
+    ctx: ExportContext,
+    *,
+    s3_client: Any,
+    report: dict[str, Any],
+    validation: dict[str, Any],
+    use_case_prefix: str,
+    version: str,
+    extra: dict[str, Any] | None = None,
+    progress: Callable[[str], None] = log.info,
+) -> dict[str, Any]:
+    """Write every dataset, schema and report under ``<use_case_prefix>/<version>/``, the manifest last
+    (``extra`` added to it); no pointer moves. Returns the manifest."""
+    uc = ctx.use_case
+    writer = VersionWriter(
+        client=s3_client, bucket=uc.s3.bucket, use_case_prefix=use_case_prefix, version=version
     )
     writer.ensure_new()
-    warehouse = _Compiled(engine)
+    warehouse = CompiledWarehouse(engine)
     progress(f"publishing {writer.uri}")
     event_value = uc.has_event_value
     interaction_columns = INTERACTION_COLUMNS[: 5 if event_value else 4]
@@ -518,13 +550,8 @@ def publish(
                 "suites": {n: r["success"] for n, r in validation["suites"].items()},
             },
             "code_version": uc.project.code_version(),
+            **(extra or {}),
         }
-    )
-    moved = move_latest_pointer(
-        s3_client, bucket=uc.s3.bucket, use_case_prefix=uc.s3_prefix, manifest=manifest
-    )
-    progress(
-        f"published {writer.uri} ({datasets['interactions']['rows']:,} training rows); latest moved: {moved}"
     )
     return manifest
 

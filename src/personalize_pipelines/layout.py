@@ -15,6 +15,10 @@ s3://<bucket>/<prefix>/<use_case>/
   batch/<run_key>/<kind>/input/<kind>.json, output/, report.json   kind: users, items, ranking, segments
   events/<tracker id>/watermark.json
   events/imports/<run_key>/interactions.csv
+  experiments/<experiment>/                     one <use_case>__experiment run: no version, no latest
+    <variant>/                                  a version's layout (manifest.json last), one per variant
+    evaluation/users.json, <variant>/<solution>/ the shared holdout sample and each model's batch output
+    experiment.json, experiment.html            the comparison and its page
 ```
 Keys have no leading slash and folders end in ``/``; ``uri`` turns a key into ``s3://bucket/key``.
 """
@@ -73,6 +77,44 @@ class UseCaseLayout:
 
     def events_import(self, run_key: str) -> str:
         return f"{self.prefix}/events/imports/{run_key}/interactions.csv"
+
+    def experiment(self, experiment: str) -> ExperimentLayout:
+        return ExperimentLayout(bucket=self.bucket, prefix=f"{self.prefix}/experiments/{experiment}")
+
+
+@dataclass(frozen=True)
+class ExperimentLayout:
+    """One experiment's folder: its variants (each laid out as a version) and its report. The folder is
+    not a version's, so ``latest.json``, the train DAG and cleanup's version retention never see it."""
+
+    bucket: str
+    prefix: str
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+    @property
+    def folder(self) -> str:
+        return f"{self.prefix}/"
+
+    def variant(self, name: str) -> VersionLayout:
+        return VersionLayout(bucket=self.bucket, prefix=f"{self.prefix}/{name}", name=name)
+
+    @property
+    def batch_input(self) -> str:
+        """The shared holdout sample every trained model is scored on."""
+        return f"{self.prefix}/evaluation/users.json"
+
+    def batch_output(self, variant: str, solution: str) -> str:
+        return f"{self.prefix}/evaluation/{variant}/{solution}/"
+
+    @property
+    def report(self) -> str:
+        return f"{self.prefix}/experiment.json"
+
+    @property
+    def page(self) -> str:
+        return f"{self.prefix}/experiment.html"
 
 
 @dataclass(frozen=True)

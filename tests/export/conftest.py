@@ -6,7 +6,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.conftest import EXAMPLE, free_port
+from tests.conftest import EXAMPLE, emptied_bucket, free_port
 from tests.export import shop_fixture
 
 UNFILTERED_CLICKSTREAM = """
@@ -42,15 +42,7 @@ def s3_endpoint(local_endpoint):
 @pytest.fixture
 def s3(s3_endpoint, shop_use_case):
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
-    bucket = shop_use_case.s3.bucket
-    existing = [b["Name"] for b in client.list_buckets().get("Buckets", [])]
-    if bucket in existing:
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            for obj in page.get("Contents", []):
-                client.delete_object(Bucket=bucket, Key=obj["Key"])
-    else:
-        client.create_bucket(Bucket=bucket)
-    return client
+    return emptied_bucket(client, shop_use_case.s3.bucket)
 
 
 @pytest.fixture

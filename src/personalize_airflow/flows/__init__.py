@@ -21,6 +21,7 @@ from personalize_airflow.flows import (
     batch,
     cleanup,
     events,
+    experiment,
     export,
     recommenders_start,
     recommenders_stop,
@@ -33,7 +34,18 @@ from personalize_airflow.use_cases import all_use_cases, use_case
 if TYPE_CHECKING:
     from airflow.sdk import DAG
 
-FLOWS = (export, train, batch, events, trending, segments, recommenders_stop, recommenders_start, cleanup)
+FLOWS = (
+    export,
+    train,
+    batch,
+    events,
+    trending,
+    segments,
+    recommenders_stop,
+    recommenders_start,
+    cleanup,
+    experiment,
+)
 
 
 def build_dags(use_case_name: str | None = None) -> dict[str, DAG]:

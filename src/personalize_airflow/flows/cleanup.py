@@ -3,7 +3,7 @@ retention, one DAG per use case with a serving section."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import DAG, Param
 
@@ -54,6 +54,28 @@ STAGES = [
 ]
 
 
+def delete_in_order(
+    planned: Any, *, aws_conn_id: str, waiter_delay: int, trigger_rule: str = "none_failed"
+) -> Any:
+    """The mapped deletes of a plan (kind → ARNs, as :mod:`personalize_pipelines.retention` orders them),
+    each kind after the ones that depend on it; returns the last (schemas)."""
+    deletes = {}
+    for kind, operator, argument in STAGES:
+        arns = arns_to_delete.override(task_id=f"{kind}s_to_delete", trigger_rule=trigger_rule)(
+            planned=planned, kind=kind
+        )
+        deletes[kind] = operator.partial(
+            task_id=f"delete_{kind}s",
+            aws_conn_id=aws_conn_id,
+            waiter_delay=waiter_delay,
+            trigger_rule=trigger_rule,
+            map_index_template=f"{{{{ task.{argument} }}}}",
+        ).expand(**{argument: arns})
+    deletes["campaign"] >> [deletes["event_tracker"], deletes["filter"]] >> deletes["solution"]
+    deletes["solution"] >> deletes["dataset"] >> deletes["dataset_group"] >> deletes["schema"]
+    return deletes["schema"]
+
+
 def build(uc: UseCase) -> DAG | None:
     if uc.serving is None:
         return None
@@ -74,17 +96,6 @@ def build(uc: UseCase) -> DAG | None:
         ),
     ) as dag:
         planned = plan_cleanup(use_case_name=uc.name)
-        deletes = {}
-        for kind, operator, argument in STAGES:
-            arns = arns_to_delete.override(task_id=f"{kind}s_to_delete")(planned=planned, kind=kind)
-            deletes[kind] = operator.partial(
-                task_id=f"delete_{kind}s",
-                aws_conn_id=uc.s3.conn_id,
-                waiter_delay=uc.serving.waiter_delay,
-                trigger_rule="none_failed",
-                map_index_template=f"{{{{ task.{argument} }}}}",
-            ).expand(**{argument: arns})
-        deletes["campaign"] >> [deletes["event_tracker"], deletes["filter"]] >> deletes["solution"]
-        deletes["solution"] >> deletes["dataset"] >> deletes["dataset_group"] >> deletes["schema"]
+        delete_in_order(planned, aws_conn_id=uc.s3.conn_id, waiter_delay=uc.serving.waiter_delay)
         remove_abandoned_exports(use_case_name=uc.name)
     return dag

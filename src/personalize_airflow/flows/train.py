@@ -28,8 +28,8 @@ from personalize_airflow.train_tasks import (
     gate,
     holdout_sample,
     keep_champion,
+    operator_waits,
     plan,
-    poll_seconds,
     promote_champion,
     rollback_target,
     serving_champion,
@@ -65,8 +65,7 @@ Runs on every export version of `{name}` (the `{name}__export` Asset), or by han
 def build(uc: UseCase) -> DAG | None:
     if uc.training is None:
         return None
-    waits = {"aws_conn_id": uc.s3.conn_id, "waiter_delay": poll_seconds(uc)}
-    waits["waiter_max_attempts"] = max(10, 24 * 3600 // waits["waiter_delay"])
+    waits = operator_waits(uc)
     with use_case_dag(
         uc,
         "train",
