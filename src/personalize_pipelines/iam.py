@@ -76,12 +76,15 @@ PERSONALIZE_ACTIONS: dict[str, str | None] = {
 RECOMMENDER_ACTIONS: dict[str, str | None] = {
     "CreateRecommender": "recommender",
     "DescribeRecommender": "recommender",
-    "ListRecommenders": None,
     "StartRecommender": "recommender",
     "StopRecommender": "recommender",
     "UpdateRecommender": "recommender",
 }
 RECOMMENDER_RUNTIME_ACTIONS = ("GetRecommendations",)
+# A domain use case (dataset_group.domain) lists recommenders (the create operator finds its own by name,
+# the cleanup looks in every domain dataset group) and its cleanup deletes the superseded ones, whether
+# the use case still configures recommenders or not.
+DOMAIN_ACTIONS: dict[str, str | None] = {"DeleteRecommender": "recommender", "ListRecommenders": None}
 # Only the caches scored by a solution named in ``serving.batch`` (related_items, ranking) check its
 # recipe; those solutions, of any name, they only describe.
 BATCH_SOLUTION_RECIPE_ACTIONS = ("DescribeRecipe",)
@@ -114,7 +117,7 @@ def iam_action(service: str, operation: str) -> str:
     :param operation: the API operation, e.g. ``CreateCampaign``.
     """
     if service.startswith("personalize") and (
-        operation in PERSONALIZE_ACTIONS or operation in RECOMMENDER_ACTIONS
+        operation in PERSONALIZE_ACTIONS or operation in RECOMMENDER_ACTIONS or operation in DOMAIN_ACTIONS
     ):
         return f"personalize:{operation}"
     tables = {"s3": {**S3_OBJECT_ACTIONS, **S3_BUCKET_ACTIONS}, "sns": SNS_ACTIONS}
@@ -172,7 +175,11 @@ def _role_arns(uc: Any) -> list[str]:
 
 def resource_types(operation: str) -> tuple[str, ...]:
     """The resource types a Personalize operation is authorized on; none: it takes "*" (the List calls)."""
-    types = [PERSONALIZE_ACTIONS.get(operation), RECOMMENDER_ACTIONS.get(operation)]
+    types = [
+        PERSONALIZE_ACTIONS.get(operation),
+        RECOMMENDER_ACTIONS.get(operation),
+        DOMAIN_ACTIONS.get(operation),
+    ]
     if operation in RECOMMENDER_RUNTIME_ACTIONS:
         types.append("recommender")
     return tuple(dict.fromkeys(t for t in types if t))
@@ -199,6 +206,9 @@ def _personalize_statements(uc: Any) -> list[dict[str, Any]]:
         if (configured or operation not in BATCH_SOLUTION_RECIPE_ACTIONS)
         and (segments or operation not in SEGMENT_ACTIONS)
     }
+    if uc.dataset_group.domain:
+        for operation, resource_type in DOMAIN_ACTIONS.items():
+            used[operation] = [resource_type] if resource_type else []
     if _has_recommenders(uc):
         for operation, resource_type in RECOMMENDER_ACTIONS.items():
             used[operation] = [resource_type] if resource_type else []

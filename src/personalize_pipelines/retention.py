@@ -4,11 +4,13 @@ Input is an :class:`Inventory` (what exists, as the List/Describe calls describe
 ARNs (:func:`protected_arns`: the recent champions and everything they depend on). :func:`plan` returns
 the deletions grouped in dependency order (:data:`ORDER`):
 
-1. campaigns — a solution cannot go while a campaign serves one of its versions;
+1. campaigns — a solution cannot go while a campaign serves one of its versions — and recommenders (a
+   dataset group cannot go while it holds one);
 2. event trackers and filters — only with their dataset group;
 3. solutions (their versions go with them) — only when none of their campaigns stays;
 4. datasets — only with their dataset group;
-5. dataset groups — only when every dataset, solution, campaign, tracker and filter in them goes;
+5. dataset groups — only when every dataset, solution, campaign, recommender, tracker and filter in them
+   goes;
 6. schemas — only when every dataset using them goes.
 
 A resource goes only when it is in scope (in a dataset group the registry recorded, or whose name starts
@@ -23,7 +25,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-ORDER = ("campaign", "event_tracker", "filter", "solution", "dataset", "dataset_group", "schema")
+ORDER = (
+    "campaign",
+    "recommender",
+    "event_tracker",
+    "filter",
+    "solution",
+    "dataset",
+    "dataset_group",
+    "schema",
+)
 
 
 @dataclass(frozen=True)
@@ -53,8 +64,8 @@ class Inventory:
 
 
 def protected_arns(champions: Iterable[Any], inventory: Inventory) -> set[str]:
-    """The champions' campaign, solution, version, dataset group and tracker, and every dataset,
-    schema, tracker and filter of their dataset groups.
+    """The champions' campaign, solution, version, recommenders, dataset group and tracker, and every
+    dataset, schema, tracker and filter of their dataset groups.
 
     :param champions: :class:`personalize_pipelines.registry.Champion` entries (the current one and the
         recent ones kept for rollback).
@@ -73,6 +84,7 @@ def protected_arns(champions: Iterable[Any], inventory: Inventory) -> set[str]:
             )
             if arn
         )
+        protected.update((champion.recommenders or {}).values())
         groups.add(champion.dataset_group_arn)
     for kind in ("dataset", "event_tracker", "filter"):
         for resource in inventory.of(kind):
@@ -123,7 +135,10 @@ def plan(
     campaigns = [
         c for c in inventory.of("campaign") if _solution_group(c, inventory) in groups and old_and_free(c)
     ]
-    going = {c.arn for c in campaigns}
+    recommenders = [
+        r for r in inventory.of("recommender") if r.dataset_group_arn in groups and old_and_free(r)
+    ]
+    going = {c.arn for c in campaigns} | {r.arn for r in recommenders}
     staying_campaigns = {c.solution_arn for c in inventory.of("campaign") if c.arn not in going}
     solutions = [
         s
@@ -133,7 +148,7 @@ def plan(
     going |= {s.arn for s in solutions}
 
     def children(group_arn: str) -> list[Resource]:
-        kinds = ("dataset", "event_tracker", "filter", "solution")
+        kinds = ("dataset", "event_tracker", "filter", "solution", "recommender")
         found = [r for kind in kinds for r in inventory.of(kind) if r.dataset_group_arn == group_arn]
         return found + [c for c in inventory.of("campaign") if _solution_group(c, inventory) == group_arn]
 
@@ -160,6 +175,7 @@ def plan(
     ]
     chosen = {
         "campaign": campaigns,
+        "recommender": recommenders,
         "event_tracker": trackers,
         "filter": filters,
         "solution": solutions,

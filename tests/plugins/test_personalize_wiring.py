@@ -73,7 +73,7 @@ def test_trigger_survives_the_trip_to_the_triggerer(waiter_name):
 
 
 def test_every_operator_waits_with_a_trigger_matching_its_waiter():
-    assert len(WAITING) == 13 + 7 + 4
+    assert len(WAITING) == 13 + 8 + 4
     for cls in WAITING:
         trigger = _deferred_trigger(cls)
         assert trigger.waiter_name == cls.waiter_name, cls.__name__

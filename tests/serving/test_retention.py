@@ -34,14 +34,32 @@ def group_with(
     return arn
 
 
-def champion(name: str) -> SimpleNamespace:
-    return SimpleNamespace(
-        campaign_arn=f"arn:c/{name}",
-        solution_arn=f"arn:sol/{name}",
-        solution_version_arn=f"arn:sol/{name}/v1",
-        dataset_group_arn=f"arn:dg/{name}",
-        event_tracker_arn=f"arn:et/{name}",
+def champion(name: str, **fields) -> SimpleNamespace:
+    """A promotion as :class:`personalize_pipelines.registry.Champion` records it."""
+    recorded = {
+        "campaign_arn": f"arn:c/{name}",
+        "solution_arn": f"arn:sol/{name}",
+        "solution_version_arn": f"arn:sol/{name}/v1",
+        "dataset_group_arn": f"arn:dg/{name}",
+        "event_tracker_arn": f"arn:et/{name}",
+        "recommenders": {},
+    }
+    return SimpleNamespace(**(recorded | fields))
+
+
+def domain_group(inventory: Inventory, name: str, *, created=OLD) -> str:
+    """A domain dataset group serving through two recommenders (no solution, no campaign)."""
+    arn = f"arn:dg/{name}"
+    inventory.add(Resource("dataset_group", arn, name, created))
+    inventory.add(
+        Resource(
+            "dataset", f"arn:ds/{name}", name, created, dataset_group_arn=arn, schema_arn=f"arn:schema/{name}"
+        )
     )
+    inventory.add(Resource("schema", f"arn:schema/{name}", name, created))
+    for use in ("top-picks", "more-like"):
+        inventory.add(Resource("recommender", f"arn:rec/{name}-{use}", use, created, dataset_group_arn=arn))
+    return arn
 
 
 def arns(deletions) -> dict[str, list[str]]:
@@ -90,3 +108,26 @@ def test_the_previous_champion_is_kept_for_rollback_when_asked():
     protected = protected_arns([champion("current"), champion("old")], inventory)
     assert "arn:schema/old" in protected and "arn:f/old" in protected
     assert arns(plan(inventory, protected=protected, cutoff=CUTOFF, scope_groups={old, current})) == {}
+
+
+def test_superseded_recommenders_go_with_their_group_and_the_serving_ones_stay():
+    inventory = Inventory()
+    old, current = domain_group(inventory, "old"), domain_group(inventory, "current")
+    serving = {"top-picks": "arn:rec/current-top-picks", "more-like": "arn:rec/current-more-like"}
+    current_champion = champion("current", campaign_arn=None, solution_arn=None, recommenders=serving)
+    protected = protected_arns([current_champion], inventory)
+    deletions = plan(inventory, protected=protected, cutoff=CUTOFF, scope_groups={old, current})
+    assert arns(deletions) == {
+        "recommender": ["arn:rec/old-top-picks", "arn:rec/old-more-like"],
+        "dataset": ["arn:ds/old"],
+        "dataset_group": [old],
+        "schema": ["arn:schema/old"],
+    }
+
+
+def test_a_young_recommender_keeps_its_group():
+    inventory = Inventory()
+    old = domain_group(inventory, "old")
+    inventory.add(Resource("recommender", "arn:rec/old-new", "new", YOUNG, dataset_group_arn=old))
+    deletions = plan(inventory, protected=set(), cutoff=CUTOFF, scope_groups={old})
+    assert arns(deletions) == {"recommender": ["arn:rec/old-top-picks", "arn:rec/old-more-like"]}

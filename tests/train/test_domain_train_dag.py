@@ -10,6 +10,7 @@ long-lived group, updates its recommender in place when its requests per second 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
@@ -162,6 +163,32 @@ def test_the_serving_recommenders_are_stopped_and_started_by_their_dags(switch_c
     started = run_dag("movies_switch", "recommenders_start")
     assert started.state == "success", started.tasks
     assert [recommender(personalize, arn)["status"] for arn in serving] == ["ACTIVE"] * len(serving)
+
+
+def test_cleanup_deletes_a_superseded_champions_recommenders_with_its_group(
+    switch_case, s3, personalize, config_dir
+):
+    champion, _ = registry(s3, "movies_switch")
+    old = switch_case["first_champion"]
+    config = config_dir / "movies_switch.yaml"
+    document = yaml.safe_load(config.read_text())
+    document["serving"]["cleanup"] = {"retention_days": 0, "keep_champions": 1}
+    config.write_text(yaml.safe_dump(document, sort_keys=False))
+
+    run = run_dag(
+        "movies_switch",
+        "cleanup",
+        logical_date=datetime.now(UTC) + timedelta(days=1),
+        run_conf={"dry_run": False},
+    )
+
+    assert run.state == "success", run.tasks
+    assert old.recommender_arn in run.xcom("plan_cleanup")["recommender"]
+    with pytest.raises(personalize.exceptions.ResourceNotFoundException):
+        recommender(personalize, old.recommender_arn)
+    with pytest.raises(personalize.exceptions.ResourceNotFoundException):
+        personalize.describe_dataset_group(datasetGroupArn=old.dataset_group_arn)
+    assert {recommender(personalize, arn)["status"] for arn in champion.recommenders.values()} == {"ACTIVE"}
 
 
 def test_a_long_lived_groups_recommender_is_updated_in_place(config_dir, movies_version, s3, personalize):

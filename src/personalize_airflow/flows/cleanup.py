@@ -15,6 +15,7 @@ from personalize_airflow.operators.personalize import (
     PersonalizeDeleteDatasetOperator,
     PersonalizeDeleteEventTrackerOperator,
     PersonalizeDeleteFilterOperator,
+    PersonalizeDeleteRecommenderOperator,
     PersonalizeDeleteSchemaOperator,
     PersonalizeDeleteSolutionOperator,
 )
@@ -26,14 +27,14 @@ DOC = """
 ### {name}: retire superseded Personalize resources
 Campaigns keep costing money after a new champion takes over; this DAG deletes what retention retires.
 
-1. **plan_cleanup** — in the dataset groups the registry recorded{prefix}: every campaign, solution,
-   dataset, schema, dataset group, event tracker and filter created more than {days} days ago, except the
-   champion, the {keep} most recent champions (rollback) and everything they depend on (campaign,
-   solution and versions, dataset group, its datasets, schemas, tracker and filters). The list is in the
-   task log and result.
-2. **delete_*** — in dependency order, each delete waited for (deferred): campaigns → event trackers
-   and filters → solutions (with their versions) → datasets → dataset groups → schemas. A dataset group
-   goes only with everything in it; a schema only when no remaining dataset uses it.
+1. **plan_cleanup** — in the dataset groups the registry recorded{prefix}: every campaign, recommender,
+   solution, dataset, schema, dataset group, event tracker and filter created more than {days} days ago,
+   except the champion, the {keep} most recent champions (rollback) and everything they depend on
+   (campaign or recommenders, solution and versions, dataset group, its datasets, schemas, tracker and
+   filters). The list is in the task log and result.
+2. **delete_*** — in dependency order, each delete waited for (deferred): campaigns and recommenders →
+   event trackers and filters → solutions (with their versions) → datasets → dataset groups → schemas. A
+   dataset group goes only with everything in it; a schema only when no remaining dataset uses it.
 3. **remove_abandoned_exports** — export version folders that never got a manifest (a publish that died
    with its worker) and whose publishing began more than {days} days (and at least a day) ago. Readers
    already ignore them; this gives their storage back. Complete versions are never touched.
@@ -45,6 +46,7 @@ delete.
 
 STAGES = [
     ("campaign", PersonalizeDeleteCampaignOperator, "campaign_arn"),
+    ("recommender", PersonalizeDeleteRecommenderOperator, "recommender_arn"),
     ("event_tracker", PersonalizeDeleteEventTrackerOperator, "event_tracker_arn"),
     ("filter", PersonalizeDeleteFilterOperator, "filter_arn"),
     ("solution", PersonalizeDeleteSolutionOperator, "solution_arn"),
@@ -73,6 +75,7 @@ def delete_in_order(
         ).expand(**{argument: arns})
     deletes["campaign"] >> [deletes["event_tracker"], deletes["filter"]] >> deletes["solution"]
     deletes["solution"] >> deletes["dataset"] >> deletes["dataset_group"] >> deletes["schema"]
+    deletes["recommender"] >> [deletes["event_tracker"], deletes["filter"], deletes["dataset"]]
     return deletes["schema"]
 
 

@@ -1366,6 +1366,23 @@ class PersonalizeDeleteSolutionOperator(PersonalizeDeleteResourceOperator):
         self.solution_arn = solution_arn
 
 
+class PersonalizeDeleteRecommenderOperator(PersonalizeDeleteResourceOperator):
+    """
+    Delete a Personalize recommender (ACTIVE, INACTIVE or failed) and wait until it is gone.
+
+    :param recommender_arn: The recommender to delete. (templated)
+    :param kwargs: See :class:`PersonalizeDeleteResourceOperator` (waiter and AWS connection parameters).
+    """
+
+    kind = "recommender"
+    waiter_name = "recommender_deleted"
+    template_fields: Sequence[str] = aws_template_fields("recommender_arn")
+
+    def __init__(self, *, recommender_arn: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.recommender_arn = recommender_arn
+
+
 class PersonalizeDeleteCampaignOperator(PersonalizeDeleteResourceOperator):
     """
     Delete a Personalize campaign and wait until it is gone.
