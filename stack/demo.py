@@ -159,9 +159,13 @@ METRICS_SHOWN = ("ndcg_at_10", "precision_at_10", "recall_at_10", "mrr_at_25", "
 def train_summary(run) -> dict:
     """What the train run trained, measured, decided and deployed, from its tasks' return values."""
     plan = {key: xcom(run, "plan", key=key) for key in ("version", "eval_uri")}
-    evaluation = xcom(run, "evaluate_models")
+    evaluation = xcom(run, "evaluate_models") or xcom(run, "evaluate_recommenders")  # a domain use case's
     sample = xcom(run, "holdout_sample")
-    outcome = xcom(run, "deploy.promote_champion") or xcom(run, "keep_champion")
+    outcome = next(
+        found
+        for task_id in ("promote_champion", "keep_champion", "promote_recommenders", "keep_recommenders")
+        if (found := xcom(run, task_id if task_id.startswith("keep") else f"deploy.{task_id}"))
+    )
     solutions = {}
     for task_id in sorted(
         t.task_id for t in run.get_task_instances() if t.task_id.endswith(".solution_metrics")
@@ -177,6 +181,7 @@ def train_summary(run) -> dict:
         "run_id": run.run_id,
         "export_version": plan["version"],
         "solutions": solutions,
+        "recommenders": evaluation.get("recommenders", {}),
         "holdout_evaluation": {
             "users": sample["users"],
             "models": {
@@ -197,13 +202,14 @@ def train_summary(run) -> dict:
                 "relative_lift",
             )
         },
-        "estimated_cost_usd": outcome["cost"]["total_usd"],
+        "estimated_cost_usd": outcome["cost"]["total_usd"] if "cost" in outcome else None,
         "smoke_users": sample["smoke_users"],
     }
 
 
 def serving_summary(endpoint: str, users: list[str], *, name: str) -> dict:
-    """The registry's champion, and what its campaign recommends to three holdout users right now."""
+    """The registry's champion, and what its campaign (or judged recommender) recommends to three holdout
+    users right now."""
     import boto3
 
     from personalize_airflow.use_cases import use_case
@@ -213,18 +219,22 @@ def serving_summary(endpoint: str, users: list[str], *, name: str) -> dict:
         boto3.client("s3", endpoint_url=endpoint), location=RegistryLocation.for_use_case(use_case(name))
     )
     runtime = boto3.client("personalize-runtime", endpoint_url=endpoint)
+    through = (
+        {"recommenderArn": champion.recommender_arn}
+        if champion.recommender_arn
+        else {"campaignArn": champion.campaign_arn}
+    )
     recommendations = {
         user: [
             item["itemId"]
-            for item in runtime.get_recommendations(
-                campaignArn=champion.campaign_arn, userId=user, numResults=5
-            )["itemList"]
+            for item in runtime.get_recommendations(**through, userId=user, numResults=5)["itemList"]
         ]
         for user in users[:3]
     }
     return {
-        "campaign_arn": champion.campaign_arn,
-        "solution_version_arn": champion.solution_version_arn,
+        "through": champion.recommender_arn or champion.campaign_arn,
+        "model": champion.serving_arn,
+        "recommenders": champion.recommenders,
         "recipe": champion.recipe,
         "export_version": champion.export_version,
         "promoted_at": champion.promoted_at,
@@ -248,7 +258,9 @@ def print_summary(summary: dict) -> None:
         say(f"  {name:>14}: " + "  ".join(f"{metric}={value:.4f}" for metric, value in values.items()))
     decision = train["decision"]
     say(f"decision: {'PROMOTE' if decision['promote'] else 'KEEP CHAMPION'} — {decision['reason']}")
-    say(f"serving: {serving['recipe']} {serving['solution_version_arn']} on {serving['campaign_arn']}")
+    if serving["recommenders"]:
+        say(f"serving through recommenders: {', '.join(sorted(serving['recommenders']))}")
+    say(f"serving: {serving['recipe']} {serving['model']} ({serving['through']})")
     for user, items in serving["sample_recommendations"].items():
         say(f"  {user}: {', '.join(items)}")
     say(f"evaluation page: {train['holdout_evaluation']['report']['html']}")

@@ -22,19 +22,29 @@ from tests.policy_check import actions, allows
 pytestmark = pytest.mark.after_all_dags
 
 # Every flow a use case has: the reverse check needs them all to have run in the session.
-FLOWS = ("export", "train", "batch", "events", "cleanup")
+FLOWS = (
+    "export",
+    "train",
+    "batch",
+    "events",
+    "segments",
+    "cleanup",
+    "recommenders_stop",
+    "recommenders_start",
+)
 REGION_ACCOUNT = "us-east-1:123456789012"  # where a resource named in a Create call will live
 
 
 def _personalize_resource(operation: str, params: dict[str, Any]) -> str:
     """The ARN a Personalize call is authorized on: the ARN of its resource type among the parameters, or
     the ARN its Create call gives the resource."""
-    resource_type = iam.PERSONALIZE_ACTIONS.get(operation)
-    if resource_type is None:
+    types = iam.resource_types(operation)
+    if not types:
         return "*"
     for key, value in params.items():
-        if key.endswith("Arn") and f":{resource_type}/" in value:
+        if key.endswith("Arn") and any(f":{resource_type}/" in value for resource_type in types):
             return value
+    resource_type = types[0]
     if "trackingId" in params:
         return f"arn:aws:personalize:{REGION_ACCOUNT}:event-tracker/{params['trackingId']}"
     if operation == "CreateDataset":  # a dataset is named after its group: dataset/<group>/<TYPE>

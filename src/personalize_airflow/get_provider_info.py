@@ -16,8 +16,10 @@ LINKS = (
     "SolutionVersion",
     "Campaign",
     "BatchInferenceJob",
+    "BatchSegmentJob",
     "EventTracker",
     "Filter",
+    "Recommender",
 )
 
 

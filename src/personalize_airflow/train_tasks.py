@@ -276,3 +276,116 @@ def promote_champion(
         campaign_arn=campaign_arn,
     )
     return {**outcome, "cost": cost}
+
+
+@task(trigger_rule="none_failed_min_one_success", multiple_outputs=False)
+def evaluate_recommenders(
+    *,
+    use_case_name: str,
+    version: str,
+    run_key: str,
+    sample: dict[str, Any],
+    recommenders: dict[str, str],
+    champion: dict[str, Any],
+    trained: list[dict[str, Any]],
+    **context,
+) -> dict[str, Any]:
+    """Score the champion recommender in real time on the holdout users, judge it, publish the report."""
+    from personalize_airflow.hooks.personalize import PersonalizeRuntimeHook
+    from personalize_pipelines.training.recommenders import evaluate_recommenders as evaluate
+
+    uc = _use_case(use_case_name)
+    evaluation = evaluate(
+        _s3(uc),
+        PersonalizeRuntimeHook(aws_conn_id=uc.s3.conn_id).conn,
+        uc,
+        version=version,
+        run_key=run_key,
+        run_id=context["run_id"],
+        sample=sample,
+        recommenders=recommenders,
+        champion=champion,
+        trained=trained,
+    )
+    return without_none(evaluation)  # no winner: winner left out
+
+
+@task(multiple_outputs=False)
+def keep_recommenders(
+    *, use_case_name: str, evaluation: dict[str, Any], champion: dict[str, Any], **context
+) -> dict[str, Any]:
+    """The gate kept the champion: applications stay on its recommenders; this run's are to be stopped."""
+    from personalize_airflow.alerts import notify_not_promoted
+    from personalize_pipelines.training.deploy import champion_kept
+    from personalize_pipelines.training.recommenders import not_serving
+
+    uc = _use_case(use_case_name)
+    outcome = champion_kept(evaluation=evaluation, champion=champion)
+    notify_not_promoted(uc, context, reason=outcome["reason"], champion=outcome["serving"])
+    stop = not_serving(evaluation["recommenders"], serving=champion.get("recommenders") or {})
+    return without_none({**outcome, "stop": stop})
+
+
+@task
+def smoke_test_recommender(*, use_case_name: str, evaluation: dict[str, Any], users: list[str]):
+    """GetRecommendations for sample holdout users on the judged recommender: every answer non-empty."""
+    from personalize_airflow.hooks.personalize import PersonalizeRuntimeHook
+    from personalize_pipelines.training.deploy import smoke_test as check_recommender
+
+    uc = _use_case(use_case_name)
+    runtime = PersonalizeRuntimeHook(aws_conn_id=uc.s3.conn_id).conn
+    with _no_retry():
+        return check_recommender(
+            runtime, recommender_arn=evaluation["winner"]["recommender_arn"], users=users
+        )
+
+
+@task(multiple_outputs=False)
+def promote_recommenders(
+    *,
+    use_case_name: str,
+    version: str,
+    evaluation: dict[str, Any],
+    dataset_group_arn: str,
+    event_tracker_arn: str,
+    tracking_id: str | None,
+    recommendations: dict[str, list[str]],
+    champion: dict[str, Any],
+    filters: dict[str, dict[str, str]],
+    **context,
+) -> dict[str, Any]:
+    """Record this run's recommenders as what serves (champion.json + history); the superseded are to be
+    stopped."""
+    from personalize_pipelines.training.deploy import promote_winner
+    from personalize_pipelines.training.recommenders import not_serving
+
+    uc = _use_case(use_case_name)
+    outcome = promote_winner(
+        _s3(uc),
+        uc,
+        run_id=context["run_id"],
+        export_version=version,
+        evaluation=evaluation,
+        dataset_group_arn=dataset_group_arn,
+        event_tracker_arn=event_tracker_arn,
+        tracking_id=tracking_id,
+        recommendations=recommendations,
+        recommenders=evaluation["recommenders"],
+        recommender_filters=filters,
+    )
+    stop = not_serving(champion.get("recommenders") or {}, serving=evaluation["recommenders"])
+    return {**outcome, "stop": stop}
+
+
+@task
+def to_stop(*, outcome: dict[str, Any]) -> list[str]:
+    """The recommenders an outcome (kept or promoted) no longer serves through, for one stop each."""
+    return outcome["stop"]
+
+
+@task(trigger_rule="one_failed")
+def unpromoted_to_stop(*, evaluation: dict[str, Any], champion: dict[str, Any]) -> list[str]:
+    """After a failed deploy (smoke test, promotion): this run's recommenders, which serve nobody."""
+    from personalize_pipelines.training.recommenders import not_serving
+
+    return not_serving(evaluation["recommenders"], serving=champion.get("recommenders") or {})

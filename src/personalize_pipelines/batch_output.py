@@ -1,7 +1,9 @@
 """Amazon Personalize batch inference output, parsed one way for evaluation and caches.
 
 A line is ``{"input": {"userId"|"itemId": ...}, "output": {"recommendedItems": [...], "scores": [...]},
-"error": null}``; a line Personalize could not answer carries an ``error`` string instead.
+"error": null}`` (a batch segment job's: ``{"input": {"itemId"|"itemAttributes": ...}, "output":
+{"usersList": [...]}, "error": null}``, no scores); a line Personalize could not answer carries an
+``error`` string instead.
 :func:`parse_scored_output` (or :func:`read_scored_output` over the ``.out`` files on S3) turns a job's
 lines into ranked, scored rows and counts every line that does not load: Personalize errors, malformed
 lines, answers for ids that were not in the input, ids answered twice, and input ids no line answered.
@@ -18,9 +20,12 @@ MAX_PROBLEMS_KEPT = 20
 
 
 def parse_output_line(
-    text: str, *, key_field: str = "userId"
+    text: str, *, key_field: str = "userId", answer_field: str = "recommendedItems"
 ) -> tuple[str | None, list[tuple[str, float | None]] | None, str | None, str | None]:
-    """(key, ranked items with scores, Personalize error, malformation) of one output line."""
+    """(key, ranked items with scores, Personalize error, malformation) of one output line.
+
+    :param answer_field: the output's ranked list: ``recommendedItems``, or ``usersList`` for segments.
+    """
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -34,9 +39,9 @@ def parse_output_line(
     if document.get("error") is not None:
         return key, None, str(document["error"]), None
     output = document.get("output")
-    items = output.get("recommendedItems") if isinstance(output, dict) else None
+    items = output.get(answer_field) if isinstance(output, dict) else None
     if not isinstance(items, list) or not all(isinstance(item, str) and item for item in items):
-        return key, None, None, "output.recommendedItems missing or not a list of strings"
+        return key, None, None, f"output.{answer_field} missing or not a list of strings"
     scores = output.get("scores")
     if scores is None:
         scores = [None] * len(items)
@@ -45,7 +50,7 @@ def parse_output_line(
         or len(scores) != len(items)
         or not all(s is None or (isinstance(s, int | float) and not isinstance(s, bool)) for s in scores)
     ):
-        return key, None, None, "output.scores is not a list of numbers as long as recommendedItems"
+        return key, None, None, f"output.scores is not a list of numbers as long as {answer_field}"
     return (
         key,
         [(item, None if s is None else float(s)) for item, s in zip(items, scores, strict=True)],
@@ -95,6 +100,7 @@ def parse_scored_output(
     *,
     expected: Collection[str] | None = None,
     key_field: str = "userId",
+    answer_field: str = "recommendedItems",
     source: str | None = None,
     into: ScoredOutput | None = None,
     label: str | None = None,
@@ -104,6 +110,7 @@ def parse_scored_output(
     :param expected: the ids of the batch input; an answer for any other id counts in ``unknown_ids``.
         ``None`` accepts every id.
     :param key_field: the input's id field: ``userId``, or ``itemId`` for related items.
+    :param answer_field: the output's ranked list (:func:`parse_output_line`).
     :param source: the file's name, used in ``problems``.
     :param into: add to this result (several output files of one job) instead of a new one.
     :param label: what ``problems`` call an id (default: ``key_field``).
@@ -116,7 +123,9 @@ def parse_scored_output(
         if not text.strip():
             continue
         result.lines += 1
-        key, ranked, error, malformed = parse_output_line(text, key_field=key_field)
+        key, ranked, error, malformed = parse_output_line(
+            text, key_field=key_field, answer_field=answer_field
+        )
         if key:
             result.answered_keys.add(key)
         where = f"{source}:{number}" if source else number
@@ -145,6 +154,7 @@ def read_scored_output(
     prefix: str,
     expected: Collection[str] | None = None,
     key_field: str = "userId",
+    answer_field: str = "recommendedItems",
     into: ScoredOutput | None = None,
     label: str | None = None,
 ) -> ScoredOutput:
@@ -169,6 +179,7 @@ def read_scored_output(
                     body.iter_lines(),
                     expected=expected,
                     key_field=key_field,
+                    answer_field=answer_field,
                     source=obj["Key"],
                     into=result,
                     label=label,

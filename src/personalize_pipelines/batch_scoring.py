@@ -147,7 +147,7 @@ def stage_job(
     body: bytes,
     count: int,
     job_name: str,
-    solution_version_arn: str,
+    solution_version_arn: str | None,
     moment: datetime,
     num_results: int | None = None,
     input_counts: dict[str, int] | None = None,
@@ -159,7 +159,8 @@ def stage_job(
         :func:`~personalize_pipelines.recommendation_cache.ranking_input`).
     :param count: how many ids (users, or items) it holds.
     :param job_name: the batch inference job's name, deterministic for the run.
-    :param solution_version_arn: the solution version that scores them.
+    :param solution_version_arn: the solution version that scores them; None when a later task trains it
+        (the segments DAG's affinity solution), whose load then names it.
     :param moment: the run's moment, stored as ``generated_at`` in the cache.
     :param num_results: the job's numResults (default: ``serving.batch.num_results``).
     :param input_counts: how the input was made (rows read, left out by reason), kept in the report.
@@ -203,7 +204,12 @@ def load_output(
     body = s3_client.get_object(Bucket=run.bucket, Key=run.input)["Body"]
     expected = {json.loads(line)[cache_layout.key_field] for line in body.iter_lines() if line.strip()}
     output = read_scored_output(
-        s3_client, bucket=run.bucket, prefix=run.output, expected=expected, key_field=cache_layout.key_field
+        s3_client,
+        bucket=run.bucket,
+        prefix=run.output,
+        expected=expected,
+        key_field=cache_layout.key_field,
+        answer_field=cache_layout.answer_field,
     )
     counts = output.counts()
     for problem in output.problems:
@@ -220,6 +226,7 @@ def load_output(
             dialect=dialect,
             table=table,
             rows=output.rows,
+            keys=output.loaded_keys,
             layout=cache_layout,
             solution_version=prepared["solution_version_arn"],
             generated_at=datetime.fromisoformat(prepared["generated_at"]),

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 from personalize_pipelines import domains
 from personalize_pipelines.limits import (
     MAX_NUM_RESULTS,
+    MAX_USERS_PER_SEGMENT,
     MIN_INTERACTIONS,
     MIN_NUM_RESULTS,
     MIN_USERS_WITH_TWO,
@@ -260,6 +261,53 @@ class TrendingServingSpec(_Strict):
     schedule: str | None = "@hourly"
 
 
+AFFINITY_RECIPES = ("aws-item-affinity", "aws-item-attribute-affinity")
+USER_FILTER = re.compile(r"^\s*(INCLUDE|EXCLUDE)\s+UserID\s+WHERE\s", re.IGNORECASE)
+
+
+class SegmentsServingSpec(_Strict):
+    """``<use_case>__segments``: the users most likely to engage with each item (aws-item-affinity) or each
+    item-attribute query (aws-item-attribute-affinity) of ``query`` into a warehouse table.
+
+    The affinity solution is this DAG's own, in the champion's dataset group (its data, the events streamed
+    into it), retrained every ``retrain_hours``: an affinity recipe recommends users, not items, so it can
+    be no challenger of the train DAG. ``query`` returns one column: ``item_id`` for aws-item-affinity,
+    ``item_attributes`` (e.g. ``ITEMS.CATEGORY = "shoes"``) for aws-item-attribute-affinity. ``filter``: a
+    user filter expression (``INCLUDE|EXCLUDE UserID WHERE ...``) the segments go through.
+    """
+
+    recipe: Literal[AFFINITY_RECIPES]  # type: ignore[valid-type]
+    query: str
+    num_results: Annotated[int, Field(ge=1, le=MAX_USERS_PER_SEGMENT)] = 100
+    retrain_hours: Annotated[int, Field(ge=1, le=24 * 90)] = 24 * 7
+    filter: str | None = None
+    table: Annotated[str, Field(pattern=TABLE_NAME)] = "personalize_segments"
+    schedule: str | None = "@daily"
+
+    @field_validator("filter")
+    @classmethod
+    def _user_filter(cls, value: str | None) -> str | None:
+        if value is not None and not USER_FILTER.match(value):
+            raise ValueError(
+                f"{value!r} is not a user filter: a batch segment job takes INCLUDE|EXCLUDE UserID WHERE "
+                "Users.<FIELD> ... or Interactions.EVENT_TYPE IN (...)"
+            )
+        return value
+
+    @property
+    def by_attributes(self) -> bool:
+        return self.recipe == "aws-item-attribute-affinity"
+
+
+class RecommendersServingSpec(_Strict):
+    """``<use_case>__recommenders_stop`` / ``__recommenders_start``: the serving recommenders stopped when
+    idle (an INACTIVE recommender bills nothing) and started again, each on its cron schedule (None: by
+    hand only)."""
+
+    stop_schedule: str | None = None
+    start_schedule: str | None = None
+
+
 class ServingSpec(_Strict):
     """What the serving DAGs need: the role Personalize assumes to read and write S3, and each DAG's
     settings."""
@@ -269,6 +317,8 @@ class ServingSpec(_Strict):
     batch: BatchServingSpec | None = None
     events: EventsServingSpec | None = None
     trending: TrendingServingSpec | None = None
+    segments: SegmentsServingSpec | None = None
+    recommenders: RecommendersServingSpec | None = None
     cleanup: CleanupServingSpec = CleanupServingSpec()
     alerts: AlertsSpec = AlertsSpec()
 
@@ -304,6 +354,11 @@ class SolutionSpec(_Strict):
                 f"{TRENDING_RECIPE} cannot be a challenger: Personalize gives no batch recommendations for it, "
                 "which the holdout evaluation needs; serve it with serving.trending (its own DAG and campaign)"
             )
+        if value.removeprefix(RECIPE_ARN_PREFIX) in AFFINITY_RECIPES:
+            raise ValueError(
+                f"{value} cannot be a challenger: it finds users for items, not items for users, so it "
+                "cannot serve recommendations; serve it with serving.segments (its own DAG)"
+            )
         return value
 
     @property
@@ -320,27 +375,65 @@ class SolutionSpec(_Strict):
         return config or None
 
 
+class RecommenderSpec(_Strict):
+    """One recommender of a domain dataset group: a recipe of the domain (``aws-vod-top-picks``...), the
+    requests per second it is provisioned for (billed whether used or not) and the filters applications
+    ask it through."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_\-]{0,39}$")]
+    recipe: str
+    min_recommendation_requests_per_second: Annotated[int, Field(ge=1)] = 1
+    filters: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_\-]{0,39}$")], str] = {}
+    """Filter name → expression (``EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("Watch")``): created in
+    the recommender's dataset group, their ARNs recorded beside it for the applications' ``filterArn``."""
+
+    @field_validator("recipe")
+    @classmethod
+    def _recipe_name_or_arn(cls, value: str) -> str:
+        if not re.match(r"^(arn:aws[a-z\-]*:personalize:::recipe/)?aws-[a-z0-9\-]+$", value):
+            raise ValueError(f"{value!r} must be a recipe name such as aws-vod-top-picks, or its ARN")
+        return value
+
+    @property
+    def recipe_name(self) -> str:
+        return self.recipe.rsplit("/", 1)[-1]
+
+    @property
+    def recipe_arn(self) -> str:
+        return self.recipe if self.recipe.startswith("arn:") else RECIPE_ARN_PREFIX + self.recipe
+
+    def recommender_config(self) -> dict[str, Any]:
+        """The CreateRecommender / UpdateRecommender ``recommenderConfig``."""
+        return {"minRecommendationRequestsPerSecond": self.min_recommendation_requests_per_second}
+
+
 class TrainingSpec(_Strict):
-    """``<use_case>__train``: where the data goes in Personalize and which solutions compete.
+    """``<use_case>__train``: where the data goes in Personalize and which models compete.
 
     ``dataset_group: per_run`` makes a new dataset group, schemas and datasets each run (runs share no
     state); ``long_lived`` re-imports one group each run (solutions are reused while their settings
-    stay the same, and may then train with ``training_mode: UPDATE``).
+    stay the same, and may then train with ``training_mode: UPDATE``; recommenders are updated in place).
+
+    A domain use case lists ``recommenders`` (they serve, see :class:`EvaluationSpec`), ``solutions``
+    (custom models behind a campaign, as a custom use case), or both.
     """
 
     dataset_group: Literal["per_run", "long_lived"] = "per_run"
     role_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@/\-]+$")]
-    solutions: Annotated[list[SolutionSpec], Field(min_length=1)]
+    solutions: list[SolutionSpec] = []
+    recommenders: list[RecommenderSpec] = []
     poll_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
     retries: Annotated[int, Field(ge=0, le=10)] = 2
     retry_delay_seconds: Annotated[int, Field(ge=1)] = 60
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainingSpec:
-        names = [s.name for s in self.solutions]
+        if not self.solutions and not self.recommenders:
+            raise ValueError("list at least one of solutions or recommenders (a domain use case)")
+        names = [s.name for s in self.solutions] + [r.name for r in self.recommenders]
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
-            raise ValueError(f"solution names must be unique; repeated: {repeated}")
+            raise ValueError(f"solution and recommender names must be unique; repeated: {repeated}")
         if "champion" in names:
             raise ValueError(
                 "'champion' names the serving model in evaluations; give the solution another name"
@@ -356,7 +449,13 @@ class TrainingSpec(_Strict):
 
 
 class EvaluationSpec(_Strict):
-    """The holdout evaluation and the promotion gate."""
+    """The holdout evaluation and the promotion gate.
+
+    ``champion_recommender``: in a use case with recommenders, the one the gate judges (real-time
+    GetRecommendations for the sampled holdout users, paced under its requests per second); by default the
+    first one whose recipe names a user (top picks, recommended for you) or the popular ones. When it
+    earns it, all of the run's recommenders serve together.
+    """
 
     metric: Literal[EVALUATION_METRICS] = "ndcg_at_10"  # type: ignore[valid-type]
     min_relative_lift: Annotated[float, Field(ge=0, le=10)] = 0.0
@@ -365,6 +464,7 @@ class EvaluationSpec(_Strict):
     num_results: Annotated[int, Field(ge=MIN_NUM_RESULTS, le=MAX_NUM_RESULTS)] = 25
     max_missing_fraction: Annotated[float, Field(ge=0, le=1)] = 0.1
     seed: int = 0
+    champion_recommender: str | None = None
 
 
 class ExperimentSpec(_Strict):
@@ -511,6 +611,60 @@ class UseCase(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _recommenders_fit_the_domain(self) -> UseCase:
+        """Recommender recipes of the use case's domain; a champion recommender holdout users can score."""
+        recommenders = self.training.recommenders if self.training else []
+        domain = self.dataset_group.domain
+        problems = [
+            f"training.recommenders.{r.name}: {why}"
+            for r in recommenders
+            if (why := domains.recipe_problem(domain, r.recipe_name))
+        ]
+        if recommenders and self.serving and self.serving.batch:
+            problems.append(
+                "serving.batch scores the champion's solution version by batch inference, which a "
+                "recommender has none of: a use case with training.recommenders serves in real time"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        named = self.evaluation.champion_recommender
+        if named is None:
+            if recommenders and self.champion_recommender is None:
+                raise ValueError(
+                    "training.recommenders: every recipe recommends items like an item, so holdout users "
+                    "can score none; add one whose recipe names a user (e.g. aws-vod-top-picks)"
+                )
+            return self
+        chosen = next((r for r in recommenders if r.name == named), None)
+        if chosen is None:
+            raise ValueError(
+                f"evaluation.champion_recommender {named!r} is not one of training.recommenders "
+                f"({[r.name for r in recommenders]})"
+            )
+        if not domains.scored_by_user(domain, chosen.recipe_name):
+            raise ValueError(
+                f"evaluation.champion_recommender {named!r}: {chosen.recipe_name} recommends items like an "
+                "item, so holdout users cannot score it; choose a recommender whose recipe names a user"
+            )
+        return self
+
+    @property
+    def champion_recommender(self) -> RecommenderSpec | None:
+        """The recommender the gate judges (``evaluation.champion_recommender``, else the first one holdout
+        users can score); None without recommenders."""
+        recommenders = self.training.recommenders if self.training else []
+        named = self.evaluation.champion_recommender
+        domain = self.dataset_group.domain
+        return next(
+            (
+                r
+                for r in recommenders
+                if r.name == named or (named is None and domains.scored_by_user(domain, r.recipe_name))
+            ),
+            None,
+        )
+
+    @model_validator(mode="after")
     def _known_event_types(self) -> UseCase:
         known = set(self.event_types)
         used = [
@@ -523,6 +677,16 @@ class UseCase(_Strict):
                 raise ValueError(
                     f"{where}: {event_type!r} is not an EVENT_TYPE the sources produce ({sorted(known)})"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _attributes_need_items(self) -> UseCase:
+        segments = self.serving.segments if self.serving else None
+        if segments and segments.by_attributes and not (self.items and self.items.fields):
+            raise ValueError(
+                "serving.segments: aws-item-attribute-affinity queries item attributes, so the use case needs "
+                "an items dataset with fields (items.sql, items.fields)"
+            )
         return self
 
     @model_validator(mode="after")
@@ -597,6 +761,8 @@ def _serving_sql_files(serving: ServingSpec | None) -> list[tuple[str, str]]:
             files.append(("serving.batch.ranking.candidates_sql", serving.batch.ranking.candidates_sql))
     if serving.events:
         files.append(("serving.events.sql", serving.events.sql))
+    if serving.segments:
+        files.append(("serving.segments.query", serving.segments.query))
     return files
 
 

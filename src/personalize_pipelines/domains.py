@@ -69,6 +69,46 @@ RESERVED: dict[str, dict[str, dict[str, DomainField]]] = {
 # fmt: on
 
 
+# The recommender recipes of each domain ("<domain> use cases" in the developer guide) → what a request names:
+# ``user`` (userId: the user's own picks), ``popular`` (userId optional: the same list for everyone, shaped
+# by the user's history) or ``item`` (itemId: items like this one). Holdout users can score the first two.
+RECIPES: dict[str, dict[str, str]] = {
+    "VIDEO_ON_DEMAND": {
+        "aws-vod-top-picks": "user",
+        "aws-vod-because-you-watched-x": "item",
+        "aws-vod-more-like-x": "item",
+        "aws-vod-most-popular": "popular",
+        "aws-vod-trending-now": "popular",
+    },
+    "ECOMMERCE": {
+        "aws-ecomm-recommended-for-you": "user",
+        "aws-ecomm-customers-who-viewed-x-also-viewed": "item",
+        "aws-ecomm-frequently-bought-together": "item",
+        "aws-ecomm-popular-items-by-purchases": "popular",
+        "aws-ecomm-popular-items-by-views": "popular",
+    },
+}
+USER_SCORED = frozenset({"user", "popular"})
+
+
+def recipe_problem(domain: str | None, recipe: str) -> str | None:
+    """Why ``recipe`` (a name) cannot be a recommender of the domain's dataset group, None when it can."""
+    if domain is None:
+        return f"recommender recipe {recipe!r} needs a domain dataset group (dataset_group.domain)"
+    if recipe not in RECIPES[domain]:
+        others = [d for d, recipes in RECIPES.items() if recipe in recipes]
+        where = f" (it is an {others[0]} recipe)" if others else ""
+        return (
+            f"{recipe!r} is not a {domain} recipe{where}; the {domain} recipes: {', '.join(RECIPES[domain])}"
+        )
+    return None
+
+
+def scored_by_user(domain: str, recipe: str) -> bool:
+    """Whether the recipe answers a request naming a user only, so holdout users can score it."""
+    return RECIPES[domain][recipe] in USER_SCORED
+
+
 def required_fields(domain: str | None, dataset: str) -> frozenset[str]:
     """The fields a dataset (``items`` or ``users``) of the domain must have; none without a domain."""
     return frozenset(REQUIRED[domain][dataset]) if domain else frozenset()

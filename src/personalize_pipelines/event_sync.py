@@ -114,7 +114,7 @@ def plan(
     champion = champion_of(s3_client, use_case=use_case)
     if not champion.event_tracker_arn:
         raise ServingError(
-            f"the champion {champion.solution_version_arn} records no event_tracker_arn: "
+            f"the champion {champion.serving_arn} records no event_tracker_arn: "
             "the train DAG must create a tracker for its dataset group to stream events"
         )
     tracker = personalize_client.describe_event_tracker(eventTrackerArn=champion.event_tracker_arn)[

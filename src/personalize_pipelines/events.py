@@ -260,11 +260,12 @@ def call_with_retry(
     base_delay: float = 0.2,
     max_delay: float = 20.0,
     sleep: Callable[[float], None] = time.sleep,
+    what: str = "PutEvents",
 ) -> int:
     """Run ``call`` until it succeeds; return the number of retries it took.
 
     Waits ``base_delay * 2**n`` (capped at ``max_delay``) after the n-th retryable failure; a failure
-    that is not retryable, or the last attempt's, is raised.
+    that is not retryable, or the last attempt's, is raised. ``what`` names the call in the log.
     """
     for attempt in range(1, max_attempts + 1):
         try:
@@ -274,7 +275,7 @@ def call_with_retry(
             if attempt == max_attempts or not is_retryable(error):
                 raise
             delay = min(max_delay, base_delay * 2 ** (attempt - 1))
-            log.info("PutEvents attempt %d failed (%s); retrying in %.2fs", attempt, error, delay)
+            log.info("%s attempt %d failed (%s); retrying in %.2fs", what, attempt, error, delay)
             sleep(delay)
     raise AssertionError("unreachable")
 

@@ -26,6 +26,7 @@ ANY = "*"
 # resource-level permissions (the List calls), so it takes "*". From the Service Authorization Reference.
 PERSONALIZE_ACTIONS: dict[str, str | None] = {
     "CreateBatchInferenceJob": "batch-inference-job",
+    "CreateBatchSegmentJob": "batch-segment-job",
     "CreateCampaign": "campaign",
     "CreateDataset": "dataset",
     "CreateDatasetGroup": "dataset-group",
@@ -43,6 +44,7 @@ PERSONALIZE_ACTIONS: dict[str, str | None] = {
     "DeleteSchema": "schema",
     "DeleteSolution": "solution",
     "DescribeBatchInferenceJob": "batch-inference-job",
+    "DescribeBatchSegmentJob": "batch-segment-job",
     "DescribeCampaign": "campaign",
     "DescribeDataset": "dataset",
     "DescribeDatasetGroup": "dataset-group",
@@ -56,6 +58,7 @@ PERSONALIZE_ACTIONS: dict[str, str | None] = {
     "GetRecommendations": "campaign",
     "GetSolutionMetrics": "solution",
     "ListBatchInferenceJobs": None,
+    "ListBatchSegmentJobs": None,
     "ListCampaigns": None,
     "ListDatasetGroups": None,
     "ListDatasetImportJobs": None,
@@ -68,10 +71,23 @@ PERSONALIZE_ACTIONS: dict[str, str | None] = {
     "PutEvents": "event-tracker",
     "UpdateCampaign": "campaign",
 }
+# A use case with recommenders (training.recommenders, serving.recommenders) also calls these, and asks
+# its recommenders for recommendations (GetRecommendations, beside any campaign's).
+RECOMMENDER_ACTIONS: dict[str, str | None] = {
+    "CreateRecommender": "recommender",
+    "DescribeRecommender": "recommender",
+    "ListRecommenders": None,
+    "StartRecommender": "recommender",
+    "StopRecommender": "recommender",
+    "UpdateRecommender": "recommender",
+}
+RECOMMENDER_RUNTIME_ACTIONS = ("GetRecommendations",)
 # Only the caches scored by a solution named in ``serving.batch`` (related_items, ranking) check its
 # recipe; those solutions, of any name, they only describe.
 BATCH_SOLUTION_RECIPE_ACTIONS = ("DescribeRecipe",)
 BATCH_SOLUTION_ACTIONS = ("DescribeSolution",)
+# Only the segments DAG (serving.segments) runs batch segment jobs.
+SEGMENT_ACTIONS = ("CreateBatchSegmentJob", "DescribeBatchSegmentJob", "ListBatchSegmentJobs")
 # Not named after the use case: event trackers are named by their tracking id, recipes are AWS's.
 UNNAMED_RESOURCE_TYPES = ("event-tracker", "recipe")
 # S3 operations the DAGs call → the IAM action each needs, on an object or on the bucket.
@@ -97,7 +113,9 @@ def iam_action(service: str, operation: str) -> str:
     :param service: botocore's service name (``personalize``, ``personalize-runtime``, ``s3``, ``sns``...).
     :param operation: the API operation, e.g. ``CreateCampaign``.
     """
-    if service.startswith("personalize") and operation in PERSONALIZE_ACTIONS:
+    if service.startswith("personalize") and (
+        operation in PERSONALIZE_ACTIONS or operation in RECOMMENDER_ACTIONS
+    ):
         return f"personalize:{operation}"
     tables = {"s3": {**S3_OBJECT_ACTIONS, **S3_BUCKET_ACTIONS}, "sns": SNS_ACTIONS}
     try:
@@ -128,7 +146,7 @@ def _folder_pattern(uc: Any) -> str:
 
 
 def _batch_output_patterns(uc: Any) -> list[str]:
-    """Where Personalize writes batch inference output: the evaluations', the serving DAG's and the
+    """Where Personalize writes batch output: the evaluations', the batch and segments DAGs' and the
     experiments'."""
     layout = UseCaseLayout.for_use_case(uc)
     return [
@@ -154,27 +172,46 @@ def _role_arns(uc: Any) -> list[str]:
     return sorted({role for role in roles if role})
 
 
-def _scope(resource_type: str | None) -> str:
-    if resource_type is None:
+def resource_types(operation: str) -> tuple[str, ...]:
+    """The resource types a Personalize operation is authorized on; none: it takes "*" (the List calls)."""
+    types = [PERSONALIZE_ACTIONS.get(operation), RECOMMENDER_ACTIONS.get(operation)]
+    if operation in RECOMMENDER_RUNTIME_ACTIONS:
+        types.append("recommender")
+    return tuple(dict.fromkeys(t for t in types if t))
+
+
+def _has_recommenders(uc: Any) -> bool:
+    return bool((uc.training and uc.training.recommenders) or (uc.serving and uc.serving.recommenders))
+
+
+def _scope(types: list[str]) -> str:
+    if not types:
         return "list"
-    return "unnamed" if resource_type in UNNAMED_RESOURCE_TYPES else "named"
+    return "unnamed" if types[0] in UNNAMED_RESOURCE_TYPES else "named"
 
 
 def _personalize_statements(uc: Any) -> list[dict[str, Any]]:
     batch = uc.serving.batch if uc.serving else None
     specs = (batch.related_items, batch.ranking) if batch else ()
     configured = sorted({spec.solution_arn for spec in specs if spec is not None})
-    used = {
-        operation: resource_type
+    segments = bool(uc.serving and uc.serving.segments)
+    used: dict[str, list[str]] = {
+        operation: [resource_type] if resource_type else []
         for operation, resource_type in PERSONALIZE_ACTIONS.items()
-        if configured or operation not in BATCH_SOLUTION_RECIPE_ACTIONS
+        if (configured or operation not in BATCH_SOLUTION_RECIPE_ACTIONS)
+        and (segments or operation not in SEGMENT_ACTIONS)
     }
+    if _has_recommenders(uc):
+        for operation, resource_type in RECOMMENDER_ACTIONS.items():
+            used[operation] = [resource_type] if resource_type else []
+        for operation in RECOMMENDER_RUNTIME_ACTIONS:
+            used[operation].append("recommender")
     by_scope: dict[str, list[str]] = {"list": [], "named": [], "unnamed": []}
-    for operation, resource_type in used.items():
-        by_scope[_scope(resource_type)].append(f"personalize:{operation}")
-    named_types = sorted({t for t in used.values() if _scope(t) == "named"})
+    for operation, types in used.items():
+        by_scope[_scope(types)].append(f"personalize:{operation}")
+    named_types = sorted({t for types in used.values() if _scope(types) == "named" for t in types})
     named = [f"arn:aws:personalize:*:*:{t}/{pattern}" for t in named_types for pattern in _name_patterns(uc)]
-    unnamed_types = sorted({t for t in used.values() if _scope(t) == "unnamed"})
+    unnamed_types = sorted({t for types in used.values() if _scope(types) == "unnamed" for t in types})
     statements = [
         _statement("PersonalizeList", by_scope["list"], [ANY]),
         _statement("PersonalizeUseCaseResources", by_scope["named"], named),

@@ -12,7 +12,7 @@ s3://<bucket>/<prefix>/<use_case>/
       evaluation.json, evaluation.html
       batch/users.json, batch/<model>/          the holdout sample and each model's batch output
   registry/champion.json, history/, evaluations/
-  batch/<run_key>/<kind>/input/<kind>.json, output/, report.json
+  batch/<run_key>/<kind>/input/<kind>.json, output/, report.json   kind: users, items, ranking, segments
   events/<tracker id>/watermark.json
   events/imports/<run_key>/interactions.csv
   experiments/<experiment>/                     one <use_case>__experiment run: no version, no latest
@@ -64,7 +64,8 @@ class UseCaseLayout:
         return RegistryLocation(bucket=self.bucket, use_case_prefix=self.prefix)
 
     def batch_run(self, run_key: str, kind: str) -> BatchRunLayout:
-        """One batch inference job of the serving ``<use_case>__batch`` DAG (``kind``: users, items)."""
+        """One batch job of a serving DAG (``kind``: users, items, ranking of ``<use_case>__batch``; segments
+        of ``<use_case>__segments``)."""
         return BatchRunLayout(bucket=self.bucket, folder=f"{self.prefix}/batch/{run_key}/{kind}", kind=kind)
 
     def watermark(self, tracker_arn: str) -> str:

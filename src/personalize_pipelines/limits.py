@@ -28,3 +28,9 @@ MAX_NUM_RESULTS = 500
 
 MAX_RANKING_ITEMS = 500
 """GetPersonalizedRanking and batch ranking: at most 500 items to rank per user."""
+
+MAX_USERS_PER_SEGMENT = 5_000_000
+"""A batch segment job: numResults (users per segment) at most 5 million."""
+
+MAX_SEGMENT_QUERIES = {"aws-item-affinity": 500, "aws-item-attribute-affinity": 10}
+"""A batch segment job's input file: at most 500 items (item affinity) or 10 attribute queries."""

@@ -51,22 +51,35 @@ class ConcurrentPromotionError(RegistryError):
 
 @dataclass(frozen=True)
 class Champion:
-    """The serving model of a use case, as champion.json and each history entry hold it."""
+    """The serving model of a use case, as champion.json and each history entry hold it.
 
-    solution_version_arn: str
-    solution_arn: str
-    campaign_arn: str
+    A solution's champion serves through ``campaign_arn`` (its ``solution_version_arn``); a domain use
+    case's through its recommenders: ``recommender_arn`` is the one the gate judged, ``recommenders`` every
+    recommender of that promotion by its configured name.
+    """
+
     recipe: str
     metrics: dict[str, float]
     export_version: str
     promoted_at: str
     dataset_group_arn: str
     promotion_id: str
+    solution_version_arn: str | None = None
+    solution_arn: str | None = None
+    campaign_arn: str | None = None
+    recommender_arn: str | None = None
+    recommenders: dict[str, str] = field(default_factory=dict)
+    recommender_filters: dict[str, dict[str, str]] = field(default_factory=dict)
     event_tracker_arn: str | None = None
     tracking_id: str | None = None
     previous_solution_version_arn: str | None = None
     run_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def serving_arn(self) -> str:
+        """What serves: the recommender the gate judged, else the solution version behind the campaign."""
+        return self.recommender_arn or self.solution_version_arn
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,6 +93,8 @@ class Champion:
         required = [
             name for name, f in known.items() if f.default is MISSING and f.default_factory is MISSING
         ]
+        if not document.get("recommender_arn"):  # a solution's champion
+            required = ["solution_version_arn", "solution_arn", "campaign_arn", *required]
         missing = [name for name in required if document.get(name) in (None, "")]
         if missing:
             raise RegistryError(f"{source}: missing field(s) {missing}")
@@ -175,13 +190,16 @@ def promote(
     s3_client: Any,
     *,
     location: RegistryLocation,
-    solution_version_arn: str,
-    solution_arn: str,
-    campaign_arn: str,
     recipe: str,
     metrics: Mapping[str, float],
     export_version: str,
     dataset_group_arn: str,
+    solution_version_arn: str | None = None,
+    solution_arn: str | None = None,
+    campaign_arn: str | None = None,
+    recommender_arn: str | None = None,
+    recommenders: Mapping[str, str] | None = None,
+    recommender_filters: Mapping[str, Mapping[str, str]] | None = None,
     event_tracker_arn: str | None = None,
     tracking_id: str | None = None,
     promotion_id: str | None = None,
@@ -191,7 +209,9 @@ def promote(
     """Record a new champion: a history entry first, then champion.json (compare-and-swap).
 
     :param location: the use case's registry.
-    :param solution_version_arn: the model now serving through ``campaign_arn``.
+    :param solution_version_arn: the model now serving through ``campaign_arn`` (of ``solution_arn``);
+        or, for a domain use case, ``recommender_arn`` (the one the gate judged) and ``recommenders`` (every
+        recommender now serving, by its configured name; ``recommender_filters``: their filters' ARNs by name).
     :param metrics: the holdout metrics that earned the promotion.
     :param export_version: the export version it was trained and evaluated on.
     :param event_tracker_arn: the event tracker of the champion's dataset group; ``tracking_id`` is
@@ -209,9 +229,10 @@ def promote(
         if current is not None and current.promotion_id == promotion_id:
             return current
         entry = _history_entry(s3_client, location, promotion_id)
-        if entry is not None and entry.solution_version_arn != solution_version_arn:
+        serving = recommender_arn or solution_version_arn
+        if entry is not None and entry.serving_arn != serving:
             raise RegistryError(
-                f"promotion {promotion_id} is recorded for {entry.solution_version_arn}, not {solution_version_arn}"
+                f"promotion {promotion_id} is recorded for {entry.serving_arn}, not {serving}"
             )
     else:
         promotion_id, entry = uuid.uuid4().hex[:16], None
@@ -222,6 +243,9 @@ def promote(
             solution_version_arn=solution_version_arn,
             solution_arn=solution_arn,
             campaign_arn=campaign_arn,
+            recommender_arn=recommender_arn,
+            recommenders=dict(recommenders or {}),
+            recommender_filters={name: dict(f) for name, f in (recommender_filters or {}).items()},
             recipe=recipe,
             metrics=dict(metrics),
             export_version=export_version,
@@ -249,7 +273,7 @@ def promote(
     except ClientError as exc:
         if _is_conflict(exc):
             raise ConcurrentPromotionError(
-                f"{location.uri(location.champion_key)} changed while promoting {solution_version_arn} "
+                f"{location.uri(location.champion_key)} changed while promoting {recommender_arn or solution_version_arn} "
                 f"(promotion {promotion_id}); another promotion won. Read the champion again and re-evaluate."
             ) from exc
         raise

@@ -52,22 +52,40 @@ def champion_of(s3_client: Any, *, use_case: Any) -> Champion:
     return champion
 
 
-def _usable_id(value: Any) -> str | None:
+def serving_recommenders(s3_client: Any, *, use_case: Any) -> list[str]:
+    """The ARNs of the recommenders the registry's champion serves through, what the stop and start
+    DAGs switch.
+
+    :raises NothingToServe: before the first promotion, or when the champion serves through a campaign.
+    """
+    champion = champion_of(s3_client, use_case=use_case)
+    if not champion.recommenders:
+        raise NothingToServe(
+            f"the champion {champion.serving_arn} serves through campaign {champion.campaign_arn}: "
+            "no recommenders to stop or start"
+        )
+    return sorted(champion.recommenders.values())
+
+
+def _usable_id(value: Any, max_length: int | None = MAX_ID_LENGTH) -> str | None:
     text = str(value or "").strip()
-    return text if text and len(text) <= MAX_ID_LENGTH else None
+    return text if text and (max_length is None or len(text) <= max_length) else None
 
 
-def ids_of(rows: Iterable[dict[str, Any]], *, column: str, sql_file: str) -> set[str]:
+def ids_of(
+    rows: Iterable[dict[str, Any]], *, column: str, sql_file: str, max_length: int | None = MAX_ID_LENGTH
+) -> set[str]:
     """The distinct ids in one column of a query's rows; blank ids and ids Personalize refuses are left out.
 
     :param sql_file: the query's file under ``include/sql/``, named in the error.
+    :param max_length: longer values are left out; None keeps every length (item-attribute queries).
     :raises ServingError: when the query has no such column.
     """
     ids: set[str] = set()
     for row in rows:
         if column not in row:
             raise ServingError(f"include/sql/{sql_file} must return a column {column!r}; got {sorted(row)}")
-        if value := _usable_id(row[column]):
+        if value := _usable_id(row[column], max_length):
             ids.add(value)
     return ids
 

@@ -6,9 +6,8 @@ a challenger of the train DAG's holdout evaluation; it serves beside the champio
 dataset group (its data and the events streamed into it), as campaign ``<use_case>-trending`` (one ARN for
 applications across promotions: a new champion's group gets a new solution and the campaign moves to it).
 
-Retraining is by name: the solution version is named after the ``retrain_hours`` period the run falls in, so
-every run of one period finds the version the first one trained, and the first run of the next period
-trains a new one. Between versions Personalize itself follows new interactions every
+Retraining is by name (:mod:`personalize_pipelines.beside_champion`): the solution version is named after the
+``retrain_hours`` period the run falls in. Between versions Personalize itself follows new interactions every
 ``trend_discovery_frequency``.
 """
 
@@ -16,11 +15,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from personalize_pipelines.beside_champion import retrained_solution
 from personalize_pipelines.config import RECIPE_ARN_PREFIX, TRENDING_RECIPE
-from personalize_pipelines.naming import derive_name
 from personalize_pipelines.recommendation_cache import TRENDING, replace_rows
 from personalize_pipelines.registry import Champion
 from personalize_pipelines.serving import ServingError
@@ -32,13 +31,6 @@ TRENDING_LIST = "trending"
 """The cache rows' ``list_name``: one list, replaced whole each run."""
 
 
-def retrain_period(moment: datetime, *, hours: int) -> str:
-    """The start of the ``hours``-long period (counted from the epoch, UTC) that ``moment`` falls in."""
-    seconds = hours * 3600
-    start = int(moment.timestamp()) // seconds * seconds
-    return datetime.fromtimestamp(start, UTC).strftime("%Y%m%dT%H%M")
-
-
 def plan(use_case: Any, *, champion: Champion, moment: datetime) -> dict[str, Any]:
     """What this run serves from: the solution in the champion's group, the version of this retrain
     period, the campaign, and the solution's config.
@@ -47,18 +39,23 @@ def plan(use_case: Any, *, champion: Champion, moment: datetime) -> dict[str, An
     :param moment: the run's moment, which picks the retrain period.
     """
     spec = use_case.serving.trending
-    period = retrain_period(moment, hours=spec.retrain_hours)
-    solution = derive_name(f"{use_case.name}-trending", use_case.name, champion.dataset_group_arn)
+    names = retrained_solution(
+        use_case.name,
+        kind="trending",
+        dataset_group_arn=champion.dataset_group_arn,
+        moment=moment,
+        hours=spec.retrain_hours,
+    )
     return {
         "dataset_group_arn": champion.dataset_group_arn,
         "recipe_arn": TRENDING_RECIPE_ARN,
-        "solution": solution,
+        "solution": names.solution,
         "solution_config": {
             "featureTransformationParameters": {"trend_discovery_frequency": spec.trend_discovery_frequency}
         },
-        "solution_version": derive_name(f"{use_case.name}-trending-{period}", solution, period),
+        "solution_version": names.solution_version,
         "campaign": f"{use_case.name}-trending",
-        "retrain_period": period,
+        "retrain_period": names.retrain_period,
     }
 
 

@@ -84,3 +84,52 @@ def test_a_users_dataset_needs_one_metadata_field():
 
 def test_a_custom_use_case_is_not_held_to_any_domain():
     assert load(shop_as(None)).dataset_group.domain is None
+
+
+def movies_with(**training) -> dict:
+    document = yaml.safe_load((EXAMPLE.config_dir / "movies.yaml").read_text())
+    document["name"] = "movies"
+    document["training"] = {**document["training"], **training}
+    return document
+
+
+TOP_PICKS = {"name": "top-picks", "recipe": "aws-vod-top-picks"}
+MORE_LIKE = {"name": "more-like", "recipe": "aws-vod-more-like-x"}
+
+
+def test_a_recommender_recipe_of_another_domain_is_refused_naming_the_domains_recipes():
+    with pytest.raises(
+        ValidationError,
+        match=r"training.recommenders.sellers: 'aws-ecomm-popular-items-by-purchases' is not a "
+        r"VIDEO_ON_DEMAND recipe \(it is an ECOMMERCE recipe\); the VIDEO_ON_DEMAND recipes: aws-vod-top-picks",
+    ):
+        load(
+            movies_with(recommenders=[{"name": "sellers", "recipe": "aws-ecomm-popular-items-by-purchases"}])
+        )
+
+
+def test_recommenders_need_a_domain_dataset_group():
+    document = shop_as("VIDEO_ON_DEMAND")
+    document.pop("dataset_group")
+    document["training"]["recommenders"] = [TOP_PICKS]
+    with pytest.raises(ValidationError, match="needs a domain dataset group"):
+        load(document)
+
+
+def test_the_gate_judges_the_first_recommender_holdout_users_can_score_unless_one_is_named():
+    uc = load(movies_with(solutions=[], recommenders=[MORE_LIKE, TOP_PICKS]))
+    assert uc.champion_recommender.name == "top-picks"
+    assert uc.champion_recommender.recommender_config() == {"minRecommendationRequestsPerSecond": 1}
+    document = movies_with(solutions=[], recommenders=[MORE_LIKE, TOP_PICKS])
+    document["evaluation"]["champion_recommender"] = "more-like"
+    with pytest.raises(ValidationError, match="aws-vod-more-like-x recommends items like an item"):
+        load(document)
+    with pytest.raises(ValidationError, match="holdout users can score none"):
+        load(movies_with(solutions=[], recommenders=[MORE_LIKE]))
+
+
+def test_a_use_case_with_recommenders_has_no_batch_cache_to_fill():
+    document = movies_with(recommenders=[TOP_PICKS])
+    document["serving"]["batch"] = {"users_sql": "shop/active_users.sql"}
+    with pytest.raises(ValidationError, match="serving.batch scores the champion's solution version"):
+        load(document)

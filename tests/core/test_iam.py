@@ -11,7 +11,7 @@ import yaml
 
 from personalize_pipelines import iam
 from personalize_pipelines.cli import load_project_use_case, main
-from personalize_pipelines.config import RankingSpec, RelatedItemsSpec
+from personalize_pipelines.config import RankingSpec, RelatedItemsSpec, SegmentsServingSpec
 from personalize_pipelines.layout import UseCaseLayout
 from personalize_pipelines.project import UnknownUseCaseError
 from tests.conftest import EXAMPLE
@@ -106,8 +106,21 @@ def test_every_action_is_named_no_wildcard(books):
     assert {a for a in named if a.startswith("personalize:")} == {
         f"personalize:{operation}"
         for operation in iam.PERSONALIZE_ACTIONS
-        if operation not in iam.BATCH_SOLUTION_RECIPE_ACTIONS
+        if operation not in iam.BATCH_SOLUTION_RECIPE_ACTIONS + iam.SEGMENT_ACTIONS
     }
+
+
+def test_batch_segment_jobs_are_allowed_only_with_serving_segments_and_only_the_use_cases(books):
+    spec = SegmentsServingSpec(recipe="aws-item-affinity", query="shop/segment_items.sql")
+    policy = iam.worker_policy(
+        books.model_copy(update={"serving": books.serving.model_copy(update={"segments": spec})})
+    )
+    own = "arn:aws:personalize:eu-west-1:111122223333:batch-segment-job/books-segments-0123456789ab"
+    for action in ("personalize:CreateBatchSegmentJob", "personalize:DescribeBatchSegmentJob"):
+        assert allows(policy, action=action, resource=own)
+        assert not allows(policy, action=action, resource=own.replace("books", "shop"))
+    assert allows(policy, action="personalize:ListBatchSegmentJobs", resource="*")
+    assert not {a for a in actions(iam.worker_policy(books)) if "Segment" in a}
 
 
 def test_a_related_items_solution_of_another_name_is_reachable_with_its_recipe(books):
@@ -239,4 +252,22 @@ def test_in_unload_mode_the_warehouse_role_writes_only_the_versions_parts(books)
         action="s3:ListBucket",
         resource="arn:aws:s3:::acme-recsys",
         context={"s3:prefix": "ml/personalize/books/v7/"},
+    )
+
+
+def test_a_use_case_with_recommenders_may_switch_and_ask_only_its_own(books):
+    movies = EXAMPLE.use_case("movies")
+    policy = iam.worker_policy(movies)
+    own = "arn:aws:personalize:us-east-1:123456789012:recommender/movies-top-picks-0123456789ab"
+    for action in ("CreateRecommender", "UpdateRecommender", "StopRecommender", "StartRecommender"):
+        assert allows(policy, action=f"personalize:{action}", resource=own)
+        assert not allows(policy, action=f"personalize:{action}", resource=own.replace("movies", "shop"))
+    assert allows(policy, action="personalize:GetRecommendations", resource=own)
+    assert allows(policy, action="personalize:ListRecommenders", resource="*")
+    shop = iam.worker_policy(books)
+    assert not [a for a in actions(shop) if "Recommender" in a]
+    assert not allows(
+        shop,
+        action="personalize:GetRecommendations",
+        resource="arn:aws:personalize:eu-west-1:111122223333:recommender/books-top-picks",
     )

@@ -244,3 +244,160 @@ def trained_group(clients: Clients, bucket: str) -> dict:
         clients, group=arns["group"], name=unique("rank"), recipe="aws-personalized-ranking-v2"
     )
     return arns
+
+
+DOMAIN_INTERACTIONS_SCHEMA = {
+    **INTERACTIONS_SCHEMA,
+    "fields": [field for field in INTERACTIONS_SCHEMA["fields"] if field["name"] != "EVENT_VALUE"],
+}
+DOMAIN_ITEMS_SCHEMAS = {
+    "VIDEO_ON_DEMAND": [
+        {"name": "ITEM_ID", "type": "string"},
+        {"name": "GENRES", "type": "string", "categorical": True},
+        {"name": "CREATION_TIMESTAMP", "type": "long"},
+    ],
+    "ECOMMERCE": [
+        {"name": "ITEM_ID", "type": "string"},
+        {"name": "PRICE", "type": "float"},
+        {"name": "CATEGORY_L1", "type": "string", "categorical": True},
+    ],
+}
+
+
+def watch_csv() -> str:
+    """:func:`interactions_csv`'s two taste groups, every event a Watch, as a VIDEO_ON_DEMAND group holds them."""
+    lines = interactions_csv().splitlines()
+    rows = [line.split(",") for line in lines[1:]]
+    return "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n" + "".join(f"{u},{i},{t},Watch\n" for u, i, t, *_ in rows)
+
+
+def videos_csv() -> str:
+    lines = ["ITEM_ID,GENRES,CREATION_TIMESTAMP"]
+    for group in "ab":
+        for index in range(ITEMS_PER_GROUP):
+            lines.append(
+                f"{group}{index},{'Action' if group == 'a' else 'Drama|Romance'},{1_600_000_000 + index}"
+            )
+    return "\n".join(lines) + "\n"
+
+
+BASKET_PAIRS = 20
+
+
+def baskets_csv(*, users: int = 80, visits: int = 10, seed: int = 11) -> str:
+    """ECOMMERCE shoppers: each visit views three items of the shopper's taste group, then buys a planted
+    pair (p<k> with q<k>) within minutes; visits are a day apart."""
+    rng = random.Random(seed)
+    lines = ["USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE"]
+    for user in range(users):
+        own = "a" if user % 2 == 0 else "b"
+        for visit in range(visits):
+            moment = 1_700_000_000 + user * 100 + visit * 86_400
+            for step in range(3):
+                item = f"{own}{min(int(rng.expovariate(0.06)), ITEMS_PER_GROUP - 1)}"
+                lines.append(f"u{user},{item},{moment + step * 60},View")
+            pair = rng.randrange(BASKET_PAIRS)
+            lines.append(f"u{user},p{pair},{moment + 300},Purchase")
+            lines.append(f"u{user},q{pair},{moment + 420},Purchase")
+    return "\n".join(lines) + "\n"
+
+
+def products_csv() -> str:
+    lines = ["ITEM_ID,PRICE,CATEGORY_L1"]
+    for group in "ab":
+        for index in range(ITEMS_PER_GROUP):
+            lines.append(f"{group}{index},{index + 0.5},{'shoes' if group == 'a' else 'books'}")
+    for index in range(BASKET_PAIRS):
+        lines += [f"p{index},9.99,kitchen", f"q{index},4.99,kitchen"]
+    return "\n".join(lines) + "\n"
+
+
+def active_filter(personalize, *, group: str, expression: str) -> str:
+    """A new filter of the group, waited for until ACTIVE; its ARN."""
+    filter_arn = personalize.create_filter(
+        name=unique("filter"), datasetGroupArn=group, filterExpression=expression
+    )["filterArn"]
+    wait_for(personalize.describe_filter, "filter", filterArn=filter_arn)
+    return filter_arn
+
+
+def create_domain_group(
+    clients: Clients, *, bucket: str, name: str, domain: str, interactions: str, items: str | None = None
+) -> dict:
+    """A domain dataset group with its domain schemas, datasets and imports (ACTIVE); returns the ARNs."""
+    p = clients.personalize
+    group = p.create_dataset_group(name=name, domain=domain)["datasetGroupArn"]
+    wait_for(p.describe_dataset_group, "datasetGroup", datasetGroupArn=group)
+    arns = {"group": group}
+    sources = {"Interactions": (DOMAIN_INTERACTIONS_SCHEMA, interactions)}
+    if items is not None:
+        sources["Items"] = (
+            {"type": "record", "name": "Items", "fields": DOMAIN_ITEMS_SCHEMAS[domain]},
+            items,
+        )
+    jobs = []
+    for kind, (schema, body) in sources.items():
+        key = f"{name}/{kind.lower()}.csv"
+        clients.s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
+        schema_arn = p.create_schema(name=f"{name}-{kind}", schema=json.dumps(schema), domain=domain)[
+            "schemaArn"
+        ]
+        dataset = p.create_dataset(
+            name=f"{name}-{kind}", schemaArn=schema_arn, datasetGroupArn=group, datasetType=kind
+        )["datasetArn"]
+        wait_for(p.describe_dataset, "dataset", datasetArn=dataset)
+        jobs.append(
+            p.create_dataset_import_job(
+                jobName=f"{name}-{kind}",
+                datasetArn=dataset,
+                roleArn=ROLE,
+                dataSource={"dataLocation": f"s3://{bucket}/{key}"},
+            )["datasetImportJobArn"]
+        )
+        arns[kind] = dataset
+    for job in jobs:
+        imported = wait_for(p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job)
+        assert imported["status"] == "ACTIVE", imported.get("failureReason")
+    return arns
+
+
+def domain_group_with_recommenders(
+    clients: Clients,
+    *,
+    bucket: str,
+    domain: str,
+    interactions: str,
+    items: str,
+    recipes: list[str],
+    **options: Any,
+) -> dict[str, str]:
+    """:func:`create_domain_group`, then :func:`create_recommenders` in it; every ARN, by kind and recipe."""
+    arns = create_domain_group(
+        clients,
+        bucket=bucket,
+        name=unique(domain.lower()),
+        domain=domain,
+        interactions=interactions,
+        items=items,
+    )
+    return {**arns, **create_recommenders(clients, group=arns["group"], recipes=recipes, **options)}
+
+
+def create_recommenders(
+    clients: Clients, *, group: str, recipes: list[str], **options: Any
+) -> dict[str, str]:
+    """One recommender per recipe, created at once, each waited for until ACTIVE; ARNs by recipe."""
+    p = clients.personalize
+    arns = {
+        recipe: p.create_recommender(
+            name=unique(recipe.removeprefix("aws-")),
+            datasetGroupArn=group,
+            recipeArn=RECIPE + recipe,
+            **options,
+        )["recommenderArn"]
+        for recipe in recipes
+    }
+    for arn in arns.values():
+        recommender = wait_for(p.describe_recommender, "recommender", recommenderArn=arn)
+        assert recommender["status"] == "ACTIVE", recommender.get("failureReason")
+    return arns

@@ -16,12 +16,16 @@ from tests.local_endpoint.conftest import (
     ITEMS_SCHEMA,
     RECIPE,
     ROLE,
+    active_filter,
+    create_domain_group,
     create_group_with_data,
     interactions_csv,
     make_clients,
     unique,
+    videos_csv,
     wait_for,
     wait_for_campaign_update,
+    watch_csv,
 )
 
 BACKENDS = {
@@ -216,6 +220,39 @@ def test_every_implemented_operation_answers_its_output_shape(
     assert wait_for(p.describe_batch_segment_job, "batchSegmentJob", batchSegmentJobArn=segments)[
         "status"
     ] == ("ACTIVE")
+    vod = create_domain_group(
+        clients,
+        bucket=bucket,
+        name=unique("conform-vod"),
+        domain="VIDEO_ON_DEMAND",
+        interactions=watch_csv(),
+        items=videos_csv(),
+    )
+    recommender = p.create_recommender(
+        name=name,
+        datasetGroupArn=vod["group"],
+        recipeArn=RECIPE + "aws-vod-top-picks",
+        recommenderConfig={"enableMetadataWithRecommendations": True},
+    )["recommenderArn"]
+    p.list_recommenders(datasetGroupArn=vod["group"])
+    drama = active_filter(p, group=vod["group"], expression='INCLUDE ItemID WHERE Items.GENRES IN ("Drama")')
+    assert wait_for(p.describe_recommender, "recommender", recommenderArn=recommender)["status"] == "ACTIVE"
+    runtime.get_recommendations(
+        recommenderArn=recommender,
+        userId="someone-new",
+        numResults=5,
+        promotions=[{"name": "drama", "percentPromotedItems": 40, "filterArn": drama}],
+        metadataColumns={"ITEMS": ["GENRES"]},
+    )
+    p.update_recommender(
+        recommenderArn=recommender, recommenderConfig={"minRecommendationRequestsPerSecond": 2}
+    )
+    wait_for(p.describe_recommender, "recommender", until=("ACTIVE",), recommenderArn=recommender)
+    p.stop_recommender(recommenderArn=recommender)
+    wait_for(p.describe_recommender, "recommender", until=("INACTIVE",), recommenderArn=recommender)
+    p.start_recommender(recommenderArn=recommender)
+    wait_for(p.describe_recommender, "recommender", until=("ACTIVE",), recommenderArn=recommender)
+    p.delete_recommender(recommenderArn=recommender)
     second = p.create_campaign(name=name, solutionVersionArn=version)["campaignArn"]
     wait_for(p.describe_campaign, "campaign", campaignArn=second)
     p.delete_campaign(campaignArn=second)

@@ -92,9 +92,9 @@ def test_missing_target_is_rejected(clients):
 
 def test_unimplemented_operation_answers_a_clear_error(clients):
     with pytest.raises(ClientError) as raised:
-        clients.personalize.list_recommenders()
+        clients.personalize.list_metric_attributions()
     assert raised.value.response["Error"]["Code"] == "UnknownOperationException"
-    assert "ListRecommenders is not implemented" in raised.value.response["Error"]["Message"]
+    assert "ListMetricAttributions is not implemented" in raised.value.response["Error"]["Message"]
 
 
 def test_missing_required_member_is_invalid_input(clients):

@@ -21,7 +21,9 @@ def failing(kind: str, number: int) -> str:
 
 
 FORCED_FAILURES = {
-    failing(kind, n) for kind in ("import", "training", "campaign", "batch") for n in range(1, 5)
+    failing(kind, n)
+    for kind in ("import", "training", "campaign", "batch", "recommender")
+    for n in range(1, 5)
 }
 ROLE = "arn:aws:iam::123456789012:role/personalize-airflow-test"
 RECIPE = "arn:aws:personalize:::recipe/aws-user-personalization-v2"
@@ -79,6 +81,33 @@ def bucket(clients: dict[str, Any]) -> str:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def imported_group(clients: dict[str, Any], bucket: str, *, csv: str, domain: str | None = None) -> str:
+    """A dataset group (of ``domain``, when given) with ``csv`` imported as its interactions, set up with
+    plain boto3."""
+    p = clients["personalize"]
+    name = unique(domain.lower().replace("_", "-") if domain else "models")
+    in_domain = {"domain": domain} if domain else {}
+    clients["s3"].put_object(Bucket=bucket, Key=f"{name}/interactions.csv", Body=csv.encode())
+    group_arn = p.create_dataset_group(name=name, **in_domain)["datasetGroupArn"]
+    wait_status(p.describe_dataset_group, "datasetGroup", datasetGroupArn=group_arn)
+    schema = p.create_schema(name=name, schema=json.dumps(INTERACTIONS_SCHEMA), **in_domain)["schemaArn"]
+    dataset = p.create_dataset(
+        name=name, schemaArn=schema, datasetGroupArn=group_arn, datasetType="Interactions"
+    )
+    wait_status(p.describe_dataset, "dataset", datasetArn=dataset["datasetArn"])
+    job = p.create_dataset_import_job(
+        jobName=name,
+        datasetArn=dataset["datasetArn"],
+        roleArn=ROLE,
+        dataSource={"dataLocation": f"s3://{bucket}/{name}/interactions.csv"},
+    )
+    imported = wait_status(
+        p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job["datasetImportJobArn"]
+    )
+    assert imported["status"] == "ACTIVE", imported
+    return group_arn
 
 
 def interactions_csv(*, users: int = 60, per_user: int = 25, seed: int = 3) -> str:

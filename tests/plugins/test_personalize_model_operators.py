@@ -16,6 +16,7 @@ from personalize_airflow.hooks.personalize import (
 )
 from personalize_airflow.operators.personalize import (
     PersonalizeCreateBatchInferenceJobOperator,
+    PersonalizeCreateBatchSegmentJobOperator,
     PersonalizeCreateEventTrackerOperator,
     PersonalizeCreateFilterOperator,
     PersonalizeCreateOrUpdateCampaignOperator,
@@ -30,10 +31,10 @@ from personalize_airflow.sensors.personalize import (
 )
 from personalize_airflow.triggers.personalize import PersonalizeWaiterTrigger
 from tests.plugins.conftest import (
-    INTERACTIONS_SCHEMA,
     RECIPE,
     ROLE,
     failing,
+    imported_group,
     interactions_csv,
     make_context,
     run_deferrable,
@@ -48,27 +49,7 @@ FAST = {"waiter_delay": 1, "waiter_max_attempts": 120}
 @pytest.fixture(scope="module")
 def group(clients, bucket) -> str:
     """A dataset group with imported interactions, set up with plain boto3."""
-    p = clients["personalize"]
-    name = unique("models")
-    clients["s3"].put_object(Bucket=bucket, Key=f"{name}/interactions.csv", Body=interactions_csv().encode())
-    group_arn = p.create_dataset_group(name=name)["datasetGroupArn"]
-    wait_status(p.describe_dataset_group, "datasetGroup", datasetGroupArn=group_arn)
-    schema = p.create_schema(name=name, schema=json.dumps(INTERACTIONS_SCHEMA))["schemaArn"]
-    dataset = p.create_dataset(
-        name=name, schemaArn=schema, datasetGroupArn=group_arn, datasetType="Interactions"
-    )
-    wait_status(p.describe_dataset, "dataset", datasetArn=dataset["datasetArn"])
-    job = p.create_dataset_import_job(
-        jobName=name,
-        datasetArn=dataset["datasetArn"],
-        roleArn=ROLE,
-        dataSource={"dataLocation": f"s3://{bucket}/{name}/interactions.csv"},
-    )
-    imported = wait_status(
-        p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job["datasetImportJobArn"]
-    )
-    assert imported["status"] == "ACTIVE", imported
-    return group_arn
+    return imported_group(clients, bucket, csv=interactions_csv())
 
 
 @pytest.fixture(scope="module")
@@ -350,6 +331,92 @@ def test_failed_batch_inference_job_fails_with_the_reason(aws_default, clients, 
                 role_arn=ROLE,
                 deferrable=False,
                 **FAST,
+            ),
+            make_context(),
+        )
+
+
+@pytest.fixture(scope="module")
+def affinity_version(clients, group) -> str:
+    """An ACTIVE aws-item-affinity version of the module's group."""
+    p = clients["personalize"]
+    solution = p.create_solution(
+        name=unique("affinity"),
+        datasetGroupArn=group,
+        recipeArn="arn:aws:personalize:::recipe/aws-item-affinity",
+    )["solutionArn"]
+    wait_status(p.describe_solution, "solution", solutionArn=solution)
+    arn = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
+    trained = wait_status(p.describe_solution_version, "solutionVersion", solutionVersionArn=arn)
+    assert trained["status"] == "ACTIVE", trained
+    return arn
+
+
+def _put_items(clients, bucket: str, key: str) -> str:
+    lines = "".join(json.dumps({"itemId": item}) + "\n" for item in ("a0", "a1", "b0"))
+    clients["s3"].put_object(Bucket=bucket, Key=key, Body=lines.encode())
+    return f"s3://{bucket}/{key}"
+
+
+def test_batch_segment_job_writes_segments_once_and_defers(aws_default, clients, bucket, affinity_version):
+    input_path = _put_items(clients, bucket, f"{unique('segments')}/segments.json")
+    output_path = f"s3://{bucket}/{unique('segments-out')}/"
+    job_name = unique("segments")
+
+    def operator() -> PersonalizeCreateBatchSegmentJobOperator:
+        return PersonalizeCreateBatchSegmentJobOperator(
+            task_id="segments",
+            job_name=job_name,
+            solution_version_arn=affinity_version,
+            input_path=input_path,
+            output_path=output_path,
+            role_arn=ROLE,
+            num_results=4,
+            **FAST,
+        )
+
+    with pytest.raises(TaskDeferred) as deferred:
+        operator().execute(make_context())
+    trigger = deferred.value.trigger
+    assert (type(trigger), trigger.waiter_name) == (PersonalizeWaiterTrigger, "batch_segment_job_complete")
+    arn = run_deferrable(operator(), make_context())
+    assert arn == trigger.serialize()[1]["arn"], "the retry finds the job its first try created"
+    jobs = clients["personalize"].list_batch_segment_jobs(solutionVersionArn=affinity_version)[
+        "batchSegmentJobs"
+    ]
+    assert [(j["jobName"], j["status"]) for j in jobs if j["jobName"] == job_name] == [(job_name, "ACTIVE")]
+    key = output_path.split("/", 3)[3] + "segments.json.out"
+    lines = [
+        json.loads(line) for line in clients["s3"].get_object(Bucket=bucket, Key=key)["Body"].iter_lines()
+    ]
+    assert [line["input"]["itemId"] for line in lines] == ["a0", "a1", "b0"]
+    assert all(line["error"] is None and len(line["output"]["usersList"]) == 4 for line in lines)
+
+
+def test_a_batch_segment_job_on_another_recipe_is_refused_and_a_failed_one_fails_with_the_reason(
+    aws_default, clients, bucket, versions, affinity_version
+):
+    common = {
+        "task_id": "segments",
+        "input_path": _put_items(clients, bucket, f"{unique('segments')}/segments.json"),
+        "output_path": f"s3://{bucket}/{unique('segments-out')}/",
+        "role_arn": ROLE,
+        **FAST,
+    }
+    with pytest.raises(ClientError, match="USER_SEGMENTATION recipe"):
+        run_deferrable(
+            PersonalizeCreateBatchSegmentJobOperator(
+                job_name=unique("segments"), solution_version_arn=versions[0], **common
+            ),
+            make_context(),
+        )
+    with pytest.raises(PersonalizeResourceFailedError, match="batch segment job .* failed: CREATE FAILED"):
+        run_deferrable(
+            PersonalizeCreateBatchSegmentJobOperator(
+                job_name=failing("batch", 2),
+                solution_version_arn=affinity_version,
+                deferrable=False,
+                **common,
             ),
             make_context(),
         )

@@ -24,7 +24,9 @@ def _resolves(shape, dotted: str) -> bool:
 
 
 def test_hook_finds_every_waiter_the_operators_need():
-    needed = {f"{kind}_{suffix}" for kind in RESOURCES for suffix in ("active", "complete", "deleted")}
+    needed = {
+        f"{kind}_{suffix}" for kind in RESOURCES for suffix in ("active", "complete", "deleted", "stopped")
+    }
     assert set(WAITERS) <= needed
     for name in [
         "dataset_group_active",
@@ -36,6 +38,8 @@ def test_hook_finds_every_waiter_the_operators_need():
         "batch_inference_job_complete",
         "event_tracker_active",
         "filter_active",
+        "recommender_active",
+        "recommender_stopped",
         "dataset_group_deleted",
         "dataset_deleted",
         "schema_deleted",

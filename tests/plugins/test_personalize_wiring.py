@@ -73,7 +73,7 @@ def test_trigger_survives_the_trip_to_the_triggerer(waiter_name):
 
 
 def test_every_operator_waits_with_a_trigger_matching_its_waiter():
-    assert len(WAITING) == 9 + 7 + 4
+    assert len(WAITING) == 13 + 7 + 4
     for cls in WAITING:
         trigger = _deferred_trigger(cls)
         assert trigger.waiter_name == cls.waiter_name, cls.__name__
@@ -92,7 +92,7 @@ def test_the_provider_registers_every_link_an_operator_shows():
         for _, cls in inspect.getmembers(operators, inspect.isclass)
         if issubclass(cls, operators.PersonalizeBaseOperator) and cls.__name__.startswith("PersonalizeCreate")
     ]
-    assert len(creates) == 10
+    assert len(creates) == 12
     for cls in creates:
         assert cls.link_class in registered, cls.__name__
         assert [type(link) for link in cls.operator_extra_links] == [cls.link_class]

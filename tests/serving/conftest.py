@@ -205,6 +205,31 @@ def build_world(
     )
 
 
+def recipe_versions(world: World, recipe: str) -> list[dict]:
+    """The versions of the one solution of the world's dataset group that uses ``recipe``."""
+    p = world.personalize
+    solutions = [
+        s
+        for s in p.list_solutions(datasetGroupArn=world.group)["solutions"]
+        if p.describe_solution(solutionArn=s["solutionArn"])["solution"]["recipeArn"].endswith(f"/{recipe}")
+    ]
+    assert len(solutions) == 1, solutions
+    return p.list_solution_versions(solutionArn=solutions[0]["solutionArn"])["solutionVersions"]
+
+
+def run_before_any_promotion(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp: Path, dag_id: str, **serving: dict[str, Any]
+) -> dict[str, str]:
+    """The task states of one run of the DAG with a bucket whose registry has no champion yet; the cache
+    would go to ``tmp/cache.duckdb``."""
+    bucket = f"{world.bucket}-empty"
+    if bucket not in [b["Name"] for b in world.s3.list_buckets().get("Buckets", [])]:
+        world.s3.create_bucket(Bucket=bucket)
+    use_test_config(monkeypatch, tmp, bucket=bucket, **serving)
+    connect(monkeypatch, world, cache_path=tmp / "cache.duckdb")
+    return task_states(load_dag(dag_id).test(logical_date=RUN_AT))
+
+
 def use_test_config(
     monkeypatch: pytest.MonkeyPatch, tmp: Path, *, bucket: str = BUCKET, **serving: dict[str, Any]
 ) -> Path:

@@ -82,3 +82,30 @@ def test_a_failed_load_leaves_the_cache_as_it_was(pg):
     with con.cursor() as cur:
         cur.execute(f"SELECT user_id, item_id, solution_version FROM {table}")
         assert cur.fetchall() == [("u1", "a", "sv1")]
+
+
+def test_segments_replace_each_answered_query_and_an_empty_segment_empties_its_rows(pg):
+    from personalize_pipelines.recommendation_cache import ATTRIBUTE_SEGMENTS
+
+    con, schema = pg
+    table = f"{schema}.segments"
+    shoes, hats = 'ITEMS.CATEGORY = "shoes"', 'ITEMS.CATEGORY = "hats" AND ITEMS.BRAND = "' + "b" * 300 + '"'
+    segments = {"dialect": "postgres", "table": table, "layout": ATTRIBUTE_SEGMENTS}
+    replace_rows(
+        con,
+        rows=[(shoes, 1, "u1", None), (shoes, 2, "u2", None), (hats, 1, "u3", None)],
+        solution_version="sv1",
+        generated_at=datetime(2026, 11, 1, tzinfo=UTC),
+        **segments,
+    )
+    assert replace_rows(
+        con,
+        rows=[(shoes, 1, "u4", None)],
+        keys=[shoes, hats],
+        solution_version="sv2",
+        generated_at=datetime(2026, 11, 2, tzinfo=UTC),
+        **segments,
+    ) == {"deleted": 3, "inserted": 1}
+    with con.cursor() as cur:
+        cur.execute(f"SELECT * FROM {table}")
+        assert cur.fetchall() == [(shoes, 1, "u4", "sv2", datetime(2026, 11, 2))]

@@ -9,7 +9,16 @@ import boto3
 import duckdb
 import pytest
 
-from tests.serving.conftest import RUN_AT, connect, load_dag, task_states, use_test_config, xcom
+from tests.serving.conftest import (
+    RUN_AT,
+    connect,
+    load_dag,
+    recipe_versions,
+    run_before_any_promotion,
+    task_states,
+    use_test_config,
+    xcom,
+)
 
 TRENDING = {
     "retrain_hours": 24,
@@ -37,16 +46,7 @@ def trending_dag(world, monkeypatch, tmp_path, airflow_db):
 
 
 def trending_versions(world) -> list[dict]:
-    p = world.personalize
-    solutions = [
-        s
-        for s in p.list_solutions(datasetGroupArn=world.group)["solutions"]
-        if p.describe_solution(solutionArn=s["solutionArn"])["solution"]["recipeArn"].endswith(
-            "/aws-trending-now"
-        )
-    ]
-    assert len(solutions) == 1, solutions
-    return p.list_solution_versions(solutionArn=solutions[0]["solutionArn"])["solutionVersions"]
+    return recipe_versions(world, "aws-trending-now")
 
 
 def test_trending_serves_beside_the_champion_and_retrains_once_a_period(trending_dag, world, tmp_path):
@@ -86,12 +86,7 @@ def test_trending_serves_beside_the_champion_and_retrains_once_a_period(trending
 
 
 def test_before_the_first_promotion_the_run_is_skipped(world, monkeypatch, tmp_path, airflow_db):
-    bucket = f"{world.bucket}-empty"
-    world.s3.create_bucket(Bucket=bucket)
-    use_test_config(monkeypatch, tmp_path, bucket=bucket, trending=TRENDING)
-    connect(monkeypatch, world, cache_path=tmp_path / "cache.duckdb")
-    run = load_dag("shop__trending").test(logical_date=RUN_AT)
-    states = task_states(run)
+    states = run_before_any_promotion(world, monkeypatch, tmp_path, "shop__trending", trending=TRENDING)
     assert states["plan"] == "skipped" and states["load_trending"] == "skipped", states
     assert not (tmp_path / "cache.duckdb").exists()
 

@@ -114,10 +114,12 @@ def write_use_case(config_dir: Path, name: str, *, solutions: list[dict], **sect
     (config_dir / f"{name}.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
 
 
-def publish_copy(s3, *, version: str, use_case: str, as_version: str | None = None) -> None:
-    """The shared export version, copied under another use case's prefix (its own registry and campaign),
-    as ``as_version`` when given."""
-    source = f"{EXPORT_PREFIX}/shop/{version}/"
+def publish_copy(
+    s3, *, version: str, use_case: str, as_version: str | None = None, source_use_case: str = "shop"
+) -> None:
+    """The shared export version (the shop's, unless another is named), copied under another use case's
+    prefix (its own registry and campaign), as ``as_version`` when given."""
+    source = f"{EXPORT_PREFIX}/{source_use_case}/{version}/"
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket="personalize-demo", Prefix=source):
         for obj in page.get("Contents", []):
             if "/evaluation/" in obj["Key"]:
@@ -155,8 +157,18 @@ class TrainRun:
             return None if row is None else XComModel.deserialize_value(row)
 
 
-def run_train(use_case: str, version: str, *, logical_date: datetime | None = None) -> TrainRun:
+def run_train(
+    use_case: str, version: str, *, logical_date: datetime | None = None, same_data_trains: bool = False
+) -> TrainRun:
     """dag.test() of <use_case>__train on `version`, as a hand-triggered run with the version param."""
+    conf = {"version": version, **({"same_data_trains": True} if same_data_trains else {})}
+    return run_dag(use_case, "train", logical_date=logical_date, run_conf=conf)
+
+
+def run_dag(
+    use_case: str, flow: str, *, logical_date: datetime | None = None, run_conf: dict | None = None
+) -> TrainRun:
+    """dag.test() of <use_case>__<flow>, read from a DAG file of the use case's own."""
     from personalize_airflow.use_cases import project
     from tests.airflow_compat import DagBag
 
@@ -177,9 +189,7 @@ def run_train(use_case: str, version: str, *, logical_date: datetime | None = No
         bag = DagBag(dag_folder=str(dag_file))
         assert bag.import_errors == {}
         moment = logical_date or WINDOW_END + timedelta(hours=next(_run_dates))
-        run = bag.dags[f"{use_case}__train"].test(
-            logical_date=moment, run_after=moment, run_conf={"version": version}
-        )
+        run = bag.dags[f"{use_case}__{flow}"].test(logical_date=moment, run_after=moment, run_conf=run_conf)
     finally:
         if previous is None:
             os.environ.pop(BUNDLES)

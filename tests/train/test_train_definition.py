@@ -43,6 +43,27 @@ def test_each_configured_solution_trains_in_its_own_group(shop_train):
     assert shop_train.get_task("deploy.campaign").min_provisioned_tps == 1
 
 
+def test_a_domain_use_case_with_recommenders_switches_them_instead_of_a_campaign(tmp_path):
+    from personalize_airflow.flows import train
+    from personalize_pipelines.config import load_use_case
+
+    document = yaml.safe_load((ROOT / "include/config/movies.yaml").read_text())
+    document["training"]["solutions"] = [{"name": "personalized", "recipe": "aws-user-personalization-v2"}]
+    path = tmp_path / "movies.yaml"
+    path.write_text(yaml.safe_dump(document))
+    dag = train.build(load_use_case(path))
+    ids = set(dag.task_ids)
+    assert {f"recommender_{r}.recommender" for r in ("top-picks", "because-you-watched", "more-like")} <= ids
+    assert not [task_id for task_id in ids if "campaign" in task_id]
+    evaluation = dag.get_task("evaluate_recommenders")
+    assert "train_personalized.batch_inference" in evaluation.upstream_task_ids  # reported beside them
+    assert dag.get_task("recommender_top-picks.recommender").recommender_config == {
+        "minRecommendationRequestsPerSecond": 5
+    }
+    assert dag.get_task("gate").downstream_task_ids == {"deploy.event_tracker", "keep_recommenders"}
+    assert "top-picks" in dag.doc_md and "never serves" in dag.doc_md
+
+
 def triggering_events(*extras: dict):
     """What a run triggered by export events sees as ``triggering_asset_events``."""
     from airflow.sdk.execution_time.comms import AssetEventDagRunReferenceResult

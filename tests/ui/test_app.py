@@ -100,3 +100,27 @@ def test_the_plugin_builds_the_app_on_its_first_request(shop, s3):
     assert client.get("/").status_code == 200
     assert client.get("/use-cases/shop").status_code == 200
     assert len(built) == 1
+
+
+def test_a_champion_serving_through_recommenders_lists_each_of_them(shop, s3, bucket):
+    from personalize_pipelines.layout import UseCaseLayout
+    from personalize_pipelines.registry import promote
+
+    recommenders = {
+        name: f"arn:aws:personalize:us-east-1:123456789012:recommender/shop-{name}-0123456789ab"
+        for name in ("top-picks", "most-popular")
+    }
+    promote(
+        s3,
+        location=UseCaseLayout.for_use_case(shop).registry,
+        recipe="aws-vod-top-picks",
+        metrics={"ndcg_at_10": 0.08},
+        export_version="v1",
+        dataset_group_arn="arn:aws:personalize:us-east-1:123456789012:dataset-group/shop-run-1",
+        recommender_arn=recommenders["top-picks"],
+        recommenders=recommenders,
+    )
+    page = client_for(shop, s3).get("/use-cases/shop").text
+    for name, arn in recommenders.items():
+        assert f"recommender {name}" in page and arn in page
+    assert "<th>campaign</th>" not in page

@@ -17,13 +17,35 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from personalize_airflow.flows import batch, cleanup, events, experiment, export, train, trending
+from personalize_airflow.flows import (
+    batch,
+    cleanup,
+    events,
+    experiment,
+    export,
+    recommenders_start,
+    recommenders_stop,
+    segments,
+    train,
+    trending,
+)
 from personalize_airflow.use_cases import all_use_cases, use_case
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
 
-FLOWS = (export, train, batch, events, trending, cleanup, experiment)
+FLOWS = (
+    export,
+    train,
+    batch,
+    events,
+    trending,
+    segments,
+    recommenders_stop,
+    recommenders_start,
+    cleanup,
+    experiment,
+)
 
 
 def build_dags(use_case_name: str | None = None) -> dict[str, DAG]:

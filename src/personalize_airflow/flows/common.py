@@ -1,5 +1,6 @@
 """What every flow's DAG shares: its id ``<use_case>__<flow>``, the use case's start date and owner, one
-run at a time, no catch-up, retries, alerts and tags."""
+run at a time, no catch-up, retries, alerts and tags; and the tasks of a solution a serving DAG trains
+beside the champion."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import DAG
 
 from personalize_airflow.alerts import alert_args
+from personalize_airflow.operators.personalize import (
+    PersonalizeCreateSolutionOperator,
+    PersonalizeCreateSolutionVersionOperator,
+)
 from personalize_airflow.use_cases import retry_delay, start_date
 
 if TYPE_CHECKING:
@@ -43,4 +48,30 @@ def use_case_dag(
         tags=["personalize", flow, *uc.tags],
         doc_md=doc_md,
         **dag_args,
+    )
+
+
+def retrained_solution_version(
+    planned: Any, *, solution_config: Any = None, **waits: Any
+) -> PersonalizeCreateSolutionVersionOperator:
+    """**solution → solution_version** of a solution trained beside the champion (trending, segments), named
+    by the plan task (``planned``: solution, dataset_group_arn, recipe_arn, solution_version); returns the
+    version's task, whose output is its ARN.
+
+    :param solution_config: the solution's ``solutionConfig``.
+    :param waits: the operators' wait arguments (``aws_conn_id``, ``waiter_delay``).
+    """
+    solution = PersonalizeCreateSolutionOperator(
+        task_id="solution",
+        name=planned["solution"],
+        dataset_group_arn=planned["dataset_group_arn"],
+        recipe_arn=planned["recipe_arn"],
+        solution_config=solution_config,
+        **waits,
+    )
+    return PersonalizeCreateSolutionVersionOperator(
+        task_id="solution_version",
+        solution_arn=solution.output,
+        name=planned["solution_version"],
+        **waits,
     )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import DAG, Param, TaskGroup
 
+from personalize_airflow.flows import train_recommenders
 from personalize_airflow.flows.common import use_case_dag
 from personalize_airflow.operators.personalize import (
     PersonalizeCreateBatchInferenceJobOperator,
@@ -87,7 +88,9 @@ def build(uc: UseCase) -> DAG | None:
                 "fingerprints) skips the run; tick to train anyway, e.g. after changing the training config.",
             ),
         },
-        doc_md=DOC.format(
+        doc_md=train_recommenders.doc(uc)
+        if uc.training.recommenders
+        else DOC.format(
             name=uc.name,
             mode=uc.training.dataset_group,
             solutions=", ".join(s.name for s in uc.training.solutions),
@@ -131,47 +134,22 @@ def build(uc: UseCase) -> DAG | None:
                 )
 
         sample = holdout_sample(use_case_name=uc.name, version=run["version"], run_key=run["run_key"])
-        trained, scored = [], []
-        for spec in uc.training.solutions:
-            with TaskGroup(f"train_{spec.name}"):
-                solution = PersonalizeCreateSolutionOperator(
-                    task_id="solution",
-                    name=run[f"solution__{spec.name}"],
-                    dataset_group_arn=group.output,
-                    recipe_arn=spec.recipe_arn,
-                    event_type=spec.event_type,
-                    perform_hpo=spec.perform_hpo,
-                    solution_config=spec.solution_config(),
-                    **waits,
-                )
-                version = PersonalizeCreateSolutionVersionOperator(
-                    task_id="solution_version",
-                    solution_arn=solution.output,
-                    training_mode=spec.training_mode,
-                    **waits,
-                )
-                trained.append(
-                    solution_metrics(
-                        use_case_name=uc.name,
-                        solution=spec.name,
-                        solution_arn=solution.output,
-                        solution_version_arn=version.output,
-                    )
-                )
-                scored.append(
-                    PersonalizeCreateBatchInferenceJobOperator(
-                        task_id="batch_inference",
-                        job_name=run[f"batch__{spec.name}"],
-                        solution_version_arn=version.output,
-                        input_path=sample["input_path"],
-                        output_path=run[f"batch_output__{spec.name}"],
-                        role_arn=uc.training.role_arn,
-                        num_results=uc.evaluation.num_results,
-                        **waits,
-                    )
-                )
-            imports >> solution
-
+        trained, scored = _train_solutions(
+            uc, run=run, group=group, imports=imports, sample=sample, waits=waits
+        )
+        if uc.training.recommenders:
+            train_recommenders.wire(
+                uc,
+                run=run,
+                group=group,
+                imports=imports,
+                sample=sample,
+                champion=champion,
+                trained=trained,
+                scored=scored,
+                waits=waits,
+            )
+            return dag
         with TaskGroup("champion") as champion_group:
             PersonalizeCreateBatchInferenceJobOperator(
                 task_id="batch_inference",
@@ -258,3 +236,48 @@ def build(uc: UseCase) -> DAG | None:
         )
         branch >> [tracker, kept]
     return dag
+
+
+def _train_solutions(uc: UseCase, *, run: Any, group: Any, imports: Any, sample: Any, waits: dict) -> tuple:
+    """One group per configured solution: solution, version, metrics, batch inference of the sample."""
+    trained, scored = [], []
+    for spec in uc.training.solutions:
+        with TaskGroup(f"train_{spec.name}"):
+            solution = PersonalizeCreateSolutionOperator(
+                task_id="solution",
+                name=run[f"solution__{spec.name}"],
+                dataset_group_arn=group.output,
+                recipe_arn=spec.recipe_arn,
+                event_type=spec.event_type,
+                perform_hpo=spec.perform_hpo,
+                solution_config=spec.solution_config(),
+                **waits,
+            )
+            version = PersonalizeCreateSolutionVersionOperator(
+                task_id="solution_version",
+                solution_arn=solution.output,
+                training_mode=spec.training_mode,
+                **waits,
+            )
+            trained.append(
+                solution_metrics(
+                    use_case_name=uc.name,
+                    solution=spec.name,
+                    solution_arn=solution.output,
+                    solution_version_arn=version.output,
+                )
+            )
+            scored.append(
+                PersonalizeCreateBatchInferenceJobOperator(
+                    task_id="batch_inference",
+                    job_name=run[f"batch__{spec.name}"],
+                    solution_version_arn=version.output,
+                    input_path=sample["input_path"],
+                    output_path=run[f"batch_output__{spec.name}"],
+                    role_arn=uc.training.role_arn,
+                    num_results=uc.evaluation.num_results,
+                    **waits,
+                )
+            )
+        imports >> solution
+    return trained, scored

@@ -7,12 +7,8 @@ from typing import TYPE_CHECKING
 
 from airflow.sdk import DAG
 
-from personalize_airflow.flows.common import use_case_dag
-from personalize_airflow.operators.personalize import (
-    PersonalizeCreateOrUpdateCampaignOperator,
-    PersonalizeCreateSolutionOperator,
-    PersonalizeCreateSolutionVersionOperator,
-)
+from personalize_airflow.flows.common import retrained_solution_version, use_case_dag
+from personalize_airflow.operators.personalize import PersonalizeCreateOrUpdateCampaignOperator
 from personalize_airflow.trending_tasks import load_trending, plan
 from personalize_airflow.use_cases import use_case_layout
 
@@ -56,20 +52,7 @@ def build(uc: UseCase) -> DAG | None:
         ),
     ) as dag:
         planned = plan(use_case_name=uc.name)
-        solution = PersonalizeCreateSolutionOperator(
-            task_id="solution",
-            name=planned["solution"],
-            dataset_group_arn=planned["dataset_group_arn"],
-            recipe_arn=planned["recipe_arn"],
-            solution_config=planned["solution_config"],
-            **waits,
-        )
-        version = PersonalizeCreateSolutionVersionOperator(
-            task_id="solution_version",
-            solution_arn=solution.output,
-            name=planned["solution_version"],
-            **waits,
-        )
+        version = retrained_solution_version(planned, solution_config=planned["solution_config"], **waits)
         campaign = PersonalizeCreateOrUpdateCampaignOperator(
             task_id="campaign",
             name=planned["campaign"],

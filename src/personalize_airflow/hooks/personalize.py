@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError, WaiterError
 from personalize_pipelines.naming import derive_name as derive_name
 
 DELETING_STATES = ("DELETE PENDING", "DELETE IN_PROGRESS")
+UPDATABLE = ("campaign", "recommender")  # their Describe carries the latest update's own status
 WAITERS_FILE = Path(__file__).resolve().parents[1] / "waiters" / "personalize.json"
 
 
@@ -106,8 +107,9 @@ class PersonalizeResource:
     def status_queries(self) -> list[str]:
         """JMESPath queries into the Describe response that explain where the resource stands."""
         queries = [f"{self.key}.status", f"{self.key}.failureReason"]
-        if self.key == "campaign":
-            queries += ["campaign.latestCampaignUpdate.status", "campaign.latestCampaignUpdate.failureReason"]
+        if self.key in UPDATABLE:
+            update = f"{self.key}.latest{self.key[0].upper()}{self.key[1:]}Update"
+            queries += [f"{update}.status", f"{update}.failureReason"]
         return queries
 
 
@@ -146,10 +148,21 @@ RESOURCES: dict[str, PersonalizeResource] = {
         name_field="jobName",
         parent_field="solutionVersionArn",
     ),
+    "batch_segment_job": PersonalizeResource(
+        "batch segment job",
+        "batchSegmentJob",
+        "batchSegmentJobArn",
+        "batchSegmentJobs",
+        name_field="jobName",
+        parent_field="solutionVersionArn",
+    ),
     "event_tracker": PersonalizeResource(
         "event tracker", "eventTracker", "eventTrackerArn", "eventTrackers", parent_field="datasetGroupArn"
     ),
     "filter": PersonalizeResource("filter", "filter", "filterArn", "Filters", parent_field="datasetGroupArn"),
+    "recommender": PersonalizeResource(
+        "recommender", "recommender", "recommenderArn", "recommenders", parent_field="datasetGroupArn"
+    ),
 }
 
 

@@ -73,6 +73,13 @@ class PersonalizeBatchInferenceJobLink(_PersonalizeLink):
     key = "personalize_batch_inference_job"
 
 
+class PersonalizeBatchSegmentJobLink(_PersonalizeLink):
+    """Link to an Amazon Personalize batch segment job in the AWS console."""
+
+    name = "Personalize Batch Segment Job"
+    key = "personalize_batch_segment_job"
+
+
 class PersonalizeEventTrackerLink(_PersonalizeLink):
     """Link to an Amazon Personalize event tracker in the AWS console."""
 
@@ -85,3 +92,10 @@ class PersonalizeFilterLink(_PersonalizeLink):
 
     name = "Personalize Filter"
     key = "personalize_filter"
+
+
+class PersonalizeRecommenderLink(_PersonalizeLink):
+    """Link to an Amazon Personalize recommender in the AWS console."""
+
+    name = "Personalize Recommender"
+    key = "personalize_recommender"

@@ -46,12 +46,14 @@ from personalize_airflow.hooks.personalize import (
 )
 from personalize_airflow.links.personalize import (
     PersonalizeBatchInferenceJobLink,
+    PersonalizeBatchSegmentJobLink,
     PersonalizeCampaignLink,
     PersonalizeDatasetGroupLink,
     PersonalizeDatasetImportJobLink,
     PersonalizeDatasetLink,
     PersonalizeEventTrackerLink,
     PersonalizeFilterLink,
+    PersonalizeRecommenderLink,
     PersonalizeSchemaLink,
     PersonalizeSolutionLink,
     PersonalizeSolutionVersionLink,
@@ -63,6 +65,8 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 IN_FLIGHT_STATES = ("CREATE PENDING", "CREATE IN_PROGRESS")
+STOPPING_STATES = ("STOP PENDING", "STOP IN_PROGRESS")
+STARTING_STATES = ("START PENDING", "START IN_PROGRESS")
 
 
 def default_deferrable() -> bool:
@@ -772,7 +776,83 @@ class PersonalizeCreateOrUpdateCampaignOperator(PersonalizeBaseOperator):
         return True, serving_version
 
 
-class PersonalizeCreateBatchInferenceJobOperator(PersonalizeBaseOperator):
+BATCH_JOB_FIELDS = (
+    "job_name",
+    "solution_version_arn",
+    "input_path",
+    "output_path",
+    "role_arn",
+    "num_results",
+    "filter_arn",
+)
+"""The templated parameters every batch job operator takes."""
+
+
+class _PersonalizeBatchJobOperator(PersonalizeBaseOperator):
+    """
+    Base for the batch jobs (not to be used directly in Dags): one S3 input file through a solution version
+    into an S3 folder, created (or reused by name) and waited for.
+
+    Subclasses set ``kind``, ``waiter_name``, ``link_class``, ``create_method`` (the client's create call)
+    and may add to the request in :meth:`job_settings`.
+    """
+
+    create_method: ClassVar[str]
+
+    def __init__(
+        self,
+        *,
+        job_name: str,
+        solution_version_arn: str,
+        input_path: str,
+        output_path: str,
+        role_arn: str,
+        num_results: int | None = None,
+        filter_arn: str | None = None,
+        tags: dict[str, str] | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.job_name = job_name
+        self.solution_version_arn = solution_version_arn
+        self.input_path = input_path
+        self.output_path = output_path
+        self.role_arn = role_arn
+        self.num_results = num_results
+        self.filter_arn = filter_arn
+        self.tags = tags
+
+    def job_settings(self) -> dict[str, Any]:
+        """What this kind of job adds to the create request."""
+        return {}
+
+    def execute(self, context: Context) -> str:
+        request = _present(
+            jobName=self.job_name,
+            solutionVersionArn=self.solution_version_arn,
+            jobInput={"s3DataSource": {"path": self.input_path}},
+            jobOutput={"s3DataDestination": {"path": self.output_path}},
+            roleArn=self.role_arn,
+            numResults=int(self.num_results) if self.num_results is not None else None,
+            filterArn=self.filter_arn,
+            **self.job_settings(),
+        )
+        create = getattr(self.hook.conn, self.create_method)
+        arn = self.get_or_create(
+            name=self.job_name,
+            create=lambda: create(**request, **_tags(self.tags))[RESOURCES[self.kind].arn_field],
+            expected={
+                "solutionVersionArn": self.solution_version_arn,
+                "jobInput.s3DataSource.path": self.input_path,
+                "jobOutput.s3DataDestination.path": self.output_path,
+            },
+            parent_arn=self.solution_version_arn,
+        )
+        self.persist_link(context, arn)
+        return self.wait_for_resource(context, arn)
+
+
+class PersonalizeCreateBatchInferenceJobOperator(_PersonalizeBatchJobOperator):
     """
     Score a file of users (or items) with a solution version in batch, and wait until the job is done.
 
@@ -800,18 +880,10 @@ class PersonalizeCreateBatchInferenceJobOperator(PersonalizeBaseOperator):
 
     kind = "batch_inference_job"
     waiter_name = "batch_inference_job_complete"
+    create_method = "create_batch_inference_job"
     link_class = PersonalizeBatchInferenceJobLink
     operator_extra_links = (PersonalizeBatchInferenceJobLink(),)
-    template_fields: Sequence[str] = aws_template_fields(
-        "job_name",
-        "solution_version_arn",
-        "input_path",
-        "output_path",
-        "role_arn",
-        "num_results",
-        "filter_arn",
-        "batch_inference_job_config",
-    )
+    template_fields: Sequence[str] = aws_template_fields(*BATCH_JOB_FIELDS, "batch_inference_job_config")
 
     def __init__(
         self,
@@ -821,48 +893,56 @@ class PersonalizeCreateBatchInferenceJobOperator(PersonalizeBaseOperator):
         input_path: str,
         output_path: str,
         role_arn: str,
-        num_results: int | None = None,
-        filter_arn: str | None = None,
         batch_inference_job_config: dict | None = None,
-        tags: dict[str, str] | None = None,
         **kwargs,
     ) -> None:
-        super().__init__(**kwargs)
-        self.job_name = job_name
-        self.solution_version_arn = solution_version_arn
-        self.input_path = input_path
-        self.output_path = output_path
-        self.role_arn = role_arn
-        self.num_results = num_results
-        self.filter_arn = filter_arn
+        super().__init__(
+            job_name=job_name,
+            solution_version_arn=solution_version_arn,
+            input_path=input_path,
+            output_path=output_path,
+            role_arn=role_arn,
+            **kwargs,
+        )
         self.batch_inference_job_config = batch_inference_job_config
-        self.tags = tags
 
-    def execute(self, context: Context) -> str:
-        request = _present(
-            jobName=self.job_name,
-            solutionVersionArn=self.solution_version_arn,
-            jobInput={"s3DataSource": {"path": self.input_path}},
-            jobOutput={"s3DataDestination": {"path": self.output_path}},
-            roleArn=self.role_arn,
-            numResults=int(self.num_results) if self.num_results is not None else None,
-            filterArn=self.filter_arn,
-            batchInferenceJobConfig=self.batch_inference_job_config,
-        )
-        arn = self.get_or_create(
-            name=self.job_name,
-            create=lambda: self.hook.conn.create_batch_inference_job(**request, **_tags(self.tags))[
-                "batchInferenceJobArn"
-            ],
-            expected={
-                "solutionVersionArn": self.solution_version_arn,
-                "jobInput.s3DataSource.path": self.input_path,
-                "jobOutput.s3DataDestination.path": self.output_path,
-            },
-            parent_arn=self.solution_version_arn,
-        )
-        self.persist_link(context, arn)
-        return self.wait_for_resource(context, arn)
+    def job_settings(self) -> dict[str, Any]:
+        return _present(batchInferenceJobConfig=self.batch_inference_job_config)
+
+
+class PersonalizeCreateBatchSegmentJobOperator(_PersonalizeBatchJobOperator):
+    """
+    Find the users most likely to engage with each item (or item-attribute query) of a file, with an
+    aws-item-affinity or aws-item-attribute-affinity solution version, and wait until the job is done.
+
+    :param job_name: The job's name, deterministic for the run. (templated)
+    :param solution_version_arn: The affinity solution version. (templated)
+    :param input_path: S3 path of the JSON Lines input: ``{"itemId": ...}`` or ``{"itemAttributes": ...}``
+        per line. (templated)
+    :param output_path: S3 folder the segments are written to. (templated)
+    :param role_arn: IAM role Personalize assumes to read and write the bucket. (templated)
+    :param num_results: Users per segment. (templated)
+    :param filter_arn: A user filter applied to the segments. (templated)
+    :param tags: Tags for the new job.
+    :param wait_for_completion: Whether to wait for the job to finish. (default: True)
+    :param waiter_delay: Time in seconds to wait between status checks.
+        (default: the ``batch_segment_job_complete`` waiter's ``delay``)
+    :param waiter_max_attempts: Maximum number of status checks.
+        (default: the ``batch_segment_job_complete`` waiter's ``maxAttempts``)
+    :param deferrable: If True, wait in the triggerer, holding no worker slot. (default: True)
+    :param aws_conn_id: The Airflow connection used for AWS credentials.
+    :param region_name: AWS region_name. If not specified then the default boto3 behaviour is used.
+    :param verify: Whether to verify SSL certificates.
+    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :return: The batch segment job's ARN.
+    """
+
+    kind = "batch_segment_job"
+    waiter_name = "batch_segment_job_complete"
+    create_method = "create_batch_segment_job"
+    link_class = PersonalizeBatchSegmentJobLink
+    operator_extra_links = (PersonalizeBatchSegmentJobLink(),)
+    template_fields: Sequence[str] = aws_template_fields(*BATCH_JOB_FIELDS)
 
 
 class PersonalizeCreateEventTrackerOperator(PersonalizeBaseOperator):
@@ -973,6 +1053,205 @@ class PersonalizeCreateFilterOperator(PersonalizeBaseOperator):
         )
         self.persist_link(context, arn)
         return self.wait_for_resource(context, arn)
+
+
+class PersonalizeCreateRecommenderOperator(PersonalizeBaseOperator):
+    """
+    Create a recommender of a domain dataset group, or converge the one of that name; wait until ACTIVE.
+
+    An existing recommender of that name is reused when its dataset group and recipe are the requested
+    ones (else the task fails naming the difference); when its ``recommenderConfig`` differs from the
+    request it is updated (UpdateRecommender) and the wait covers the update; a stopped (INACTIVE) one is
+    started, its config updated by a later run once it is ACTIVE.
+
+    :param name: The recommender's name, deterministic for the run. (templated)
+    :param dataset_group_arn: The domain dataset group it recommends from. (templated)
+    :param recipe_arn: A recipe of the group's domain, e.g. ``arn:aws:personalize:::recipe/aws-vod-top-picks``.
+        (templated)
+    :param recommender_config: The ``recommenderConfig`` structure (``minRecommendationRequestsPerSecond``,
+        ``itemExplorationConfig``, ``trainingDataConfig``...). (templated)
+    :param tags: Tags for a new recommender.
+    :param wait_for_completion: Whether to wait for the recommender to be ACTIVE. (default: True)
+    :param waiter_delay: Time in seconds to wait between status checks.
+        (default: the ``recommender_active`` waiter's ``delay``)
+    :param waiter_max_attempts: Maximum number of status checks.
+        (default: the ``recommender_active`` waiter's ``maxAttempts``)
+    :param deferrable: If True, wait in the triggerer, holding no worker slot. (default: True)
+    :param aws_conn_id: The Airflow connection used for AWS credentials.
+    :param region_name: AWS region_name. If not specified then the default boto3 behaviour is used.
+    :param verify: Whether to verify SSL certificates.
+    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :return: The recommender's ARN.
+    """
+
+    kind = "recommender"
+    waiter_name = "recommender_active"
+    link_class = PersonalizeRecommenderLink
+    operator_extra_links = (PersonalizeRecommenderLink(),)
+    template_fields: Sequence[str] = aws_template_fields(
+        "name", "dataset_group_arn", "recipe_arn", "recommender_config"
+    )
+    template_fields_renderers: ClassVar[dict] = {"recommender_config": "json"}
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        dataset_group_arn: str,
+        recipe_arn: str,
+        recommender_config: dict | None = None,
+        tags: dict[str, str] | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.name = name
+        self.dataset_group_arn = dataset_group_arn
+        self.recipe_arn = recipe_arn
+        self.recommender_config = recommender_config
+        self.tags = tags
+
+    def execute(self, context: Context) -> str:
+        request = _present(
+            name=self.name,
+            datasetGroupArn=self.dataset_group_arn,
+            recipeArn=self.recipe_arn,
+            recommenderConfig=self.recommender_config,
+        )
+        try:
+            arn = self.hook.conn.create_recommender(**request, **_tags(self.tags))["recommenderArn"]
+            self.log.info("Created Personalize recommender %r: %s", self.name, arn)
+        except ClientError as error:
+            if _error_code(error) != "ResourceAlreadyExistsException":
+                raise
+            existing = self.hook.find_by_name(
+                kind=self.kind, name=self.name, parent_arn=self.dataset_group_arn
+            ) or self.hook.find_by_name(kind=self.kind, name=self.name)
+            if existing is None:
+                raise AirflowException(
+                    f"Personalize says recommender {self.name!r} already exists but it is not listed: {error}"
+                ) from error
+            arn = self.hook.reuse(
+                kind=self.kind,
+                existing=existing,
+                expected={"datasetGroupArn": self.dataset_group_arn, "recipeArn": self.recipe_arn},
+            )
+            self._converge(existing)
+        self.persist_link(context, arn)
+        return self.wait_for_resource(context, arn)
+
+    def _converge(self, existing: dict[str, Any]) -> None:
+        """Start a stopped recommender; update one whose config differs from the request."""
+        arn, status = existing["recommenderArn"], existing.get("status")
+        if status == "INACTIVE":
+            self.log.info("Recommender %s is stopped: starting it.", arn)
+            self.hook.conn.start_recommender(recommenderArn=arn)
+            return
+        wanted = self.recommender_config or {}
+        update = existing.get("latestRecommenderUpdate") or {}
+        if update.get("status") in IN_FLIGHT_STATES:
+            pending = update.get("recommenderConfig") or {}
+            if any(pending.get(key) != value for key, value in wanted.items()):
+                raise PersonalizeResourceConflictError(
+                    f"Personalize recommender {arn} is being updated to {pending}; it cannot move to {wanted} "
+                    "until that update ends."
+                )
+            self.log.info("Recommender %s is already being updated to %s.", arn, wanted)
+            return
+        current = existing.get("recommenderConfig") or {}
+        if all(current.get(key) == value for key, value in wanted.items()):
+            self.log.info("Recommender %s already has %s.", arn, wanted or "its config")
+            return
+        self.log.info("Updating recommender %s from %s to %s.", arn, current, wanted)
+        self.hook.conn.update_recommender(recommenderArn=arn, recommenderConfig={**current, **wanted})
+
+
+class PersonalizeSwitchRecommenderOperator(PersonalizeBaseOperator):
+    """
+    Base for starting and stopping a recommender (not to be used directly in Dags): make the call when the
+    recommender is in ``switch_from``, fail (a retry may succeed) while it is in one of ``busy``, and wait.
+
+    Subclasses set ``waiter_name``, ``action`` (``start`` or ``stop``: the API call), ``switch_from`` and
+    ``busy``.
+
+    :param recommender_arn: The recommender to switch. (templated)
+    :param kwargs: See :class:`PersonalizeBaseOperator` (waiter and AWS connection parameters).
+    """
+
+    kind = "recommender"
+    action: ClassVar[str]
+    switch_from: ClassVar[str]
+    busy: ClassVar[tuple[str, ...]]
+    link_class = PersonalizeRecommenderLink
+    operator_extra_links = (PersonalizeRecommenderLink(),)
+    template_fields: Sequence[str] = aws_template_fields("recommender_arn")
+
+    def __init__(self, *, recommender_arn: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.recommender_arn = recommender_arn
+
+    def execute(self, context: Context) -> str:
+        arn = self.recommender_arn
+        status = self.hook.describe(kind=self.kind, arn=arn)["status"]
+        if status in self.busy:
+            raise AirflowException(
+                f"Personalize recommender {arn} is {status}; {self.action} it once it is {self.switch_from}."
+            )
+        if status == self.switch_from:
+            getattr(self.hook.conn, f"{self.action}_recommender")(recommenderArn=arn)
+            self.log.info("Personalize recommender %s: %s requested.", arn, self.action)
+        else:
+            self.log.info("Personalize recommender %s is %s: nothing to %s.", arn, status, self.action)
+        self.persist_link(context, arn)
+        return self.wait_for_resource(context, arn)
+
+
+class PersonalizeStartRecommenderOperator(PersonalizeSwitchRecommenderOperator):
+    """
+    Start a stopped (INACTIVE) recommender and wait until it is ACTIVE; one already ACTIVE is left as it is.
+
+    :param recommender_arn: The recommender to start. (templated)
+    :param wait_for_completion: Whether to wait for the recommender to be ACTIVE. (default: True)
+    :param waiter_delay: Time in seconds to wait between status checks.
+        (default: the ``recommender_active`` waiter's ``delay``)
+    :param waiter_max_attempts: Maximum number of status checks.
+        (default: the ``recommender_active`` waiter's ``maxAttempts``)
+    :param deferrable: If True, wait in the triggerer, holding no worker slot. (default: True)
+    :param aws_conn_id: The Airflow connection used for AWS credentials.
+    :param region_name: AWS region_name. If not specified then the default boto3 behaviour is used.
+    :param verify: Whether to verify SSL certificates.
+    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :return: The recommender's ARN.
+    """
+
+    waiter_name = "recommender_active"
+    action = "start"
+    switch_from = "INACTIVE"
+    busy = STOPPING_STATES
+
+
+class PersonalizeStopRecommenderOperator(PersonalizeSwitchRecommenderOperator):
+    """
+    Stop an ACTIVE recommender (an INACTIVE one bills nothing and keeps its model) and wait until INACTIVE;
+    one already stopped or stopping is not an error.
+
+    :param recommender_arn: The recommender to stop. (templated)
+    :param wait_for_completion: Whether to wait for the recommender to be INACTIVE. (default: True)
+    :param waiter_delay: Time in seconds to wait between status checks.
+        (default: the ``recommender_stopped`` waiter's ``delay``)
+    :param waiter_max_attempts: Maximum number of status checks.
+        (default: the ``recommender_stopped`` waiter's ``maxAttempts``)
+    :param deferrable: If True, wait in the triggerer, holding no worker slot. (default: True)
+    :param aws_conn_id: The Airflow connection used for AWS credentials.
+    :param region_name: AWS region_name. If not specified then the default boto3 behaviour is used.
+    :param verify: Whether to verify SSL certificates.
+    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    :return: The recommender's ARN.
+    """
+
+    waiter_name = "recommender_stopped"
+    action = "stop"
+    switch_from = "ACTIVE"
+    busy = (*IN_FLIGHT_STATES, *STARTING_STATES)
 
 
 class PersonalizeDeleteResourceOperator(PersonalizeBaseOperator):

@@ -39,21 +39,29 @@ def serving_champion(s3_client: Any, uc: Any) -> dict[str, Any]:
 
 
 def smoke_test(
-    runtime_client: Any, *, campaign_arn: str, users: Sequence[str], filter_arn: str | None = None
+    runtime_client: Any,
+    *,
+    users: Sequence[str],
+    campaign_arn: str | None = None,
+    recommender_arn: str | None = None,
+    filter_arn: str | None = None,
 ) -> dict[str, list[str]]:
-    """GetRecommendations for each user on the deployed campaign: every answer must be non-empty.
+    """GetRecommendations for each user on the deployed campaign (or recommender): every answer must be
+    non-empty.
 
     :param runtime_client: a boto3 Personalize runtime client.
-    :param campaign_arn: the campaign just created or updated.
     :param users: the sampled holdout users to ask for.
+    :param campaign_arn: the campaign just created or updated.
+    :param recommender_arn: or the recommender about to serve.
     :param filter_arn: a filter applied to every request, when configured.
     :return: user → recommended item ids.
     :raises TrainRunError: when any user got an error or no recommendations.
     """
     answers: dict[str, list[str]] = {}
     problems = []
+    target = {"recommenderArn": recommender_arn} if recommender_arn else {"campaignArn": campaign_arn}
     for user in users:
-        request = {"campaignArn": campaign_arn, "userId": user, "numResults": SMOKE_TEST_RESULTS}
+        request = {**target, "userId": user, "numResults": SMOKE_TEST_RESULTS}
         if filter_arn:
             request["filterArn"] = filter_arn
         try:
@@ -65,12 +73,21 @@ def smoke_test(
             problems.append(f"user {user}: no recommendations")
         answers[user] = items
     if problems:
-        raise TrainRunError(
-            f"SMOKE TEST FAILED on campaign {campaign_arn} for {len(problems)} of {len(users)} "
-            f"users: {'; '.join(problems[:5])}. The campaign is rolled back to the champion (rollback_campaign) "
-            "when there is one, and the registry is not changed."
+        after = (
+            "The registry is not changed: applications keep the champion's recommenders"
+            if recommender_arn
+            else "The campaign is rolled back to the champion (rollback_campaign) when there is one, and the "
+            "registry is not changed"
         )
-    log.info("smoke test passed: %d users got recommendations from %s", len(answers), campaign_arn)
+        raise TrainRunError(
+            f"SMOKE TEST FAILED on {recommender_arn or f'campaign {campaign_arn}'} for {len(problems)} of "
+            f"{len(users)} users: {'; '.join(problems[:5])}. {after}."
+        )
+    log.info(
+        "smoke test passed: %d users got recommendations from %s",
+        len(answers),
+        recommender_arn or campaign_arn,
+    )
     return answers
 
 
@@ -90,7 +107,7 @@ def champion_kept(*, evaluation: Mapping[str, Any], champion: Mapping[str, Any])
     :param champion: the registry's champion as a dict, empty when nothing serves.
     """
     reason = evaluation["decision"]["reason"]
-    serving = champion["solution_version_arn"] if champion else None
+    serving = (champion.get("recommender_arn") or champion["solution_version_arn"]) if champion else None
     log.warning("NOT PROMOTED: %s. Still serving: %s", reason, serving or "nothing (no champion yet)")
     return {"promoted": False, "reason": reason, "serving": serving, "report": evaluation["report"]}
 
@@ -103,10 +120,12 @@ def promote_winner(
     export_version: str,
     evaluation: Mapping[str, Any],
     dataset_group_arn: str,
-    campaign_arn: str,
     event_tracker_arn: str,
     tracking_id: str | None,
     recommendations: Mapping[str, list[str]],
+    campaign_arn: str | None = None,
+    recommenders: Mapping[str, str] | None = None,
+    recommender_filters: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Record the evaluation's winner as the champion (champion.json + history), idempotent per run.
 
@@ -114,34 +133,47 @@ def promote_winner(
     :param uc: the :class:`personalize_pipelines.config.UseCase`.
     :param run_id: the pipeline run; a retry of it finds its own promotion.
     :param export_version: the version the winner trained on.
-    :param evaluation: from :func:`personalize_pipelines.training.evaluate.evaluate_run`.
+    :param evaluation: from :func:`personalize_pipelines.training.evaluate.evaluate_run` (or
+        :func:`personalize_pipelines.training.recommenders.evaluate_recommenders`).
     :param dataset_group_arn: the winner's dataset group.
-    :param campaign_arn: the campaign now serving the winner.
     :param event_tracker_arn: the dataset group's event tracker.
     :param tracking_id: the event tracker's tracking id.
     :param recommendations: the smoke test's answers, kept in the outcome.
+    :param campaign_arn: the campaign now serving the winning solution version;
+    :param recommenders: or, for a domain use case, every recommender of the run by name, which serve
+        from now on (the winner is the one the gate judged), and ``recommender_filters``: their filters' ARNs.
     :return: the run's outcome: the reason, the new champion, the smoke test's answers, the report.
     """
     winner = evaluation["winner"]
+    if recommenders is not None:
+        label, serving = winner["recommender"], winner["recommender_arn"]
+        through = {
+            "recommender_arn": serving,
+            "recommenders": recommenders,
+            "recommender_filters": recommender_filters,
+        }
+    else:
+        label, serving = winner["solution"], winner["solution_version_arn"]
+        through = {
+            "solution_version_arn": serving,
+            "solution_arn": winner["solution_arn"],
+            "campaign_arn": campaign_arn,
+        }
     entry = promote(
         s3_client,
         location=UseCaseLayout.for_use_case(uc).registry,
-        solution_version_arn=winner["solution_version_arn"],
-        solution_arn=winner["solution_arn"],
-        campaign_arn=campaign_arn,
         recipe=winner["recipe"],
-        metrics=evaluation["models"][winner["solution"]],
+        metrics=evaluation["models"][label],
         export_version=export_version,
         dataset_group_arn=dataset_group_arn,
         event_tracker_arn=event_tracker_arn,
         tracking_id=tracking_id,
         promotion_id=promotion_id_for(use_case=uc.name, run_id=run_id),
         run_id=run_id,
+        **through,
     )
     reason = evaluation["decision"]["reason"]
-    log.info(
-        "PROMOTED %s (%s) on %s: %s", winner["solution"], winner["solution_version_arn"], campaign_arn, reason
-    )
+    log.info("PROMOTED %s (%s) on %s: %s", label, serving, campaign_arn or "its recommenders", reason)
     return {
         "promoted": True,
         "reason": reason,

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from personalize_pipelines.evaluation import (
+    Evaluated,
     evaluate_batch_output,
     evaluation_html,
     evaluation_report,
@@ -90,6 +91,19 @@ def trained_version(
     }
 
 
+def scoring_inputs(s3_client: Any, uc: Any, *, version: str, run_key: str) -> dict[str, Any]:
+    """What every model of a run is scored against: the evaluation's folder, its sampled users, the
+    holdout and the catalog of the export version."""
+    export = UseCaseLayout.for_use_case(uc).version(version)
+    evaluation = export.evaluation(run_key)
+    return {
+        "evaluation": evaluation,
+        "users": read_batch_input(s3_client, evaluation=evaluation),
+        "holdout": read_holdout(s3_client, version=export, event_types=uc.evaluation.event_types),
+        "catalog": read_catalog(s3_client, version=export),
+    }
+
+
 def evaluate_run(
     s3_client: Any,
     uc: Any,
@@ -114,17 +128,39 @@ def evaluate_run(
     :return: the decision, the winner (one of ``trained``, None when none is eligible) and its solution
         version, every model's metrics and the report's URIs.
     """
-    export = UseCaseLayout.for_use_case(uc).version(version)
-    evaluation = export.evaluation(run_key)
-    users = read_batch_input(s3_client, evaluation=evaluation)
-    holdout = read_holdout(s3_client, version=export, event_types=uc.evaluation.event_types)
-    scoring = {
-        "evaluation": evaluation,
-        "users": users,
-        "holdout": holdout,
-        "catalog": read_catalog(s3_client, version=export),
+    scoring = scoring_inputs(s3_client, uc, version=version, run_key=run_key)
+    challengers = scored_solutions(s3_client, trained, scoring=scoring)
+    defending = None
+    if champion:
+        (defending,) = scored_solutions(
+            s3_client, [{**champion, "solution": CHAMPION_LABEL}], scoring=scoring
+        )
+    judged = judge(
+        s3_client,
+        uc,
+        version=version,
+        run_key=run_key,
+        run_id=run_id,
+        sample=sample,
+        scoring=scoring,
+        champion=defending,
+        challengers=challengers,
+    )
+    decision = judged.pop("winner")
+    winner = next((t for t in trained if decision and t["solution"] == decision.name), None)
+    return {
+        **judged,
+        "winner": winner,
+        "winner_solution_version_arn": winner["solution_version_arn"] if winner else None,
     }
-    challengers = [
+
+
+def scored_solutions(
+    s3_client: Any, trained: Sequence[Mapping[str, Any]], *, scoring: Mapping[str, Any]
+) -> list[Evaluated]:
+    """Each trained version's batch output (:func:`trained_version` of each, or the champion labelled
+    ``champion``) scored on the holdout."""
+    return [
         evaluate_batch_output(
             s3_client,
             model=t["solution"],
@@ -134,17 +170,32 @@ def evaluate_run(
         )
         for t in trained
     ]
-    defending = None
-    if champion:
-        defending = evaluate_batch_output(
-            s3_client,
-            model=CHAMPION_LABEL,
-            solution_version_arn=champion["solution_version_arn"],
-            recipe=champion["recipe"],
-            **scoring,
-        )
+
+
+def judge(
+    s3_client: Any,
+    uc: Any,
+    *,
+    version: str,
+    run_key: str,
+    run_id: str,
+    sample: Mapping[str, Any],
+    scoring: Mapping[str, Any],
+    champion: Evaluated | None,
+    challengers: Sequence[Evaluated],
+    references: Sequence[Evaluated] = (),
+) -> dict[str, Any]:
+    """Ask the gate, publish the report (beside the export version and in the registry), log every model.
+
+    :param scoring: from :func:`scoring_inputs`.
+    :param champion: the serving model's evaluation, None when nothing serves yet.
+    :param challengers: the models the gate may promote.
+    :param references: models scored on the same users and reported, never promoted.
+    :return: the decision, the winner (an :class:`Evaluated`, None when none is eligible), every model's
+        metrics and the report's URIs.
+    """
     decision = decide(
-        champion=defending,
+        champion=champion,
         challengers=challengers,
         metric=uc.evaluation.metric,
         min_relative_lift=uc.evaluation.min_relative_lift,
@@ -153,14 +204,14 @@ def evaluate_run(
     report = evaluation_report(
         use_case=uc.name,
         export_version=version,
-        champion=defending,
-        challengers=challengers,
+        champion=champion,
+        challengers=[*challengers, *references],
         decision=decision,
         run_id=run_id,
         holdout={
-            "users": len(users),
+            "users": len(scoring["users"]),
             "holdout_users": sample["holdout_users"],
-            "rows": holdout.rows,
+            "rows": scoring["holdout"].rows,
             "event_types": uc.evaluation.event_types,
         },
     )
@@ -168,13 +219,13 @@ def evaluate_run(
     past = [r for r in evaluation_history(s3_client, location=registry) if r.get("run_id") != run_id]
     uris = publish_evaluation(
         s3_client,
-        version=export,
+        version=UseCaseLayout.for_use_case(uc).version(version),
         run_key=run_key,
         report=report,
         html_page=evaluation_html(report, history=past),
     )
     record_evaluation(s3_client, location=registry, report=report, evaluation_id=run_key)
-    models = ([defending] if defending else []) + challengers
+    models = ([champion] if champion else []) + [*challengers, *references]
     for model in models:
         log.info(
             "%s: %s=%s users_missing=%s",
@@ -189,11 +240,9 @@ def evaluate_run(
         decision.reason,
         uris["html"],
     )
-    winner = next((t for t in trained if decision.winner and t["solution"] == decision.winner.name), None)
     return {
         "decision": decision.as_dict(),
-        "winner": winner,
-        "winner_solution_version_arn": winner["solution_version_arn"] if winner else None,
+        "winner": decision.winner,
         "models": {m.name: dict(m.metrics) for m in models},
         "report": uris,
     }

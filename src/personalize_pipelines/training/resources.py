@@ -27,7 +27,8 @@ def resource_names(uc: Any, *, version: str, run_id: str, schemas: Mapping[str, 
 
     ``per_run`` groups are named from the run (a new group each run); a ``long_lived`` group and its
     datasets from the use case alone. Schemas are named by content, solutions by their settings (a
-    changed setting gives a new solution), import and batch jobs by version and run.
+    changed setting gives a new solution), recommenders by their recipe (a changed requests per second
+    updates them), import and batch jobs by version and run.
 
     :param uc: the :class:`personalize_pipelines.config.UseCase`.
     :param version: the export version trained on.
@@ -50,6 +51,14 @@ def resource_names(uc: Any, *, version: str, run_id: str, schemas: Mapping[str, 
         settings = solution.model_dump(exclude={"training_mode"})
         names[f"solution__{solution.name}"] = derive_name(f"{name}-{solution.name}", group, _digest(settings))
         names[f"batch__{solution.name}"] = derive_name(f"{name}-{solution.name}-eval", name, version, run_id)
+    for recommender in uc.training.recommenders:  # a long-lived group's keep their name: updated in place
+        names[f"recommender__{recommender.name}"] = derive_name(
+            f"{name}-{recommender.name}", group, recommender.recipe_name
+        )
+        for filter_name, expression in recommender.filters.items():
+            names[f"filter__{recommender.name}__{filter_name}"] = derive_name(
+                f"{name}-{recommender.name}-{filter_name}", group, expression
+            )
     names[f"batch__{CHAMPION_LABEL}"] = derive_name(f"{name}-{CHAMPION_LABEL}-eval", name, version, run_id)
     if uc.campaign.smoke_test_filter:
         names["smoke_filter"] = derive_name(f"{name}-smoke", group, uc.campaign.smoke_test_filter)

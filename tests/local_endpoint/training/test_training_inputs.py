@@ -81,7 +81,10 @@ def test_recipes_map_to_their_types():
     assert RECIPES["aws-personalized-ranking-v2"] == "PERSONALIZED_RANKING"
     assert RECIPES["aws-trending-now"] == "POPULAR_ITEMS"
     assert RECIPES["aws-item-affinity"] == RECIPES["aws-item-attribute-affinity"] == "USER_SEGMENTATION"
-    assert len(RECIPES) == 10
+    assert RECIPES["aws-vod-top-picks"] == RECIPES["aws-ecomm-recommended-for-you"] == "USER_PERSONALIZATION"
+    assert RECIPES["aws-vod-most-popular"] == RECIPES["aws-ecomm-popular-items-by-views"] == "POPULAR_ITEMS"
+    assert RECIPES["aws-ecomm-frequently-bought-together"] == "RELATED_ITEMS"
+    assert len(RECIPES) == 20
 
 
 def test_event_value_threshold_trains_only_on_strong_events(interactions):

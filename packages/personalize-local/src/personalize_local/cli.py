@@ -48,8 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-job",
         dest="fail_jobs",
         action="append",
-        help="resource name whose creation is forced to fail, or update:<campaign name> "
-        "to fail that campaign's updates (repeatable)",
+        help="resource name whose creation is forced to fail, or update:<campaign or recommender name> "
+        "to fail its updates (repeatable)",
     )
     serve.add_argument("--fault-seed", type=int, help="seed for reproducible fault injection")
     serve.add_argument(

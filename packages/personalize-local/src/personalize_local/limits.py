@@ -39,3 +39,7 @@ MAX_SEGMENT_QUERIES = {"aws-item-affinity": 500, "aws-item-attribute-affinity": 
 """Queries (lines) one batch segment input file holds at most, per recipe."""
 MAX_RUNNING_SEGMENT_JOBS = 5
 """Batch segment jobs pending or in progress at once, per account."""
+MAX_RECOMMENDERS_PER_GROUP = 15
+"""Recommenders one dataset group holds at most."""
+MAX_METADATA_COLUMNS = 10
+"""Items columns one GetRecommendations' metadataColumns names at most."""

@@ -25,10 +25,11 @@ class Settings:
     - ``train_seconds``: minimum time a solution version spends in CREATE IN_PROGRESS.
     - ``throttle_rate`` / ``error_rate``: probability that a call to one of ``fault_operations`` (all
       Personalize operations when empty) answers ThrottlingException / HTTP 500.
-    - ``fail_jobs``: resource names (import job, solution or solution version, campaign, batch job) whose
-      creation is forced to end in CREATE FAILED; ``update:<campaign name>`` makes every update of that
-      campaign fail, and a solution version ARN makes campaign updates to that version fail (a failed
-      update leaves the campaign ACTIVE, serving the version it served before).
+    - ``fail_jobs``: resource names (import job, solution or solution version, campaign, batch job,
+      recommender) whose creation is forced to end in CREATE FAILED; ``update:<campaign name>`` makes every
+      update of that campaign fail, and a solution version ARN makes campaign updates to that version fail
+      (a failed update leaves the campaign ACTIVE, serving the version it served before);
+      ``update:<recommender name>`` fails that recommender's updates the same way.
     - ``fault_seed``: seed for the fault draws, for reproducible runs.
     - ``buckets``: S3 buckets that exist from the start (created unless restored from the state dir), so
       the DAGs' first write finds its bucket.

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from personalize_local.domains import check_domain_schema, dataset_type_of
 from personalize_local.errors import (
     InternalFailure,
     InvalidInput,
@@ -37,13 +38,14 @@ from personalize_local.models.context import RequestContext
 from personalize_local.models.datasets import check_schema_for, csv_to_frame, parse_schema, read_csv_objects
 from personalize_local.models.events import EventsBackend
 from personalize_local.models.lifecycle import JobFailed, Lifecycle
+from personalize_local.models.recommenders import Recommenders
 from personalize_local.models.registry import ModelRegistry
 from personalize_local.models.runtime import RuntimeBackend, check_num_results
 from personalize_local.models.segments import BatchSegmentJobs
 from personalize_local.models.state import ServiceState
 from personalize_local.models.store import StoreClosed
 from personalize_local.models.training_job import train_solution_version
-from personalize_local.recipes import RECIPES, recipe_for_arn, trend_discovery_seconds
+from personalize_local.recipes import RECIPES, RECOMMENDER_RECIPES, recipe_for_arn, trend_discovery_seconds
 from personalize_local.settings import Settings
 
 log = logging.getLogger("personalize_local.backend")
@@ -113,6 +115,10 @@ def _update_in_flight(campaign: dict) -> bool:
     )
 
 
+def _domain_name(resource: dict) -> str:
+    return f"of the {resource['domain']} domain" if resource.get("domain") else "custom (no domain)"
+
+
 def _tags_dict(tags: list[dict] | None) -> dict[str, str]:
     result = {tag["tagKey"]: tag["tagValue"] for tag in tags or []}
     if len(result) > MAX_TAGS:
@@ -120,11 +126,11 @@ def _tags_dict(tags: list[dict] | None) -> dict[str, str]:
     return result
 
 
-class PersonalizeBackend(BatchSegmentJobs):
+class PersonalizeBackend(BatchSegmentJobs, Recommenders):
     """The control plane, composed over one :class:`ServiceState` with the helpers it shares.
 
-    Batch segment jobs come from :class:`BatchSegmentJobs`. Runtime and events are its ``runtime`` and
-    ``events``. They, the model registry, batch inference and
+    Batch segment jobs come from :class:`BatchSegmentJobs`, recommenders from :class:`Recommenders`.
+    Runtime and events are its ``runtime`` and ``events``. They, the model registry, batch inference and
     training receive the state (and the registry), never the backend.
     """
 
@@ -197,11 +203,13 @@ class PersonalizeBackend(BatchSegmentJobs):
     def create_schema(
         self, request: RequestContext, *, name: str, schema: str, domain: str | None = None
     ) -> dict:
-        parse_schema(schema)
+        fields = parse_schema(schema)
         if domain:
-            raise InvalidInput("Domain dataset groups are not supported by personalize-local; omit domain")
+            check_domain_schema(domain, dataset_type_of(fields), fields)
         schema_arn = arn(request, f"schema/{name}")
-        return self._create("schema", schema_arn, {"name": name, "schema": schema})
+        return self._create(
+            "schema", schema_arn, {"name": name, "schema": schema, **({"domain": domain} if domain else {})}
+        )
 
     describe_schema = _describer("schema")
 
@@ -228,8 +236,6 @@ class PersonalizeBackend(BatchSegmentJobs):
         domain: str | None = None,
         tags: list[dict] | None = None,
     ) -> dict:
-        if domain:
-            raise InvalidInput("Domain dataset groups are not supported by personalize-local; omit domain")
         if len(self.store.resources["dataset-group"]) >= MAX_DATASET_GROUPS:
             raise LimitExceeded(f"An account can have at most {MAX_DATASET_GROUPS} dataset groups")
         group_arn = arn(request, f"dataset-group/{name}")
@@ -240,6 +246,7 @@ class PersonalizeBackend(BatchSegmentJobs):
                 "name": name,
                 "roleArn": roleArn,
                 "kmsKeyArn": kmsKeyArn,
+                **({"domain": domain} if domain else {}),
             },
             tags,
         )
@@ -252,7 +259,7 @@ class PersonalizeBackend(BatchSegmentJobs):
         self._deletable("dataset-group", datasetGroupArn)
         children = [
             r.get(arn_key(kind))
-            for kind in ("dataset", "solution", "event-tracker", "filter")
+            for kind in ("dataset", "solution", "event-tracker", "filter", "recommender")
             for r in self.store.find(kind, datasetGroupArn=datasetGroupArn)
         ]
         if children:
@@ -282,7 +289,15 @@ class PersonalizeBackend(BatchSegmentJobs):
         schema = self.store.snapshot("schema", schemaArn)
         if group["status"] != "ACTIVE":
             raise ResourceInUse(f"Dataset group {datasetGroupArn} is {group['status']}, not ACTIVE")
-        check_schema_for(dataset_type, parse_schema(schema["schema"]))
+        fields = parse_schema(schema["schema"])
+        check_schema_for(dataset_type, fields)
+        if schema.get("domain") != group.get("domain"):
+            raise InvalidInput(
+                f"Schema {schemaArn} is {_domain_name(schema)} and dataset group {datasetGroupArn} is "
+                f"{_domain_name(group)}: a dataset takes a schema of its dataset group's domain"
+            )
+        if group.get("domain"):
+            check_domain_schema(group["domain"], dataset_type, fields)
         if dataset_type in self.state.datasets_of(datasetGroupArn):
             raise ResourceAlreadyExists(
                 f"Dataset group {datasetGroupArn} already has a {dataset_type} dataset"
@@ -398,6 +413,11 @@ class PersonalizeBackend(BatchSegmentJobs):
         if not recipeArn:
             raise InvalidInput("recipeArn is required (personalize-local does not run AutoML)")
         recipe = recipe_for_arn(recipeArn)
+        if recipe is not None and recipe.domain:
+            raise InvalidInput(
+                f"Recipe {recipeArn} is a {recipe.domain} use case: create a recommender with it "
+                "(CreateRecommender), not a solution"
+            )
         if recipe is None:
             raise InvalidInput(
                 f"Recipe {recipeArn} is not supported by personalize-local; use one of "
@@ -869,7 +889,8 @@ class PersonalizeBackend(BatchSegmentJobs):
         maxResults: int | None = None,
         domain: str | None = None,
     ) -> dict:
-        recipes = [] if domain else [r.describe() for r in RECIPES.values()]
+        catalogue = RECOMMENDER_RECIPES if domain else RECIPES
+        recipes = [r.describe() for r in catalogue.values() if r.domain == domain]
         return paginate(recipes, "recipes", nextToken, maxResults)
 
     def describe_recipe(self, request: RequestContext, *, recipeArn: str) -> dict:

@@ -208,6 +208,14 @@ class ItemRestriction:
     def admits(self, item_id: str) -> bool:
         return item_id not in self.exclude and (self.allowed is None or item_id in self.allowed)
 
+    def also(self, other: ItemRestriction) -> ItemRestriction:
+        """What both restrictions admit."""
+        if self.allowed is None or other.allowed is None:
+            allowed = self.allowed if other.allowed is None else other.allowed
+        else:
+            allowed = self.allowed & other.allowed
+        return ItemRestriction(exclude=self.exclude | other.exclude, allowed=allowed)
+
 
 def restrict(
     expressions: list[Expression],

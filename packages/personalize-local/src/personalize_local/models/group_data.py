@@ -46,6 +46,13 @@ class GroupData:
                 return set().union(*by_type.values()) if by_type else set()
             return set().union(*(by_type.get(kind, set()) for kind in event_types))
 
+    def user_items_of_type(self, user_id: str, event_type: str) -> set[str]:
+        """The user's items of one event type, in any letter case (a use case's Watch, View, Purchase)."""
+        with self._lock:
+            by_type = self._index().get(user_id, {})
+            wanted = event_type.lower()
+            return set().union(*(items for kind, items in by_type.items() if kind.lower() == wanted))
+
     def users_with(self, event_types: Iterable[str] | None) -> set[str]:
         """The users with interactions of these event types (of any type for None)."""
         with self._lock:

@@ -12,9 +12,13 @@ from personalize_local.models.state import ServiceState
 
 log = logging.getLogger("personalize_local.runtime")
 
+RECOMMENDER_SERVING = frozenset({"ACTIVE", "UPDATE PENDING", "UPDATE IN_PROGRESS"})
+"""A recommender's statuses in which it answers GetRecommendations (an update keeps serving the old model)."""
+
 
 class ModelRegistry:
-    """The models campaigns, batch jobs and just-finished trainings serve, by solution version ARN."""
+    """The models campaigns, recommenders, batch jobs and just-finished trainings serve, by the ARN of the
+    solution version or recommender trained."""
 
     def __init__(self, state: ServiceState) -> None:
         self.state = state
@@ -22,27 +26,27 @@ class ModelRegistry:
         self._groups: dict[str, str] = {}
         self._lock = threading.RLock()
 
-    def get(self, solution_version_arn: str) -> Any:
-        model = self._models.get(solution_version_arn)
+    def get(self, model_arn: str) -> Any:
+        model = self._models.get(model_arn)
         if model is not None:
             return model
         with self._lock:
-            if solution_version_arn in self._models:
-                return self._models[solution_version_arn]
+            if model_arn in self._models:
+                return self._models[model_arn]
             from personalize_local.training import load_model
 
-            version = self.state.store.snapshot("solution-version", solution_version_arn)
+            trained = self.state.store.snapshot(self.state.store.kind_of(model_arn), model_arn)
             try:
-                model = load_model(self.state.model_dir(solution_version_arn))
+                model = load_model(self.state.model_dir(model_arn))
             except Exception as exc:
-                log.exception("cannot load model %s", solution_version_arn)
-                raise InternalFailure(f"Cannot load the model of {solution_version_arn}: {exc}") from exc
-            log.info("loaded model %s", solution_version_arn)
+                log.exception("cannot load model %s", model_arn)
+                raise InternalFailure(f"Cannot load the model of {model_arn}: {exc}") from exc
+            log.info("loaded model %s", model_arn)
             return self.adopt(
-                solution_version_arn,
+                model_arn,
                 model,
-                dataset_group_arn=version["datasetGroupArn"],
-                records_offset=version.get("_recordsOffset", 0),
+                dataset_group_arn=trained["datasetGroupArn"],
+                records_offset=trained.get("_recordsOffset", 0),
             )
 
     def adopt(
@@ -66,11 +70,16 @@ class ModelRegistry:
                     model.observe(user_id, item_ids)
 
     def release_unused(self) -> None:
-        """Drop models no live campaign serves (batch jobs and retired versions load them again if needed)."""
+        """Drop models no live campaign or ACTIVE recommender serves (batch jobs, retired versions and
+        started recommenders load them again if needed)."""
         serving = {
             c["solutionVersionArn"]
             for c in self.state.store.find("campaign")
             if not c["status"].startswith("DELETE")
+        } | {
+            r["recommenderArn"]
+            for r in self.state.store.find("recommender")
+            if r["status"] in RECOMMENDER_SERVING
         }
         with self._lock:
             for version_arn in [arn for arn in self._models if arn not in serving]:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import functools
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from personalize_local import limits
 from personalize_local.errors import InvalidInput, ResourceNotFound
 from personalize_local.models import filters as filter_language
 from personalize_local.models.context import RequestContext
-from personalize_local.models.registry import ModelRegistry
+from personalize_local.models.promotions import add_metadata, add_reasons, metadata_columns, promote
+from personalize_local.models.registry import RECOMMENDER_SERVING, ModelRegistry
 from personalize_local.models.state import ServiceState
 from personalize_local.models.trending import InteractionLog
-from personalize_local.recipes import recipe_for_arn
+from personalize_local.recipes import Recipe, recipe_for_arn
 
 
 @functools.lru_cache(maxsize=1024)
@@ -62,12 +64,26 @@ def check_num_results(num_results: int) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Serving:
+    """What answers a GetRecommendations: a campaign's solution version or a recommender."""
+
+    arn: str
+    dataset_group_arn: str
+    model: Any
+    recipe: Recipe
+    config: dict
+
+
 class RuntimeBackend:
     """GetRecommendations and GetPersonalizedRanking.
 
-    A Trending-Now campaign needs no userId (only a filter that reads the user's interactions does) and
-    answers from the dataset group's current interactions, so new imports and events move it without a
-    new solution version.
+    A Trending-Now campaign or recommender needs no userId (only a filter that reads the user's
+    interactions does) and answers from the dataset group's current interactions, so new imports and
+    events move it without a new solution version. A recommender (``recommenderArn``) answers while ACTIVE
+    (and while an update trains); its recipe says whether userId and itemId are required, as the
+    developer guide's use case pages do. Promotions and ``metadataColumns`` are
+    :mod:`~personalize_local.models.promotions`'.
     """
 
     def __init__(self, *, state: ServiceState, models: ModelRegistry) -> None:
@@ -75,7 +91,7 @@ class RuntimeBackend:
         self.models = models
         self.interactions = InteractionLog(state)
 
-    def _serving(self, campaign_arn: str) -> tuple[dict, Any, str]:
+    def _serving(self, campaign_arn: str) -> Serving:
         campaign = self.state.store.resources["campaign"].get(campaign_arn)
         if campaign is None:
             raise ResourceNotFound(f"Campaign {campaign_arn} does not exist")
@@ -87,8 +103,35 @@ class RuntimeBackend:
             raise ResourceNotFound(
                 f"Solution version {version_arn} of campaign {campaign_arn} no longer exists"
             )
-        recipe = recipe_for_arn(version["recipeArn"])
-        return version, self.models.get(version_arn), recipe.recipe_type if recipe else ""
+        return Serving(
+            campaign_arn,
+            version["datasetGroupArn"],
+            self.models.get(version_arn),
+            recipe_for_arn(version["recipeArn"]),
+            campaign.get("campaignConfig") or {},
+        )
+
+    def _recommender(self, recommender_arn: str, *, user_id: str | None, item_id: str | None) -> Serving:
+        recommender = self.state.store.resources["recommender"].get(recommender_arn)
+        if recommender is None:
+            raise ResourceNotFound(f"Recommender {recommender_arn} does not exist")
+        if recommender["status"] not in RECOMMENDER_SERVING:
+            raise ResourceNotFound(
+                f"Recommender {recommender_arn} is {recommender['status']}, not ACTIVE"
+                + ("; start it with StartRecommender" if recommender["status"] == "INACTIVE" else "")
+            )
+        recipe = recipe_for_arn(recommender["recipeArn"])
+        if recipe.needs_item and not item_id:
+            raise InvalidInput(f"{recipe.name} recommends items related to one: give itemId")
+        if recipe.needs_user and not user_id:
+            raise InvalidInput(f"{recipe.name} recommends items for a user: give userId")
+        return Serving(
+            recommender_arn,
+            recommender["datasetGroupArn"],
+            self.models.get(recommender_arn),
+            recipe,
+            recommender["recommenderConfig"],
+        )
 
     def get_recommendations(
         self,
@@ -101,45 +144,106 @@ class RuntimeBackend:
         numResults: int = limits.DEFAULT_NUM_RESULTS,
         filterArn: str | None = None,
         filterValues: dict[str, str] | None = None,
+        promotions: list[dict] | None = None,
+        metadataColumns: dict[str, list[str]] | None = None,
         **_: Any,
     ) -> dict:
-        if recommenderArn:
-            raise InvalidInput("Recommenders (domain dataset groups) are not supported by personalize-local")
-        if not campaignArn:
-            raise InvalidInput("campaignArn is required")
+        if bool(campaignArn) == bool(recommenderArn):
+            raise InvalidInput("Give either campaignArn or recommenderArn")
         check_num_results(numResults)
-        version, model, recipe_type = self._serving(campaignArn)
-        allowed = restriction(
-            self.state,
-            filter_arn=filterArn,
-            filter_values=filterValues,
-            dataset_group_arn=version["datasetGroupArn"],
-            user_id=userId,
-            item_id=itemId,
-        )
-        recipe = recipe_for_arn(version["recipeArn"])
-        if recipe is not None and recipe.algorithm == "trending":
-            latest, interactions = self.interactions.current(version["datasetGroupArn"])
-            ranked = model.trending(
-                numResults,
-                latest=latest,
-                interactions=interactions,
-                exclude_items=allowed.exclude,
-                allowed_items=allowed.allowed,
+        if recommenderArn:
+            serving = self._recommender(recommenderArn, user_id=userId, item_id=itemId)
+        else:
+            serving = self._serving(campaignArn)
+        columns = metadata_columns(serving, metadataColumns)
+        allowed = self._restriction(serving, filterArn, filterValues, user_id=userId, item_id=itemId)
+
+        def ranked(count: int, restriction_: filter_language.ItemRestriction) -> list[tuple[str, float]]:
+            return self._rank(
+                serving, user_id=userId, item_id=itemId, num_results=count, restriction=restriction_
+            )
+
+        if promotions:
+            promotion = promotions[0]
+            promoted_allowed = allowed.also(
+                self._restriction(
+                    serving,
+                    promotion.get("filterArn"),
+                    promotion.get("filterValues"),
+                    user_id=userId,
+                    item_id=itemId,
+                )
+            )
+            entries = promote(
+                ranked, promotion, num_results=numResults, restriction=allowed, promoted=promoted_allowed
             )
         else:
-            ranked = recommend(
-                model,
-                recipe_type,
-                user_id=userId,
-                item_id=itemId,
-                num_results=numResults,
-                restriction=allowed,
+            entries = [{"itemId": item, "score": score} for item, score in ranked(numResults, allowed)]
+        if serving.recipe.reasons:
+            add_reasons(entries, cold_user=not serving.model.seen_items(userId))
+        if columns:
+            add_metadata(entries, self.state.group_data(serving.dataset_group_arn).items(), columns)
+        for entry in entries:
+            entry["score"] = round(float(entry["score"]), 7)
+        return {"itemList": entries, "recommendationId": f"RID-{uuid.uuid4()}"}
+
+    def _restriction(
+        self, serving: Serving, filter_arn: str | None, filter_values: dict | None, *, user_id, item_id
+    ) -> filter_language.ItemRestriction:
+        return restriction(
+            self.state,
+            filter_arn=filter_arn,
+            filter_values=filter_values,
+            dataset_group_arn=serving.dataset_group_arn,
+            user_id=user_id,
+            item_id=item_id,
+        )
+
+    def _rank(
+        self,
+        serving: Serving,
+        *,
+        user_id: str | None,
+        item_id: str | None,
+        num_results: int,
+        restriction: filter_language.ItemRestriction,
+    ) -> list[tuple[str, float]]:
+        """Best first: a trend, a recommender's use case, or what a campaign's recipe recommends."""
+        if serving.recipe.algorithm == "trending":
+            latest, interactions = self.interactions.current(serving.dataset_group_arn)
+            return serving.model.trending(
+                num_results,
+                latest=latest,
+                interactions=interactions,
+                exclude_items=restriction.exclude,
+                allowed_items=restriction.allowed,
             )
-        return {
-            "itemList": [{"itemId": item, "score": round(float(score), 7)} for item, score in ranked],
-            "recommendationId": f"RID-{uuid.uuid4()}",
-        }
+        if serving.recipe.domain:  # what the use case's automatic filter leaves out, nothing else
+            consumed: set[str] = set()
+            if user_id and serving.recipe.consumed_event_type:
+                consumed = self.state.group_data(serving.dataset_group_arn).user_items_of_type(
+                    user_id, serving.recipe.consumed_event_type
+                )
+            exclude = restriction.exclude | consumed
+            if serving.recipe.recipe_type == "RELATED_ITEMS":
+                return serving.model.related(
+                    item_id, num_results, exclude_items=exclude | {item_id}, allowed_items=restriction.allowed
+                )
+            return serving.model.recommend(
+                user_id,
+                num_results,
+                exclude_items=exclude,
+                allowed_items=restriction.allowed,
+                leave_out_history=False,
+            )
+        return recommend(
+            serving.model,
+            serving.recipe.recipe_type,
+            user_id=user_id,
+            item_id=item_id,
+            num_results=num_results,
+            restriction=restriction,
+        )
 
     def get_personalized_ranking(
         self,
@@ -154,23 +258,19 @@ class RuntimeBackend:
     ) -> dict:
         if len(inputList) > limits.MAX_RANKING_INPUT:
             raise InvalidInput(f"inputList can hold at most {limits.MAX_RANKING_INPUT} items")
-        version, model, recipe_type = self._serving(campaignArn)
-        if recipe_type != "PERSONALIZED_RANKING":
+        serving = self._serving(campaignArn)
+        if serving.recipe.recipe_type != "PERSONALIZED_RANKING":
             raise InvalidInput(
-                f"Campaign {campaignArn} serves a {recipe_type} recipe; GetPersonalizedRanking needs "
-                "a personalized-ranking campaign"
+                f"Campaign {campaignArn} serves a {serving.recipe.recipe_type} recipe; GetPersonalizedRanking "
+                "needs a personalized-ranking campaign"
             )
-        allowed = restriction(
-            self.state,
-            filter_arn=filterArn,
-            filter_values=filterValues,
-            dataset_group_arn=version["datasetGroupArn"],
-            user_id=userId,
-        )
+        allowed = self._restriction(serving, filterArn, filterValues, user_id=userId, item_id=None)
         return {
             "personalizedRanking": [
                 {"itemId": item, "score": round(float(score), 7)}
-                for item, score in rank(model, user_id=userId, item_ids=inputList, restriction=allowed)
+                for item, score in rank(
+                    serving.model, user_id=userId, item_ids=inputList, restriction=allowed
+                )
             ],
             "recommendationId": f"RID-{uuid.uuid4()}",
         }

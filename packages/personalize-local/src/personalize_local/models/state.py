@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("personalize_local.state")
 
 DATASETS, MODELS, EVENT_IDS = "datasets", "models", "event-ids"
-AREAS = {DATASETS: "dataset", MODELS: "solution-version", EVENT_IDS: "event-tracker"}
-"""The state dir's areas: one folder per resource of the kind named."""
+AREAS = {DATASETS: ("dataset",), MODELS: ("solution-version", "recommender"), EVENT_IDS: ("event-tracker",)}
+"""The state dir's areas: one folder per resource of the kinds named."""
 
 
 class ServiceState:
@@ -48,8 +48,12 @@ class ServiceState:
         for version in self.store.find("solution-version"):
             if version["solutionArn"] not in self.store.resources["solution"]:
                 self.store.remove("solution-version", version["solutionVersionArn"])
-        for area, kind in AREAS.items():
-            kept = {self.store.dir_for(area, resource_arn) for resource_arn in self.store.resources[kind]}
+        for area, kinds in AREAS.items():
+            kept = {
+                self.store.dir_for(area, resource_arn)
+                for kind in kinds
+                for resource_arn in self.store.resources[kind]
+            }
             root = self.settings.state_dir / area
             for directory in root.iterdir() if root.is_dir() else ():
                 if directory not in kept:
@@ -68,8 +72,9 @@ class ServiceState:
         self._data.pop(dataset_arn, None)
         shutil.rmtree(self.store.dir_for(DATASETS, dataset_arn), ignore_errors=True)
 
-    def model_dir(self, solution_version_arn: str) -> Path:
-        return self.store.dir_for(MODELS, solution_version_arn)
+    def model_dir(self, model_arn: str) -> Path:
+        """Where the model of a solution version or a recommender is saved."""
+        return self.store.dir_for(MODELS, model_arn)
 
     def event_ids_dir(self, event_tracker_arn: str) -> Path:
         return self.store.dir_for(EVENT_IDS, event_tracker_arn)

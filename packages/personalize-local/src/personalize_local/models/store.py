@@ -27,8 +27,20 @@ KINDS = (
     "event-tracker",
     "filter",
     "batch-segment-job",
+    "recommender",
 )
 IN_FLIGHT = frozenset({"CREATE PENDING", "CREATE IN_PROGRESS", "CREATE STOPPING"})
+SETTLED_AFTER_RESTART = {
+    "STOP PENDING": "INACTIVE",
+    "STOP IN_PROGRESS": "INACTIVE",
+    "START PENDING": "INACTIVE",
+    "START IN_PROGRESS": "INACTIVE",
+    "UPDATE PENDING": "ACTIVE",
+    "UPDATE IN_PROGRESS": "ACTIVE",
+}
+"""A recommender stopping or starting when the endpoint stopped is left stopped (start it again); one
+updating keeps serving what it served, its update failed."""
+UPDATES = ("latestCampaignUpdate", "latestRecommenderUpdate")
 
 
 class StoreClosed(Exception):
@@ -126,14 +138,20 @@ class Store:
                         resource["failureReason"] = self._lost(kind, resource_arn, status)
                         resource["lastUpdatedDateTime"] = time.time()
                         touched.append(resource_arn)
-                    update = resource.get("latestCampaignUpdate") or {}
-                    if update.get("status") in IN_FLIGHT:
-                        update.update(
-                            status="CREATE FAILED",
-                            lastUpdatedDateTime=time.time(),
-                            failureReason=self._lost("campaign update", resource_arn, update["status"]),
-                        )
+                    elif status in SETTLED_AFTER_RESTART:
+                        resource["status"] = SETTLED_AFTER_RESTART[status]
+                        resource["lastUpdatedDateTime"] = time.time()
+                        self._lost(kind, resource_arn, status)
                         touched.append(resource_arn)
+                    for key in UPDATES:
+                        update = resource.get(key) or {}
+                        if update.get("status") in IN_FLIGHT:
+                            update.update(
+                                status="CREATE FAILED",
+                                lastUpdatedDateTime=time.time(),
+                                failureReason=self._lost(f"{kind} update", resource_arn, update["status"]),
+                            )
+                            touched.append(resource_arn)
             if touched:
                 self.save()
         return touched

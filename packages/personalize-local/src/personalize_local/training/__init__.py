@@ -20,6 +20,12 @@ What each recipe trains:
   ``recommend`` on these sums the similarities of the user's history (item-kNN), which is what their
   metrics measure; ``related`` is their real use.
 - popularity-count: summed event weight per item.
+- the recommenders' use cases: EASE for aws-vod-top-picks and aws-ecomm-recommended-for-you; similarity
+  for the "X" use cases (over Watch or View events; aws-vod-more-like-x with item metadata); popularity of
+  the use case's event type for aws-vod-most-popular and aws-ecomm-popular-items-by-views/-purchases;
+  basket co-occurrence of purchases (:func:`algorithms.fit_cooccurrence`) for
+  aws-ecomm-frequently-bought-together; the trending score for aws-vod-trending-now. A use case's event
+  type (``Recipe.event_type``) keeps only those events, in any letter case.
 - trending-now: the time-decayed growth score of :func:`algorithms.trending` over intervals of the
   solution's trend discovery frequency; served from the group's current interactions
   (:meth:`TrainedModel.trending`), so it follows new data without retraining.

@@ -87,6 +87,35 @@ def fit_item_similarity(
     return similarity.astype(np.float32)
 
 
+BASKET_GAP_SECONDS = 1800
+"""A user's events further apart than this (a web session's usual timeout) fall in different baskets."""
+
+
+def fit_cooccurrence(
+    users: np.ndarray, items: np.ndarray, timestamps: np.ndarray, n_items: int
+) -> sp.csr_matrix:
+    """Frequently-bought-together: how often two items fall in the same basket, cosine-normalised.
+
+    A basket is a run of one user's events (time-ordered per user, as :class:`~.data.Events` keeps them)
+    with no gap over ``BASKET_GAP_SECONDS``. The weight of items i, j is ``baskets(i, j) / sqrt(baskets(i) ·
+    baskets(j))``, so a best seller in every basket does not top every item's list; an item never bought
+    with another has no neighbours.
+    """
+    new_basket = np.ones(len(users), dtype=bool)
+    new_basket[1:] = (users[1:] != users[:-1]) | (np.diff(timestamps) > BASKET_GAP_SECONDS)
+    basket = np.cumsum(new_basket) - 1
+    baskets = sp.csr_matrix(
+        (np.ones(len(items), dtype=np.float32), (basket, items)), shape=(int(basket[-1]) + 1, n_items)
+    )
+    baskets.data[:] = 1.0
+    together = (baskets.T @ baskets).tocsr()
+    together.setdiag(0.0)
+    together.eliminate_zeros()
+    counts = np.asarray(baskets.sum(axis=0), dtype=np.float64).ravel()
+    scale = sp.diags((1.0 / np.sqrt(np.maximum(counts, 1.0))).astype(np.float32))
+    return (scale @ together @ scale).tocsr().astype(np.float32)
+
+
 def metadata_features(frame: pd.DataFrame, *, id_column: str, ids: np.ndarray) -> sp.csr_matrix:
     """TF-IDF weighted, L2-normalised one-hot features of the categorical metadata columns.
 

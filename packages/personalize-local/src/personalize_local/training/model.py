@@ -1,8 +1,8 @@
 """A trained solution version: scores users and items, takes real-time events, saves and loads itself.
 
 Every recipe scores a user the same way: the user's weighted interaction history ``x`` (training events
-plus events observed since) times a sparse item × item matrix — pruned EASE weights or item-item
-similarity — or, for popularity-count, the popularity vector. Users without
+plus events observed since) times a sparse item × item matrix — pruned EASE weights, item-item
+similarity or basket co-occurrence — or, for popularity-count, the popularity vector. Users without
 history get popular items (per user-metadata segment when the Users dataset describes them). Scores are
 returned softmax-normalised over the candidate items, like Personalize's relative scores.
 
@@ -99,15 +99,19 @@ class TrainedModel:
         *,
         exclude_items: frozenset[str] = frozenset(),
         allowed_items: Iterable[str] | None = None,
+        leave_out_history: bool = True,
     ) -> list[tuple[str, float]]:
         """Top ``num_results`` items for a user, leaving out what the user already interacted with.
 
         :param exclude_items: further items to leave out (an EXCLUDE filter's result).
         :param allowed_items: when given, only these items may be recommended (an INCLUDE filter's result).
+        :param leave_out_history: False keeps the user's own items eligible (a recommender leaves out only
+            those of its use case's event type, through ``exclude_items``).
         """
         indices, weights, seen = self._user_history(user_id)
         scores = self._score(self._row(indices, weights), [user_id])[0]
-        banned = np.array(sorted(seen | self._indices(exclude_items)), dtype=np.int64)
+        left_out = seen if leave_out_history else set()
+        banned = np.array(sorted(left_out | self._indices(exclude_items)), dtype=np.int64)
         return self._top(scores, num_results, banned=banned, allowed=allowed_items)
 
     def related(

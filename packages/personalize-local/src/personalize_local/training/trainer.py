@@ -24,8 +24,10 @@ MAX_EVALUATION_USERS = 10_000
 MAX_EVALUATION_SEGMENTS = 500
 EVALUATION_SEED = 20181128
 
-RECIPES = {name: recipe.use_case for name, recipe in catalogue.RECIPES.items()}
-"""The recipes ``train`` takes, by short name, each with its use case (the developer guide's recipe family)."""
+CATALOGUE = {**catalogue.RECIPES, **catalogue.RECOMMENDER_RECIPES}
+RECIPES = {name: recipe.use_case for name, recipe in CATALOGUE.items()}
+"""The recipes ``train`` takes, custom and recommender, by short name, each with its use case (the developer
+guide's recipe family)."""
 
 
 def train(
@@ -44,7 +46,9 @@ def train(
     :param recipe: recipe short name, a key of ``RECIPES``.
     :param data: interactions, and optionally items and users with metadata.
     :param params: the solution's ``solutionConfig`` as sent to CreateSolution.
-    :param event_type: the solution's ``eventType``: train only on events of this type.
+    :param event_type: the solution's ``eventType``: train only on events of this type. A recommender
+        recipe's own event type (``Recipe.event_type``: Watch, View, Purchase) keeps only its events, in any
+        letter case, as AWS's samples send ``watch``.
     :param progress: called with one line per phase.
     :raises TrainingError: with the failureReason, for unusable data or configuration.
     """
@@ -52,8 +56,11 @@ def train(
     if recipe not in RECIPES:
         raise TrainingError(f"Unknown recipe {recipe!r}; known recipes: {', '.join(sorted(RECIPES))}")
     started = time.perf_counter()
+    uses = CATALOGUE[recipe]
     settings = parse_settings(params, event_type=event_type)
-    uses = catalogue.RECIPES[recipe]
+    interactions = data.interactions
+    if uses.event_type and "EVENT_TYPE" in interactions.columns:
+        interactions = interactions[interactions["EVENT_TYPE"].str.lower() == uses.event_type.lower()]
     items = data.items if uses.item_metadata else None
     if items is not None and "ITEM_ID" not in items.columns:
         raise TrainingError("Items data is missing required column ITEM_ID")
@@ -65,7 +72,7 @@ def train(
     if users is not None and "USER_ID" not in users.columns:
         raise TrainingError("Users data is missing required column USER_ID")
     events = weighted_events(
-        data.interactions, settings.rules, extra_items=None if items is None else items["ITEM_ID"]
+        interactions, settings.rules, extra_items=None if items is None else items["ITEM_ID"]
     )
     check_minimums(events)
     log(
@@ -112,7 +119,7 @@ def _fit(
     history = events.matrix()
     popularity = algorithms.popularity(history)
     parts: dict[str, Any] = {}
-    algorithm = catalogue.RECIPES[recipe].algorithm
+    algorithm = CATALOGUE[recipe].algorithm
     if algorithm == "ease":
         interacted = int(np.count_nonzero(popularity))
         cap = min(settings.ease_max_items, int(np.flatnonzero(popularity).max()) + 1)
@@ -145,6 +152,11 @@ def _fit(
                 similarity, metadata, metadata_weight=settings.metadata_weight
             )
         parts["weights"] = similarity
+    elif algorithm == "cooccurrence":
+        log(f"co-occurrence within baskets ({algorithms.BASKET_GAP_SECONDS} s without an event ends one)")
+        parts["weights"] = algorithms.fit_cooccurrence(
+            events.user, events.item, events.timestamp, len(events.item_ids)
+        )
     elif algorithm == "trending":
         refresh = min(settings.trend_seconds, MAX_TREND_REFRESH_SECONDS)
         end = float(events.timestamp.max() // refresh * refresh)
