@@ -149,11 +149,13 @@ def _folder_pattern(uc: Any) -> str:
 
 
 def _batch_output_patterns(uc: Any) -> list[str]:
-    """Where Personalize writes batch output: the evaluations', the batch DAG's and the segments DAG's."""
+    """Where Personalize writes batch output: the evaluations', the batch and segments DAGs' and the
+    experiments'."""
     layout = UseCaseLayout.for_use_case(uc)
     return [
         layout.version(ANY).evaluation(ANY).batch_output(ANY) + ANY,
         layout.batch_run(ANY, ANY).output + ANY,
+        layout.experiment(ANY).batch_output(ANY, ANY) + ANY,
     ]
 
 

@@ -186,11 +186,12 @@ def test_personalize_reads_the_use_case_folder_and_writes_only_batch_outputs(boo
     version = layout.version("2026-11-01T00-00-00")
     evaluation_output = version.evaluation("run-1").batch_output("popular") + "users.json.out"
     serving_output = layout.batch_run("run-1", "users").output + "users.json.out"
+    experiment_output = layout.experiment("x1").batch_output("w03-capall", "popular") + "users.json.out"
     for document in (iam.service_role_policy(books), iam.bucket_policy(books)):
         data = f"arn:aws:s3:::acme-recsys/{version.key(version.part('interactions', 0))}"
         assert allows(document, action="s3:GetObject", resource=data)
         assert not allows(document, action="s3:PutObject", resource=data)
-        for output in (evaluation_output, serving_output):
+        for output in (evaluation_output, serving_output, experiment_output):
             assert allows(document, action="s3:PutObject", resource=f"arn:aws:s3:::acme-recsys/{output}")
         assert allows(
             document,

@@ -174,7 +174,7 @@ def test_without_a_drift_the_longer_window_wins_or_ties_and_the_cheapest_within_
     project, clients
 ):
     s3, _ = clients
-    run = run_experiment(project, "still")
+    run = run_experiment(project, "still", cadence_weeks=[0, 2])
     result = xcom(run, "report")
     report = report_of(s3, result)
     tolerance = report["params"]["tolerance"]
@@ -182,3 +182,6 @@ def test_without_a_drift_the_longer_window_wins_or_ties_and_the_cheapest_within_
     best = max(r["metrics"]["ndcg_at_10"] for r in report["rows"])
     within = [r for r in report["rows"] if r["metrics"]["ndcg_at_10"] >= best * (1 - tolerance)]
     assert result["recommendation"]["label"] == min(within, key=lambda r: r["cost_usd"])["label"]
+    weeks = [(p["solution"], p["weeks_old"]) for p in report["cadence"]]
+    assert weeks == [("personalized", 0), ("personalized", 2), ("popular", 0), ("popular", 2)]
+    assert "retraining weekly instead of every 2 weeks" in report["cadence_statement"]
