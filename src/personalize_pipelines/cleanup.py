@@ -61,12 +61,11 @@ def inventory(personalize_client: Any, *, scope_groups: set[str], name_prefix: s
             personalize_client, "list_event_trackers", "eventTrackers", datasetGroupArn=arn
         ):
             found.add(_resource("event_tracker", tracker, "eventTrackerArn", dataset_group_arn=arn))
-        for recommender in (
-            _pages(personalize_client, "list_recommenders", "recommenders", datasetGroupArn=arn)
-            if group.get("domain")  # only a domain dataset group holds recommenders
-            else []
-        ):
-            found.add(_resource("recommender", recommender, "recommenderArn", dataset_group_arn=arn))
+        if group.get("domain"):  # only a domain dataset group holds recommenders
+            for recommender in _pages(
+                personalize_client, "list_recommenders", "recommenders", datasetGroupArn=arn
+            ):
+                found.add(_resource("recommender", recommender, "recommenderArn", dataset_group_arn=arn))
         for item in _pages(personalize_client, "list_filters", "Filters", datasetGroupArn=arn):
             found.add(_resource("filter", item, "filterArn", dataset_group_arn=arn))
         for solution in _pages(personalize_client, "list_solutions", "solutions", datasetGroupArn=arn):

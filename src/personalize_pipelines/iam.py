@@ -85,6 +85,7 @@ RECOMMENDER_RUNTIME_ACTIONS = ("GetRecommendations",)
 # the cleanup looks in every domain dataset group) and its cleanup deletes the superseded ones, whether
 # the use case still configures recommenders or not.
 DOMAIN_ACTIONS: dict[str, str | None] = {"DeleteRecommender": "recommender", "ListRecommenders": None}
+ACTION_TABLES = (PERSONALIZE_ACTIONS, RECOMMENDER_ACTIONS, DOMAIN_ACTIONS)
 # Only the caches scored by a solution named in ``serving.batch`` (related_items, ranking) check its
 # recipe; those solutions, of any name, they only describe.
 BATCH_SOLUTION_RECIPE_ACTIONS = ("DescribeRecipe",)
@@ -116,9 +117,7 @@ def iam_action(service: str, operation: str) -> str:
     :param service: botocore's service name (``personalize``, ``personalize-runtime``, ``s3``, ``sns``...).
     :param operation: the API operation, e.g. ``CreateCampaign``.
     """
-    if service.startswith("personalize") and (
-        operation in PERSONALIZE_ACTIONS or operation in RECOMMENDER_ACTIONS or operation in DOMAIN_ACTIONS
-    ):
+    if service.startswith("personalize") and (any(operation in table for table in ACTION_TABLES)):
         return f"personalize:{operation}"
     tables = {"s3": {**S3_OBJECT_ACTIONS, **S3_BUCKET_ACTIONS}, "sns": SNS_ACTIONS}
     try:
@@ -177,11 +176,7 @@ def _role_arns(uc: Any) -> list[str]:
 
 def resource_types(operation: str) -> tuple[str, ...]:
     """The resource types a Personalize operation is authorized on; none: it takes "*" (the List calls)."""
-    types = [
-        PERSONALIZE_ACTIONS.get(operation),
-        RECOMMENDER_ACTIONS.get(operation),
-        DOMAIN_ACTIONS.get(operation),
-    ]
+    types = [table.get(operation) for table in ACTION_TABLES]
     if operation in RECOMMENDER_RUNTIME_ACTIONS:
         types.append("recommender")
     return tuple(dict.fromkeys(t for t in types if t))
@@ -197,23 +192,30 @@ def _scope(types: list[str]) -> str:
     return "unnamed" if types[0] in UNNAMED_RESOURCE_TYPES else "named"
 
 
+def _typed(actions: dict[str, str | None]) -> dict[str, list[str]]:
+    """Each operation's resource types: none for a List call, authorized on "*"."""
+    return {
+        operation: [resource_type] if resource_type else [] for operation, resource_type in actions.items()
+    }
+
+
 def _personalize_statements(uc: Any) -> list[dict[str, Any]]:
     batch = uc.serving.batch if uc.serving else None
     specs = (batch.related_items, batch.ranking) if batch else ()
     configured = sorted({spec.solution_arn for spec in specs if spec is not None})
     segments = bool(uc.serving and uc.serving.segments)
-    used: dict[str, list[str]] = {
-        operation: [resource_type] if resource_type else []
-        for operation, resource_type in PERSONALIZE_ACTIONS.items()
-        if (configured or operation not in BATCH_SOLUTION_RECIPE_ACTIONS)
-        and (segments or operation not in SEGMENT_ACTIONS)
-    }
+    used = _typed(
+        {
+            operation: resource_type
+            for operation, resource_type in PERSONALIZE_ACTIONS.items()
+            if (configured or operation not in BATCH_SOLUTION_RECIPE_ACTIONS)
+            and (segments or operation not in SEGMENT_ACTIONS)
+        }
+    )
     if uc.dataset_group.domain:
-        for operation, resource_type in DOMAIN_ACTIONS.items():
-            used[operation] = [resource_type] if resource_type else []
+        used |= _typed(DOMAIN_ACTIONS)
     if _has_recommenders(uc):
-        for operation, resource_type in RECOMMENDER_ACTIONS.items():
-            used[operation] = [resource_type] if resource_type else []
+        used |= _typed(RECOMMENDER_ACTIONS)
         for operation in RECOMMENDER_RUNTIME_ACTIONS:
             used[operation].append("recommender")
     by_scope: dict[str, list[str]] = {"list": [], "named": [], "unnamed": []}
