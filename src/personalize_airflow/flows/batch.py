@@ -15,7 +15,7 @@ from personalize_airflow.batch_tasks import (
     prepare_related_items,
     prepare_users,
 )
-from personalize_airflow.flows.common import use_case_dag
+from personalize_airflow.flows.common import serving_waits, use_case_dag
 from personalize_airflow.operators.personalize import PersonalizeCreateBatchInferenceJobOperator
 from personalize_airflow.use_cases import use_case_layout
 
@@ -67,7 +67,7 @@ def build(uc: UseCase) -> DAG | None:
     batch = uc.serving.batch
     layout = use_case_layout(uc)
     users_run = layout.batch_run("<run>", "users")
-    job_args = {"aws_conn_id": uc.s3.conn_id, "waiter_delay": uc.serving.waiter_delay}
+    job_args = serving_waits(uc)
     with use_case_dag(
         uc,
         "batch",

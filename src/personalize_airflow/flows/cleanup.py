@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import DAG, Param
 
 from personalize_airflow.cleanup_tasks import arns_to_delete, plan_cleanup, remove_abandoned_exports
-from personalize_airflow.flows.common import use_case_dag
+from personalize_airflow.flows.common import serving_waits, use_case_dag
 from personalize_airflow.operators.personalize import (
     PersonalizeDeleteCampaignOperator,
     PersonalizeDeleteDatasetGroupOperator,
@@ -99,6 +99,6 @@ def build(uc: UseCase) -> DAG | None:
         ),
     ) as dag:
         planned = plan_cleanup(use_case_name=uc.name)
-        delete_in_order(planned, aws_conn_id=uc.s3.conn_id, waiter_delay=uc.serving.waiter_delay)
+        delete_in_order(planned, **serving_waits(uc))
         remove_abandoned_exports(use_case_name=uc.name)
     return dag

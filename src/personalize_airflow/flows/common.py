@@ -51,6 +51,12 @@ def use_case_dag(
     )
 
 
+def serving_waits(uc: UseCase) -> dict[str, Any]:
+    """The serving DAGs' Personalize operators: the use case's connection, polled every
+    ``serving.waiter_delay``."""
+    return {"aws_conn_id": uc.s3.conn_id, "waiter_delay": uc.serving.waiter_delay}
+
+
 def retrained_solution_version(
     planned: Any, *, solution_config: Any = None, **waits: Any
 ) -> PersonalizeCreateSolutionVersionOperator:

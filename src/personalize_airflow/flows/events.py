@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from airflow.sdk import DAG
 
 from personalize_airflow.events_tasks import advance_after_import, choose, plan, stage_import, stream_events
-from personalize_airflow.flows.common import use_case_dag
+from personalize_airflow.flows.common import serving_waits, use_case_dag
 from personalize_airflow.operators.personalize import PersonalizeCreateDatasetImportJobOperator
 from personalize_airflow.use_cases import use_case_layout
 
@@ -68,8 +68,7 @@ def build(uc: UseCase) -> DAG | None:
             data_location=staged["data_location"],
             role_arn=staged["role_arn"],
             import_mode="INCREMENTAL",
-            aws_conn_id=uc.s3.conn_id,
-            waiter_delay=uc.serving.waiter_delay,
+            **serving_waits(uc),
         )
         branch >> [streamed, staged]
         advance_after_import(use_case_name=uc.name, staged=staged, job_arn=imported.output)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 from airflow.sdk import DAG
 
-from personalize_airflow.flows.common import use_case_dag
+from personalize_airflow.flows.common import serving_waits, use_case_dag
 from personalize_airflow.operators.personalize import (
     PersonalizeStartRecommenderOperator,
     PersonalizeStopRecommenderOperator,
@@ -60,7 +60,7 @@ def build_switch(uc: UseCase, action: Literal["stop", "start"]) -> DAG | None:
             schedule=schedule,
         ),
     ) as dag:
-        operator.partial(
-            task_id=action, aws_conn_id=uc.s3.conn_id, waiter_delay=uc.serving.waiter_delay
-        ).expand(recommender_arn=serving_recommenders(use_case_name=uc.name))
+        operator.partial(task_id=action, **serving_waits(uc)).expand(
+            recommender_arn=serving_recommenders(use_case_name=uc.name)
+        )
     return dag

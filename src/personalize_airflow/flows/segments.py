@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from airflow.sdk import DAG
 
-from personalize_airflow.flows.common import retrained_solution_version, use_case_dag
+from personalize_airflow.flows.common import retrained_solution_version, serving_waits, use_case_dag
 from personalize_airflow.operators.personalize import (
     PersonalizeCreateBatchSegmentJobOperator,
     PersonalizeCreateFilterOperator,
@@ -43,7 +43,7 @@ def build(uc: UseCase) -> DAG | None:
     spec = uc.serving.segments
     layout = use_case_layout(uc)
     run = layout.batch_run("<run>", "segments")
-    waits = {"aws_conn_id": uc.s3.conn_id, "waiter_delay": uc.serving.waiter_delay}
+    waits = serving_waits(uc)
     with use_case_dag(
         uc,
         "segments",

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from airflow.sdk import DAG
 
-from personalize_airflow.flows.common import retrained_solution_version, use_case_dag
+from personalize_airflow.flows.common import retrained_solution_version, serving_waits, use_case_dag
 from personalize_airflow.operators.personalize import PersonalizeCreateOrUpdateCampaignOperator
 from personalize_airflow.trending_tasks import load_trending, plan
 from personalize_airflow.use_cases import use_case_layout
@@ -36,7 +36,7 @@ def build(uc: UseCase) -> DAG | None:
         return None
     spec = uc.serving.trending
     layout = use_case_layout(uc)
-    waits = {"aws_conn_id": uc.s3.conn_id, "waiter_delay": uc.serving.waiter_delay}
+    waits = serving_waits(uc)
     with use_case_dag(
         uc,
         "trending",
